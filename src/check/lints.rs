@@ -1,0 +1,175 @@
+//! Warnings: unused declarations, `back` with nowhere to go, prompts without
+//! audio and comments that look like a `#` key.
+
+use std::collections::HashSet;
+
+use super::{Checker, Kind, Owner};
+use crate::checked::{ActionKind, Actions, MenuId};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, Loc};
+use crate::syntax::ast;
+
+impl Checker<'_> {
+    pub(super) fn lints(&mut self, files: &[(FileId, &ast::File)]) {
+        self.unused();
+        self.back_without_previous();
+        self.missing_prompts();
+        for (file, ast) in files {
+            for span in &ast.key_like_comments {
+                self.push(
+                    Diagnostic::new(
+                        Code::KeyLikeComment,
+                        *file,
+                        *span,
+                        "this is a comment, not a `#` key",
+                    )
+                    .label("`#` starts a comment")
+                    .help("write the pound key in quotes: `\"#\" -> ...`"),
+                );
+            }
+        }
+    }
+
+    /// D4001 for declarations no entry leads to, directly or through others.
+    fn unused(&mut self) {
+        if self.program.entries.is_empty() {
+            // A file of shared declarations, linted alone: nothing is "used" yet.
+            return;
+        }
+        let mut reached: HashSet<(Kind, u32)> = HashSet::new();
+        let mut work: Vec<(Kind, u32)> = self
+            .refs
+            .iter()
+            .filter(|(owner, _, _)| *owner == Owner::Entry)
+            .map(|&(_, k, id)| (k, id))
+            .collect();
+        while let Some(node) = work.pop() {
+            if !reached.insert(node) {
+                continue;
+            }
+            for &(owner, k, id) in &self.refs {
+                if owner == Owner::Decl(node.0, node.1) && !reached.contains(&(k, id)) {
+                    work.push((k, id));
+                }
+            }
+        }
+        for kind in Kind::ALL {
+            for id in 0..self.names.count(kind) as u32 {
+                if reached.contains(&(kind, id)) {
+                    continue;
+                }
+                let Some(loc) = self.names.loc(kind, id) else {
+                    continue;
+                };
+                let name = self
+                    .names
+                    .names(kind)
+                    .nth(id as usize)
+                    .unwrap_or("?")
+                    .to_string();
+                let help = match kind {
+                    Kind::Skill => {
+                        "use it in a queue's `require`, `prefer` or `score`, or remove it"
+                            .to_string()
+                    }
+                    Kind::Lookup => format!("read it in a route (`known {name}`), or remove it"),
+                    Kind::Hours => format!("test it with `open({name})` in a route, or remove it"),
+                    Kind::Calendar => format!(
+                        "test it with `holiday({name})` or close hours with it (`closed {name}`), or remove it"
+                    ),
+                    _ => format!(
+                        "send calls to it from an entry, a route or a menu (`{} {name}`), or remove it",
+                        kind.keyword()
+                    ),
+                };
+                self.push(
+                    Diagnostic::at(
+                        Code::Unused,
+                        loc,
+                        format!("{} `{name}` is never used", kind.keyword()),
+                    )
+                    .label("no entry leads here")
+                    .help(help),
+                );
+            }
+        }
+    }
+
+    /// D4008 for `back` in a menu that no other menu leads to.
+    fn back_without_previous(&mut self) {
+        let menus = &self.program.menus;
+        let mut reports = Vec::new();
+        for (i, menu) in menus.iter().enumerate() {
+            let me = MenuId(i as u32);
+            let backs: Vec<Loc> = menu_lists(menu)
+                .flat_map(|a| a.list.iter())
+                .filter(|a| a.kind == ActionKind::Back)
+                .map(|a| a.loc)
+                .collect();
+            if backs.is_empty() {
+                continue;
+            }
+            let led_to = menus
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .any(|(_, other)| {
+                    menu_lists(other)
+                        .flat_map(|a| a.list.iter())
+                        .any(|a| a.kind == ActionKind::Menu(me))
+                });
+            if !led_to {
+                for at in backs {
+                    reports.push((at, menu.name.clone()));
+                }
+            }
+        }
+        for (at, name) in reports {
+            self.push(
+                Diagnostic::at(
+                    Code::BackWithoutPrevious,
+                    at,
+                    format!("no other menu leads to `{name}`, so `back` has nowhere to go"),
+                )
+                .label("repeats this menu instead")
+                .help("name the menu to go to, such as `menu main`, or use `repeat`"),
+            );
+        }
+    }
+
+    /// D4004 for prompts with no audio file, when the prompts folder is known.
+    fn missing_prompts(&mut self) {
+        let Some(available) = &self.options.prompts else {
+            return;
+        };
+        let mut missing = Vec::new();
+        for (name, loc) in &self.prompts_used {
+            if !available.contains(name) {
+                missing.push((name.clone(), *loc));
+            }
+        }
+        for (name, loc) in missing {
+            self.push(
+                Diagnostic::at(
+                    Code::MissingPrompt,
+                    loc,
+                    format!("prompt `{name}` has no audio file"),
+                )
+                .label("not in the prompts folder")
+                .help(format!(
+                    "add `{name}.wav` (8 kHz µ-law or A-law, or 16-bit PCM) to the prompts folder"
+                )),
+            );
+        }
+    }
+}
+
+/// Every action list of a menu.
+fn menu_lists(menu: &crate::checked::Menu) -> impl Iterator<Item = &Actions> {
+    menu.keys
+        .iter()
+        .map(|k| &k.actions)
+        .chain(menu.collect.iter().map(|c| &c.actions))
+        .chain(menu.invalid.iter())
+        .chain(menu.on_timeout.iter())
+}

@@ -1,0 +1,473 @@
+//! A small decision procedure for route conditions: which rules can ever
+//! fire, and whether the rules together cover every call.
+//!
+//! Conditions are boolean formulas over atoms. An atom that compares
+//! something with a constant (`queue(q).waiting > 20`, `customer.tier ==
+//! "gold"`, `now.weekday in [sat, sun]`) also constrains that something, so
+//! `x > 20` and `x <= 20` are known to be exclusive. Every truth assignment
+//! of the atoms that the constraints allow is tried, which is exact for the
+//! simple cases and gives up (returns `None`) beyond [`MAX_ATOMS`] atoms.
+
+use std::collections::HashMap;
+
+use crate::checked::{BinOp, Expr, ExprKind, SkillKind, Type, Value};
+
+/// Most distinct atoms analysed; routes with more are not analysed.
+pub const MAX_ATOMS: usize = 14;
+
+pub struct Analysis {
+    /// Per rule: some call reaches and fires it.
+    pub reachable: Vec<bool>,
+    /// Some rule fires for every call.
+    pub exhaustive: bool,
+}
+
+/// Analyses rule conditions in order; `None` stands for `otherwise`.
+/// `skills` gives the values of each enumerated skill.
+pub fn analyse(conditions: &[Option<&Expr>], skills: &[SkillKind]) -> Option<Analysis> {
+    let mut atoms = Atoms {
+        list: Vec::new(),
+        index: HashMap::new(),
+        skills,
+    };
+    let formulas: Vec<F> = conditions
+        .iter()
+        .map(|c| match c {
+            None => F::Const(true),
+            Some(e) => atoms.formula(e),
+        })
+        .collect();
+    if atoms.list.len() > MAX_ATOMS {
+        return None;
+    }
+    let n = atoms.list.len();
+    let mut reachable = vec![false; formulas.len()];
+    let mut exhaustive = true;
+    let mut truth = vec![false; n];
+    for mask in 0u32..(1 << n) {
+        for (i, t) in truth.iter_mut().enumerate() {
+            *t = mask & (1 << i) != 0;
+        }
+        if !atoms.consistent(&truth) {
+            continue;
+        }
+        match formulas.iter().position(|f| f.eval(&truth)) {
+            Some(i) => reachable[i] = true,
+            None => exhaustive = false,
+        }
+    }
+    Some(Analysis {
+        reachable,
+        exhaustive,
+    })
+}
+
+enum F {
+    Const(bool),
+    Atom(usize),
+    Not(Box<F>),
+    And(Box<F>, Box<F>),
+    Or(Box<F>, Box<F>),
+}
+
+impl F {
+    fn eval(&self, truth: &[bool]) -> bool {
+        match self {
+            F::Const(b) => *b,
+            F::Atom(i) => truth[*i],
+            F::Not(x) => !x.eval(truth),
+            F::And(a, b) => a.eval(truth) && b.eval(truth),
+            F::Or(a, b) => a.eval(truth) || b.eval(truth),
+        }
+    }
+}
+
+/// What an atom says about its subject.
+#[derive(Clone, Debug)]
+enum Rel {
+    Cmp(BinOp, Val),
+    In(Vec<Val>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Val {
+    Num(i128),
+    Str(String),
+    /// An index into a finite domain (enum value, weekday, bool).
+    Idx(u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Domain {
+    /// Integers within inclusive bounds.
+    Ordered(i128, i128),
+    /// `n` values.
+    Finite(u32),
+    /// Unbounded and unordered (text, phone numbers).
+    Open,
+}
+
+struct Atom {
+    /// Constraint on a subject, if the atom compares with a constant.
+    constraint: Option<(String, Domain, Rel)>,
+}
+
+struct Atoms<'s> {
+    list: Vec<Atom>,
+    index: HashMap<String, usize>,
+    skills: &'s [SkillKind],
+}
+
+impl Atoms<'_> {
+    fn formula(&mut self, e: &Expr) -> F {
+        match &e.kind {
+            ExprKind::Const(Value::Bool(b)) => F::Const(*b),
+            ExprKind::Not(x) => F::Not(Box::new(self.formula(x))),
+            ExprKind::Binary {
+                op: BinOp::And,
+                lhs,
+                rhs,
+            } => F::And(Box::new(self.formula(lhs)), Box::new(self.formula(rhs))),
+            ExprKind::Binary {
+                op: BinOp::Or,
+                lhs,
+                rhs,
+            } => F::Or(Box::new(self.formula(lhs)), Box::new(self.formula(rhs))),
+            _ => {
+                let k = key(e);
+                if let Some(&i) = self.index.get(&k) {
+                    return F::Atom(i);
+                }
+                let constraint = constraint(e, self.skills);
+                self.list.push(Atom { constraint });
+                self.index.insert(k, self.list.len() - 1);
+                F::Atom(self.list.len() - 1)
+            }
+        }
+    }
+
+    /// Whether the constraints of the atoms can all hold as assigned.
+    fn consistent(&self, truth: &[bool]) -> bool {
+        let mut by_subject: HashMap<&str, (Domain, Vec<(&Rel, bool)>)> = HashMap::new();
+        for (atom, &t) in self.list.iter().zip(truth) {
+            if let Some((subject, domain, rel)) = &atom.constraint {
+                by_subject
+                    .entry(subject.as_str())
+                    .or_insert((*domain, Vec::new()))
+                    .1
+                    .push((rel, t));
+            }
+        }
+        by_subject
+            .values()
+            .all(|(domain, rels)| satisfiable(*domain, rels))
+    }
+}
+
+fn satisfiable(domain: Domain, rels: &[(&Rel, bool)]) -> bool {
+    match domain {
+        Domain::Finite(n) => {
+            let all: u64 = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+            let mut allowed = all;
+            for (rel, t) in rels {
+                let set = match rel {
+                    Rel::Cmp(op, Val::Idx(v)) => {
+                        let one = 1u64.checked_shl(*v).unwrap_or(0);
+                        match op {
+                            BinOp::Eq => one,
+                            BinOp::Ne => all & !one,
+                            _ => all,
+                        }
+                    }
+                    Rel::In(vals) => vals.iter().fold(0, |acc, v| match v {
+                        Val::Idx(i) => acc | 1u64.checked_shl(*i).unwrap_or(0),
+                        _ => acc,
+                    }),
+                    _ => all,
+                };
+                allowed &= if *t { set } else { all & !set };
+            }
+            allowed != 0
+        }
+        Domain::Ordered(mut lo, mut hi) => {
+            let mut candidates: Option<Vec<i128>> = None;
+            let mut excluded: Vec<i128> = Vec::new();
+            let narrow = |candidates: &mut Option<Vec<i128>>, set: Vec<i128>| {
+                *candidates = Some(match candidates.take() {
+                    None => set,
+                    Some(c) => c.into_iter().filter(|x| set.contains(x)).collect(),
+                });
+            };
+            for (rel, t) in rels {
+                match rel {
+                    Rel::Cmp(op, Val::Num(c)) => {
+                        let c = *c;
+                        // Rewrite a false comparison as its negation.
+                        let op = if *t { *op } else { negate(*op) };
+                        match op {
+                            BinOp::Eq => narrow(&mut candidates, vec![c]),
+                            BinOp::Ne => excluded.push(c),
+                            BinOp::Lt => hi = hi.min(c - 1),
+                            BinOp::Le => hi = hi.min(c),
+                            BinOp::Gt => lo = lo.max(c + 1),
+                            BinOp::Ge => lo = lo.max(c),
+                            _ => {}
+                        }
+                    }
+                    Rel::In(vals) => {
+                        let nums: Vec<i128> = vals
+                            .iter()
+                            .filter_map(|v| match v {
+                                Val::Num(n) => Some(*n),
+                                _ => None,
+                            })
+                            .collect();
+                        if *t {
+                            narrow(&mut candidates, nums);
+                        } else {
+                            excluded.extend(nums);
+                        }
+                    }
+                    Rel::Cmp(..) => {}
+                }
+            }
+            if lo > hi {
+                return false;
+            }
+            match candidates {
+                Some(c) => c
+                    .iter()
+                    .any(|x| *x >= lo && *x <= hi && !excluded.contains(x)),
+                None => {
+                    excluded.sort_unstable();
+                    excluded.dedup();
+                    let inside = excluded.iter().filter(|x| **x >= lo && **x <= hi).count() as i128;
+                    hi - lo + 1 > inside
+                }
+            }
+        }
+        Domain::Open => {
+            let mut candidates: Option<Vec<&Val>> = None;
+            let mut excluded: Vec<&Val> = Vec::new();
+            for (rel, t) in rels {
+                match (rel, t) {
+                    (Rel::Cmp(BinOp::Eq, v), true) | (Rel::Cmp(BinOp::Ne, v), false) => {
+                        candidates = Some(match candidates.take() {
+                            None => vec![v],
+                            Some(c) => c.into_iter().filter(|x| *x == v).collect(),
+                        });
+                    }
+                    (Rel::Cmp(BinOp::Eq, v), false) | (Rel::Cmp(BinOp::Ne, v), true) => {
+                        excluded.push(v)
+                    }
+                    (Rel::In(vals), true) => {
+                        candidates = Some(match candidates.take() {
+                            None => vals.iter().collect(),
+                            Some(c) => c.into_iter().filter(|x| vals.contains(x)).collect(),
+                        });
+                    }
+                    (Rel::In(vals), false) => excluded.extend(vals.iter()),
+                    _ => {}
+                }
+            }
+            match candidates {
+                Some(c) => c.iter().any(|x| !excluded.contains(x)),
+                None => true,
+            }
+        }
+    }
+}
+
+fn negate(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Eq => BinOp::Ne,
+        BinOp::Ne => BinOp::Eq,
+        BinOp::Lt => BinOp::Ge,
+        BinOp::Le => BinOp::Gt,
+        BinOp::Gt => BinOp::Le,
+        BinOp::Ge => BinOp::Lt,
+        other => other,
+    }
+}
+
+fn flip(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Gt,
+        BinOp::Le => BinOp::Ge,
+        BinOp::Gt => BinOp::Lt,
+        BinOp::Ge => BinOp::Le,
+        other => other,
+    }
+}
+
+/// The constraint an atom puts on its subject, when it compares a
+/// non-constant with a constant.
+fn constraint(e: &Expr, skills: &[SkillKind]) -> Option<(String, Domain, Rel)> {
+    match &e.kind {
+        ExprKind::Binary { op, lhs, rhs } => {
+            let (subject, op, value) = match (&lhs.kind, &rhs.kind) {
+                (ExprKind::Const(_), ExprKind::Const(_)) => return None,
+                (_, ExprKind::Const(v)) => (lhs, *op, v),
+                (ExprKind::Const(v), _) => (rhs, flip(*op), v),
+                _ => return None,
+            };
+            let domain = domain(subject, skills)?;
+            Some((key(subject), domain, Rel::Cmp(op, val(value)?)))
+        }
+        ExprKind::In(subject, values) => {
+            let domain = domain(subject, skills)?;
+            Some((
+                key(subject),
+                domain,
+                Rel::In(values.iter().filter_map(val).collect()),
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn domain(subject: &Expr, skills: &[SkillKind]) -> Option<Domain> {
+    const NOT_NEGATIVE: Domain = Domain::Ordered(0, i64::MAX as i128);
+    const ANY: Domain = Domain::Ordered(i64::MIN as i128, i64::MAX as i128);
+    Some(match (&subject.kind, &subject.ty) {
+        // An agent's set of values is not one value; leave it opaque.
+        (ExprKind::SkillValues(_), _) => return None,
+        (ExprKind::QueueStat(..) | ExprKind::Agent(_), _) => NOT_NEGATIVE,
+        (ExprKind::SkillLevel(_), _) => Domain::Ordered(0, 10),
+        (ExprKind::Now(_), Type::Time) => Domain::Ordered(0, 1439),
+        (_, Type::Int | Type::Duration | Type::Date | Type::Time) => ANY,
+        (_, Type::Weekday) => Domain::Finite(7),
+        (_, Type::Bool) => Domain::Finite(2),
+        (_, Type::Enum(s)) => match skills.get(s.index()) {
+            Some(SkillKind::Values(values)) => Domain::Finite(values.len() as u32),
+            _ => return None,
+        },
+        (_, Type::Text | Type::Phone) => Domain::Open,
+        _ => return None,
+    })
+}
+
+fn val(v: &Value) -> Option<Val> {
+    Some(match v {
+        Value::Bool(b) => Val::Idx(*b as u32),
+        Value::Int(i) | Value::Duration(i) => Val::Num(*i as i128),
+        Value::Time(t) => Val::Num(*t as i128),
+        Value::Date(d) => Val::Num(days(*d)),
+        Value::Weekday(w) => Val::Idx(w.index() as u32),
+        Value::Enum(_, i) => Val::Idx(*i as u32),
+        Value::Text(s) | Value::Phone(s) => Val::Str(s.clone()),
+    })
+}
+
+/// Days since 1970-01-01, so that consecutive dates are consecutive numbers.
+fn days(d: jiff::civil::Date) -> i128 {
+    let (y, m, day) = (d.year() as i64, d.month() as i64, d.day() as i64);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) as i128
+}
+
+/// A canonical text for an expression, ignoring locations.
+pub fn key(e: &Expr) -> String {
+    let mut out = String::new();
+    write_key(e, &mut out);
+    out
+}
+
+fn write_key(e: &Expr, out: &mut String) {
+    use std::fmt::Write;
+    match &e.kind {
+        ExprKind::Not(x) => {
+            out.push_str("!(");
+            write_key(x, out);
+            out.push(')');
+        }
+        ExprKind::Neg(x) => {
+            out.push_str("-(");
+            write_key(x, out);
+            out.push(')');
+        }
+        ExprKind::Binary { op, lhs, rhs } => {
+            out.push('(');
+            write_key(lhs, out);
+            let _ = write!(out, " {} ", op.symbol());
+            write_key(rhs, out);
+            out.push(')');
+        }
+        ExprKind::Matches(x, p) => {
+            write_key(x, out);
+            let _ = write!(out, " matches {p}");
+        }
+        ExprKind::StartsWith(x, p) => {
+            write_key(x, out);
+            let _ = write!(out, " starts_with {p:?}");
+        }
+        ExprKind::In(x, values) => {
+            write_key(x, out);
+            let _ = write!(out, " in {values:?}");
+        }
+        other => {
+            let _ = write!(out, "{other:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checked::{QueueId, QueueStat};
+    use crate::source::Loc;
+
+    fn e(kind: ExprKind, ty: Type) -> Expr {
+        Expr {
+            kind,
+            ty,
+            loc: Loc::default(),
+        }
+    }
+    fn waiting() -> Expr {
+        e(
+            ExprKind::QueueStat(QueueId(0), QueueStat::Waiting),
+            Type::Int,
+        )
+    }
+    fn cmp(op: BinOp, n: i64) -> Expr {
+        e(
+            ExprKind::Binary {
+                op,
+                lhs: Box::new(waiting()),
+                rhs: Box::new(e(ExprKind::Const(Value::Int(n)), Type::Int)),
+            },
+            Type::Bool,
+        )
+    }
+
+    #[test]
+    fn complementary_comparisons_are_exhaustive() {
+        let a = cmp(BinOp::Gt, 20);
+        let b = cmp(BinOp::Le, 20);
+        let r = analyse(&[Some(&a), Some(&b)], &[]).unwrap();
+        assert!(r.exhaustive);
+        assert_eq!(r.reachable, vec![true, true]);
+    }
+
+    #[test]
+    fn implied_rule_is_unreachable() {
+        let a = cmp(BinOp::Gt, 10);
+        let b = cmp(BinOp::Gt, 20);
+        let r = analyse(&[Some(&a), Some(&b), None], &[]).unwrap();
+        assert_eq!(r.reachable, vec![true, false, true]);
+    }
+
+    #[test]
+    fn counts_are_never_negative() {
+        let a = cmp(BinOp::Gt, 0);
+        let b = cmp(BinOp::Eq, 0);
+        let r = analyse(&[Some(&a), Some(&b)], &[]).unwrap();
+        assert!(r.exhaustive);
+    }
+}

@@ -1,0 +1,118 @@
+//! Name tables: one namespace per kind of declaration.
+//!
+//! A queue and a skill may share a name (`queue billing`, `skill billing`),
+//! since every use says which kind it means.
+
+use std::collections::HashMap;
+
+use crate::source::Loc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Calendar,
+    Hours,
+    Skill,
+    Lookup,
+    Queue,
+    Group,
+    Menu,
+    Route,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Calendar,
+        Kind::Hours,
+        Kind::Skill,
+        Kind::Lookup,
+        Kind::Queue,
+        Kind::Group,
+        Kind::Menu,
+        Kind::Route,
+    ];
+
+    /// The keyword that declares this kind.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Kind::Calendar => "calendar",
+            Kind::Hours => "hours",
+            Kind::Skill => "skill",
+            Kind::Lookup => "lookup",
+            Kind::Queue => "queue",
+            Kind::Group => "group",
+            Kind::Menu => "menu",
+            Kind::Route => "route",
+        }
+    }
+
+    /// "a queue", "an hours declaration".
+    pub fn article_name(self) -> &'static str {
+        match self {
+            Kind::Calendar => "a calendar",
+            Kind::Hours => "an hours declaration",
+            Kind::Skill => "a skill",
+            Kind::Lookup => "a lookup",
+            Kind::Queue => "a queue",
+            Kind::Group => "a group",
+            Kind::Menu => "a menu",
+            Kind::Route => "a route",
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Names {
+    tables: HashMap<Kind, Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    ids: HashMap<String, (u32, Loc)>,
+    order: Vec<String>,
+}
+
+impl Names {
+    /// Adds a name and gives it the next id of its kind; returns the earlier
+    /// declaration's location if the name is taken.
+    pub fn declare(&mut self, kind: Kind, name: &str, loc: Loc) -> Option<Loc> {
+        let table = self.tables.entry(kind).or_default();
+        if let Some(&(_, previous)) = table.ids.get(name) {
+            return Some(previous);
+        }
+        table
+            .ids
+            .insert(name.to_string(), (table.order.len() as u32, loc));
+        table.order.push(name.to_string());
+        None
+    }
+
+    pub fn get(&self, kind: Kind, name: &str) -> Option<u32> {
+        self.tables.get(&kind)?.ids.get(name).map(|&(id, _)| id)
+    }
+
+    pub fn loc(&self, kind: Kind, id: u32) -> Option<Loc> {
+        let table = self.tables.get(&kind)?;
+        table
+            .ids
+            .get(table.order.get(id as usize)?)
+            .map(|&(_, loc)| loc)
+    }
+
+    /// Some kind that declares `name`, with where.
+    pub fn any_kind(&self, name: &str) -> Option<(Kind, Loc)> {
+        Kind::ALL
+            .into_iter()
+            .find_map(|k| self.tables.get(&k)?.ids.get(name).map(|&(_, loc)| (k, loc)))
+    }
+
+    pub fn names(&self, kind: Kind) -> impl Iterator<Item = &str> {
+        self.tables
+            .get(&kind)
+            .into_iter()
+            .flat_map(|t| t.order.iter().map(String::as_str))
+    }
+
+    pub fn count(&self, kind: Kind) -> usize {
+        self.tables.get(&kind).map_or(0, |t| t.order.len())
+    }
+}

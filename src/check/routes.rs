@@ -1,0 +1,187 @@
+//! Routes: typed conditions with flow-sensitive `known` guards,
+//! reachability and exhaustiveness of rules, and route cycles.
+
+use super::actions::Context;
+use super::expr::{Scope, facts_false};
+use super::{Checker, logic};
+use crate::checked::{self, ActionKind, LookupId, RouteId, SkillKind, Type};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, Loc};
+use crate::syntax::ast;
+
+impl Checker<'_> {
+    pub(super) fn route(&mut self, file: FileId, r: &ast::Route) -> checked::Route {
+        let loc = Loc::new(file, r.name.span);
+        let mut rules = Vec::with_capacity(r.rules.len());
+        // A rule is only tried when every earlier condition was false, so
+        // what those false conditions prove holds for the later rules.
+        let mut known: Vec<LookupId> = Vec::new();
+        for rule in &r.rules {
+            let when = rule.when.as_ref().map(|e| {
+                let mut scope = Scope {
+                    known: known.clone(),
+                    ..Scope::default()
+                };
+                self.expect_expr(file, e, &mut scope, Type::Bool, "a `when` condition")
+            });
+            if let Some(w) = &when {
+                known.extend(facts_false(w));
+            }
+            let actions = self.actions(file, &rule.actions, Context::Route);
+            rules.push(checked::Rule {
+                when,
+                actions,
+                loc: Loc::new(file, rule.head),
+            });
+        }
+        self.rule_coverage(&r.name.text, loc, &rules);
+        checked::Route {
+            name: r.name.text.clone(),
+            loc,
+            rules,
+        }
+    }
+
+    /// D4003 for rules that can never fire, D3001 for a route that may let
+    /// a call through without any rule firing.
+    fn rule_coverage(&mut self, name: &str, loc: Loc, rules: &[checked::Rule]) {
+        let has_otherwise = rules.iter().any(|r| r.when.is_none());
+        if rules.is_empty() {
+            self.push(
+                Diagnostic::at(Code::NonExhaustiveRoute, loc, format!("route `{name}` has no rules"))
+                    .label("empty route")
+                    .help("add rules such as `when open(business) -> menu main` and end with `otherwise -> ...`"),
+            );
+            return;
+        }
+        let conditions: Vec<Option<&checked::Expr>> =
+            rules.iter().map(|r| r.when.as_ref()).collect();
+        let skills: Vec<SkillKind> = self.program.skills.iter().map(|s| s.kind.clone()).collect();
+        let analysis = logic::analyse(&conditions, &skills);
+        if let Some(a) = &analysis {
+            for (i, rule) in rules.iter().enumerate() {
+                if a.reachable[i] {
+                    continue;
+                }
+                let catch_all = rules[..i].iter().find(|r| {
+                    r.when.is_none()
+                        || matches!(
+                            r.when.as_ref().map(|w| &w.kind),
+                            Some(checked::ExprKind::Const(checked::Value::Bool(true)))
+                        )
+                });
+                let mut d =
+                    Diagnostic::at(Code::UnreachableRule, rule.loc, "this rule can never fire")
+                        .label("unreachable");
+                d = match catch_all {
+                    Some(c) => d.with(c.loc, "this earlier rule catches every call"),
+                    None => d.with(
+                        Loc::new(
+                            rule.loc.file,
+                            rules[0].loc.span.to(rules[i.saturating_sub(1)].loc.span),
+                        ),
+                        "earlier rules catch every call this one would",
+                    ),
+                };
+                self.push(d.help("remove the rule, or move it above the rule that hides it"));
+            }
+        }
+        if has_otherwise {
+            return;
+        }
+        match analysis {
+            Some(a) if a.exhaustive => {}
+            Some(_) => self.push(
+                Diagnostic::at(Code::NonExhaustiveRoute, loc, format!("route `{name}` has no `otherwise`, and some calls match none of its rules"))
+                    .label("calls can fall through")
+                    .help("add `otherwise -> ...` as the last rule to say where the remaining calls go"),
+            ),
+            None => self.push(
+                Diagnostic::at(Code::NonExhaustiveRoute, loc, format!("route `{name}` has no `otherwise`, and its rules are too complex to prove they cover every call"))
+                    .label("calls may fall through")
+                    .help("add `otherwise -> ...` as the last rule"),
+            ),
+        }
+    }
+
+    /// D3011 for routes that lead to each other in a loop.
+    pub(super) fn route_cycles(&mut self) {
+        let n = self.program.routes.len();
+        // Edges from a route to the routes its rules hand calls to, with the action.
+        let edges: Vec<Vec<(usize, Loc)>> = self
+            .program
+            .routes
+            .iter()
+            .map(|r| {
+                r.rules
+                    .iter()
+                    .filter_map(|rule| match rule.actions.terminal() {
+                        Some(checked::Action {
+                            kind: ActionKind::Route(RouteId(to)),
+                            loc,
+                        }) => Some((*to as usize, *loc)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+        let mut reported = vec![false; n];
+        for start in 0..n {
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            let mut path: Vec<(usize, Loc)> = Vec::new();
+            if state[start] != 0 {
+                continue;
+            }
+            state[start] = 1;
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                if *next < edges[node].len() {
+                    let (to, at) = edges[node][*next];
+                    *next += 1;
+                    match state[to] {
+                        0 => {
+                            state[to] = 1;
+                            path.push((node, at));
+                            stack.push((to, 0));
+                        }
+                        1 => {
+                            // A cycle: from `to` along the path back to `node`.
+                            let mut cycle: Vec<(usize, Loc)> =
+                                path.iter().skip_while(|(r, _)| *r != to).copied().collect();
+                            cycle.push((node, at));
+                            if cycle.iter().any(|(r, _)| reported[*r]) {
+                                continue;
+                            }
+                            for (r, _) in &cycle {
+                                reported[*r] = true;
+                            }
+                            self.report_cycle(&cycle);
+                        }
+                        _ => {}
+                    }
+                } else {
+                    state[node] = 2;
+                    stack.pop();
+                    path.pop();
+                }
+            }
+        }
+    }
+
+    fn report_cycle(&mut self, cycle: &[(usize, Loc)]) {
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|(r, _)| format!("`{}`", self.program.routes[*r].name))
+            .collect();
+        let first = &self.program.routes[cycle[0].0];
+        let mut text = names.join(" → ");
+        text.push_str(&format!(" → `{}`", first.name));
+        let mut d = Diagnostic::at(Code::RouteCycle, cycle[0].1, format!("routes loop: {text}"))
+            .label("leads on around the loop")
+            .help("a route must end in a menu, queue, group or other action that serves the caller; make one of these rules go somewhere else");
+        for (_, at) in &cycle[1..] {
+            d = d.with(*at, "and on");
+        }
+        self.push(d);
+    }
+}

@@ -1,0 +1,433 @@
+//! `test` blocks: the call, the given lookup rows, queue statistics and
+//! agents, the key presses and the expected outcome.
+
+use super::actions::Context;
+use super::decls::valid_key;
+use super::{Checker, Kind, options_help};
+use crate::checked::{
+    self, AgentState, GivenAgent, LookupId, Press, QueueId, QueueStat, SkillId, SkillKind,
+    SkillValue, Type, Value,
+};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::number;
+use crate::source::{FileId, Loc};
+use crate::syntax::ast;
+
+impl Checker<'_> {
+    pub(super) fn test(&mut self, file: FileId, t: &ast::Test) -> Option<checked::Test> {
+        let loc = Loc::new(file, t.name.span);
+        if let Some(previous) = self.program.tests.iter().find(|p| p.name == t.name.value) {
+            let previous = previous.loc;
+            self.push(
+                Diagnostic::at(
+                    Code::DuplicateDeclaration,
+                    loc,
+                    format!("two tests are named \"{}\"", t.name.value),
+                )
+                .label("same name again")
+                .with(previous, "first test with this name")
+                .help("give every test its own name so failures can be told apart"),
+            );
+        }
+        let mut seen = Vec::new();
+        let mut call = None;
+        let mut presses = Vec::new();
+        let mut lookups: Vec<(LookupId, Option<Vec<(u16, Value)>>)> = Vec::new();
+        let mut queues: Vec<(QueueId, Vec<(QueueStat, Value)>)> = Vec::new();
+        let mut agents = Vec::new();
+        let mut expect = None;
+        let mut broken = false;
+        for stmt in &t.stmts {
+            match stmt {
+                ast::TestStmt::Call { from, to, at, span } => {
+                    self.once(file, &mut seen, "call", *span, &t.name.value);
+                    let from = match from {
+                        Some(f) => match number::normalize(&f.value) {
+                            Ok(n) => Some(n),
+                            Err(why) => {
+                                self.bad_number(Loc::new(file, f.span), &f.value, &why);
+                                broken = true;
+                                None
+                            }
+                        },
+                        None => None,
+                    };
+                    let to_number = match number::normalize(&to.value) {
+                        Ok(n) => Some(n),
+                        Err(why) => {
+                            self.bad_number(Loc::new(file, to.span), &to.value, &why);
+                            broken = true;
+                            None
+                        }
+                    };
+                    let at = match at {
+                        None => None,
+                        Some((date, time, zone)) => {
+                            let d = self.date(file, date);
+                            let tm = self.time_of_day(file, time, false);
+                            let z = match zone {
+                                Some(z) => self.timezone(file, z).map(|z| self.intern_zone(z)),
+                                None => Some(checked::ZoneId(0)),
+                            };
+                            match (d, tm, z) {
+                                (Some(d), Some(tm), Some(z)) => {
+                                    Some((d.at((tm / 60) as i8, (tm % 60) as i8, 0, 0), z))
+                                }
+                                _ => {
+                                    broken = true;
+                                    None
+                                }
+                            }
+                        }
+                    };
+                    if let Some(to_number) = to_number {
+                        call = Some((
+                            from,
+                            to_number,
+                            at,
+                            Loc::new(file, to.span),
+                            at.is_none(),
+                            *span,
+                        ));
+                    }
+                }
+                ast::TestStmt::Press(keys, _) => {
+                    for k in keys {
+                        match k {
+                            ast::PressKey::Timeout(_) => presses.push(Press::Timeout),
+                            ast::PressKey::Keys(k) if valid_key(&k.text) => {
+                                presses.push(Press::Keys(k.text.clone()))
+                            }
+                            ast::PressKey::Keys(k) => {
+                                self.push(
+                                    Diagnostic::new(Code::InvalidKey, file, k.span, format!("`{}` cannot be pressed on a phone", k.text))
+                                        .label("not a keypad key")
+                                        .help("press digits, `*` and `#` (written \"#\"), or `timeout` to press nothing"),
+                                );
+                                broken = true;
+                            }
+                        }
+                    }
+                }
+                ast::TestStmt::GivenLookup {
+                    lookup,
+                    record,
+                    span,
+                } => {
+                    let Some(id) = self.resolve(Kind::Lookup, file, lookup) else {
+                        broken = true;
+                        continue;
+                    };
+                    let id = LookupId(id);
+                    if lookups.iter().any(|(l, _)| *l == id) {
+                        self.push(
+                            Diagnostic::new(
+                                Code::DuplicateSetting,
+                                file,
+                                *span,
+                                format!("lookup `{}` is given twice in this test", lookup.text),
+                            )
+                            .label("given again")
+                            .help("give each lookup one row, or `unknown`"),
+                        );
+                        continue;
+                    }
+                    let row = record.as_ref().map(|r| self.lookup_row(file, id, r));
+                    lookups.push((id, row));
+                }
+                ast::TestStmt::GivenQueue { queue, stats, .. } => {
+                    let Some(id) = self.resolve(Kind::Queue, file, queue) else {
+                        broken = true;
+                        continue;
+                    };
+                    let mut values = Vec::new();
+                    for (name, value) in stats {
+                        let Some(stat) = QueueStat::ALL.into_iter().find(|s| s.name() == name.text)
+                        else {
+                            let options: Vec<&str> =
+                                QueueStat::ALL.iter().map(|s| s.name()).collect();
+                            self.push(
+                                Diagnostic::new(
+                                    Code::UnknownOption,
+                                    file,
+                                    name.span,
+                                    format!("`{}` is not a queue statistic", name.text),
+                                )
+                                .label("unknown statistic")
+                                .help(options_help(&name.text, &options)),
+                            );
+                            continue;
+                        };
+                        if let Some(v) = self.value(file, value, &stat.ty()) {
+                            values.push((stat, v));
+                        }
+                    }
+                    queues.push((QueueId(id), values));
+                }
+                ast::TestStmt::GivenAgent {
+                    agent,
+                    state,
+                    skills,
+                    span,
+                } => {
+                    let Some(st) = AgentState::ALL.into_iter().find(|s| s.name() == state.text)
+                    else {
+                        let options: Vec<&str> = AgentState::ALL.iter().map(|s| s.name()).collect();
+                        self.push(
+                            Diagnostic::new(
+                                Code::UnknownOption,
+                                file,
+                                state.span,
+                                format!("`{}` is not an agent state", state.text),
+                            )
+                            .label("unknown state")
+                            .help(options_help(&state.text, &options)),
+                        );
+                        broken = true;
+                        continue;
+                    };
+                    let skills = skills
+                        .as_ref()
+                        .map(|r| self.agent_skills(file, r))
+                        .unwrap_or_default();
+                    agents.push(GivenAgent {
+                        id: agent.text.clone(),
+                        state: st,
+                        skills,
+                        loc: Loc::new(file, *span),
+                    });
+                }
+                ast::TestStmt::Expect(actions, span) => {
+                    self.once(file, &mut seen, "expect", *span, &t.name.value);
+                    expect = Some(self.actions(file, actions, Context::Test));
+                }
+            }
+        }
+        let Some((from, to, at, to_loc, no_time, call_span)) = call else {
+            if !broken {
+                self.push(
+                    Diagnostic::at(
+                        Code::InvalidTest,
+                        loc,
+                        format!("test \"{}\" places no call", t.name.value),
+                    )
+                    .label("no `call`")
+                    .help(
+                        "add `call from \"+15125550100\" to \"+18005550100\" at 2026-11-23 10:00`",
+                    ),
+                );
+            }
+            return None;
+        };
+        if self.program.entry_for(&to).is_none() {
+            let entries: Vec<String> = self
+                .program
+                .entries
+                .iter()
+                .take(5)
+                .map(|e| format!("\"{}\"", e.number))
+                .collect();
+            self.push(
+                Diagnostic::at(Code::InvalidTest, to_loc, format!("no entry answers calls to {to}"))
+                    .label("nothing answers this number")
+                    .help(if entries.is_empty() {
+                        "declare an entry for the number, such as `entry \"+1 800 555 0100\" -> route inbound`".to_string()
+                    } else {
+                        format!("call a number that an entry matches, such as {}", entries.join(", "))
+                    }),
+            );
+            broken = true;
+        }
+        if no_time && let Some(uses) = self.first_time_use {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidTest,
+                    file,
+                    call_span,
+                    "this call has no time, but the script's routing depends on the time",
+                )
+                .label("add `at`")
+                .with(uses, "depends on local time")
+                .help("say when the call happens: `call ... at 2026-11-23 10:00`"),
+            );
+            broken = true;
+        }
+        let Some(expect) = expect else {
+            self.push(
+                Diagnostic::at(
+                    Code::InvalidTest,
+                    loc,
+                    format!("test \"{}\" expects nothing", t.name.value),
+                )
+                .label("no `expect`")
+                .help("say where the call should end up, such as `expect queue billing`"),
+            );
+            return None;
+        };
+        if broken {
+            return None;
+        }
+        Some(checked::Test {
+            name: t.name.value.clone(),
+            loc,
+            from,
+            to,
+            at,
+            presses,
+            lookups,
+            queues,
+            agents,
+            expect,
+        })
+    }
+
+    fn lookup_row(
+        &mut self,
+        file: FileId,
+        lookup: LookupId,
+        record: &ast::Record,
+    ) -> Vec<(u16, Value)> {
+        let fields = self.program.lookup(lookup).fields.clone();
+        let name = self.program.lookup(lookup).name.clone();
+        let mut row = Vec::new();
+        for (field, value) in &record.fields {
+            let Some(index) = fields.iter().position(|f| f.name == field.text) else {
+                let options: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                self.push(
+                    Diagnostic::new(
+                        Code::UnknownField,
+                        file,
+                        field.span,
+                        format!("lookup `{name}` has no field `{}`", field.text),
+                    )
+                    .label("unknown field")
+                    .help(options_help(&field.text, &options)),
+                );
+                continue;
+            };
+            if let Some(v) = self.value(file, value, &fields[index].ty) {
+                row.push((index as u16, v));
+            }
+        }
+        row
+    }
+
+    fn agent_skills(&mut self, file: FileId, record: &ast::Record) -> Vec<(SkillId, SkillValue)> {
+        let mut out = Vec::new();
+        for (name, value) in &record.fields {
+            let Some(id) = self.resolve(Kind::Skill, file, name) else {
+                continue;
+            };
+            let skill = SkillId(id);
+            match self.program.skill(skill).kind.clone() {
+                SkillKind::Level => match value {
+                    ast::Value::Int(ast::Int {
+                        value: Some(v @ 0..=10),
+                        ..
+                    }) => out.push((skill, SkillValue::Level(*v as u8))),
+                    other => self.push(
+                        Diagnostic::new(
+                            Code::OutOfRange,
+                            file,
+                            other.span(),
+                            format!("skill `{}` takes a level from 0 to 10", name.text),
+                        )
+                        .label("not a level")
+                        .help(format!("write `{}: 5`", name.text)),
+                    ),
+                },
+                SkillKind::Values(values) => {
+                    let words: Vec<&ast::Value> = match value {
+                        ast::Value::List(items, _) => items.iter().collect(),
+                        single => vec![single],
+                    };
+                    let mut mask = 0u64;
+                    for w in words {
+                        match w {
+                            ast::Value::Word(word) if values.contains(&word.text) => {
+                                mask |=
+                                    1 << values.iter().position(|v| *v == word.text).unwrap_or(0);
+                            }
+                            other => {
+                                let options: Vec<&str> =
+                                    values.iter().map(String::as_str).collect();
+                                let text = match other {
+                                    ast::Value::Word(w) => w.text.clone(),
+                                    _ => "this".into(),
+                                };
+                                self.push(
+                                    Diagnostic::new(
+                                        Code::UnknownField,
+                                        file,
+                                        other.span(),
+                                        format!("`{text}` is not a value of skill `{}`", name.text),
+                                    )
+                                    .label("unknown value")
+                                    .help(options_help(&text, &options)),
+                                );
+                            }
+                        }
+                    }
+                    out.push((skill, SkillValue::Values(mask)));
+                }
+            }
+        }
+        out
+    }
+
+    /// A literal value of a test, read as type `ty` (D2003 when it is not one).
+    fn value(&mut self, file: FileId, v: &ast::Value, ty: &Type) -> Option<Value> {
+        let got = match (v, ty) {
+            (ast::Value::Bool(b, _), Type::Bool) => Some(Value::Bool(*b)),
+            (ast::Value::Int(i), Type::Int) => i.value.map(Value::Int),
+            (ast::Value::Duration(d), Type::Duration) => {
+                return self.duration_ms(file, d).map(Value::Duration);
+            }
+            (ast::Value::Time(t), Type::Time) => {
+                return self.time_of_day(file, t, false).map(Value::Time);
+            }
+            (ast::Value::Date(d), Type::Date) => return self.date(file, d).map(Value::Date),
+            (ast::Value::Str(s), Type::Text) => Some(Value::Text(s.value.clone())),
+            (ast::Value::Str(s), Type::Phone) => match number::normalize(&s.value) {
+                Ok(n) => Some(Value::Phone(n)),
+                Err(why) => {
+                    self.bad_number(Loc::new(file, s.span), &s.value, &why);
+                    return None;
+                }
+            },
+            (ast::Value::Word(w), Type::Weekday) => {
+                ast::Weekday::parse(&w.text).map(Value::Weekday)
+            }
+            (ast::Value::Word(w), Type::Enum(skill)) => match &self.program.skill(*skill).kind {
+                SkillKind::Values(values) => values
+                    .iter()
+                    .position(|x| *x == w.text)
+                    .map(|i| Value::Enum(*skill, i as u16)),
+                SkillKind::Level => None,
+            },
+            _ => None,
+        };
+        if got.is_none() && *ty != Type::Error {
+            let want = self.type_name(ty);
+            self.push(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    file,
+                    v.span(),
+                    format!("this should be {}", super::expr::article(&want)),
+                )
+                .label(format!("not {}", super::expr::article(&want)))
+                .help(match ty {
+                    Type::Phone => {
+                        "write a number as a string, such as \"+15125550100\"".to_string()
+                    }
+                    Type::Text => "write text as a string, such as \"gold\"".to_string(),
+                    Type::Duration => "write a duration such as `90s`".to_string(),
+                    Type::Bool => "write `true` or `false`".to_string(),
+                    _ => format!("write {}", super::expr::article(&want)),
+                }),
+            );
+        }
+        got
+    }
+}

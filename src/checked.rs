@@ -1,0 +1,678 @@
+//! The checked program: every name resolved to a typed id, every expression
+//! typed, every time and number validated and normalised.
+//!
+//! This is what the checker hands to later stages (IR lowering, `explain`,
+//! the runtime's roster validation). It keeps a `Loc` on everything so that
+//! later stages can point back at the source.
+
+use std::fmt;
+
+use crate::number::Pattern;
+use crate::source::Loc;
+pub use crate::syntax::ast::{BinOp, Weekday};
+
+macro_rules! ids {
+    ($($name:ident),*) => {$(
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize { self.0 as usize }
+        }
+    )*};
+}
+
+ids!(
+    ZoneId, CalendarId, HoursId, SkillId, LookupId, QueueId, GroupId, MenuId, RouteId
+);
+
+/// A whole checked script.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    /// Time zones in use; the first is the script's own (used by `now`).
+    pub zones: Vec<Zone>,
+    pub calendars: Vec<Calendar>,
+    pub hours: Vec<Hours>,
+    pub skills: Vec<Skill>,
+    pub lookups: Vec<Lookup>,
+    pub queues: Vec<Queue>,
+    pub groups: Vec<Group>,
+    pub menus: Vec<Menu>,
+    pub routes: Vec<Route>,
+    pub entries: Vec<Entry>,
+    pub tests: Vec<Test>,
+}
+
+impl Program {
+    pub fn zone(&self, id: ZoneId) -> &Zone {
+        &self.zones[id.index()]
+    }
+    pub fn calendar(&self, id: CalendarId) -> &Calendar {
+        &self.calendars[id.index()]
+    }
+    pub fn hours(&self, id: HoursId) -> &Hours {
+        &self.hours[id.index()]
+    }
+    pub fn skill(&self, id: SkillId) -> &Skill {
+        &self.skills[id.index()]
+    }
+    pub fn lookup(&self, id: LookupId) -> &Lookup {
+        &self.lookups[id.index()]
+    }
+    pub fn queue(&self, id: QueueId) -> &Queue {
+        &self.queues[id.index()]
+    }
+    pub fn group(&self, id: GroupId) -> &Group {
+        &self.groups[id.index()]
+    }
+    pub fn menu(&self, id: MenuId) -> &Menu {
+        &self.menus[id.index()]
+    }
+    pub fn route(&self, id: RouteId) -> &Route {
+        &self.routes[id.index()]
+    }
+
+    /// The entry whose pattern is the most specific match for a dialed number.
+    pub fn entry_for(&self, dialed: &str) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .filter(|e| e.pattern.matches(dialed))
+            .min_by_key(|e| e.pattern.breadth())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Zone {
+    pub name: String,
+    pub tz: jiff::tz::TimeZone,
+}
+
+/// Minutes since local midnight, `0..=1440`.
+pub type Minute = u16;
+
+#[derive(Clone, Debug)]
+pub struct Calendar {
+    pub name: String,
+    pub loc: Loc,
+    pub zone: ZoneId,
+    pub days: Vec<CalendarDay>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CalendarDay {
+    pub days: DaySpan,
+    /// Local time range on each of those days, `from < to`; `None` is all day.
+    pub times: Option<(Minute, Minute)>,
+    pub label: Option<String>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DaySpan {
+    /// Inclusive range of dates (a single date has `from == to`).
+    Dates {
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    },
+    /// Inclusive range of month-days every year; `02-29` only exists in leap
+    /// years. A range may wrap the new year (`12-24..01-02`).
+    Yearly { from: (u8, u8), to: (u8, u8) },
+}
+
+#[derive(Clone, Debug)]
+pub struct Hours {
+    pub name: String,
+    pub loc: Loc,
+    pub zone: ZoneId,
+    /// Open intervals in minutes of the local week (Monday 00:00 is 0),
+    /// half-open, sorted, merged and within `0..WEEK`.
+    pub open: Vec<(u32, u32)>,
+    pub closed: Vec<CalendarId>,
+}
+
+/// Minutes in a week.
+pub const WEEK: u32 = 7 * 1440;
+
+#[derive(Clone, Debug)]
+pub struct Skill {
+    pub name: String,
+    pub loc: Loc,
+    pub kind: SkillKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkillKind {
+    /// Agents hold a level from 1 to 10; 0 means they lack the skill.
+    Level,
+    /// Agents hold any subset of these values (at most 64).
+    Values(Vec<String>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LookupKey {
+    Caller,
+    Dialed,
+    Digits,
+}
+
+#[derive(Clone, Debug)]
+pub struct Lookup {
+    pub name: String,
+    pub loc: Loc,
+    pub key: LookupKey,
+    /// The source as written, relative to the declaring file.
+    pub source: String,
+    /// The declaring file, so the source can be found relative to it.
+    pub file: crate::source::FileId,
+    pub table: Option<String>,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    pub ty: Type,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    Bool,
+    Int,
+    Duration,
+    Text,
+    Phone,
+    Time,
+    Weekday,
+    Date,
+    /// A value of an enumerated skill.
+    Enum(SkillId),
+    /// The type of an expression that already failed to check.
+    Error,
+}
+
+/// A constant value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    /// Milliseconds.
+    Duration(i64),
+    Text(String),
+    /// A normalised number.
+    Phone(String),
+    Time(Minute),
+    Weekday(Weekday),
+    Date(jiff::civil::Date),
+    Enum(SkillId, u16),
+}
+
+impl Value {
+    pub fn ty(&self) -> Type {
+        match self {
+            Value::Bool(_) => Type::Bool,
+            Value::Int(_) => Type::Int,
+            Value::Duration(_) => Type::Duration,
+            Value::Text(_) => Type::Text,
+            Value::Phone(_) => Type::Phone,
+            Value::Time(_) => Type::Time,
+            Value::Weekday(_) => Type::Weekday,
+            Value::Date(_) => Type::Date,
+            Value::Enum(s, _) => Type::Enum(*s),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QueueStat {
+    /// Callers waiting now.
+    Waiting,
+    /// Agents logged in, eligible and available now.
+    Available,
+    /// Agents logged in (any state but logged out).
+    Agents,
+    /// How long the longest-waiting caller has waited.
+    LongestWait,
+    /// Estimated wait for a caller arriving now.
+    ExpectedWait,
+}
+
+impl QueueStat {
+    pub const ALL: [QueueStat; 5] = [
+        QueueStat::Waiting,
+        QueueStat::Available,
+        QueueStat::Agents,
+        QueueStat::LongestWait,
+        QueueStat::ExpectedWait,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            QueueStat::Waiting => "waiting",
+            QueueStat::Available => "available",
+            QueueStat::Agents => "agents",
+            QueueStat::LongestWait => "longest_wait",
+            QueueStat::ExpectedWait => "expected_wait",
+        }
+    }
+    pub fn ty(self) -> Type {
+        match self {
+            QueueStat::Waiting | QueueStat::Available | QueueStat::Agents => Type::Int,
+            QueueStat::LongestWait | QueueStat::ExpectedWait => Type::Duration,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AgentAttr {
+    /// Whole minutes since the agent's last call ended (or since login).
+    IdleMinutes,
+    /// Calls the agent answered today.
+    CallsToday,
+    /// Minutes the agent spent talking today.
+    TalkMinutes,
+}
+
+impl AgentAttr {
+    pub const ALL: [AgentAttr; 3] = [
+        AgentAttr::IdleMinutes,
+        AgentAttr::CallsToday,
+        AgentAttr::TalkMinutes,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentAttr::IdleMinutes => "idle_minutes",
+            AgentAttr::CallsToday => "calls_today",
+            AgentAttr::TalkMinutes => "talk_minutes",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NowField {
+    Time,
+    Weekday,
+    Date,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Const(Value),
+    Caller,
+    Dialed,
+    /// The digits the caller entered last (text, possibly empty).
+    Digits,
+    Now(NowField),
+    Known(LookupId),
+    /// A lookup field; only reachable under a `known` guard.
+    Field(LookupId, u16),
+    QueueStat(QueueId, QueueStat),
+    Open(HoursId),
+    Holiday(CalendarId),
+    Agent(AgentAttr),
+    /// The agent's level of a levelled skill (0 when absent).
+    SkillLevel(SkillId),
+    /// The agent's set of values of an enumerated skill. It only appears as
+    /// the left side of `==`, `!=` or `in`, which then test membership.
+    SkillValues(SkillId),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Matches(Box<Expr>, Pattern),
+    StartsWith(Box<Expr>, String),
+    In(Box<Expr>, Vec<Value>),
+    /// Stands in for an expression that failed to check.
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Strategy {
+    RingAll,
+    #[default]
+    LongestIdle,
+    RoundRobin,
+    FewestCalls,
+    LeastTalkTime,
+    Linear,
+    Random,
+    BestScore,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 8] = [
+        Strategy::RingAll,
+        Strategy::LongestIdle,
+        Strategy::RoundRobin,
+        Strategy::FewestCalls,
+        Strategy::LeastTalkTime,
+        Strategy::Linear,
+        Strategy::Random,
+        Strategy::BestScore,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::RingAll => "ring_all",
+            Strategy::LongestIdle => "longest_idle",
+            Strategy::RoundRobin => "round_robin",
+            Strategy::FewestCalls => "fewest_calls",
+            Strategy::LeastTalkTime => "least_talk_time",
+            Strategy::Linear => "linear",
+            Strategy::Random => "random",
+            Strategy::BestScore => "best_score",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presentation {
+    /// Ring one agent at a time for this long, then the next.
+    OneByOne { timeout_ms: i64 },
+    /// Ring every eligible agent at once; the first to answer wins.
+    All { timeout_ms: i64 },
+    /// Connect the chosen agent without ringing.
+    AutoAnswer,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Announcement {
+    Position,
+    Wait,
+    Prompt(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Queue {
+    pub name: String,
+    pub loc: Loc,
+    pub strategy: Strategy,
+    pub require: Option<Expr>,
+    pub prefer: Option<Expr>,
+    pub score: Option<Expr>,
+    pub presentation: Presentation,
+    pub wrapup_ms: i64,
+    pub announcements: Vec<Announcement>,
+    pub announce_every_ms: Option<i64>,
+    pub music: Option<String>,
+    /// Relaxation and overflow steps, in increasing `after_ms`.
+    pub steps: Vec<QueueStep>,
+    pub no_agents: Option<Actions>,
+    pub pause_after_misses: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct QueueStep {
+    pub after_ms: i64,
+    pub kind: StepKind,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub enum StepKind {
+    /// From now on, this replaces the queue's `require`.
+    Relax(Expr),
+    /// The call leaves the queue and runs these actions.
+    Overflow(Actions),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum GroupMode {
+    #[default]
+    Sequential,
+    Simultaneous,
+    MostRecent,
+}
+
+impl GroupMode {
+    pub const ALL: [GroupMode; 3] = [
+        GroupMode::Sequential,
+        GroupMode::Simultaneous,
+        GroupMode::MostRecent,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupMode::Sequential => "sequential",
+            GroupMode::Simultaneous => "simultaneous",
+            GroupMode::MostRecent => "most_recent",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub name: String,
+    pub loc: Loc,
+    pub members: Vec<String>,
+    pub mode: GroupMode,
+    /// Per member (sequential, most recent) or for all (simultaneous).
+    pub timeout_ms: i64,
+    /// What happens when nobody answers; `None` hangs up.
+    pub then: Option<Actions>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Menu {
+    pub name: String,
+    pub loc: Loc,
+    pub prompt: Option<String>,
+    /// How long to wait for the first key.
+    pub timeout_ms: i64,
+    /// How long to wait between the keys of a multi-digit entry.
+    pub digit_timeout_ms: i64,
+    /// How many times the menu is offered again after an invalid key or a
+    /// timeout before the handler's fallback.
+    pub retries: u32,
+    pub keys: Vec<MenuKey>,
+    pub collect: Option<Collect>,
+    pub invalid: Option<Actions>,
+    pub on_timeout: Option<Actions>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MenuKey {
+    pub key: String,
+    pub actions: Actions,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub struct Collect {
+    pub min: u32,
+    pub max: u32,
+    pub actions: Actions,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub name: String,
+    pub loc: Loc,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// `None` for `otherwise`.
+    pub when: Option<Expr>,
+    pub actions: Actions,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub number: String,
+    pub pattern: Pattern,
+    pub actions: Actions,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Actions {
+    pub list: Vec<Action>,
+    pub loc: Loc,
+}
+
+impl Actions {
+    /// The last action, which the checker guarantees is terminal.
+    pub fn terminal(&self) -> Option<&Action> {
+        self.list.last()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Action {
+    pub kind: ActionKind,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum RejectReason {
+    #[default]
+    Busy,
+    Decline,
+    Unavailable,
+}
+
+impl RejectReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            RejectReason::Busy => "busy",
+            RejectReason::Decline => "decline",
+            RejectReason::Unavailable => "unavailable",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ExtensionTarget {
+    /// The last `n` digits of the dialed number.
+    LastDigits(u32),
+    Number(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    Play(String),
+    Whisper(String),
+    Record,
+    SetTag(String),
+    Queue { queue: QueueId, priority: u32 },
+    Menu(MenuId),
+    Route(RouteId),
+    Group(GroupId),
+    DialExtension { digits: u32 },
+    Extension(ExtensionTarget),
+    Transfer(String),
+    Voicemail(String),
+    Reject(RejectReason),
+    Hangup,
+    Repeat,
+    Back,
+}
+
+impl ActionKind {
+    /// Terminal actions hand the call on; they end an action list.
+    pub fn is_terminal(&self) -> bool {
+        !matches!(
+            self,
+            ActionKind::Play(_)
+                | ActionKind::Whisper(_)
+                | ActionKind::Record
+                | ActionKind::SetTag(_)
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AgentState {
+    LoggedOut,
+    Available,
+    Ringing,
+    OnCall,
+    Wrapup,
+    Paused,
+}
+
+impl AgentState {
+    pub const ALL: [AgentState; 6] = [
+        AgentState::LoggedOut,
+        AgentState::Available,
+        AgentState::Ringing,
+        AgentState::OnCall,
+        AgentState::Wrapup,
+        AgentState::Paused,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentState::LoggedOut => "logged_out",
+            AgentState::Available => "available",
+            AgentState::Ringing => "ringing",
+            AgentState::OnCall => "on_call",
+            AgentState::Wrapup => "wrapup",
+            AgentState::Paused => "paused",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Test {
+    pub name: String,
+    pub loc: Loc,
+    /// Normalised caller number; `None` for a withheld number.
+    pub from: Option<String>,
+    pub to: String,
+    /// Local date and time of the call, and the zone it is read in.
+    pub at: Option<(jiff::civil::DateTime, ZoneId)>,
+    pub presses: Vec<Press>,
+    /// Lookup rows the test supplies; `None` means "no row".
+    pub lookups: Vec<(LookupId, Option<Vec<(u16, Value)>>)>,
+    pub queues: Vec<(QueueId, Vec<(QueueStat, Value)>)>,
+    pub agents: Vec<GivenAgent>,
+    pub expect: Actions,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Press {
+    Keys(String),
+    Timeout,
+}
+
+#[derive(Clone, Debug)]
+pub struct GivenAgent {
+    pub id: String,
+    pub state: AgentState,
+    pub skills: Vec<(SkillId, SkillValue)>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkillValue {
+    Level(u8),
+    /// Bit `i` set for value `i` of the skill.
+    Values(u64),
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Type::Bool => "bool",
+            Type::Int => "int",
+            Type::Duration => "duration",
+            Type::Text => "text",
+            Type::Phone => "phone number",
+            Type::Time => "time of day",
+            Type::Weekday => "weekday",
+            Type::Date => "date",
+            Type::Enum(_) => "skill value",
+            Type::Error => "unknown",
+        })
+    }
+}

@@ -1,0 +1,218 @@
+//! `dialect lint PATH...`: check scripts, print every diagnostic, summarise.
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::fs::{RealFs, dial_files, prompt_names};
+use super::render::{self, Style};
+use crate::diagnostic::Diagnostic;
+use crate::load::{self, Loader};
+use crate::source::FileId;
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  dialect lint examples/                      check every script under a folder
+  dialect lint --format json acme.dial        one JSON object per line and diagnostic
+  dialect lint --deny warnings --prompts prompts/ main.dial
+
+A file that another checked file includes is checked as part of it, not alone.
+Exit status: 0 when clean, 1 when there are errors (or warnings under
+--deny warnings), 2 on usage or I/O errors. Every code is explained in
+docs/diagnostics.md.")]
+pub struct Args {
+    /// Files or folders to check; folders are searched for `.dial` files
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// `human`: reports with source snippets; `json`: one object per line and diagnostic
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Treat warnings as errors for the exit status (`--deny warnings`)
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Option<Deny>,
+
+    /// Folder of prompt audio (`NAME.wav`); prompts without a file are reported
+    #[arg(long, value_name = "DIR")]
+    pub prompts: Option<PathBuf>,
+
+    /// When to colour reports; `auto` colours a terminal unless NO_COLOR is set
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deny {
+    Warnings,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The outcome of linting, before it is printed.
+pub struct Outcome {
+    pub loader_sources: crate::source::SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub files: usize,
+}
+
+pub fn run(args: &Args) -> ExitCode {
+    let outcome = match lint(&args.paths, args.prompts.as_ref()) {
+        Ok(o) => o,
+        Err(message) => {
+            eprintln!("dialect lint: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = outcome.diagnostics.len() - errors;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        Format::Json => {
+            for d in &outcome.diagnostics {
+                let line = serde_json::to_string(&render::json(&outcome.loader_sources, d))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "{line}");
+            }
+            eprintln!("{}", summary(errors, warnings, outcome.files));
+        }
+        Format::Human => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
+            let width = terminal_width();
+            for d in &outcome.diagnostics {
+                let _ = write!(
+                    out,
+                    "{}",
+                    render::human(&outcome.loader_sources, d, Style { color, width })
+                );
+                let _ = writeln!(out);
+            }
+            let _ = writeln!(out, "{}", summary(errors, warnings, outcome.files));
+        }
+    }
+    let fail = errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0);
+    ExitCode::from(u8::from(fail))
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+        .clamp(60, 200)
+}
+
+/// "2 errors, 1 warning in 3 files".
+pub fn summary(errors: usize, warnings: usize, files: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {} in {}",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(files, "file")
+    )
+}
+
+/// Loads and checks every script named by `paths`. Errors are usage or
+/// I/O problems with the paths themselves.
+pub fn lint(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Outcome, String> {
+    let mut candidates = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let found = dial_files(path).map_err(|e| {
+                format!(
+                    "cannot read folder `{}`: {}",
+                    load::display(path),
+                    load::io_reason(&e)
+                )
+            })?;
+            if found.is_empty() {
+                return Err(format!("no `.dial` files in `{}`", load::display(path)));
+            }
+            candidates.extend(found);
+        } else if path.exists() {
+            candidates.push(path.clone());
+        } else {
+            return Err(format!("`{}` does not exist", load::display(path)));
+        }
+    }
+    let prompts: Option<BTreeSet<String>> = match prompts {
+        Some(dir) => Some(prompt_names(dir).map_err(|e| {
+            format!(
+                "cannot read prompts folder `{}`: {}",
+                load::display(dir),
+                load::io_reason(&e)
+            )
+        })?),
+        None => None,
+    };
+    let fs = RealFs;
+    let mut loader = Loader::new(&fs);
+    let mut ids: Vec<FileId> = Vec::new();
+    for path in &candidates {
+        let id = loader.load(path).map_err(|e| {
+            format!(
+                "cannot read `{}`: {}",
+                load::display(path),
+                load::io_reason(&e)
+            )
+        })?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    // A file included by another candidate is checked as part of that one.
+    let included: HashSet<FileId> = ids
+        .iter()
+        .flat_map(|&id| loader.includes(id).iter().copied())
+        .collect();
+    let mut roots: Vec<FileId> = ids
+        .iter()
+        .copied()
+        .filter(|id| !included.contains(id))
+        .collect();
+    let mut covered: HashSet<FileId> = HashSet::new();
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < roots.len() {
+            let checked = loader.check(roots[i], prompts.clone());
+            covered.extend(checked.files.iter().copied());
+            diagnostics.extend(checked.diagnostics);
+            i += 1;
+        }
+        // Files only reachable through an include cycle become roots too.
+        match ids.iter().find(|id| !covered.contains(id)) {
+            Some(&id) => roots.push(id),
+            None => break,
+        }
+    }
+    crate::diagnostic::sort(&mut diagnostics);
+    diagnostics.dedup();
+    Ok(Outcome {
+        files: covered.len(),
+        loader_sources: loader.sources,
+        diagnostics,
+    })
+}

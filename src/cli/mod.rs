@@ -1,0 +1,48 @@
+//! The `dialect` command line: argument parsing and one module per command.
+//! Only this module and `server` touch the file system and the terminal.
+
+mod fs;
+pub mod lint;
+pub mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use fs::{RealFs, dial_files, prompt_names};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dialect",
+    version,
+    about = "Dialect: contact-center call routing as one checked, compiled language",
+    long_about = "Dialect describes IVR menus, opening hours, holiday calendars, skills, queues, \
+hunt groups and routing rules in `.dial` files, checks them with compiler-grade diagnostics \
+and runs them.\n\nStart with `dialect lint examples/` and read docs/language.md.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check scripts and report every problem with a code, its place and a fix
+    Lint(lint::Args),
+}
+
+/// Runs the command line and returns the process exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap exits 0 for --help and --version, 2 for usage errors.
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Lint(args) => lint::run(&args),
+    }
+}

@@ -1,0 +1,17 @@
+//! Dialect: a call-routing language, its compiler and its call server.
+//!
+//! The pipeline runs `syntax` (text to tree), `check` (tree to a typed
+//! `checked::Program` plus diagnostics); `load` gathers the files of a
+//! script through a file-system trait so the stages themselves do no I/O.
+//! See ARCHITECTURE.md for the map.
+
+#![deny(unsafe_code)]
+
+pub mod check;
+pub mod checked;
+pub mod cli;
+pub mod diagnostic;
+pub mod load;
+pub mod number;
+pub mod source;
+pub mod syntax;
