@@ -474,6 +474,9 @@ pub struct Menu {
     pub collect: Option<Collect>,
     pub invalid: Option<Actions>,
     pub on_timeout: Option<Actions>,
+    /// What `repeat` does once the menu has been offered `1 + retries`
+    /// times; `None` hangs up.
+    pub exhausted: Option<Actions>,
 }
 
 #[derive(Clone, Debug)]

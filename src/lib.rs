@@ -15,3 +15,4 @@ pub mod load;
 pub mod number;
 pub mod source;
 pub mod syntax;
+pub mod synth;

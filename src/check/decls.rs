@@ -701,6 +701,7 @@ impl Checker<'_> {
             collect: None,
             invalid: None,
             on_timeout: None,
+            exhausted: None,
         };
         let owner = m.name.text.as_str();
         for stmt in &m.stmts {
@@ -721,8 +722,11 @@ impl Checker<'_> {
                         menu.digit_timeout_ms = ms;
                     }
                 }
-                ast::MenuStmt::Retries(n) => {
+                ast::MenuStmt::Retries(n, exhausted) => {
                     self.once(file, &mut seen, "retries", n.span, owner);
+                    if let Some(actions) = exhausted {
+                        menu.exhausted = Some(self.actions(file, actions, Context::Menu));
+                    }
                     match n.value {
                         Some(v @ 0..=10) => menu.retries = v as u32,
                         _ => self.push(

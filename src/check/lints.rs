@@ -172,4 +172,5 @@ fn menu_lists(menu: &crate::checked::Menu) -> impl Iterator<Item = &Actions> {
         .chain(menu.collect.iter().map(|c| &c.actions))
         .chain(menu.invalid.iter())
         .chain(menu.on_timeout.iter())
+        .chain(menu.exhausted.iter())
 }

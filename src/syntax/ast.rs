@@ -327,7 +327,9 @@ pub enum MenuStmt {
     Prompt(Str),
     Timeout(Duration),
     DigitTimeout(Duration),
-    Retries(Int),
+    /// `retries 2` or `retries 2 -> queue operator`: what happens when
+    /// `repeat` is reached with no tries left.
+    Retries(Int, Option<Actions>),
     Collect {
         min: Int,
         max: Option<Int>,

@@ -179,6 +179,9 @@ fn syntax_error(
 /// How a grammar rule is named in "expected ..." help lines.
 fn describe(rule: Rule) -> Option<String> {
     let name = format!("{rule:?}");
+    if name.ends_with("_decl") {
+        return Some("a declaration such as `queue`, `menu`, `route` or `entry`".into());
+    }
     if let Some(kw) = name.strip_prefix("kw_") {
         if matches!(rule, Rule::kw_in | Rule::kw_matches | Rule::kw_starts_with) {
             return Some("an operator".into());
@@ -712,11 +715,15 @@ impl Builder {
             Rule::menu_settings => {
                 for p in inner {
                     let rule = p.as_rule();
-                    let Some(value) = p.into_inner().find(|q| !is_keyword(q.as_rule())) else {
+                    let mut parts = p.into_inner().filter(|q| !is_keyword(q.as_rule()));
+                    let Some(value) = parts.next() else {
                         continue;
                     };
                     out.push(match rule {
-                        Rule::retries_setting => MenuStmt::Retries(self.int(value)),
+                        Rule::retries_setting => MenuStmt::Retries(
+                            self.int(value),
+                            parts.next().map(|a| self.actions(a)),
+                        ),
                         Rule::digit_timeout_setting => MenuStmt::DigitTimeout(self.duration(value)),
                         _ => MenuStmt::Timeout(self.duration(value)),
                     });

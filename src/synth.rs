@@ -1,0 +1,1 @@
+//! Generated scripts for benchmarks and property tests.

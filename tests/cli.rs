@@ -1,0 +1,159 @@
+//! The `dialect` binary end to end: output formats, exit status and
+//! scripts whose errors are spread over several files.
+
+use std::process::{Command, Output};
+
+fn dialect(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dialect"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the dialect binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn examples_lint_clean() {
+    let out = dialect(&["lint", "--deny", "warnings", "examples/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("0 errors, 0 warnings"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// One error in each of three files: every one is reported with its file,
+/// line and code, in both formats.
+#[test]
+fn errors_in_several_files_are_all_reported() {
+    let out = dialect(&["lint", "tests/fixtures/multi/main.dial"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    for needle in [
+        "D2001",
+        "tests/fixtures/multi/main.dial:13:34",
+        "D2011",
+        "tests/fixtures/multi/sites/chicago.dial:4:12",
+        "D3006",
+        "tests/fixtures/multi/sites/london.dial:3:38",
+        "3 errors, 0 warnings in 3 files",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+
+    let out = dialect(&["lint", "--format", "json", "tests/fixtures/multi/main.dial"]);
+    assert_eq!(out.status.code(), Some(1));
+    let rows: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
+        .collect();
+    let found: Vec<(String, String, u64, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap_or("").to_string(),
+                r["file"].as_str().unwrap_or("").to_string(),
+                r["line"].as_u64().unwrap_or(0),
+                r["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "D2001".into(),
+                "tests/fixtures/multi/main.dial".into(),
+                13,
+                34
+            ),
+            (
+                "D2011".into(),
+                "tests/fixtures/multi/sites/chicago.dial".into(),
+                4,
+                12
+            ),
+            (
+                "D3006".into(),
+                "tests/fixtures/multi/sites/london.dial".into(),
+                3,
+                38
+            ),
+        ]
+    );
+    for r in &rows {
+        assert_eq!(r["severity"], "error");
+        assert!(
+            !r["help"].as_str().unwrap_or("").is_empty(),
+            "help line in {r}"
+        );
+        assert!(
+            r["span"]["end"].as_u64() > r["span"]["start"].as_u64(),
+            "span in {r}"
+        );
+        assert!(
+            r["labels"].as_array().is_some_and(|l| !l.is_empty()),
+            "labels in {r}"
+        );
+    }
+}
+
+#[test]
+fn warnings_fail_only_when_denied() {
+    let out = dialect(&["lint", "tests/fixtures/cli/warning_only.dial"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("0 errors, 1 warning in 1 file"),
+        "{}",
+        stdout(&out)
+    );
+    let out = dialect(&[
+        "lint",
+        "--deny",
+        "warnings",
+        "tests/fixtures/cli/warning_only.dial",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn bad_paths_are_usage_errors() {
+    let out = dialect(&["lint", "tests/fixtures/does-not-exist.dial"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+
+    let empty = std::env::temp_dir().join(format!("dialect-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).expect("temp dir");
+    let out = dialect(&["lint", empty.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no `.dial` files"));
+    let _ = std::fs::remove_dir(&empty);
+
+    let out = dialect(&["lint"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = dialect(&["lint", "--format", "xml", "examples/"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_teaches() {
+    let out = dialect(&["lint", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for needle in [
+        "--format",
+        "--deny",
+        "--prompts",
+        "Exit status",
+        "docs/diagnostics.md",
+    ] {
+        assert!(
+            text.contains(needle),
+            "`{needle}` missing from --help:\n{text}"
+        );
+    }
+}
