@@ -293,12 +293,11 @@ impl<'a> Checker<'a> {
                         other.article_name()
                     ),
                 )
-                .help(format!(
-                    "use `{} {}` where a {} is meant, or name {} here",
-                    other.keyword(),
-                    name.text,
-                    other.keyword(),
-                    kind.article_name()
+                .help(wrong_kind_help(
+                    kind,
+                    other,
+                    &name.text,
+                    &self.names.names(kind).collect::<Vec<_>>(),
                 )),
             );
             return None;
@@ -420,6 +419,33 @@ struct Decls<'f> {
     routes: Vec<(FileId, &'f ast::Route)>,
     entries: Vec<(FileId, &'f ast::Entry)>,
     tests: Vec<(FileId, &'f ast::Test)>,
+}
+
+/// Help for a name of the wrong kind: the function that fits, a similar
+/// name of the right kind, or what to write.
+fn wrong_kind_help(want: Kind, found: Kind, name: &str, candidates: &[&str]) -> String {
+    match (want, found) {
+        (Kind::Calendar, Kind::Hours) => {
+            return format!("`holiday()` tests a calendar; test hours with `open({name})`");
+        }
+        (Kind::Hours, Kind::Calendar) => {
+            return format!("`open()` tests hours; test a calendar with `holiday({name})`");
+        }
+        _ => {}
+    }
+    match diagnostic::did_you_mean(name, candidates.iter().copied()) {
+        Some(s) => format!("did you mean {} `{s}`?", want.keyword()),
+        None if candidates.is_empty() => format!(
+            "no {} is declared; declare one with `{} {name} {{ ... }}`",
+            want.keyword(),
+            want.keyword()
+        ),
+        None => format!(
+            "name {} here, such as {}",
+            want.article_name(),
+            list(candidates)
+        ),
+    }
 }
 
 /// `a`, `b` and `c` as a readable list.

@@ -56,6 +56,11 @@ impl Checker<'_> {
         }
         let conditions: Vec<Option<&checked::Expr>> =
             rules.iter().map(|r| r.when.as_ref()).collect();
+        if conditions.iter().flatten().any(|c| has_error(c)) {
+            // Conditions that failed to check were reported; reasoning about
+            // them would only add confusing follow-on diagnostics.
+            return;
+        }
         let skills: Vec<SkillKind> = self.program.skills.iter().map(|s| s.kind.clone()).collect();
         let analysis = logic::analyse(&conditions, &skills);
         if let Some(a) = &analysis {
@@ -183,5 +188,21 @@ impl Checker<'_> {
             d = d.with(*at, "and on");
         }
         self.push(d);
+    }
+}
+
+/// Whether an expression contains a part that failed to check.
+fn has_error(e: &checked::Expr) -> bool {
+    use checked::ExprKind as K;
+    if e.ty == Type::Error {
+        return true;
+    }
+    match &e.kind {
+        K::Error => true,
+        K::Not(x) | K::Neg(x) | K::Matches(x, _) | K::StartsWith(x, _) | K::In(x, _) => {
+            has_error(x)
+        }
+        K::Binary { lhs, rhs, .. } => has_error(lhs) || has_error(rhs),
+        _ => false,
     }
 }
