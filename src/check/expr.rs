@@ -953,6 +953,9 @@ pub fn facts_false(e: &Expr) -> Vec<LookupId> {
 
 /// "a bool", "an int".
 pub fn article(name: &str) -> String {
+    if name == "text" {
+        return "text".into();
+    }
     let vowel = name.starts_with(['a', 'e', 'i', 'o', 'u']);
     if name.starts_with('`') {
         format!("a {name}")

@@ -229,6 +229,7 @@ fn describe(rule: Rule) -> Option<String> {
             | Rule::op_in => "an operator",
             Rule::time_range => "a time range such as `08:00..18:00`",
             Rule::bare_key | Rule::menu_key => "a menu key",
+            Rule::press_key => "a key (digits, `*`, \"#\") or `timeout`",
             Rule::reject_reason => "`busy`, `decline` or `unavailable`",
             Rule::value | Rule::value_list => "a value",
             Rule::record_lit => "`{`",
