@@ -636,11 +636,15 @@ pub struct Test {
     pub at: Option<(jiff::civil::DateTime, ZoneId)>,
     pub presses: Vec<Press>,
     /// Lookup rows the test supplies; `None` means "no row".
-    pub lookups: Vec<(LookupId, Option<Vec<(u16, Value)>>)>,
+    pub lookups: Vec<(LookupId, Option<Row>)>,
     pub queues: Vec<(QueueId, Vec<(QueueStat, Value)>)>,
     pub agents: Vec<GivenAgent>,
     pub expect: Actions,
 }
+
+/// A lookup row given by a test: field index and value; fields not given
+/// are absent.
+pub type Row = Vec<(u16, Value)>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Press {

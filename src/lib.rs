@@ -12,6 +12,7 @@ pub mod checked;
 pub mod cli;
 pub mod diagnostic;
 pub mod load;
+pub mod lookup;
 pub mod number;
 pub mod source;
 pub mod syntax;

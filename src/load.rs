@@ -27,8 +27,11 @@ pub trait FileSystem {
 pub struct Loader<'fs> {
     fs: &'fs dyn FileSystem,
     pub sources: SourceMap,
-    files: Vec<Loaded>,
+    /// Script files by id (lookup sources have ids too, but no entry here).
+    files: HashMap<FileId, Loaded>,
     by_path: HashMap<PathBuf, FileId>,
+    /// What each lookup source turned out to be, by canonical path.
+    source_cache: HashMap<PathBuf, SourceInfo>,
 }
 
 struct Loaded {
@@ -53,8 +56,9 @@ impl<'fs> Loader<'fs> {
         Loader {
             fs,
             sources: SourceMap::new(),
-            files: Vec::new(),
+            files: HashMap::new(),
             by_path: HashMap::new(),
+            source_cache: HashMap::new(),
         }
     }
 
@@ -74,12 +78,15 @@ impl<'fs> Loader<'fs> {
         let id = self.sources.add(display(path), text);
         let (ast, diagnostics) = syntax::parse(id, &self.sources.get(id).text);
         self.by_path.insert(canonical, id);
-        self.files.push(Loaded {
-            path: path.to_path_buf(),
-            ast,
-            diagnostics,
-            includes: Vec::new(),
-        });
+        self.files.insert(
+            id,
+            Loaded {
+                path: path.to_path_buf(),
+                ast,
+                diagnostics,
+                includes: Vec::new(),
+            },
+        );
         let includes: Vec<ast::Include> = self
             .loaded(id)
             .ast
@@ -91,10 +98,11 @@ impl<'fs> Loader<'fs> {
             })
             .collect();
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        self.read_lookup_sources(id, &dir);
         for inc in includes {
             let target = dir.join(&inc.path.value);
             match self.load(&target) {
-                Ok(child) => self.files[id.0 as usize].includes.push(child),
+                Ok(child) => self.loaded_mut(id).includes.push(child),
                 Err(e) => {
                     let d = Diagnostic::new(
                         Code::IncludeNotFound,
@@ -104,7 +112,7 @@ impl<'fs> Loader<'fs> {
                     )
                     .label(io_reason(&e))
                     .help("the path of an include is relative to the file that includes it");
-                    self.files[id.0 as usize].diagnostics.push(d);
+                    self.loaded_mut(id).diagnostics.push(d);
                 }
             }
         }
@@ -112,7 +120,14 @@ impl<'fs> Loader<'fs> {
     }
 
     fn loaded(&self, id: FileId) -> &Loaded {
-        &self.files[id.0 as usize]
+        // Ids given out for script files always have an entry.
+        &self.files[&id]
+    }
+
+    fn loaded_mut(&mut self, id: FileId) -> &mut Loaded {
+        self.files
+            .get_mut(&id)
+            .expect("ids given out for script files have an entry")
     }
 
     /// The files a loaded file includes, directly.
@@ -158,7 +173,42 @@ impl<'fs> Loader<'fs> {
         }
     }
 
-    /// Reads what the lookups of these files point at.
+    /// Reads what the lookups of a file point at, once per source.
+    fn read_lookup_sources(&mut self, id: FileId, dir: &Path) {
+        let sources: Vec<String> = self
+            .loaded(id)
+            .ast
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                ast::Item::Lookup(l) => Some(l.source.value.clone()),
+                _ => None,
+            })
+            .collect();
+        for source in sources {
+            let path = dir.join(&source);
+            let canonical = self.fs.canonical(&path);
+            if self.source_cache.contains_key(&canonical) {
+                continue;
+            }
+            let info = if !self.fs.exists(&path) {
+                SourceInfo::Missing
+            } else if source.to_ascii_lowercase().ends_with(".csv") {
+                match self.fs.read(&path) {
+                    Ok(text) => match crate::lookup::read_csv(&text) {
+                        Ok(table) => SourceInfo::Csv(self.sources.add(display(&path), text), table),
+                        Err(why) => SourceInfo::Unreadable(why),
+                    },
+                    Err(e) => SourceInfo::Unreadable(io_reason(&e)),
+                }
+            } else {
+                SourceInfo::Database
+            };
+            self.source_cache.insert(canonical, info);
+        }
+    }
+
+    /// What the lookups of these files point at, keyed as the checker asks.
     fn lookup_sources(&self, files: &[FileId]) -> HashMap<(FileId, String), SourceInfo> {
         let mut out = HashMap::new();
         for &f in files {
@@ -170,18 +220,10 @@ impl<'fs> Loader<'fs> {
                 .unwrap_or_default();
             for item in &loaded.ast.items {
                 let ast::Item::Lookup(l) = item else { continue };
-                let path = dir.join(&l.source.value);
-                let info = if !self.fs.exists(&path) {
-                    SourceInfo::Missing
-                } else if l.source.value.to_ascii_lowercase().ends_with(".csv") {
-                    match self.fs.read(&path) {
-                        Ok(text) => SourceInfo::Csv(csv_header(&text)),
-                        Err(e) => SourceInfo::Unreadable(io_reason(&e)),
-                    }
-                } else {
-                    SourceInfo::Database
-                };
-                out.insert((f, l.source.value.clone()), info);
+                let canonical = self.fs.canonical(&dir.join(&l.source.value));
+                if let Some(info) = self.source_cache.get(&canonical) {
+                    out.insert((f, l.source.value.clone()), info.clone());
+                }
             }
         }
         out
@@ -191,19 +233,6 @@ impl<'fs> Loader<'fs> {
     pub fn path(&self, loc: Loc) -> &Path {
         &self.loaded(loc.file).path
     }
-}
-
-/// The column names of a CSV file's first line.
-pub fn csv_header(text: &str) -> Vec<String> {
-    let first = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim_start_matches('\u{feff}');
-    first
-        .split(',')
-        .map(|c| c.trim().trim_matches('"').to_string())
-        .collect()
 }
 
 /// How a path is shown in reports: as given, with `/` separators.

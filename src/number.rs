@@ -55,7 +55,18 @@ pub struct Pattern {
 
 impl Pattern {
     pub fn parse(text: &str) -> Result<Pattern, String> {
-        let chars: Vec<char> = strip(text).collect();
+        // Separators are dropped outside classes; inside, `-` makes a range.
+        let mut chars: Vec<char> = Vec::with_capacity(text.len());
+        let mut in_class = false;
+        for c in text.chars() {
+            match c {
+                '[' => in_class = true,
+                ']' => in_class = false,
+                ' ' | '-' | '.' | '(' | ')' | '\t' if !in_class => continue,
+                _ => {}
+            }
+            chars.push(c);
+        }
         let mut positions = Vec::new();
         let mut plus = false;
         let mut i = 0;

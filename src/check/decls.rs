@@ -8,12 +8,17 @@ use crate::checked::{
     StepKind, Strategy, Type,
 };
 use crate::diagnostic::{Code, Diagnostic};
+use crate::lookup::{self, CsvTable};
 use crate::number::Pattern;
 use crate::source::{FileId, Loc, Span};
 use crate::syntax::ast;
+use std::collections::HashMap;
 
 /// Most values an enumerated skill may have (agents hold them as a bit set).
 pub const MAX_SKILL_VALUES: usize = 64;
+
+/// Most rows of one lookup source reported as not fitting.
+pub const MAX_ROW_REPORTS: usize = 10;
 
 /// Default ring time per agent for `ring ... then next`.
 pub const DEFAULT_RING_MS: i64 = 20_000;
@@ -200,13 +205,10 @@ impl Checker<'_> {
         });
     }
 
-    /// D3026 when the CSV is missing or lacks a declared column.
+    /// D3026 when the source is missing or its rows do not fit the fields.
     fn lookup_columns(&mut self, file: FileId, l: &ast::Lookup, fields: &[Field]) {
-        let Some(info) = self
-            .options
-            .lookup_sources
-            .get(&(file, l.source.value.clone()))
-        else {
+        let options = self.options;
+        let Some(info) = options.lookup_sources.get(&(file, l.source.value.clone())) else {
             return;
         };
         match info {
@@ -230,19 +232,101 @@ impl Checker<'_> {
                 .label(why.clone())
                 .help("check the file's permissions and that it is UTF-8 text"),
             ),
-            SourceInfo::Csv(columns) => {
-                for f in fields {
-                    if !columns.iter().skip(1).any(|c| *c == f.name) {
-                        let header = columns.join(",");
-                        self.push(
-                            Diagnostic::at(Code::LookupSource, f.loc, format!("`{}` has no column `{}`", l.source.value, f.name))
-                                .label("no such column")
-                                .help(format!("the header is `{header}`; the first column is the key, the others are matched to fields by name")),
-                        );
+            SourceInfo::Csv(csv_file, table) => self.lookup_rows(file, l, fields, *csv_file, table),
+            SourceInfo::Database => {}
+        }
+    }
+
+    /// D3026 for CSV columns that are missing and rows whose cells do not
+    /// parse as their field's type, at most [`MAX_ROW_REPORTS`] per lookup.
+    fn lookup_rows(
+        &mut self,
+        file: FileId,
+        l: &ast::Lookup,
+        fields: &[Field],
+        csv_file: FileId,
+        table: &CsvTable,
+    ) {
+        let source = l.source.value.as_str();
+        let header = table.columns.join(",");
+        let mut columns: Vec<Option<usize>> = Vec::with_capacity(fields.len());
+        for f in fields {
+            let index = table
+                .columns
+                .iter()
+                .skip(1)
+                .position(|c| *c == f.name)
+                .map(|i| i + 1);
+            if index.is_none() {
+                self.push(
+                    Diagnostic::at(Code::LookupSource, f.loc, format!("`{source}` has no column `{}`", f.name))
+                        .label("no such column")
+                        .help(format!("the header is `{header}`; the first column is the key, the others are matched to fields by name")),
+                );
+            }
+            columns.push(index);
+        }
+        let key = match l.key.text.as_str() {
+            "dialed" => LookupKey::Dialed,
+            "digits" => LookupKey::Digits,
+            _ => LookupKey::Caller,
+        };
+        let mut reports = 0;
+        let mut keys: HashMap<String, u64> = HashMap::new();
+        for row in &table.rows {
+            if reports >= MAX_ROW_REPORTS {
+                break;
+            }
+            let at = Loc::new(csv_file, row.span);
+            let mut problems: Vec<String> = Vec::new();
+            if row.cells.len() != table.columns.len() {
+                problems.push(format!(
+                    "it has {} cells, the header has {}",
+                    row.cells.len(),
+                    table.columns.len()
+                ));
+            }
+            match row.cells.first().map(|k| lookup::parse_key(key, k)) {
+                Some(Ok(k)) => {
+                    if let Some(first) = keys.insert(k.clone(), row.line) {
+                        problems.push(format!("its key {k} is already on line {first}"));
                     }
                 }
+                Some(Err(why)) => problems.push(format!("its key: {why}")),
+                None => {}
             }
-            SourceInfo::Database => {}
+            for (f, index) in fields.iter().zip(&columns) {
+                let Some(cell) = index.and_then(|i| row.cells.get(i)) else {
+                    continue;
+                };
+                let values = match &f.ty {
+                    Type::Enum(s) => match &self.program.skill(*s).kind {
+                        SkillKind::Values(v) => Some(v.clone()),
+                        SkillKind::Level => None,
+                    },
+                    _ => None,
+                };
+                if let Err(why) = lookup::parse_cell(&f.ty, cell, values.as_deref()) {
+                    problems.push(format!("`{}`: {why}", f.name));
+                }
+            }
+            if problems.is_empty() {
+                continue;
+            }
+            reports += 1;
+            self.push(
+                Diagnostic::at(
+                    Code::LookupSource,
+                    at,
+                    format!(
+                        "line {} of `{source}` does not fit lookup `{}`",
+                        row.line, l.name.text
+                    ),
+                )
+                .label(problems.join("; "))
+                .with(Loc::new(file, l.name.span), "the lookup is declared here")
+                .help("each row needs a key and one value per field, of the field's type"),
+            );
         }
     }
 

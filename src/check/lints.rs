@@ -88,7 +88,12 @@ impl Checker<'_> {
                         loc,
                         format!("{} `{name}` is never used", kind.keyword()),
                     )
-                    .label("no entry leads here")
+                    .label(match kind {
+                        Kind::Skill => "no queue or lookup in use reads it",
+                        Kind::Lookup => "no route or queue in use reads it",
+                        Kind::Hours | Kind::Calendar => "no route or hours in use tests it",
+                        _ => "no entry leads here",
+                    })
                     .help(help),
                 );
             }

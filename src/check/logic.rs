@@ -82,6 +82,9 @@ impl F {
     }
 }
 
+/// A relation and whether it holds.
+type Fact<'a> = (&'a Rel, bool);
+
 /// What an atom says about its subject.
 #[derive(Clone, Debug)]
 enum Rel {
@@ -148,7 +151,7 @@ impl Atoms<'_> {
 
     /// Whether the constraints of the atoms can all hold as assigned.
     fn consistent(&self, truth: &[bool]) -> bool {
-        let mut by_subject: HashMap<&str, (Domain, Vec<(&Rel, bool)>)> = HashMap::new();
+        let mut by_subject: HashMap<&str, (Domain, Vec<Fact>)> = HashMap::new();
         for (atom, &t) in self.list.iter().zip(truth) {
             if let Some((subject, domain, rel)) = &atom.constraint {
                 by_subject
@@ -164,7 +167,7 @@ impl Atoms<'_> {
     }
 }
 
-fn satisfiable(domain: Domain, rels: &[(&Rel, bool)]) -> bool {
+fn satisfiable(domain: Domain, rels: &[Fact]) -> bool {
     match domain {
         Domain::Finite(n) => {
             let all: u64 = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };

@@ -40,8 +40,9 @@ pub struct Options {
 pub enum SourceInfo {
     Missing,
     Unreadable(String),
-    /// A CSV file and its header columns; the first column is the key.
-    Csv(Vec<String>),
+    /// A CSV file, loaded into the source map so its rows can be pointed
+    /// at; the first column is the key.
+    Csv(FileId, crate::lookup::CsvTable),
     /// A SQLite database (its tables are checked when the server opens it).
     Database,
 }

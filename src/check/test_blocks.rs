@@ -5,7 +5,7 @@ use super::actions::Context;
 use super::decls::valid_key;
 use super::{Checker, Kind, options_help};
 use crate::checked::{
-    self, AgentState, GivenAgent, LookupId, Press, QueueId, QueueStat, SkillId, SkillKind,
+    self, AgentState, GivenAgent, LookupId, Press, QueueId, QueueStat, Row, SkillId, SkillKind,
     SkillValue, Type, Value,
 };
 use crate::diagnostic::{Code, Diagnostic};
@@ -32,7 +32,7 @@ impl Checker<'_> {
         let mut seen = Vec::new();
         let mut call = None;
         let mut presses = Vec::new();
-        let mut lookups: Vec<(LookupId, Option<Vec<(u16, Value)>>)> = Vec::new();
+        let mut lookups: Vec<(LookupId, Option<Row>)> = Vec::new();
         let mut queues: Vec<(QueueId, Vec<(QueueStat, Value)>)> = Vec::new();
         let mut agents = Vec::new();
         let mut expect = None;

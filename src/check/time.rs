@@ -262,19 +262,20 @@ impl Checker<'_> {
                     None => continue,
                 },
             };
-            if let Some(previous) = days.iter().find(|d| d.days == span && d.times == times) {
-                let previous = previous.loc;
+            let overlap = days
+                .iter()
+                .find_map(|d| overlap(&d.days, d.times, &span, times).map(|day| (d.loc, day)));
+            if let Some((previous, day)) = overlap {
                 self.push(
                     Diagnostic::at(
                         Code::DuplicateCalendarDay,
                         entry_loc,
-                        format!("calendar `{}` lists this day twice", c.name.text),
+                        format!("calendar `{}` lists {day} twice", c.name.text),
                     )
-                    .label("listed again")
-                    .with(previous, "first listed here")
-                    .help("remove one of the two entries"),
+                    .label(format!("covers {day} again"))
+                    .with(previous, "already covered here")
+                    .help("remove the overlap; a day listed twice is harmless but often a typo or a stale entry"),
                 );
-                continue;
             }
             days.push(checked::CalendarDay {
                 days: span,
@@ -483,5 +484,59 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
         2 => 28,
         _ => 0,
+    }
+}
+
+/// A day (and time) two calendar entries both cover, as text, if any.
+fn overlap(
+    a: &DaySpan,
+    a_times: Option<(Minute, Minute)>,
+    b: &DaySpan,
+    b_times: Option<(Minute, Minute)>,
+) -> Option<String> {
+    if let (Some((a1, a2)), Some((b1, b2))) = (a_times, b_times)
+        && !(a1 < b2 && b1 < a2)
+    {
+        return None;
+    }
+    match (a, b) {
+        (DaySpan::Dates { from: f1, to: t1 }, DaySpan::Dates { from: f2, to: t2 }) => {
+            (f1 <= t2 && f2 <= t1).then(|| (*f1).max(*f2).to_string())
+        }
+        (DaySpan::Yearly { .. }, DaySpan::Yearly { .. }) => {
+            // Every day of a leap year, so 02-29 counts.
+            let mut day = civil::date(2024, 1, 1);
+            while day.year() == 2024 {
+                let md = (day.month() as u8, day.day() as u8);
+                if yearly_contains(a, md) && yearly_contains(b, md) {
+                    return Some(format!("{:02}-{:02} (every year)", md.0, md.1));
+                }
+                day = day.tomorrow().ok()?;
+            }
+            None
+        }
+        (DaySpan::Dates { from, to }, yearly @ DaySpan::Yearly { .. })
+        | (yearly @ DaySpan::Yearly { .. }, DaySpan::Dates { from, to }) => {
+            let mut day = *from;
+            for _ in 0..800 {
+                if day > *to {
+                    break;
+                }
+                if yearly_contains(yearly, (day.month() as u8, day.day() as u8)) {
+                    return Some(day.to_string());
+                }
+                day = day.tomorrow().ok()?;
+            }
+            None
+        }
+    }
+}
+
+/// Whether a yearly span covers a month-day; spans may wrap the new year.
+pub fn yearly_contains(span: &DaySpan, md: (u8, u8)) -> bool {
+    match span {
+        DaySpan::Yearly { from, to } if from <= to => *from <= md && md <= *to,
+        DaySpan::Yearly { from, to } => md >= *from || md <= *to,
+        DaySpan::Dates { .. } => false,
     }
 }
