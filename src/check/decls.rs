@@ -191,9 +191,7 @@ impl Checker<'_> {
                 loc: floc,
             });
         }
-        if is_csv {
-            self.lookup_columns(file, l, &fields);
-        }
+        self.lookup_source(file, l, &fields);
         self.program.lookups.push(checked::Lookup {
             name: l.name.text.clone(),
             loc,
@@ -206,7 +204,7 @@ impl Checker<'_> {
     }
 
     /// D3026 when the source is missing or its rows do not fit the fields.
-    fn lookup_columns(&mut self, file: FileId, l: &ast::Lookup, fields: &[Field]) {
+    fn lookup_source(&mut self, file: FileId, l: &ast::Lookup, fields: &[Field]) {
         let options = self.options;
         let Some(info) = options.lookup_sources.get(&(file, l.source.value.clone())) else {
             return;
@@ -296,6 +294,9 @@ impl Checker<'_> {
                 None => {}
             }
             for (f, index) in fields.iter().zip(&columns) {
+                if f.ty == Type::Error {
+                    continue;
+                }
                 let Some(cell) = index.and_then(|i| row.cells.get(i)) else {
                     continue;
                 };

@@ -47,7 +47,7 @@ impl Checker<'_> {
             let got = self.type_name(&checked.ty);
             let want_name = self.type_name(&want);
             self.push(
-                Diagnostic::new(Code::TypeMismatch, file, e.span, format!("{context} must be {}, but this is {got}", article(&want_name)))
+                Diagnostic::new(Code::TypeMismatch, file, e.span, format!("{context} must be {}, but this is {}", article(&want_name), article(&got)))
                     .label(format!("this is {}", article(&got)))
                     .help(match want {
                         Type::Bool => "write a condition, such as `queue(billing).waiting > 10` or `known customer`".to_string(),
@@ -327,7 +327,14 @@ impl Checker<'_> {
             many => {
                 let names: Vec<String> = many
                     .iter()
-                    .map(|(s, _)| format!("`{}.{}`", self.program.skill(*s).name, n.text))
+                    .map(|(s, _)| {
+                        let skill = &self.program.skill(*s).name;
+                        if scope.agent {
+                            format!("`{skill} == {}`", n.text)
+                        } else {
+                            format!("`{skill}.{}`", n.text)
+                        }
+                    })
                     .collect();
                 self.push(
                     Diagnostic::at(
@@ -343,6 +350,9 @@ impl Checker<'_> {
         }
         if let Some(day) = Weekday::parse(&n.text) {
             return (ExprKind::Const(Value::Weekday(day)), Type::Weekday);
+        }
+        if self.is_broken(&n.text) {
+            return (ExprKind::Error, Type::Error);
         }
         if let Some(id) = self.names.get(Kind::Lookup, &n.text) {
             self.refer(Kind::Lookup, id);
@@ -797,6 +807,29 @@ impl Checker<'_> {
                     );
                     return (ExprKind::Error, Type::Error);
                 };
+                if let (
+                    ExprKind::Const(Value::Int(x) | Value::Duration(x)),
+                    ExprKind::Const(Value::Int(y) | Value::Duration(y)),
+                ) = (&l.kind, &r.kind)
+                {
+                    let exact = match op {
+                        BinOp::Add => x.checked_add(*y),
+                        BinOp::Sub => x.checked_sub(*y),
+                        BinOp::Mul => x.checked_mul(*y),
+                        _ => Some(0),
+                    };
+                    if exact.is_none() {
+                        self.push(
+                            Diagnostic::at(
+                                Code::OutOfRange,
+                                loc,
+                                "this arithmetic overflows 64 bits",
+                            )
+                            .label("overflows")
+                            .help("integers are 64-bit and wrap on overflow; use smaller numbers"),
+                        );
+                    }
+                }
                 if matches!(op, BinOp::Div | BinOp::Rem) && r.kind == ExprKind::Const(Value::Int(0))
                 {
                     self.push(
@@ -839,10 +872,12 @@ impl Checker<'_> {
             (Type::Enum(_), Type::Enum(_)) => "these values belong to different skills and can never be equal".to_string(),
             _ => format!("both sides of `{}` must have the same type", op.symbol()),
         };
+        // Labels sit on the two operands; a primary span over both would
+        // enclose them and draw confusingly.
         self.push(
             Diagnostic::at(
                 Code::TypeMismatch,
-                Loc::new(l.loc.file, l.loc.span.to(r.loc.span)),
+                l.loc,
                 format!(
                     "`{}` compares {} with {}",
                     op.symbol(),
@@ -850,8 +885,7 @@ impl Checker<'_> {
                     article(&b)
                 ),
             )
-            .label("types differ")
-            .with(l.loc, format!("this is {}", article(&a)))
+            .label(format!("this is {}", article(&a)))
             .with(r.loc, format!("this is {}", article(&b)))
             .help(help),
         );
@@ -865,9 +899,9 @@ impl Checker<'_> {
         {
             let name = self.program.skill(*s).name.clone();
             self.push(
-                Diagnostic::at(Code::OutOfRange, value.loc, format!("skill levels run from 1 to 10, so `{name}` is never compared with {v} usefully"))
+                Diagnostic::at(Code::OutOfRange, value.loc, format!("skill levels run from 0 to 10, so comparing `{name}` with {v} is always the same"))
                     .label("outside 0..10")
-                    .help("use a level from 1 to 10 (0 means the agent lacks the skill)"),
+                    .help("use a level from 1 to 10; 0 means the agent lacks the skill"),
             );
         }
     }

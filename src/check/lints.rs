@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Checker, Kind, Owner};
-use crate::checked::{ActionKind, Actions, MenuId};
+use crate::checked::{ActionKind, Actions, MenuId, Program};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Loc};
 use crate::syntax::ast;
@@ -32,8 +32,10 @@ impl Checker<'_> {
 
     /// D4001 for declarations no entry leads to, directly or through others.
     fn unused(&mut self) {
-        if self.program.entries.is_empty() {
-            // A file of shared declarations, linted alone: nothing is "used" yet.
+        if self.program.entries.is_empty() || self.any_broken {
+            // Without entries nothing is "used" yet (a file of shared
+            // declarations linted alone); with declarations that failed to
+            // parse, what they use is unknown.
             return;
         }
         let mut reached: HashSet<(Kind, u32)> = HashSet::new();
@@ -100,11 +102,12 @@ impl Checker<'_> {
         }
     }
 
-    /// D4008 for `back` in a menu that no other menu leads to.
+    /// D4008 for `back` in a menu that no other menu leads to, directly or
+    /// through routes, queues and groups.
     fn back_without_previous(&mut self) {
-        let menus = &self.program.menus;
+        let program = &self.program;
         let mut reports = Vec::new();
-        for (i, menu) in menus.iter().enumerate() {
+        for (i, menu) in program.menus.iter().enumerate() {
             let me = MenuId(i as u32);
             let backs: Vec<Loc> = menu_lists(menu)
                 .flat_map(|a| a.list.iter())
@@ -114,19 +117,14 @@ impl Checker<'_> {
             if backs.is_empty() {
                 continue;
             }
-            let led_to = menus
+            let led_to = program
+                .menus
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != i)
-                .any(|(_, other)| {
-                    menu_lists(other)
-                        .flat_map(|a| a.list.iter())
-                        .any(|a| a.kind == ActionKind::Menu(me))
-                });
+                .any(|(_, other)| menus_reached(program, menu_lists(other)).contains(&me));
             if !led_to {
-                for at in backs {
-                    reports.push((at, menu.name.clone()));
-                }
+                reports.extend(backs.into_iter().map(|at| (at, menu.name.clone())));
             }
         }
         for (at, name) in reports {
@@ -178,4 +176,42 @@ fn menu_lists(menu: &crate::checked::Menu) -> impl Iterator<Item = &Actions> {
         .chain(menu.invalid.iter())
         .chain(menu.on_timeout.iter())
         .chain(menu.exhausted.iter())
+}
+
+/// The menus a call can reach from these action lists without passing
+/// through another menu: directly, or through routes, queues and groups.
+fn menus_reached<'p>(
+    program: &'p Program,
+    lists: impl Iterator<Item = &'p Actions>,
+) -> HashSet<MenuId> {
+    let mut menus = HashSet::new();
+    let mut seen: HashSet<ActionKind> = HashSet::new();
+    let mut work: Vec<&Actions> = lists.collect();
+    while let Some(actions) = work.pop() {
+        let Some(last) = actions.terminal() else {
+            continue;
+        };
+        if !seen.insert(last.kind.clone()) {
+            continue;
+        }
+        match &last.kind {
+            ActionKind::Menu(m) => {
+                menus.insert(*m);
+            }
+            ActionKind::Route(r) => {
+                work.extend(program.route(*r).rules.iter().map(|rule| &rule.actions))
+            }
+            ActionKind::Queue { queue, .. } => {
+                let q = program.queue(*queue);
+                work.extend(q.steps.iter().filter_map(|s| match &s.kind {
+                    crate::checked::StepKind::Overflow(a) => Some(a),
+                    crate::checked::StepKind::Relax(_) => None,
+                }));
+                work.extend(q.no_agents.iter());
+            }
+            ActionKind::Group(g) => work.extend(program.group(*g).then.iter()),
+            _ => {}
+        }
+    }
+    menus
 }

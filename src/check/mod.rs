@@ -16,7 +16,7 @@ mod routes;
 mod test_blocks;
 mod time;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::checked::{self, Program, ZoneId};
 use crate::diagnostic::{self, Code, Diagnostic};
@@ -85,6 +85,10 @@ struct Checker<'a> {
     refs: Vec<(Owner, Kind, u32)>,
     /// Every prompt named anywhere, for D4004.
     prompts_used: Vec<(String, Loc)>,
+    /// Names of declarations that failed to parse: uses of them are not
+    /// reported again, and lints that need the whole script are skipped.
+    broken: HashSet<(String, String)>,
+    any_broken: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -100,10 +104,19 @@ impl<'a> Checker<'a> {
             owner: Owner::Nowhere,
             refs: Vec::new(),
             prompts_used: Vec::new(),
+            broken: HashSet::new(),
+            any_broken: false,
         }
     }
 
     fn run(&mut self, files: &[(FileId, &ast::File)]) {
+        for (_, ast) in files {
+            for b in &ast.broken {
+                self.any_broken = true;
+                let name = b.name.as_ref().map_or(String::new(), |n| n.text.clone());
+                self.broken.insert((b.keyword.clone(), name));
+            }
+        }
         let decls = self.declare(files);
         self.zones(files);
         for &(file, skill) in &decls.skills {
@@ -232,7 +245,7 @@ impl<'a> Checker<'a> {
                 Diagnostic::at(
                     Code::DuplicateDeclaration,
                     loc,
-                    format!("{} `{}` is declared twice", kind.article_name(), name.text),
+                    format!("{} `{}` is declared twice", kind.keyword(), name.text),
                 )
                 .label("declared again here")
                 .with(previous, "first declared here")
@@ -254,6 +267,11 @@ impl<'a> Checker<'a> {
         self.refs.push((self.owner, kind, id));
     }
 
+    /// Whether some declaration of this name failed to parse.
+    fn is_broken(&self, name: &str) -> bool {
+        self.broken.iter().any(|(_, n)| n == name)
+    }
+
     fn note_time_use(&mut self, loc: Loc) {
         if self.first_time_use.is_none() {
             self.first_time_use = Some(loc);
@@ -271,6 +289,13 @@ impl<'a> Checker<'a> {
         if let Some(id) = self.names.get(kind, &name.text) {
             self.refer(kind, id);
             return Some(id);
+        }
+        if self
+            .broken
+            .contains(&(kind.keyword().to_string(), name.text.clone()))
+        {
+            // Declared, but its declaration has a syntax error (reported).
+            return None;
         }
         let loc = Loc::new(file, name.span);
         if let Some((other, other_loc)) = self.names.any_kind(&name.text) {
@@ -307,20 +332,18 @@ impl<'a> Checker<'a> {
         let suggestion = diagnostic::did_you_mean(&name.text, known.iter().copied());
         let help = match suggestion {
             Some(s) => format!("did you mean `{s}`?"),
-            None if known.is_empty() => format!(
-                "declare it with `{} {} {{ ... }}`",
-                kind.keyword(),
-                name.text
-            ),
-            None => format!("declared {}s are: {}", kind.keyword(), list(&known)),
+            None if known.is_empty() => {
+                format!("declare it, for example `{}`", kind.template(&name.text))
+            }
+            None => format!("the declared {}s are {}", kind.noun(), list(&known)),
         };
         self.push(
             Diagnostic::at(
                 Code::UnknownName,
                 loc,
-                format!("there is no {} named `{}`", kind.keyword(), name.text),
+                format!("there is no {} named `{}`", kind.noun(), name.text),
             )
-            .label(format!("unknown {}", kind.keyword()))
+            .label(format!("unknown {}", kind.noun()))
             .help(help),
         );
         None
@@ -349,6 +372,10 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 seen = Some(loc);
+                if index == 0 {
+                    // Even a misspelled zone is a declared one: D2009 says what is wrong.
+                    self.has_zone = true;
+                }
                 let Some(zone) = self.timezone(*file, &tz.name) else {
                     continue;
                 };

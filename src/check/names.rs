@@ -45,6 +45,28 @@ impl Kind {
         }
     }
 
+    /// "queue", "hours declaration".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Hours => "hours declaration",
+            other => other.keyword(),
+        }
+    }
+
+    /// A minimal declaration of this kind, for help lines.
+    pub fn template(self, name: &str) -> String {
+        match self {
+            Kind::Calendar => format!("calendar {name} {{ yearly 12-25 }}"),
+            Kind::Hours => format!("hours {name} {{ mon..fri 09:00..17:00 }}"),
+            Kind::Skill => format!("skill {name}"),
+            Kind::Lookup => format!("lookup {name} by caller from \"{name}.csv\" {{ tier: text }}"),
+            Kind::Queue => format!("queue {name} {{ strategy longest_idle }}"),
+            Kind::Group => format!("group {name} {{ members 1001, 1002 }}"),
+            Kind::Menu => format!("menu {name} {{ prompt \"{name}\"; 1 -> hangup }}"),
+            Kind::Route => format!("route {name} {{ otherwise -> hangup }}"),
+        }
+    }
+
     /// "a queue", "an hours declaration".
     pub fn article_name(self) -> &'static str {
         match self {

@@ -219,13 +219,14 @@ impl Checker<'_> {
             }
             return None;
         };
-        if self.program.entry_for(&to).is_none() {
+        let broken_entry = self.broken.iter().any(|(keyword, _)| keyword == "entry");
+        if self.program.entry_for(&to).is_none() && !broken_entry {
             let entries: Vec<String> = self
                 .program
                 .entries
                 .iter()
                 .take(5)
-                .map(|e| format!("\"{}\"", e.number))
+                .map(|e| format!("\"{}\"", e.pattern.example()))
                 .collect();
             self.push(
                 Diagnostic::at(Code::InvalidTest, to_loc, format!("no entry answers calls to {to}"))
@@ -233,7 +234,7 @@ impl Checker<'_> {
                     .help(if entries.is_empty() {
                         "declare an entry for the number, such as `entry \"+1 800 555 0100\" -> route inbound`".to_string()
                     } else {
-                        format!("call a number that an entry matches, such as {}", entries.join(", "))
+                        format!("call a number that an entry answers, such as {}", entries.join(", "))
                     }),
             );
             broken = true;

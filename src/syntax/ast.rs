@@ -115,6 +115,17 @@ pub struct File {
     pub items: Vec<Item>,
     /// Comments that look like a `#` menu key (`# -> ...`), kept for a lint.
     pub key_like_comments: Vec<Span>,
+    /// Declarations that failed to parse, by keyword and name, so that the
+    /// checker does not also report every use of them as unknown.
+    pub broken: Vec<Broken>,
+}
+
+/// A declaration that failed to parse (its syntax error is reported).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broken {
+    /// The declaring keyword: `queue`, `menu`, `entry`, ...
+    pub keyword: String,
+    pub name: Option<Name>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -57,6 +57,7 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
     let mut out = ast::File {
         items: Vec::new(),
         key_like_comments: scan.key_like_comments,
+        broken: Vec::new(),
     };
     if builder.diagnostics.is_empty()
         && let Ok(pairs) = Grammar::parse(Rule::file, text)
@@ -67,6 +68,10 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
             }
         }
         return (out, builder.diagnostics);
+    }
+    for chunk in scan.chunks.iter().filter(|c| c.broken) {
+        out.broken
+            .extend(broken_declaration(text, chunk.start, chunk.end));
     }
     for chunk in scan.chunks.iter().filter(|c| !c.broken) {
         builder.offset = chunk.start;
@@ -81,6 +86,8 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
             Err(error) => {
                 let diagnostic = syntax_error(file, text, chunk.start, &error);
                 builder.diagnostics.push(diagnostic);
+                out.broken
+                    .extend(broken_declaration(text, chunk.start, chunk.end));
             }
         }
     }
@@ -247,9 +254,12 @@ struct Builder {
 }
 
 impl Builder {
+    /// The pair's span without the whitespace and comments pest lets a
+    /// rule swallow after its last token.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(s.start() + self.offset, s.end() + self.offset)
+        let len = content_len(pair.as_str());
+        Span::new(s.start() + self.offset, s.start() + len + self.offset)
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
@@ -1156,4 +1166,62 @@ fn is_keyword(rule: Rule) -> bool {
         table
     });
     KEYWORDS.get(rule as usize).copied().unwrap_or(false)
+}
+
+/// Length of `text` without trailing whitespace and trailing comments.
+fn content_len(text: &str) -> usize {
+    let mut end = text.trim_end().len();
+    loop {
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        match comment_start(&text[line_start..end]) {
+            Some(c) => end = text[..line_start + c].trim_end().len(),
+            None => return end,
+        }
+    }
+}
+
+/// Where a `#` comment starts in one line, ignoring `#` inside strings.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '#' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The keyword and name a broken declaration starts with (`queue billing {`).
+fn broken_declaration(text: &str, start: usize, end: usize) -> Option<Broken> {
+    let chunk = &text[start..end];
+    let body = chunk.trim_start();
+    let offset = start + (chunk.len() - body.len());
+    let word_len = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(body.len());
+    let keyword = &body[..word_len];
+    if !super::scan::TOP_LEVEL.contains(&keyword) {
+        return None;
+    }
+    let rest = &body[word_len..];
+    let name_text = rest.trim_start();
+    let name_start = offset + word_len + (rest.len() - name_text.len());
+    let name_len = name_text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(name_text.len());
+    let name = (name_len > 0
+        && name_text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+    .then(|| Name {
+        text: name_text[..name_len].to_string(),
+        span: Span::new(name_start, name_start + name_len),
+    });
+    Some(Broken {
+        keyword: keyword.to_string(),
+        name,
+    })
 }
