@@ -132,6 +132,18 @@ pub struct Hours {
 /// Minutes in a week.
 pub const WEEK: u32 = 7 * 1440;
 
+/// Days since 1970-01-01, so that consecutive dates are consecutive numbers.
+pub fn epoch_days(d: jiff::civil::Date) -> i64 {
+    let (y, m, day) = (d.year() as i64, d.month() as i64, d.day() as i64);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[derive(Clone, Debug)]
 pub struct Skill {
     pub name: String,

@@ -355,23 +355,11 @@ fn val(v: &Value) -> Option<Val> {
         Value::Bool(b) => Val::Idx(*b as u32),
         Value::Int(i) | Value::Duration(i) => Val::Num(*i as i128),
         Value::Time(t) => Val::Num(*t as i128),
-        Value::Date(d) => Val::Num(days(*d)),
+        Value::Date(d) => Val::Num(crate::checked::epoch_days(*d) as i128),
         Value::Weekday(w) => Val::Idx(w.index() as u32),
         Value::Enum(_, i) => Val::Idx(*i as u32),
         Value::Text(s) | Value::Phone(s) => Val::Str(s.clone()),
     })
-}
-
-/// Days since 1970-01-01, so that consecutive dates are consecutive numbers.
-fn days(d: jiff::civil::Date) -> i128 {
-    let (y, m, day) = (d.year() as i64, d.month() as i64, d.day() as i64);
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468) as i128
 }
 
 /// A canonical text for an expression, ignoring locations.

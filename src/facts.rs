@@ -1,0 +1,150 @@
+//! What a decision can read: the facts of a call (its numbers, the local
+//! time in each zone, lookup rows, queue statistics) and of an agent.
+//!
+//! The host fills these in; both engines read them (the JIT through a
+//! `#[repr(C)]` view built in `jit`). Times are computed here, once per call,
+//! with jiff in each zone the script uses, so decisions see wall-clock time
+//! with daylight-saving changes applied.
+
+use jiff::Timestamp;
+
+use crate::checked::{AgentAttr, QueueStat, Value, Zone, epoch_days};
+use crate::ir::{Layout, TimeField};
+
+/// Local time fields in one zone. The layout is shared with generated code.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LocalTime {
+    pub week_minute: i64,
+    pub day_minute: i64,
+    pub weekday: i64,
+    pub date: i64,
+    pub month_day: i64,
+}
+
+impl LocalTime {
+    /// The fields of an instant seen in a zone.
+    pub fn at(ts: Timestamp, zone: &jiff::tz::TimeZone) -> LocalTime {
+        let dt = zone.to_datetime(ts);
+        let weekday = dt.weekday().to_monday_zero_offset() as i64;
+        let day_minute = dt.hour() as i64 * 60 + dt.minute() as i64;
+        LocalTime {
+            week_minute: weekday * 1440 + day_minute,
+            day_minute,
+            weekday,
+            date: epoch_days(dt.date()),
+            month_day: dt.month() as i64 * 100 + dt.day() as i64,
+        }
+    }
+
+    pub fn get(&self, field: TimeField) -> i64 {
+        match field {
+            TimeField::WeekMinute => self.week_minute,
+            TimeField::DayMinute => self.day_minute,
+            TimeField::Weekday => self.weekday,
+            TimeField::Date => self.date,
+            TimeField::MonthDay => self.month_day,
+        }
+    }
+}
+
+/// One field of a lookup row: integer-like values in `int`, text and phone
+/// numbers in `text`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Slot {
+    pub int: i64,
+    pub text: String,
+}
+
+impl Slot {
+    pub fn from_value(v: &Value) -> Slot {
+        match v {
+            Value::Text(s) | Value::Phone(s) => Slot {
+                int: 0,
+                text: s.clone(),
+            },
+            Value::Bool(b) => Slot::int(*b as i64),
+            Value::Int(i) | Value::Duration(i) => Slot::int(*i),
+            Value::Time(m) => Slot::int(*m as i64),
+            Value::Weekday(w) => Slot::int(w.index() as i64),
+            Value::Date(d) => Slot::int(epoch_days(*d)),
+            Value::Enum(_, i) => Slot::int(*i as i64),
+        }
+    }
+
+    pub fn int(i: i64) -> Slot {
+        Slot {
+            int: i,
+            text: String::new(),
+        }
+    }
+}
+
+/// A lookup row: one slot per field, in declaration order.
+pub type Row = Vec<Slot>;
+
+/// The facts of a call.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub caller: String,
+    pub dialed: String,
+    pub digits: String,
+    /// Local time per zone of the program.
+    pub time: Vec<LocalTime>,
+    /// Per lookup: the row found, if any.
+    pub lookups: Vec<Option<Row>>,
+    /// Per queue: the statistics, indexed by [`stat_index`].
+    pub queues: Vec<[i64; 5]>,
+}
+
+impl Facts {
+    /// Empty facts shaped for a program.
+    pub fn new(layout: &Layout) -> Facts {
+        Facts {
+            caller: String::new(),
+            dialed: String::new(),
+            digits: String::new(),
+            time: vec![LocalTime::default(); layout.zones],
+            lookups: vec![None; layout.lookups.len()],
+            queues: vec![[0; 5]; layout.queues],
+        }
+    }
+
+    /// Sets the local time in every zone from one instant.
+    pub fn set_time(&mut self, zones: &[Zone], ts: Timestamp) {
+        self.time = zones.iter().map(|z| LocalTime::at(ts, &z.tz)).collect();
+    }
+
+    pub fn queue_stat(&self, queue: usize, stat: QueueStat) -> i64 {
+        self.queues.get(queue).map_or(0, |q| q[stat_index(stat)])
+    }
+}
+
+/// The position of a statistic in [`Facts::queues`].
+pub fn stat_index(stat: QueueStat) -> usize {
+    match stat {
+        QueueStat::Waiting => 0,
+        QueueStat::Available => 1,
+        QueueStat::Agents => 2,
+        QueueStat::LongestWait => 3,
+        QueueStat::ExpectedWait => 4,
+    }
+}
+
+/// What a queue decision can read about the agent being considered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AgentFacts {
+    /// Per skill: the level (levelled skills) or the bit set of values.
+    pub skills: Vec<i64>,
+    /// Indexed by [`attr_index`].
+    pub attrs: [i64; 3],
+}
+
+/// The position of an attribute in [`AgentFacts::attrs`].
+pub fn attr_index(attr: AgentAttr) -> usize {
+    match attr {
+        AgentAttr::IdleMinutes => 0,
+        AgentAttr::CallsToday => 1,
+        AgentAttr::TalkMinutes => 2,
+    }
+}

@@ -1,0 +1,219 @@
+//! The decision IR: every decision a script makes, as a small typed
+//! expression tree per function.
+//!
+//! There is one function per route (which rule fires), per menu (which key
+//! matched), for the entry table (which entry answers a dialed number), per
+//! queue for its filter, preference, score and each relaxation step, and per
+//! hours and calendar. Values are 64-bit integers (booleans, numbers,
+//! durations in milliseconds, minutes, dates as days since 1970, enumerated
+//! values as indexes) or text. Strings and dial patterns are interned.
+//!
+//! `interp` evaluates this IR directly and defines its meaning; `jit`
+//! compiles it with Cranelift. **Invariant:** the IR does no I/O and knows
+//! nothing of SIP or of the runtime.
+
+mod lower;
+mod print;
+
+pub use lower::lower;
+pub use print::print;
+
+use crate::checked::{AgentAttr, LookupId, QueueId, QueueStat, SkillId, ZoneId};
+use crate::number::Pattern;
+
+macro_rules! ids {
+    ($($name:ident),*) => {$(
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize { self.0 as usize }
+        }
+    )*};
+}
+
+ids!(FuncId, StrId, PatId);
+
+/// All decision functions of one program.
+#[derive(Clone, Debug, Default)]
+pub struct Module {
+    pub strings: Vec<String>,
+    pub patterns: Vec<Pattern>,
+    pub functions: Vec<Function>,
+    pub layout: Layout,
+    /// Which entry answers the dialed number; the result indexes `entry_order`.
+    pub entries: FuncId,
+    /// Result of the entry function → index into `checked::Program::entries`.
+    pub entry_order: Vec<u32>,
+    pub routes: Vec<FuncId>,
+    pub menus: Vec<FuncId>,
+    pub hours: Vec<FuncId>,
+    pub calendars: Vec<FuncId>,
+    pub queues: Vec<QueueFns>,
+}
+
+/// The shape of the data decisions read, so engines can lay it out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub zones: usize,
+    /// Number of fields of each lookup.
+    pub lookups: Vec<usize>,
+    pub queues: usize,
+    pub skills: usize,
+}
+
+/// The agent-selection functions of one queue.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueFns {
+    pub require: Option<FuncId>,
+    pub prefer: Option<FuncId>,
+    pub score: Option<FuncId>,
+    /// One per queue step, in step order: the relaxed filter of a
+    /// relaxation step, `None` for an overflow step.
+    pub steps: Vec<Option<FuncId>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    pub name: String,
+    /// Reads an agent as well as the call (queue selection functions).
+    pub agent: bool,
+    pub body: Body,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// The index of the first condition that holds, or -1.
+    FirstMatch(Vec<Node>),
+    /// A boolean: 1 or 0.
+    Bool(Node),
+    /// An integer.
+    Int(Node),
+}
+
+/// Local time fields, computed by the host once per call for each zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeField {
+    /// Minutes since Monday 00:00, local wall clock.
+    WeekMinute,
+    /// Minutes since local midnight.
+    DayMinute,
+    /// Monday is 0.
+    Weekday,
+    /// Days since 1970-01-01.
+    Date,
+    /// `month * 100 + day`.
+    MonthDay,
+}
+
+impl TimeField {
+    pub const ALL: [TimeField; 5] = [
+        TimeField::WeekMinute,
+        TimeField::DayMinute,
+        TimeField::Weekday,
+        TimeField::Date,
+        TimeField::MonthDay,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeField::WeekMinute => "week_minute",
+            TimeField::DayMinute => "day_minute",
+            TimeField::Weekday => "weekday",
+            TimeField::Date => "date",
+            TimeField::MonthDay => "month_day",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    /// Division by zero gives 0; `i64::MIN / -1` wraps.
+    Div,
+    /// Remainder by zero gives 0.
+    Rem,
+}
+
+/// An expression. Integer nodes and text nodes never mix: the lowering
+/// only builds well-typed trees.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    Int(i64),
+    Text(StrId),
+    /// Text: the caller's normalised number ("" when withheld).
+    Caller,
+    /// Text: the dialed normalised number.
+    Dialed,
+    /// Text: the digits last entered in a menu.
+    Digits,
+    Time(ZoneId, TimeField),
+    /// 1 when the lookup found a row.
+    Found(LookupId),
+    /// An integer field of a lookup row (0 when there is no row).
+    Field(LookupId, u16),
+    /// A text field of a lookup row ("" when there is no row).
+    FieldText(LookupId, u16),
+    QueueStat(QueueId, QueueStat),
+    Agent(AgentAttr),
+    /// The agent's level of a levelled skill, or the bit set of its values.
+    Skill(SkillId),
+    /// The result of another (boolean) function, such as an hours check.
+    Call(FuncId),
+    Not(Box<Node>),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Cmp(CmpOp, Box<Node>, Box<Node>),
+    Arith(ArithOp, Box<Node>, Box<Node>),
+    Neg(Box<Node>),
+    /// Bit `bit` of `mask` is set (bit in 0..64; other bits are clear).
+    HasBit {
+        mask: Box<Node>,
+        bit: Box<Node>,
+    },
+    /// `mask & bits != 0`.
+    AnyBit(Box<Node>, i64),
+    TextEq(Box<Node>, Box<Node>),
+    StartsWith(Box<Node>, StrId),
+    /// The text is a prefix of the string (used for multi-digit menu keys).
+    PrefixOf(Box<Node>, StrId),
+    Matches(Box<Node>, PatId),
+    InInts(Box<Node>, Vec<i64>),
+    InTexts(Box<Node>, Vec<StrId>),
+    /// The value lies in one of these half-open ranges (sorted, disjoint).
+    InRanges(Box<Node>, Vec<(i64, i64)>),
+}
+
+impl Node {
+    /// Whether the node yields text (otherwise an integer).
+    pub fn is_text(&self) -> bool {
+        matches!(
+            self,
+            Node::Text(_) | Node::Caller | Node::Dialed | Node::Digits | Node::FieldText(..)
+        )
+    }
+}
+
+impl Module {
+    pub fn function(&self, id: FuncId) -> &Function {
+        &self.functions[id.index()]
+    }
+
+    pub fn string(&self, id: StrId) -> &str {
+        &self.strings[id.index()]
+    }
+
+    pub fn pattern(&self, id: PatId) -> &Pattern {
+        &self.patterns[id.index()]
+    }
+}

@@ -1,0 +1,405 @@
+//! The JIT: Cranelift compiles every IR decision function to native code
+//! over a `#[repr(C)]` view of the call's facts.
+//!
+//! All `unsafe` of the decision path lives in this module: the view of the
+//! facts hands raw pointers to generated code, the generated code is called
+//! through transmuted function pointers, and the code memory is freed when
+//! the compiled program is dropped. Each block says why it is sound.
+
+#![allow(unsafe_code)]
+
+mod translate;
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module as _, default_libcall_names};
+
+use crate::facts::{AgentFacts, Facts, LocalTime};
+use crate::ir::{FuncId, Layout, Module};
+
+/// Text handed to generated code: a pointer and a length in bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct TextView {
+    ptr: *const u8,
+    len: usize,
+}
+
+impl TextView {
+    fn of(s: &str) -> TextView {
+        TextView {
+            ptr: s.as_ptr(),
+            len: s.len(),
+        }
+    }
+}
+
+/// One field of a lookup row.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+struct SlotView {
+    int: i64,
+    text: TextView,
+}
+
+/// One lookup: whether it found a row, and the row's fields (zeros and
+/// empty text when it did not, so generated code never reads past them).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+struct RowView {
+    found: i64,
+    slots: *const SlotView,
+}
+
+/// The call as generated code sees it. Offsets are fixed by `translate`.
+#[repr(C)]
+#[derive(Debug)]
+struct CallView {
+    caller: TextView,
+    dialed: TextView,
+    digits: TextView,
+    time: *const LocalTime,
+    rows: *const RowView,
+    queues: *const [i64; 5],
+}
+
+/// An agent as queue functions see it.
+#[repr(C)]
+#[derive(Debug)]
+struct AgentView {
+    skills: *const i64,
+    attrs: [i64; 3],
+}
+
+// Byte offsets used by the translator; checked against the structs below.
+const CALL_CALLER: i32 = 0;
+const CALL_DIALED: i32 = 16;
+const CALL_DIGITS: i32 = 32;
+const CALL_TIME: i32 = 48;
+const CALL_ROWS: i32 = 56;
+const CALL_QUEUES: i32 = 64;
+const ROW_SIZE: i32 = 16;
+const SLOT_SIZE: i32 = 24;
+const TIME_SIZE: i32 = 40;
+const QUEUE_SIZE: i32 = 40;
+const AGENT_SKILLS: i32 = 0;
+const AGENT_ATTRS: i32 = 8;
+
+const _: () = {
+    assert!(std::mem::offset_of!(CallView, dialed) == CALL_DIALED as usize);
+    assert!(std::mem::offset_of!(CallView, digits) == CALL_DIGITS as usize);
+    assert!(std::mem::offset_of!(CallView, time) == CALL_TIME as usize);
+    assert!(std::mem::offset_of!(CallView, rows) == CALL_ROWS as usize);
+    assert!(std::mem::offset_of!(CallView, queues) == CALL_QUEUES as usize);
+    assert!(std::mem::size_of::<RowView>() == ROW_SIZE as usize);
+    assert!(std::mem::size_of::<SlotView>() == SLOT_SIZE as usize);
+    assert!(std::mem::size_of::<LocalTime>() == TIME_SIZE as usize);
+    assert!(std::mem::size_of::<[i64; 5]>() == QUEUE_SIZE as usize);
+    assert!(std::mem::offset_of!(AgentView, attrs) == AGENT_ATTRS as usize);
+    assert!(CALL_CALLER == 0 && AGENT_SKILLS == 0);
+};
+
+type DecisionFn = extern "C" fn(*const CallView, *const AgentView) -> i64;
+
+/// Every compiled program gets a distinct id, so a frame built for one
+/// cannot be handed to another's code.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A compiled module. Owns its code memory and frees it when dropped.
+pub struct Compiled {
+    id: u64,
+    layout: Layout,
+    functions: Vec<DecisionFn>,
+    /// One zero per skill: the agent seen by calls made without one.
+    zero_skills: Vec<i64>,
+    /// Constant strings the code points at.
+    _strings: Vec<Box<[u8]>>,
+    module: Option<JITModule>,
+    /// Size of the generated code, for reports.
+    pub code_bytes: usize,
+}
+
+// SAFETY: after `finalize_definitions` the module is never touched again
+// except to free it in `drop`, which has exclusive access; the generated
+// code is immutable and reads only the views it is given, so sharing the
+// function pointers between threads is sound.
+unsafe impl Send for Compiled {}
+// SAFETY: as above; `&Compiled` only allows calling the immutable code.
+unsafe impl Sync for Compiled {}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.take() {
+            // SAFETY: the function pointers live in `self.functions` and are
+            // only callable through `&self`; being dropped, no call can be
+            // running or start again, so the code can be freed.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+/// Why compilation failed: a Cranelift error, reported to whoever asked.
+#[derive(Debug, thiserror::Error)]
+#[error("native compilation failed in {function}: {message}")]
+pub struct CompileError {
+    pub function: String,
+    pub message: String,
+}
+
+/// Host helpers generated code calls for text operations that are not
+/// worth inlining.
+extern "C" fn text_eq(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> i64 {
+    // SAFETY: generated code passes pointers and lengths of `TextView`s,
+    // which borrow live strings for the duration of the call.
+    let (a, b) = unsafe {
+        (
+            std::slice::from_raw_parts(a, a_len),
+            std::slice::from_raw_parts(b, b_len),
+        )
+    };
+    (a == b) as i64
+}
+
+extern "C" fn prefix_of(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> i64 {
+    // SAFETY: as in `text_eq`.
+    let (a, b) = unsafe {
+        (
+            std::slice::from_raw_parts(a, a_len),
+            std::slice::from_raw_parts(b, b_len),
+        )
+    };
+    b.starts_with(a) as i64
+}
+
+impl Compiled {
+    /// Compiles every function of a module.
+    pub fn new(module: &Module) -> Result<Compiled, CompileError> {
+        let fail = |function: &str, e: &dyn std::fmt::Display| CompileError {
+            function: function.to_string(),
+            message: e.to_string(),
+        };
+        let mut flags = settings::builder();
+        flags
+            .set("opt_level", "speed")
+            .map_err(|e| fail("setup", &e))?;
+        flags
+            .set("use_colocated_libcalls", "false")
+            .map_err(|e| fail("setup", &e))?;
+        flags
+            .set("is_pic", "false")
+            .map_err(|e| fail("setup", &e))?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| fail("setup", &e))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| fail("setup", &e))?;
+        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        builder.symbol("dialect_text_eq", text_eq as *const u8);
+        builder.symbol("dialect_prefix_of", prefix_of as *const u8);
+        let mut jit = JITModule::new(builder);
+        if jit.isa().endianness() != cranelift_codegen::ir::Endianness::Little {
+            return Err(fail(
+                "setup",
+                &"inline text comparison assumes a little-endian target",
+            ));
+        }
+        // The code refers to constant strings by address: keep a copy that
+        // lives exactly as long as the code.
+        let strings: Vec<Box<[u8]>> = module.strings.iter().map(|s| s.as_bytes().into()).collect();
+
+        let ptr = jit.target_config().pointer_type();
+        let mut sig = jit.make_signature();
+        sig.params.push(AbiParam::new(ptr));
+        sig.params.push(AbiParam::new(ptr));
+        sig.returns.push(AbiParam::new(types::I64));
+        let mut helper_sig = jit.make_signature();
+        for _ in 0..4 {
+            helper_sig.params.push(AbiParam::new(types::I64));
+        }
+        helper_sig.returns.push(AbiParam::new(types::I64));
+        let helpers = translate::Helpers {
+            text_eq: jit
+                .declare_function("dialect_text_eq", Linkage::Import, &helper_sig)
+                .map_err(|e| fail("helpers", &e))?,
+            prefix_of: jit
+                .declare_function("dialect_prefix_of", Linkage::Import, &helper_sig)
+                .map_err(|e| fail("helpers", &e))?,
+        };
+
+        let ids = module
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                jit.declare_function(&format!("f{i}"), Linkage::Local, &sig)
+                    .map_err(|e| fail(&f.name, &e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let mut ctx = jit.make_context();
+        let mut fctx = FunctionBuilderContext::new();
+        let mut code_bytes = 0;
+        for (i, f) in module.functions.iter().enumerate() {
+            ctx.func.signature = sig.clone();
+            ctx.func.name = UserFuncName::user(0, ids[i].as_u32());
+            let shared = translate::Shared {
+                module,
+                strings: &strings,
+                ids: &ids,
+                helpers: &helpers,
+            };
+            translate::function(&mut jit, &mut ctx.func, &mut fctx, &shared, f);
+            jit.define_function(ids[i], &mut ctx)
+                .map_err(|e| fail(&f.name, &e))?;
+            code_bytes += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+            jit.clear_context(&mut ctx);
+        }
+        jit.finalize_definitions()
+            .map_err(|e| fail("finalize", &e))?;
+        let functions = ids
+            .iter()
+            .map(|&id| {
+                let code = jit.get_finalized_function(id);
+                // SAFETY: `code` is a finalized function compiled with
+                // signature `sig`: two pointer arguments and an i64 result,
+                // using the platform's C calling convention.
+                unsafe { std::mem::transmute::<*const u8, DecisionFn>(code) }
+            })
+            .collect();
+        Ok(Compiled {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            layout: module.layout.clone(),
+            functions,
+            zero_skills: vec![0; module.layout.skills],
+            _strings: strings,
+            module: Some(jit),
+            code_bytes,
+        })
+    }
+
+    /// Runs a decision function; results mean what `interp::run`'s do.
+    pub fn run(&self, f: FuncId, frame: &Frame<'_>, agent: Option<&AgentFrame<'_>>) -> i64 {
+        assert_eq!(
+            frame.owner, self.id,
+            "a frame is bound to the program that built it"
+        );
+        // Functions that read no agent still get a valid one: zero skills.
+        let empty = AgentView {
+            skills: self.zero_skills.as_ptr(),
+            attrs: [0; 3],
+        };
+        let agent_ptr = match agent {
+            Some(a) => {
+                assert!(a.skills_len >= self.layout.skills, "agent frame too small");
+                &a.view as *const AgentView
+            }
+            None => &empty as *const AgentView,
+        };
+        let function = self.functions[f.index()];
+        function(&frame.view, agent_ptr)
+    }
+
+    /// Builds the view of a call's facts for this program's code.
+    pub fn frame<'f>(&self, facts: &'f Facts) -> Frame<'f> {
+        Frame::new(self, facts)
+    }
+}
+
+/// The facts of a call laid out for generated code. Borrows the facts, so
+/// they cannot change or go away while the frame exists.
+pub struct Frame<'f> {
+    owner: u64,
+    view: CallView,
+    _rows: Vec<RowView>,
+    _slots: Vec<Vec<SlotView>>,
+    _facts: PhantomData<&'f Facts>,
+}
+
+impl<'f> Frame<'f> {
+    fn new(compiled: &Compiled, facts: &'f Facts) -> Frame<'f> {
+        let layout = &compiled.layout;
+        assert!(facts.time.len() >= layout.zones, "facts lack local times");
+        assert!(
+            facts.queues.len() >= layout.queues,
+            "facts lack queue statistics"
+        );
+        assert!(
+            facts.lookups.len() >= layout.lookups.len(),
+            "facts lack lookups"
+        );
+        // Every row gets exactly as many slots as its lookup has fields, so
+        // generated code reads within them whatever the facts hold.
+        let slots: Vec<Vec<SlotView>> = layout
+            .lookups
+            .iter()
+            .enumerate()
+            .map(|(l, &fields)| {
+                let row = facts.lookups[l].as_ref();
+                (0..fields)
+                    .map(|i| match row.and_then(|r| r.get(i)) {
+                        Some(s) => SlotView {
+                            int: s.int,
+                            text: TextView::of(&s.text),
+                        },
+                        None => SlotView {
+                            int: 0,
+                            text: TextView::of(""),
+                        },
+                    })
+                    .collect()
+            })
+            .collect();
+        let rows: Vec<RowView> = slots
+            .iter()
+            .enumerate()
+            .map(|(l, s)| RowView {
+                found: facts.lookups[l].is_some() as i64,
+                slots: s.as_ptr(),
+            })
+            .collect();
+        let view = CallView {
+            caller: TextView::of(&facts.caller),
+            dialed: TextView::of(&facts.dialed),
+            digits: TextView::of(&facts.digits),
+            time: facts.time.as_ptr(),
+            rows: rows.as_ptr(),
+            queues: facts.queues.as_ptr(),
+        };
+        Frame {
+            owner: compiled.id,
+            view,
+            _rows: rows,
+            _slots: slots,
+            _facts: PhantomData,
+        }
+    }
+}
+
+/// An agent laid out for generated code.
+pub struct AgentFrame<'a> {
+    view: AgentView,
+    skills_len: usize,
+    _owned: Vec<i64>,
+    _agent: PhantomData<&'a AgentFacts>,
+}
+
+impl<'a> AgentFrame<'a> {
+    pub fn new(compiled: &Compiled, agent: &'a AgentFacts) -> AgentFrame<'a> {
+        // Pad to the program's skill count so reads stay in bounds.
+        let mut skills = agent.skills.clone();
+        skills.resize(skills.len().max(compiled.layout.skills), 0);
+        AgentFrame {
+            view: AgentView {
+                skills: skills.as_ptr(),
+                attrs: agent.attrs,
+            },
+            skills_len: skills.len(),
+            _owned: skills,
+            _agent: PhantomData,
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! Translation of one IR function into Cranelift IR: a `translate_*`-style
+//! method per construct, in the manner of cranelift-jit-demo.
+//!
+//! Integers are `i64`; booleans are `i64` 0 or 1; text is a (pointer,
+//! length) pair. `and`/`or` short-circuit, text against a constant and dial
+//! patterns are compiled inline, other text operations call host helpers.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{self as clif, BlockArg, InstBuilder, MemFlagsData, Value, types};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId as ClifFuncId, Module as _};
+
+use super::{
+    AGENT_ATTRS, AGENT_SKILLS, CALL_CALLER, CALL_DIALED, CALL_DIGITS, CALL_QUEUES, CALL_ROWS,
+    CALL_TIME, QUEUE_SIZE, ROW_SIZE, SLOT_SIZE, TIME_SIZE,
+};
+use crate::facts::{attr_index, stat_index};
+use crate::ir::{ArithOp, Body, CmpOp, Function, Module, Node, TimeField};
+use crate::number::Pattern;
+
+pub struct Helpers {
+    pub text_eq: ClifFuncId,
+    pub prefix_of: ClifFuncId,
+}
+
+/// What every function of a module is translated against.
+pub struct Shared<'a> {
+    pub module: &'a Module,
+    /// The constant strings, at the addresses the code will use.
+    pub strings: &'a [Box<[u8]>],
+    /// Cranelift ids of every IR function, for calls between them.
+    pub ids: &'a [ClifFuncId],
+    pub helpers: &'a Helpers,
+}
+
+/// Translates `f` into `func`, which has the decision signature.
+pub fn function(
+    jit: &mut JITModule,
+    func: &mut clif::Function,
+    fctx: &mut FunctionBuilderContext,
+    shared: &Shared<'_>,
+    f: &Function,
+) {
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let (ctx, agent) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let mut t = Translator {
+        b,
+        jit,
+        module: shared.module,
+        strings: shared.strings,
+        ids: shared.ids,
+        helpers: shared.helpers,
+        ctx,
+        agent,
+    };
+    match &f.body {
+        Body::FirstMatch(conditions) => {
+            for (i, c) in conditions.iter().enumerate() {
+                let v = t.int(c);
+                let fire = t.b.create_block();
+                let next = t.b.create_block();
+                t.b.ins().brif(v, fire, &[], next, &[]);
+                t.b.switch_to_block(fire);
+                let r = t.b.ins().iconst(types::I64, i as i64);
+                t.b.ins().return_(&[r]);
+                t.b.switch_to_block(next);
+            }
+            let none = t.b.ins().iconst(types::I64, -1);
+            t.b.ins().return_(&[none]);
+        }
+        Body::Bool(n) => {
+            let v = t.int(n);
+            let r = t.bool_of(v);
+            t.b.ins().return_(&[r]);
+        }
+        Body::Int(n) => {
+            let v = t.int(n);
+            t.b.ins().return_(&[v]);
+        }
+    }
+    t.b.seal_all_blocks();
+    let target = t.jit.target_config();
+    t.b.finalize(target);
+}
+
+struct Translator<'a, 'b> {
+    b: FunctionBuilder<'b>,
+    jit: &'a mut JITModule,
+    module: &'a Module,
+    strings: &'a [Box<[u8]>],
+    ids: &'a [ClifFuncId],
+    helpers: &'a Helpers,
+    ctx: Value,
+    agent: Value,
+}
+
+impl Translator<'_, '_> {
+    fn load(&mut self, base: Value, offset: i64) -> Value {
+        self.b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), base, offset as i32)
+    }
+
+    fn iconst(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(types::I64, v)
+    }
+
+    /// An i8 condition as an i64 0 or 1.
+    fn widen(&mut self, c: Value) -> Value {
+        self.b.ins().uextend(types::I64, c)
+    }
+
+    /// Any non-zero i64 as 1.
+    fn bool_of(&mut self, v: Value) -> Value {
+        let c = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
+        self.widen(c)
+    }
+
+    fn translate_time(&mut self, zone: usize, field: TimeField) -> Value {
+        let index = TimeField::ALL.iter().position(|f| *f == field).unwrap_or(0) as i64;
+        let base = self.load(self.ctx, CALL_TIME as i64);
+        self.load(base, zone as i64 * TIME_SIZE as i64 + index * 8)
+    }
+
+    fn row_slots(&mut self, lookup: usize) -> Value {
+        let rows = self.load(self.ctx, CALL_ROWS as i64);
+        self.load(rows, lookup as i64 * ROW_SIZE as i64 + 8)
+    }
+
+    fn int(&mut self, n: &Node) -> Value {
+        match n {
+            Node::Int(i) => self.iconst(*i),
+            Node::Time(z, f) => self.translate_time(z.index(), *f),
+            Node::Found(l) => {
+                let rows = self.load(self.ctx, CALL_ROWS as i64);
+                self.load(rows, l.index() as i64 * ROW_SIZE as i64)
+            }
+            Node::Field(l, i) => {
+                let slots = self.row_slots(l.index());
+                self.load(slots, *i as i64 * SLOT_SIZE as i64)
+            }
+            Node::QueueStat(q, s) => {
+                let base = self.load(self.ctx, CALL_QUEUES as i64);
+                self.load(
+                    base,
+                    q.index() as i64 * QUEUE_SIZE as i64 + stat_index(*s) as i64 * 8,
+                )
+            }
+            Node::Agent(a) => self.load(self.agent, AGENT_ATTRS as i64 + attr_index(*a) as i64 * 8),
+            Node::Skill(s) => {
+                let skills = self.load(self.agent, AGENT_SKILLS as i64);
+                self.load(skills, s.index() as i64 * 8)
+            }
+            Node::Call(f) => {
+                let callee = self
+                    .jit
+                    .declare_func_in_func(self.ids[f.index()], self.b.func);
+                let call = self.b.ins().call(callee, &[self.ctx, self.agent]);
+                self.b.inst_results(call)[0]
+            }
+            Node::Not(x) => {
+                let v = self.int(x);
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+                self.widen(c)
+            }
+            Node::And(x, y) => self.translate_logic(true, x, y),
+            Node::Or(x, y) => self.translate_logic(false, x, y),
+            Node::Cmp(op, x, y) => {
+                let (x, y) = (self.int(x), self.int(y));
+                let cc = match op {
+                    CmpOp::Eq => IntCC::Equal,
+                    CmpOp::Ne => IntCC::NotEqual,
+                    CmpOp::Lt => IntCC::SignedLessThan,
+                    CmpOp::Le => IntCC::SignedLessThanOrEqual,
+                    CmpOp::Gt => IntCC::SignedGreaterThan,
+                    CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
+                };
+                let c = self.b.ins().icmp(cc, x, y);
+                self.widen(c)
+            }
+            Node::Arith(op, x, y) => {
+                let (x, y) = (self.int(x), self.int(y));
+                self.translate_arith(*op, x, y)
+            }
+            Node::Neg(x) => {
+                let v = self.int(x);
+                self.b.ins().ineg(v)
+            }
+            Node::HasBit { mask, bit } => {
+                let (mask, bit) = (self.int(mask), self.int(bit));
+                let shifted = self.b.ins().ushr(mask, bit);
+                let one = self.b.ins().band_imm_s(shifted, 1);
+                let in_range = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, bit, 64);
+                let zero = self.iconst(0);
+                self.b.ins().select(in_range, one, zero)
+            }
+            Node::AnyBit(x, bits) => {
+                let v = self.int(x);
+                let masked = self.b.ins().band_imm_s(v, *bits);
+                self.bool_of(masked)
+            }
+            Node::TextEq(x, y) => match (x.as_ref(), y.as_ref()) {
+                (Node::Text(s), other) | (other, Node::Text(s)) => {
+                    let (p, len) = self.text(other);
+                    let bytes = self.strings[s.index()].clone();
+                    self.translate_eq_const(p, len, &bytes)
+                }
+                _ => {
+                    let (a, al) = self.text(x);
+                    let (c, cl) = self.text(y);
+                    self.call_helper(self.helpers.text_eq, &[a, al, c, cl])
+                }
+            },
+            Node::StartsWith(x, s) => {
+                let (p, len) = self.text(x);
+                let bytes = self.strings[s.index()].clone();
+                self.translate_starts_with(p, len, &bytes)
+            }
+            Node::PrefixOf(x, s) => {
+                let (p, len) = self.text(x);
+                let (c, cl) = self.text(&Node::Text(*s));
+                self.call_helper(self.helpers.prefix_of, &[p, len, c, cl])
+            }
+            Node::Matches(x, pat) => {
+                let (p, len) = self.text(x);
+                let pattern = self.module.pattern(*pat).clone();
+                self.translate_matches(p, len, &pattern)
+            }
+            Node::InInts(x, list) => {
+                let v = self.int(x);
+                let mut acc = self.iconst(0);
+                for &item in list {
+                    let c = self.b.ins().icmp_imm_s(IntCC::Equal, v, item);
+                    let c = self.widen(c);
+                    acc = self.b.ins().bor(acc, c);
+                }
+                acc
+            }
+            Node::InTexts(x, list) => {
+                let (p, len) = self.text(x);
+                let mut acc = self.iconst(0);
+                for s in list {
+                    let bytes = self.strings[s.index()].clone();
+                    let c = self.translate_eq_const(p, len, &bytes);
+                    acc = self.b.ins().bor(acc, c);
+                }
+                acc
+            }
+            Node::InRanges(x, ranges) => {
+                // `lo <= v < hi` is one unsigned compare: `v - lo < hi - lo`.
+                let v = self.int(x);
+                let mut acc = self.iconst(0);
+                for &(lo, hi) in ranges {
+                    let shifted = self.b.ins().iadd_imm_s(v, lo.wrapping_neg());
+                    let c = self.b.ins().icmp_imm_s(
+                        IntCC::UnsignedLessThan,
+                        shifted,
+                        hi.wrapping_sub(lo),
+                    );
+                    let c = self.widen(c);
+                    acc = self.b.ins().bor(acc, c);
+                }
+                acc
+            }
+            Node::Text(_) | Node::Caller | Node::Dialed | Node::Digits | Node::FieldText(..) => {
+                self.iconst(0)
+            }
+        }
+    }
+
+    /// `and`/`or`, evaluating the right side only when it matters.
+    fn translate_logic(&mut self, and: bool, x: &Node, y: &Node) -> Value {
+        let xv = self.int(x);
+        let rhs = self.b.create_block();
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, types::I64);
+        let short = self.iconst(if and { 0 } else { 1 });
+        let short = [BlockArg::Value(short)];
+        if and {
+            self.b.ins().brif(xv, rhs, &[], merge, &short);
+        } else {
+            self.b.ins().brif(xv, merge, &short, rhs, &[]);
+        }
+        self.b.switch_to_block(rhs);
+        let yv = self.int(y);
+        let yb = self.bool_of(yv);
+        self.b.ins().jump(merge, &[BlockArg::Value(yb)]);
+        self.b.switch_to_block(merge);
+        self.b.block_params(merge)[0]
+    }
+
+    /// Wrapping arithmetic; division and remainder by zero give 0, and
+    /// `i64::MIN / -1` wraps instead of trapping.
+    fn translate_arith(&mut self, op: ArithOp, x: Value, y: Value) -> Value {
+        match op {
+            ArithOp::Add => self.b.ins().iadd(x, y),
+            ArithOp::Sub => self.b.ins().isub(x, y),
+            ArithOp::Mul => self.b.ins().imul(x, y),
+            ArithOp::Div | ArithOp::Rem => {
+                let zero = self.iconst(0);
+                let one = self.iconst(1);
+                let is_zero = self.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
+                let is_minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, y, -1);
+                let special = self.b.ins().bor(is_zero, is_minus_one);
+                let safe = self.b.ins().select(special, one, y);
+                if op == ArithOp::Div {
+                    let q = self.b.ins().sdiv(x, safe);
+                    let negated = self.b.ins().ineg(x);
+                    let q = self.b.ins().select(is_minus_one, negated, q);
+                    self.b.ins().select(is_zero, zero, q)
+                } else {
+                    let r = self.b.ins().srem(x, safe);
+                    self.b.ins().select(special, zero, r)
+                }
+            }
+        }
+    }
+
+    /// A text value as (pointer, length).
+    fn text(&mut self, n: &Node) -> (Value, Value) {
+        let at = |t: &mut Self, base: Value, offset: i64| {
+            (t.load(base, offset), t.load(base, offset + 8))
+        };
+        match n {
+            Node::Text(s) => {
+                let bytes = &self.strings[s.index()];
+                let (ptr, len) = (bytes.as_ptr() as i64, bytes.len() as i64);
+                (self.iconst(ptr), self.iconst(len))
+            }
+            Node::Caller => at(self, self.ctx, CALL_CALLER as i64),
+            Node::Dialed => at(self, self.ctx, CALL_DIALED as i64),
+            Node::Digits => at(self, self.ctx, CALL_DIGITS as i64),
+            Node::FieldText(l, i) => {
+                let slots = self.row_slots(l.index());
+                at(self, slots, *i as i64 * SLOT_SIZE as i64 + 8)
+            }
+            _ => (self.iconst(0), self.iconst(0)),
+        }
+    }
+
+    fn call_helper(&mut self, helper: ClifFuncId, args: &[Value]) -> Value {
+        let callee = self.jit.declare_func_in_func(helper, self.b.func);
+        let call = self.b.ins().call(callee, args);
+        self.b.inst_results(call)[0]
+    }
+
+    /// Runs `then` (which yields a 0/1 value) only when `cond` holds;
+    /// otherwise the result is 0. Guards loads that need a length check.
+    fn guarded(&mut self, cond: Value, then: impl FnOnce(&mut Self) -> Value) -> Value {
+        let body = self.b.create_block();
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, types::I64);
+        let zero = [BlockArg::Value(self.iconst(0))];
+        self.b.ins().brif(cond, body, &[], merge, &zero);
+        self.b.switch_to_block(body);
+        let v = then(self);
+        self.b.ins().jump(merge, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(merge);
+        self.b.block_params(merge)[0]
+    }
+
+    fn translate_eq_const(&mut self, p: Value, len: Value, bytes: &[u8]) -> Value {
+        let same_len = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, len, bytes.len() as i64);
+        if bytes.is_empty() {
+            return self.widen(same_len);
+        }
+        self.guarded(same_len, |t| t.bytes_equal(p, bytes))
+    }
+
+    fn translate_starts_with(&mut self, p: Value, len: Value, bytes: &[u8]) -> Value {
+        if bytes.is_empty() {
+            return self.iconst(1);
+        }
+        let long_enough =
+            self.b
+                .ins()
+                .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, len, bytes.len() as i64);
+        self.guarded(long_enough, |t| t.bytes_equal(p, bytes))
+    }
+
+    /// Compares the first `bytes.len()` bytes at `p` with `bytes`, using the
+    /// widest loads that stay within them (the last chunk may overlap).
+    fn bytes_equal(&mut self, p: Value, bytes: &[u8]) -> Value {
+        let n = bytes.len();
+        let width = [8, 4, 2, 1].into_iter().find(|w| *w <= n).unwrap_or(1);
+        let mut offsets: Vec<usize> = (0..n / width).map(|i| i * width).collect();
+        if !n.is_multiple_of(width) {
+            offsets.push(n - width);
+        }
+        let mut acc = self.iconst(1);
+        for off in offsets {
+            let mut chunk = [0u8; 8];
+            chunk[..width].copy_from_slice(&bytes[off..off + width]);
+            let expected = u64::from_le_bytes(chunk) as i64;
+            let flags = MemFlagsData::trusted();
+            let got = match width {
+                8 => self.b.ins().load(types::I64, flags, p, off as i32),
+                4 => self.b.ins().uload32(flags, p, off as i32),
+                2 => self.b.ins().uload16(types::I64, flags, p, off as i32),
+                _ => self.b.ins().uload8(types::I64, flags, p, off as i32),
+            };
+            let c = self.b.ins().icmp_imm_s(IntCC::Equal, got, expected);
+            let c = self.widen(c);
+            acc = self.b.ins().band(acc, c);
+        }
+        acc
+    }
+
+    /// A dial pattern, inline: the length first, then every position.
+    fn translate_matches(&mut self, p: Value, len: Value, pattern: &Pattern) -> Value {
+        let plus = pattern.plus as usize;
+        let expected = plus + pattern.positions.len();
+        let same_len = self.b.ins().icmp_imm_s(IntCC::Equal, len, expected as i64);
+        let positions = pattern.positions.clone();
+        self.guarded(same_len, |t| {
+            let flags = MemFlagsData::trusted();
+            let mut acc = t.iconst(1);
+            if plus == 1 {
+                let first = t.b.ins().uload8(types::I64, flags, p, 0);
+                let c = t.b.ins().icmp_imm_s(IntCC::Equal, first, b'+' as i64);
+                let c = t.widen(c);
+                acc = t.b.ins().band(acc, c);
+            }
+            for (i, set) in positions.iter().enumerate() {
+                let byte = t.b.ins().uload8(types::I64, flags, p, (plus + i) as i32);
+                let ok = if set.count_ones() == 1 {
+                    let digit = b'0' as i64 + set.trailing_zeros() as i64;
+                    let c = t.b.ins().icmp_imm_s(IntCC::Equal, byte, digit);
+                    t.widen(c)
+                } else {
+                    let d = t.b.ins().iadd_imm_s(byte, -(b'0' as i64));
+                    let is_digit = t.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, d, 10);
+                    let is_digit = t.widen(is_digit);
+                    let mask = t.iconst(*set as i64);
+                    let shifted = t.b.ins().ushr(mask, d);
+                    let bit = t.b.ins().band_imm_s(shifted, 1);
+                    t.b.ins().band(is_digit, bit)
+                };
+                acc = t.b.ins().band(acc, ok);
+            }
+            acc
+        })
+    }
+}

@@ -1,0 +1,228 @@
+//! The same decisions on two engines: every decision function of every
+//! example and lint fixture, run by the interpreter and by the JIT over
+//! random call facts, must give the same answer.
+
+use std::path::{Path, PathBuf};
+
+use dialect::checked::{Program, SkillKind, Type};
+use dialect::cli::RealFs;
+use dialect::facts::{AgentFacts, Facts, Slot};
+use dialect::ir::{self, FuncId};
+use dialect::jit::{AgentFrame, Compiled};
+use dialect::load::Loader;
+
+/// Scripts that check clean: the examples and the `ok` lint fixtures.
+fn scripts() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in [
+        "examples/office",
+        "examples/support",
+        "examples/bank",
+        "examples/multisite",
+        "tests/fixtures/lint/ok",
+    ] {
+        for entry in std::fs::read_dir(dir).expect("folder exists") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "dial") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn checked(path: &Path) -> Program {
+    let fs = RealFs;
+    let mut loader = Loader::new(&fs);
+    let root = loader.load(path).expect("readable");
+    let c = loader.check(root, None);
+    let errors: Vec<_> = c.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(
+        errors.is_empty(),
+        "{} has errors: {errors:?}",
+        path.display()
+    );
+    c.program
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        if items.is_empty() {
+            None
+        } else {
+            items.get(self.below(items.len() as u64) as usize)
+        }
+    }
+}
+
+/// Numbers worth trying: what the script's entries and conditions mention,
+/// mutated, and random ones.
+fn number(rng: &mut Rng, program: &Program, module: &ir::Module) -> String {
+    match rng.below(4) {
+        0 => program
+            .entries
+            .get(rng.below(program.entries.len() as u64) as usize)
+            .map(|e| e.pattern.example())
+            .unwrap_or_default(),
+        1 => rng.pick(&module.strings).cloned().unwrap_or_default(),
+        2 => {
+            let mut s = program
+                .entries
+                .first()
+                .map(|e| e.pattern.example())
+                .unwrap_or_else(|| "+18005550100".into());
+            let i = 1 + rng.below(s.len().saturating_sub(1) as u64) as usize;
+            if i < s.len() {
+                s.replace_range(i..i + 1, &rng.below(10).to_string());
+            }
+            s
+        }
+        _ => format!("+1{:010}", rng.below(10_000_000_000)),
+    }
+}
+
+fn facts(rng: &mut Rng, program: &Program, module: &ir::Module) -> Facts {
+    let mut f = Facts::new(&module.layout);
+    f.caller = if rng.below(10) == 0 {
+        String::new()
+    } else {
+        number(rng, program, module)
+    };
+    f.dialed = number(rng, program, module);
+    f.digits = match rng.below(3) {
+        0 => String::new(),
+        1 => rng.pick(&module.strings).cloned().unwrap_or_default(),
+        _ => (0..rng.below(6))
+            .map(|_| char::from(b"0123456789*#"[rng.below(12) as usize]))
+            .collect(),
+    };
+    // 2020-01-01 to 2030-12-31, every minute equally likely, so DST changes
+    // and leap days come up.
+    let seconds = 1_577_836_800 + rng.below(11 * 365 * 86_400) as i64;
+    let ts = jiff::Timestamp::from_second(seconds).expect("in range");
+    f.set_time(&program.zones, ts);
+    for (l, lookup) in program.lookups.iter().enumerate() {
+        if rng.below(3) == 0 {
+            continue;
+        }
+        let row = lookup
+            .fields
+            .iter()
+            .map(|field| match &field.ty {
+                Type::Text | Type::Phone => Slot {
+                    int: 0,
+                    text: rng.pick(&module.strings).cloned().unwrap_or_default(),
+                },
+                Type::Bool => Slot::int(rng.below(2) as i64),
+                Type::Enum(s) => match &program.skill(*s).kind {
+                    SkillKind::Values(v) => Slot::int(rng.below(v.len() as u64) as i64),
+                    SkillKind::Level => Slot::int(0),
+                },
+                _ => Slot::int(rng.below(200) as i64 - 20),
+            })
+            .collect();
+        f.lookups[l] = Some(row);
+    }
+    for q in f.queues.iter_mut() {
+        for s in q.iter_mut() {
+            *s = match rng.below(3) {
+                0 => 0,
+                1 => rng.below(30) as i64,
+                _ => rng.below(1_200_000) as i64,
+            };
+        }
+    }
+    f
+}
+
+fn agent(rng: &mut Rng, program: &Program) -> AgentFacts {
+    AgentFacts {
+        skills: program
+            .skills
+            .iter()
+            .map(|s| match &s.kind {
+                SkillKind::Level => rng.below(11) as i64,
+                SkillKind::Values(v) => (rng.next() & ((1u64 << v.len().min(63)) - 1)) as i64,
+            })
+            .collect(),
+        attrs: [
+            rng.below(120) as i64,
+            rng.below(40) as i64,
+            rng.below(480) as i64,
+        ],
+    }
+}
+
+#[test]
+fn interpreter_and_jit_agree_on_every_script() {
+    let mut decisions = 0u64;
+    for path in scripts() {
+        let program = checked(&path);
+        let module = ir::lower(&program);
+        let compiled = Compiled::new(&module).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ path.to_string_lossy().len() as u64);
+        for _ in 0..300 {
+            let f = facts(&mut rng, &program, &module);
+            let a = agent(&mut rng, &program);
+            let frame = compiled.frame(&f);
+            let agent_frame = AgentFrame::new(&compiled, &a);
+            for (i, func) in module.functions.iter().enumerate() {
+                let id = FuncId(i as u32);
+                let agent = func.agent.then_some(&a);
+                let want = dialect::interp::run(&module, id, &f, agent);
+                let got = compiled.run(id, &frame, func.agent.then_some(&agent_frame));
+                assert_eq!(
+                    got,
+                    want,
+                    "{}: {} disagrees on {f:#?}\n{}",
+                    path.display(),
+                    func.name,
+                    ir::print(&module)
+                );
+                decisions += 1;
+            }
+        }
+    }
+    assert!(decisions > 10_000, "only {decisions} decisions compared");
+}
+
+/// Guards against a vacuous comparison: over random facts, route and entry
+/// decisions take several different values.
+#[test]
+fn decisions_vary() {
+    let program = checked(Path::new("examples/bank/bank.dial"));
+    let module = ir::lower(&program);
+    let compiled = Compiled::new(&module).expect("compiles");
+    let mut rng = Rng(42);
+    let mut seen = std::collections::BTreeMap::<String, std::collections::BTreeSet<i64>>::new();
+    for _ in 0..2000 {
+        let f = facts(&mut rng, &program, &module);
+        let frame = compiled.frame(&f);
+        for (i, func) in module.functions.iter().enumerate() {
+            if !func.agent {
+                seen.entry(func.name.clone())
+                    .or_default()
+                    .insert(compiled.run(FuncId(i as u32), &frame, None));
+            }
+        }
+    }
+    let varied = seen.values().filter(|v| v.len() > 1).count();
+    assert!(
+        varied * 2 > seen.len(),
+        "most decisions never changed: {seen:?}"
+    );
+    assert!(seen["route inbound"].len() >= 4, "{seen:?}");
+}
