@@ -71,6 +71,35 @@ impl Program {
         &self.routes[id.index()]
     }
 
+    /// An action as it would be written in a script.
+    pub fn action_text(&self, kind: &ActionKind) -> String {
+        match kind {
+            ActionKind::Play(p) => format!("play {p:?}"),
+            ActionKind::Whisper(p) => format!("whisper {p:?}"),
+            ActionKind::Record => "record".into(),
+            ActionKind::SetTag(t) => format!("set tag {t:?}"),
+            ActionKind::Queue { queue, priority: 0 } => {
+                format!("queue {}", self.queue(*queue).name)
+            }
+            ActionKind::Queue { queue, priority } => {
+                format!("queue {} priority {priority}", self.queue(*queue).name)
+            }
+            ActionKind::Menu(m) => format!("menu {}", self.menu(*m).name),
+            ActionKind::Route(r) => format!("route {}", self.route(*r).name),
+            ActionKind::Group(g) => format!("group {}", self.group(*g).name),
+            ActionKind::DialExtension { digits } => format!("dial extension {digits} digits"),
+            ActionKind::Extension(ExtensionTarget::LastDigits(4)) => "extension".into(),
+            ActionKind::Extension(ExtensionTarget::LastDigits(n)) => format!("extension last {n}"),
+            ActionKind::Extension(ExtensionTarget::Number(x)) => format!("extension {x}"),
+            ActionKind::Transfer(n) => format!("transfer {n:?}"),
+            ActionKind::Voicemail(b) => format!("voicemail {b:?}"),
+            ActionKind::Reject(r) => format!("reject {}", r.name()),
+            ActionKind::Hangup => "hangup".into(),
+            ActionKind::Repeat => "repeat".into(),
+            ActionKind::Back => "back".into(),
+        }
+    }
+
     /// The entry whose pattern is the most specific match for a dialed number.
     pub fn entry_for(&self, dialed: &str) -> Option<&Entry> {
         self.entries
@@ -529,7 +558,7 @@ pub struct Entry {
     pub loc: Loc,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Actions {
     pub list: Vec<Action>,
     pub loc: Loc,

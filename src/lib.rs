@@ -18,6 +18,7 @@ pub mod jit;
 pub mod load;
 pub mod lookup;
 pub mod number;
+pub mod program;
 pub mod source;
 pub mod syntax;
 pub mod synth;

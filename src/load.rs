@@ -208,6 +208,17 @@ impl<'fs> Loader<'fs> {
         }
     }
 
+    /// What was found at a lookup's source, for loading its rows.
+    pub fn source_info(&self, file: FileId, source: &str) -> Option<&SourceInfo> {
+        let dir = self
+            .loaded(file)
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        self.source_cache.get(&self.fs.canonical(&dir.join(source)))
+    }
+
     /// What the lookups of these files point at, keyed as the checker asks.
     fn lookup_sources(&self, files: &[FileId]) -> HashMap<(FileId, String), SourceInfo> {
         let mut out = HashMap::new();

@@ -1,15 +1,12 @@
 //! `dialect lint PATH...`: check scripts, print every diagnostic, summarise.
 
-use std::collections::{BTreeSet, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::fs::{RealFs, dial_files, prompt_names};
 use super::render::{self, Style};
+use super::scripts;
 use crate::diagnostic::Diagnostic;
-use crate::load::{self, Loader};
-use crate::source::FileId;
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
@@ -137,82 +134,10 @@ pub fn summary(errors: usize, warnings: usize, files: usize) -> String {
 /// Loads and checks every script named by `paths`. Errors are usage or
 /// I/O problems with the paths themselves.
 pub fn lint(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Outcome, String> {
-    let mut candidates = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let found = dial_files(path).map_err(|e| {
-                format!(
-                    "cannot read folder `{}`: {}",
-                    load::display(path),
-                    load::io_reason(&e)
-                )
-            })?;
-            if found.is_empty() {
-                return Err(format!("no `.dial` files in `{}`", load::display(path)));
-            }
-            candidates.extend(found);
-        } else if path.exists() {
-            candidates.push(path.clone());
-        } else {
-            return Err(format!("`{}` does not exist", load::display(path)));
-        }
-    }
-    let prompts: Option<BTreeSet<String>> = match prompts {
-        Some(dir) => Some(prompt_names(dir).map_err(|e| {
-            format!(
-                "cannot read prompts folder `{}`: {}",
-                load::display(dir),
-                load::io_reason(&e)
-            )
-        })?),
-        None => None,
-    };
-    let fs = RealFs;
-    let mut loader = Loader::new(&fs);
-    let mut ids: Vec<FileId> = Vec::new();
-    for path in &candidates {
-        let id = loader.load(path).map_err(|e| {
-            format!(
-                "cannot read `{}`: {}",
-                load::display(path),
-                load::io_reason(&e)
-            )
-        })?;
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    // A file included by another candidate is checked as part of that one.
-    let included: HashSet<FileId> = ids
-        .iter()
-        .flat_map(|&id| loader.includes(id).iter().copied())
-        .collect();
-    let mut roots: Vec<FileId> = ids
-        .iter()
-        .copied()
-        .filter(|id| !included.contains(id))
-        .collect();
-    let mut covered: HashSet<FileId> = HashSet::new();
-    let mut diagnostics: Vec<Diagnostic> = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < roots.len() {
-            let checked = loader.check(roots[i], prompts.clone());
-            covered.extend(checked.files.iter().copied());
-            diagnostics.extend(checked.diagnostics);
-            i += 1;
-        }
-        // Files only reachable through an include cycle become roots too.
-        match ids.iter().find(|id| !covered.contains(id)) {
-            Some(&id) => roots.push(id),
-            None => break,
-        }
-    }
-    crate::diagnostic::sort(&mut diagnostics);
-    diagnostics.dedup();
+    let scripts = scripts::load(paths, prompts)?;
     Ok(Outcome {
-        files: covered.len(),
-        loader_sources: loader.sources,
-        diagnostics,
+        files: scripts.files,
+        diagnostics: scripts.diagnostics,
+        loader_sources: scripts.loader.sources,
     })
 }

@@ -1,9 +1,14 @@
 //! The `dialect` command line: argument parsing and one module per command.
 //! Only this module and `server` touch the file system and the terminal.
 
+pub mod data;
+pub mod explain;
 mod fs;
 pub mod lint;
+pub mod path;
 pub mod render;
+pub mod scripts;
+pub mod test;
 
 use std::process::ExitCode;
 
@@ -30,6 +35,10 @@ pub struct Cli {
 pub enum Command {
     /// Check scripts and report every problem with a code, its place and a fix
     Lint(lint::Args),
+    /// Run the `test` blocks of scripts through the compiled decisions
+    Test(test::Args),
+    /// Show every decision a call meets: entry, rules, menus, actions
+    Explain(explain::Args),
 }
 
 /// Runs the command line and returns the process exit status.
@@ -44,5 +53,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Lint(args) => lint::run(&args),
+        Command::Test(args) => test::run(&args),
+        Command::Explain(args) => explain::run(&args),
     }
 }

@@ -1,0 +1,108 @@
+//! Finding and checking the scripts named on the command line: files and
+//! folders, with files that others include checked as part of them.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
+
+use super::fs::{RealFs, dial_files, prompt_names};
+use crate::diagnostic::Diagnostic;
+use crate::load::{self, Checked, Loader};
+use crate::source::FileId;
+
+static REAL_FS: RealFs = RealFs;
+
+/// Every script found, checked.
+pub struct Scripts {
+    pub loader: Loader<'static>,
+    /// One per root file, in the order found.
+    pub checked: Vec<Checked>,
+    /// All diagnostics of all scripts, sorted, each once.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Distinct files checked.
+    pub files: usize,
+}
+
+/// Loads and checks every script named by `paths`. Errors are usage or
+/// I/O problems with the paths themselves.
+pub fn load(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Scripts, String> {
+    let mut candidates = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let found = dial_files(path).map_err(|e| {
+                format!(
+                    "cannot read folder `{}`: {}",
+                    load::display(path),
+                    load::io_reason(&e)
+                )
+            })?;
+            if found.is_empty() {
+                return Err(format!("no `.dial` files in `{}`", load::display(path)));
+            }
+            candidates.extend(found);
+        } else if path.exists() {
+            candidates.push(path.clone());
+        } else {
+            return Err(format!("`{}` does not exist", load::display(path)));
+        }
+    }
+    let prompts: Option<BTreeSet<String>> = match prompts {
+        Some(dir) => Some(prompt_names(dir).map_err(|e| {
+            format!(
+                "cannot read prompts folder `{}`: {}",
+                load::display(dir),
+                load::io_reason(&e)
+            )
+        })?),
+        None => None,
+    };
+    let mut loader = Loader::new(&REAL_FS);
+    let mut ids: Vec<FileId> = Vec::new();
+    for path in &candidates {
+        let id = loader.load(path).map_err(|e| {
+            format!(
+                "cannot read `{}`: {}",
+                load::display(path),
+                load::io_reason(&e)
+            )
+        })?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    // A file included by another candidate is checked as part of that one.
+    let included: HashSet<FileId> = ids
+        .iter()
+        .flat_map(|&id| loader.includes(id).iter().copied())
+        .collect();
+    let mut roots: Vec<FileId> = ids
+        .iter()
+        .copied()
+        .filter(|id| !included.contains(id))
+        .collect();
+    let mut covered: HashSet<FileId> = HashSet::new();
+    let mut checked = Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < roots.len() {
+            let c = loader.check(roots[i], prompts.clone());
+            covered.extend(c.files.iter().copied());
+            diagnostics.extend(c.diagnostics.iter().cloned());
+            checked.push(c);
+            i += 1;
+        }
+        // Files only reachable through an include cycle become roots too.
+        match ids.iter().find(|id| !covered.contains(id)) {
+            Some(&id) => roots.push(id),
+            None => break,
+        }
+    }
+    crate::diagnostic::sort(&mut diagnostics);
+    diagnostics.dedup();
+    Ok(Scripts {
+        loader,
+        checked,
+        diagnostics,
+        files: covered.len(),
+    })
+}
