@@ -99,10 +99,11 @@ struct Translator<'a, 'b> {
 }
 
 impl Translator<'_, '_> {
+    /// A field of the call or agent view: aligned, always valid, and
+    /// unchanged during a decision, so Cranelift may merge and move loads.
     fn load(&mut self, base: Value, offset: i64) -> Value {
-        self.b
-            .ins()
-            .load(types::I64, MemFlagsData::trusted(), base, offset as i32)
+        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+        self.b.ins().load(types::I64, flags, base, offset as i32)
     }
 
     fn iconst(&mut self, v: i64) -> Value {
@@ -155,13 +156,22 @@ impl Translator<'_, '_> {
                 let skills = self.load(self.agent, AGENT_SKILLS as i64);
                 self.load(skills, s.index() as i64 * 8)
             }
-            Node::Call(f) => {
-                let callee = self
-                    .jit
-                    .declare_func_in_func(self.ids[f.index()], self.b.func);
-                let call = self.b.ins().call(callee, &[self.ctx, self.agent]);
-                self.b.inst_results(call)[0]
-            }
+            // Hours and calendar checks are small and never recursive:
+            // inline them, so their loads merge with the caller's.
+            Node::Call(f) => match &self.module.function(*f).body {
+                Body::Bool(n) => {
+                    let v = self.int(n);
+                    self.bool_of(v)
+                }
+                Body::Int(n) => self.int(n),
+                Body::FirstMatch(_) => {
+                    let callee = self
+                        .jit
+                        .declare_func_in_func(self.ids[f.index()], self.b.func);
+                    let call = self.b.ins().call(callee, &[self.ctx, self.agent]);
+                    self.b.inst_results(call)[0]
+                }
+            },
             Node::Not(x) => {
                 let v = self.int(x);
                 let c = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
@@ -399,7 +409,9 @@ impl Translator<'_, '_> {
             let mut chunk = [0u8; 8];
             chunk[..width].copy_from_slice(&bytes[off..off + width]);
             let expected = u64::from_le_bytes(chunk) as i64;
-            let flags = MemFlagsData::trusted();
+            // Text bytes: valid once the length was checked, but unaligned
+            // and not to be moved above that check.
+            let flags = MemFlagsData::new().with_notrap().with_readonly();
             let got = match width {
                 8 => self.b.ins().load(types::I64, flags, p, off as i32),
                 4 => self.b.ins().uload32(flags, p, off as i32),
@@ -420,7 +432,7 @@ impl Translator<'_, '_> {
         let same_len = self.b.ins().icmp_imm_s(IntCC::Equal, len, expected as i64);
         let positions = pattern.positions.clone();
         self.guarded(same_len, |t| {
-            let flags = MemFlagsData::trusted();
+            let flags = MemFlagsData::new().with_notrap().with_readonly();
             let mut acc = t.iconst(1);
             if plus == 1 {
                 let first = t.b.ins().uload8(types::I64, flags, p, 0);

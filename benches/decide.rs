@@ -1,0 +1,456 @@
+//! Per-decision latency of a large route (500 rules over hours, calendars,
+//! dial patterns, a lookup and queue statistics) on four engines: the JIT,
+//! the reference interpreter, the same logic written by hand in Rust, and
+//! the same logic in LuaJIT through mlua (including handing it the call's
+//! data). Also the time to compile the whole script.
+//!
+//! Run: `cargo bench --bench decide`. Ratios matter more than absolutes on
+//! a shared machine; record them in docs/performance.md.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dialect::facts::{Facts, LocalTime, Slot};
+use dialect::ir;
+use dialect::load::{Loader, MemoryFs};
+use dialect::number::Pattern;
+use dialect::program::{Engine, LookupData, Program};
+
+const RULES: usize = 500;
+const QUEUES: usize = 50;
+const HOURS: usize = 10;
+const CALENDARS: usize = 5;
+
+/// One rule of the generated route, in a form every engine can follow.
+enum Rule {
+    /// `caller matches PATTERN`
+    Caller { pattern: String },
+    /// `open(hN) and queue(qM).waiting > X`
+    OpenAndBusy {
+        hours: usize,
+        queue: usize,
+        above: i64,
+    },
+    /// `known customer and customer.balance > X and customer.tier == T`
+    Customer { above: i64, tier: &'static str },
+    /// `holiday(cN) and now.weekday in [sat, sun]`
+    HolidayWeekend { calendar: usize },
+    /// `dialed starts_with P and queue(qM).expected_wait > Ds`
+    DialedWait {
+        prefix: String,
+        queue: usize,
+        seconds: i64,
+    },
+}
+
+struct Spec {
+    rules: Vec<Rule>,
+    /// Per hours: (first weekday, last weekday, from minute, to minute).
+    hours: Vec<(i64, i64, i64, i64)>,
+    /// Per calendar: days since 1970.
+    calendars: Vec<Vec<i64>>,
+}
+
+fn spec() -> Spec {
+    let tiers = ["gold", "silver", "private", "staff"];
+    let rules = (0..RULES)
+        .map(|k| match k % 5 {
+            0 => Rule::Caller {
+                pattern: format!("+1512{:03}NXXX", 200 + k),
+            },
+            1 => Rule::OpenAndBusy {
+                hours: k % HOURS,
+                queue: k % QUEUES,
+                above: (k % 30) as i64,
+            },
+            2 => Rule::Customer {
+                above: 1_000 + k as i64,
+                tier: tiers[k % tiers.len()],
+            },
+            3 => Rule::HolidayWeekend {
+                calendar: k % CALENDARS,
+            },
+            _ => Rule::DialedWait {
+                prefix: format!("+1888{:03}", k),
+                queue: k % QUEUES,
+                seconds: 30 + (k % 300) as i64,
+            },
+        })
+        .collect();
+    let hours = (0..HOURS as i64)
+        .map(|h| (h % 3, 4 + h % 2, 420 + h * 15, 1_080 + h * 10))
+        .collect();
+    let base = 20_440; // 2025-12-19
+    let calendars = (0..CALENDARS as i64)
+        .map(|c| (0..12).map(|d| base + c * 37 + d * 29).collect())
+        .collect();
+    Spec {
+        rules,
+        hours,
+        calendars,
+    }
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn script(s: &Spec) -> String {
+    let mut t = String::from("timezone \"America/Chicago\"\n");
+    t.push_str("skill language { english, spanish }\n");
+    t.push_str("lookup customer by caller from \"customers.csv\" { tier: text, balance: int, past_due: bool }\n");
+    for (i, (a, b, from, to)) in s.hours.iter().enumerate() {
+        t.push_str(&format!(
+            "hours h{i} {{ {}..{} {:02}:{:02}..{:02}:{:02} }}\n",
+            DAYS[*a as usize],
+            DAYS[*b as usize],
+            from / 60,
+            from % 60,
+            to / 60,
+            to % 60
+        ));
+    }
+    for (i, days) in s.calendars.iter().enumerate() {
+        t.push_str(&format!("calendar c{i} {{\n"));
+        for d in days {
+            let date = jiff::civil::date(1970, 1, 1)
+                .checked_add(jiff::Span::new().days(*d))
+                .expect("date");
+            t.push_str(&format!("  {date}\n"));
+        }
+        t.push_str("}\n");
+    }
+    for q in 0..QUEUES {
+        t.push_str(&format!("queue q{q} {{ strategy longest_idle }}\n"));
+    }
+    t.push_str("route inbound {\n");
+    for (k, r) in s.rules.iter().enumerate() {
+        let q = k % QUEUES;
+        let cond = match r {
+            Rule::Caller { pattern } => format!("caller matches \"{pattern}\""),
+            Rule::OpenAndBusy {
+                hours,
+                queue,
+                above,
+            } => format!("open(h{hours}) and queue(q{queue}).waiting > {above}"),
+            Rule::Customer { above, tier } => {
+                format!(
+                    "known customer and customer.balance > {above} and customer.tier == \"{tier}\""
+                )
+            }
+            Rule::HolidayWeekend { calendar } => {
+                format!("holiday(c{calendar}) and now.weekday in [sat, sun]")
+            }
+            Rule::DialedWait {
+                prefix,
+                queue,
+                seconds,
+            } => {
+                format!(
+                    "dialed starts_with \"{prefix}\" and queue(q{queue}).expected_wait > {seconds}s"
+                )
+            }
+        };
+        t.push_str(&format!("  when {cond} -> queue q{q}\n"));
+    }
+    t.push_str("  otherwise -> voicemail \"general\"\n}\n");
+    t.push_str("entry \"+1 800 555 0100\" -> route inbound\n");
+    t
+}
+
+const CSV: &str = "phone,tier,balance,past_due\n+14155550100,basic,10,false\n";
+
+fn load(text: &str) -> dialect::checked::Program {
+    let fs = MemoryFs::default()
+        .with("main.dial", text)
+        .with("customers.csv", CSV);
+    let mut loader = Loader::new(&fs);
+    let root = loader.load(Path::new("main.dial")).expect("loads");
+    let checked = loader.check(root, None);
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "generated script has errors: {errors:?}");
+    checked.program
+}
+
+/// A call no rule catches, so every engine evaluates all 500 conditions:
+/// Sunday 03:00, an out-of-area caller with a small balance, quiet queues.
+fn facts(program: &Program) -> Facts {
+    let mut f = Facts::new(&program.ir.layout);
+    f.caller = "+14155550100".into();
+    f.dialed = "+18005550100".into();
+    let ts: jiff::Timestamp = "2026-11-29T09:00:00Z".parse().expect("instant");
+    f.set_time(&program.checked.zones, ts);
+    f.lookups[0] = Some(vec![
+        Slot {
+            int: 0,
+            text: "basic".into(),
+        },
+        Slot::int(10),
+        Slot::int(0),
+    ]);
+    for q in f.queues.iter_mut() {
+        *q = [0, 3, 5, 0, 20_000];
+    }
+    f
+}
+
+/// The same route written by hand: what a careful Rust programmer would
+/// write for these rules, reading the same facts.
+struct Hand {
+    rules: Vec<HandRule>,
+    hours: Vec<(i64, i64, i64, i64)>,
+    calendars: Vec<Vec<i64>>,
+}
+
+enum HandRule {
+    Caller(Pattern),
+    OpenAndBusy(usize, usize, i64),
+    Customer(i64, &'static str),
+    HolidayWeekend(usize),
+    DialedWait(String, usize, i64),
+}
+
+impl Hand {
+    fn new(s: &Spec) -> Hand {
+        let rules = s
+            .rules
+            .iter()
+            .map(|r| match r {
+                Rule::Caller { pattern } => {
+                    HandRule::Caller(Pattern::parse(pattern).expect("pattern"))
+                }
+                Rule::OpenAndBusy {
+                    hours,
+                    queue,
+                    above,
+                } => HandRule::OpenAndBusy(*hours, *queue, *above),
+                Rule::Customer { above, tier } => HandRule::Customer(*above, tier),
+                Rule::HolidayWeekend { calendar } => HandRule::HolidayWeekend(*calendar),
+                Rule::DialedWait {
+                    prefix,
+                    queue,
+                    seconds,
+                } => HandRule::DialedWait(prefix.clone(), *queue, seconds * 1000),
+            })
+            .collect();
+        Hand {
+            rules,
+            hours: s.hours.clone(),
+            calendars: s.calendars.clone(),
+        }
+    }
+
+    fn open(&self, h: usize, t: &LocalTime) -> bool {
+        let (a, b, from, to) = self.hours[h];
+        t.weekday >= a && t.weekday <= b && t.day_minute >= from && t.day_minute < to
+    }
+
+    fn decide(&self, f: &Facts) -> i64 {
+        let t = &f.time[0];
+        for (k, r) in self.rules.iter().enumerate() {
+            let fires = match r {
+                HandRule::Caller(p) => p.matches(&f.caller),
+                HandRule::OpenAndBusy(h, q, above) => self.open(*h, t) && f.queues[*q][0] > *above,
+                HandRule::Customer(above, tier) => match &f.lookups[0] {
+                    Some(row) => row[1].int > *above && row[0].text == *tier,
+                    None => false,
+                },
+                HandRule::HolidayWeekend(c) => {
+                    self.calendars[*c].contains(&t.date) && t.weekday >= 5
+                }
+                HandRule::DialedWait(prefix, q, ms) => {
+                    f.dialed.starts_with(prefix.as_str()) && f.queues[*q][4] > *ms
+                }
+            };
+            if fires {
+                return k as i64;
+            }
+        }
+        RULES as i64
+    }
+}
+
+/// The same route as a Lua function over a table of the call's data.
+fn lua_source(s: &Spec) -> String {
+    let mut t = String::from("local cal = {}\n");
+    for (i, days) in s.calendars.iter().enumerate() {
+        let set: Vec<String> = days.iter().map(|d| format!("[{d}]=true")).collect();
+        t.push_str(&format!("cal[{i}] = {{{}}}\n", set.join(",")));
+    }
+    t.push_str("return function(c)\n");
+    for (k, r) in s.rules.iter().enumerate() {
+        let cond = match r {
+            Rule::Caller { pattern } => {
+                let lua: String = pattern
+                    .chars()
+                    .map(|ch| match ch {
+                        '+' => "%+".to_string(),
+                        'X' => "%d".to_string(),
+                        'N' => "[2-9]".to_string(),
+                        d => d.to_string(),
+                    })
+                    .collect();
+                format!("string.find(c.caller, \"^{lua}$\")")
+            }
+            Rule::OpenAndBusy {
+                hours,
+                queue,
+                above,
+            } => {
+                let (a, b, from, to) = s.hours[*hours];
+                format!(
+                    "(c.weekday >= {a} and c.weekday <= {b} and c.minute >= {from} and c.minute < {to}) and c.waiting[{}] > {above}",
+                    queue + 1
+                )
+            }
+            Rule::Customer { above, tier } => {
+                format!(
+                    "c.customer ~= nil and c.customer.balance > {above} and c.customer.tier == \"{tier}\""
+                )
+            }
+            Rule::HolidayWeekend { calendar } => {
+                format!("cal[{calendar}][c.date] and c.weekday >= 5")
+            }
+            Rule::DialedWait {
+                prefix,
+                queue,
+                seconds,
+            } => format!(
+                "string.sub(c.dialed, 1, {}) == \"{prefix}\" and c.expected[{}] > {}",
+                prefix.len(),
+                queue + 1,
+                seconds * 1000
+            ),
+        };
+        t.push_str(&format!("  if {cond} then return {k} end\n"));
+    }
+    t.push_str(&format!("  return {RULES}\nend\n"));
+    t
+}
+
+/// Hands a call's data to Lua as a table, as an embedder would.
+fn lua_table(lua: &mlua::Lua, f: &Facts) -> mlua::Result<mlua::Table> {
+    let c = lua.create_table()?;
+    let t = &f.time[0];
+    c.set("caller", f.caller.as_str())?;
+    c.set("dialed", f.dialed.as_str())?;
+    c.set("weekday", t.weekday)?;
+    c.set("minute", t.day_minute)?;
+    c.set("date", t.date)?;
+    if let Some(row) = &f.lookups[0] {
+        let customer = lua.create_table()?;
+        customer.set("tier", row[0].text.as_str())?;
+        customer.set("balance", row[1].int)?;
+        c.set("customer", customer)?;
+    }
+    let waiting = lua.create_table_from(f.queues.iter().enumerate().map(|(i, q)| (i + 1, q[0])))?;
+    let expected =
+        lua.create_table_from(f.queues.iter().enumerate().map(|(i, q)| (i + 1, q[4])))?;
+    c.set("waiting", waiting)?;
+    c.set("expected", expected)?;
+    Ok(c)
+}
+
+fn bench(c: &mut Criterion) {
+    let spec = spec();
+    let text = script(&spec);
+    let mut tables = HashMap::new();
+    tables.insert(
+        "+14155550100".to_string(),
+        vec![
+            Slot {
+                int: 0,
+                text: "basic".into(),
+            },
+            Slot::int(10),
+            Slot::int(0),
+        ],
+    );
+    let program = Program::compile(
+        load(&text),
+        LookupData {
+            tables: vec![tables],
+        },
+    )
+    .expect("compiles");
+    let route = program.ir.routes[0];
+    let f = facts(&program);
+    let hand = Hand::new(&spec);
+    let lua = mlua::Lua::new();
+    let lua_fn: mlua::Function = lua.load(lua_source(&spec)).eval().expect("lua compiles");
+
+    // Every engine must agree before any is timed.
+    let expected = program.decide(Engine::Interp, route, &f, None);
+    assert_eq!(
+        expected, RULES as i64,
+        "the benchmark call should reach `otherwise`"
+    );
+    assert_eq!(program.decide(Engine::Jit, route, &f, None), expected);
+    assert_eq!(hand.decide(&f), expected);
+    let table = lua_table(&lua, &f).expect("table");
+    assert_eq!(
+        lua_fn.call::<i64>(table.clone()).expect("lua runs"),
+        expected
+    );
+
+    let mut g = c.benchmark_group("decide");
+    let frame = program.native().frame(&f);
+    g.bench_function("jit", |b| {
+        b.iter(|| {
+            program
+                .native()
+                .run(black_box(route), black_box(&frame), None)
+        })
+    });
+    g.bench_function("jit_with_frame", |b| {
+        b.iter(|| {
+            let frame = program.native().frame(black_box(&f));
+            program.native().run(route, &frame, None)
+        })
+    });
+    g.bench_function("interp", |b| {
+        b.iter(|| dialect::interp::run(&program.ir, black_box(route), black_box(&f), None))
+    });
+    g.bench_function("hand_rust", |b| b.iter(|| hand.decide(black_box(&f))));
+    g.bench_function("luajit_with_table", |b| {
+        b.iter(|| {
+            let t = lua_table(&lua, black_box(&f)).expect("table");
+            lua_fn.call::<i64>(t).expect("lua runs")
+        })
+    });
+    g.bench_function("luajit", |b| {
+        b.iter(|| {
+            lua_fn
+                .call::<i64>(black_box(table.clone()))
+                .expect("lua runs")
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("compile");
+    g.sample_size(20);
+    g.bench_function("large_script", |b| {
+        b.iter(|| {
+            let checked = load(black_box(&text));
+            let module = ir::lower(&checked);
+            dialect::jit::Compiled::new(&module)
+                .expect("compiles")
+                .code_bytes
+        })
+    });
+    g.finish();
+    eprintln!(
+        "script: {} bytes, {} rules, {} IR functions, {} bytes of native code",
+        text.len(),
+        RULES,
+        program.ir.functions.len(),
+        program.code_bytes()
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
