@@ -65,7 +65,8 @@ impl Size {
         }
     }
 
-    /// A script of about `n` bytes (within a few percent above 20 KB).
+    /// A script of about `n` bytes: within a few percent from 50 KB up;
+    /// smaller scripts come in steps of one unit (about 4.5 KB).
     pub fn bytes(n: usize) -> Size {
         // Calibrate on two small scripts; the text grows linearly in units.
         let (a, b) = (8usize, 24usize);
@@ -73,8 +74,11 @@ impl Size {
         let lb = large_script(Size::units(b)).len() as f64;
         let per_unit = (lb - la) / (b - a) as f64;
         let fixed = la - per_unit * a as f64;
-        let units = ((n as f64 - fixed) / per_unit).round().max(1.0);
-        Size::units(units as usize)
+        let units = ((n as f64 - fixed) / per_unit).round().max(1.0) as usize;
+        // Some counts grow slower than others; correct once at full size.
+        let len = large_script(Size::units(units)).len() as f64;
+        let corrected = (units as f64 * n as f64 / len).round().max(1.0);
+        Size::units(corrected as usize)
     }
 
     /// A script of about `n` kilobytes (1 KB = 1000 bytes).

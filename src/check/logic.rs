@@ -41,19 +41,30 @@ pub fn analyse(conditions: &[Option<&Expr>], skills: &[SkillKind]) -> Option<Ana
         return None;
     }
     let n = atoms.list.len();
+    let groups = atoms.consistency_tables();
     let mut reachable = vec![false; formulas.len()];
     let mut exhaustive = true;
     let mut truth = vec![false; n];
     for mask in 0u32..(1 << n) {
+        let consistent = groups.iter().all(|(atoms, table)| {
+            let local = atoms
+                .iter()
+                .enumerate()
+                .fold(0usize, |m, (j, &a)| m | ((((mask >> a) & 1) as usize) << j));
+            table[local]
+        });
+        if !consistent {
+            continue;
+        }
         for (i, t) in truth.iter_mut().enumerate() {
             *t = mask & (1 << i) != 0;
-        }
-        if !atoms.consistent(&truth) {
-            continue;
         }
         match formulas.iter().position(|f| f.eval(&truth)) {
             Some(i) => reachable[i] = true,
             None => exhaustive = false,
+        }
+        if !exhaustive && reachable.iter().all(|r| *r) {
+            break;
         }
     }
     Some(Analysis {
@@ -149,21 +160,48 @@ impl Atoms<'_> {
         }
     }
 
-    /// Whether the constraints of the atoms can all hold as assigned.
-    fn consistent(&self, truth: &[bool]) -> bool {
-        let mut by_subject: HashMap<&str, (Domain, Vec<Fact>)> = HashMap::new();
-        for (atom, &t) in self.list.iter().zip(truth) {
-            if let Some((subject, domain, rel)) = &atom.constraint {
+    /// Atoms grouped by the subject they constrain, each group with a table
+    /// saying, for every truth assignment of its atoms (bit `j` for the
+    /// group's `j`th atom), whether the constraints can all hold.
+    fn consistency_tables(&self) -> Vec<(Vec<usize>, Vec<bool>)> {
+        let mut by_subject: HashMap<&str, (Domain, Vec<usize>)> = HashMap::new();
+        for (i, atom) in self.list.iter().enumerate() {
+            if let Some((subject, domain, _)) = &atom.constraint {
                 by_subject
                     .entry(subject.as_str())
                     .or_insert((*domain, Vec::new()))
                     .1
-                    .push((rel, t));
+                    .push(i);
             }
         }
         by_subject
-            .values()
-            .all(|(domain, rels)| satisfiable(*domain, rels))
+            .into_values()
+            .filter(|(_, atoms)| {
+                atoms.len() > 1
+                    || matches!(
+                        self.list[atoms[0]].constraint,
+                        Some((_, Domain::Finite(_) | Domain::Ordered(..), _))
+                    )
+            })
+            .map(|(domain, atoms)| {
+                let table = (0..1usize << atoms.len())
+                    .map(|local| {
+                        let facts: Vec<Fact> = atoms
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(j, &a)| {
+                                self.list[a]
+                                    .constraint
+                                    .as_ref()
+                                    .map(|(_, _, rel)| (rel, local & (1 << j) != 0))
+                            })
+                            .collect();
+                        satisfiable(domain, &facts)
+                    })
+                    .collect();
+                (atoms, table)
+            })
+            .collect()
     }
 }
 

@@ -193,6 +193,16 @@ impl Compiled {
         flags
             .set("is_pic", "false")
             .map_err(|e| fail("setup", &e))?;
+        // The IR verifier guards the translator; debug builds (and so the
+        // tests) keep it, release builds skip its cost on every reload.
+        let verify = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
+        flags
+            .set("enable_verifier", verify)
+            .map_err(|e| fail("setup", &e))?;
         let isa = cranelift_native::builder()
             .map_err(|e| fail("setup", &e))?
             .finish(settings::Flags::new(flags))
