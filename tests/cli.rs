@@ -157,3 +157,85 @@ fn help_teaches() {
         );
     }
 }
+
+#[test]
+fn example_tests_pass_on_both_engines() {
+    for engine in ["jit", "interp"] {
+        let out = dialect(&["test", "--engine", engine, "examples/"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        assert!(text.contains(" passed, 0 failed"), "{text}");
+        assert!(!text.contains("FAIL"), "{text}");
+    }
+}
+
+/// A failing test exits 1 and shows expected, got and the decision path
+/// with the source line of each step.
+#[test]
+fn a_failing_test_shows_its_path() {
+    let out = dialect(&["test", "tests/fixtures/cli/failing_test.dial"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    for needle in [
+        "FAIL  weekends go to voicemail  (tests/fixtures/cli/failing_test.dial:",
+        "expected  voicemail \"weekend\"",
+        "got       queue desk",
+        "entry \"+33 1 23 45 67 89\" answers the call",
+        "route inbound: rule 2 fires",
+        "tests/fixtures/cli/failing_test.dial:7 │ when open(office)",
+        "ok    weekdays reach the desk",
+        "1 passed, 1 failed",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}
+
+#[test]
+fn explain_lists_every_rule_with_its_result() {
+    let args = [
+        "explain",
+        "tests/fixtures/cli/failing_test.dial",
+        "--from",
+        "+33 6 12 34 56 78",
+        "--to",
+        "+33 1 23 45 67 89",
+        "--at",
+        "2026-11-23 10:00",
+    ];
+    let out = dialect(&args);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for needle in [
+        "call from +33612345678 to +33123456789 at 2026-11-23 10:00 Monday (Europe/Paris)",
+        "route inbound: rule 1 does not hold",
+        "route inbound: rule 2 fires",
+        "ends: queue desk",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let out = dialect(&json_args);
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("explain --format json prints JSON");
+    assert_eq!(report["outcome"], "queue desk");
+    assert_eq!(report["zone"], "Europe/Paris");
+    let kinds: Vec<&str> = report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["entry", "rule", "rule", "action"]);
+
+    let out = dialect(&[
+        "explain",
+        "tests/fixtures/cli/failing_test.dial",
+        "--to",
+        "+33 1 23 45 67 89",
+        "--at",
+        "tomorrow",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a local time"));
+}
