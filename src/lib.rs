@@ -7,6 +7,11 @@
 
 #![deny(unsafe_code)]
 
+// The grammar's generated parser names `alloc` directly: pest is used
+// without its `std` feature, which would add a stack probe to every rule
+// (the pre-scan already bounds nesting).
+extern crate alloc;
+
 pub mod check;
 pub mod checked;
 pub mod cli;

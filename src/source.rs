@@ -134,6 +134,23 @@ impl SourceMap {
         self.files.len()
     }
 
+    /// A location without the trailing whitespace and comments that a
+    /// syntax node's span may include, for showing it.
+    pub fn trim(&self, loc: Loc) -> Loc {
+        let Some(file) = self.files.get(loc.file.0 as usize) else {
+            return loc;
+        };
+        let text = file.slice(loc.span);
+        if text.is_empty() {
+            return loc;
+        }
+        let len = content_len(text).max(1.min(text.len()));
+        Loc::new(
+            loc.file,
+            Span::new(loc.span.start as usize, loc.span.start as usize + len),
+        )
+    }
+
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
@@ -141,6 +158,35 @@ impl SourceMap {
     pub fn ids(&self) -> impl Iterator<Item = FileId> + '_ {
         (0..self.files.len() as u32).map(FileId)
     }
+}
+
+/// Length of `text` without trailing whitespace and trailing comments.
+pub fn content_len(text: &str) -> usize {
+    let mut end = text.trim_end().len();
+    loop {
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        match comment_start(&text[line_start..end]) {
+            // A span that is itself a comment keeps it.
+            Some(c) if line_start + c > 0 => end = text[..line_start + c].trim_end().len(),
+            _ => return end,
+        }
+    }
+}
+
+/// Where a `#` comment starts in one line, ignoring `#` inside strings.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '#' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 impl fmt::Display for Span {

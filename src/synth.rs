@@ -948,7 +948,9 @@ impl Gen {
                 if kind == 9 && self.rng.chance(50) {
                     // Two queues at once.
                     let p = self.any_queue();
-                    let s2 = format!("queue({p}).available");
+                    // The same queue twice would contradict `available == 0`.
+                    let stat2 = if p == q { "waiting" } else { "available" };
+                    let s2 = format!("queue({p}).{stat2}");
                     let b = format!("{s2} > 0");
                     let text = format!("{a} and {b}");
                     (vec![subject, s2], vec![a, b], text)

@@ -960,41 +960,60 @@ impl Checker<'_> {
     /// D3012 for entries that match the same numbers without one being
     /// strictly more specific than the other.
     pub(super) fn entry_collisions(&mut self) {
-        let entries = self.program.entries.clone();
-        for (i, b) in entries.iter().enumerate() {
-            for a in &entries[..i] {
-                if !a.pattern.overlaps(&b.pattern) {
-                    continue;
-                }
-                let same = a.pattern == b.pattern;
-                let nested =
-                    a.pattern.is_subset_of(&b.pattern) || b.pattern.is_subset_of(&a.pattern);
-                if same {
-                    self.push(
-                        Diagnostic::at(
-                            Code::EntryCollision,
-                            b.loc,
-                            format!("`{}` is already an entry", b.number),
-                        )
-                        .label("same numbers again")
-                        .with(a.loc, "first entry for these numbers")
-                        .help(
-                            "remove one of the two entries; a dialed number must lead to one place",
-                        ),
-                    );
-                } else if !nested {
-                    let mut both = a.pattern.clone();
-                    for (x, y) in both.positions.iter_mut().zip(&b.pattern.positions) {
-                        *x &= y;
+        let entries = std::mem::take(&mut self.program.entries);
+        // A literal number lies inside any pattern that matches it, so only
+        // two equal literals, or two overlapping patterns, can collide:
+        // literals are compared by hashing, patterns pairwise.
+        let mut literals: HashMap<&crate::number::Pattern, usize> = HashMap::new();
+        let mut patterns: Vec<usize> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            if e.pattern.is_literal() {
+                match literals.get(&e.pattern) {
+                    Some(&first) => self.collision(&entries[first], e),
+                    None => {
+                        literals.insert(&e.pattern, i);
                     }
-                    self.push(
-                        Diagnostic::at(Code::EntryCollision, b.loc, format!("`{}` and `{}` both match numbers such as {}", a.number, b.number, both.example()))
-                            .label("overlaps")
-                            .with(a.loc, "the other entry")
-                            .help("neither pattern is more specific, so the match would be ambiguous; add an entry for the overlap or narrow one of them"),
-                    );
                 }
+            } else {
+                for &p in &patterns {
+                    if entries[p].pattern.overlaps(&e.pattern) {
+                        self.collision(&entries[p], e);
+                    }
+                }
+                patterns.push(i);
             }
+        }
+        self.program.entries = entries;
+    }
+
+    /// D3012 for two overlapping entries, unless one is inside the other.
+    fn collision(&mut self, a: &checked::Entry, b: &checked::Entry) {
+        if a.pattern == b.pattern {
+            self.push(
+                Diagnostic::at(
+                    Code::EntryCollision,
+                    b.loc,
+                    format!("`{}` is already an entry", b.number),
+                )
+                .label("same numbers again")
+                .with(a.loc, "first entry for these numbers")
+                .help("remove one of the two entries; a dialed number must lead to one place"),
+            );
+        } else if !(a.pattern.is_subset_of(&b.pattern) || b.pattern.is_subset_of(&a.pattern)) {
+            let mut both = a.pattern.clone();
+            for (x, y) in both.positions.iter_mut().zip(&b.pattern.positions) {
+                *x &= y;
+            }
+            self.push(
+                Diagnostic::at(
+                    Code::EntryCollision,
+                    b.loc,
+                    format!("`{}` and `{}` both match numbers such as {}", a.number, b.number, both.example()),
+                )
+                .label("overlaps")
+                .with(a.loc, "the other entry")
+                .help("neither pattern is more specific, so the match would be ambiguous; add an entry for the overlap or narrow one of them"),
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Warnings: unused declarations, `back` with nowhere to go, prompts without
 //! audio and comments that look like a `#` key.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{Checker, Kind, Owner};
 use crate::checked::{ActionKind, Actions, MenuId, Program};
@@ -38,6 +38,12 @@ impl Checker<'_> {
             // parse, what they use is unknown.
             return;
         }
+        let mut edges: HashMap<(Kind, u32), Vec<(Kind, u32)>> = HashMap::new();
+        for &(owner, k, id) in &self.refs {
+            if let Owner::Decl(ok, oid) = owner {
+                edges.entry((ok, oid)).or_default().push((k, id));
+            }
+        }
         let mut reached: HashSet<(Kind, u32)> = HashSet::new();
         let mut work: Vec<(Kind, u32)> = self
             .refs
@@ -49,9 +55,9 @@ impl Checker<'_> {
             if !reached.insert(node) {
                 continue;
             }
-            for &(owner, k, id) in &self.refs {
-                if owner == Owner::Decl(node.0, node.1) && !reached.contains(&(k, id)) {
-                    work.push((k, id));
+            for next in edges.get(&node).into_iter().flatten() {
+                if !reached.contains(next) {
+                    work.push(*next);
                 }
             }
         }
@@ -106,6 +112,23 @@ impl Checker<'_> {
     /// through routes, queues and groups.
     fn back_without_previous(&mut self) {
         let program = &self.program;
+        let uses_back = |m: &crate::checked::Menu| {
+            menu_lists(m)
+                .flat_map(|a| a.list.iter())
+                .any(|a| a.kind == ActionKind::Back)
+        };
+        if !program.menus.iter().any(uses_back) {
+            return;
+        }
+        // Which menus lead to which, computed once.
+        let mut led_to: HashSet<MenuId> = HashSet::new();
+        for (j, other) in program.menus.iter().enumerate() {
+            led_to.extend(
+                menus_reached(program, menu_lists(other))
+                    .into_iter()
+                    .filter(|m| m.index() != j),
+            );
+        }
         let mut reports = Vec::new();
         for (i, menu) in program.menus.iter().enumerate() {
             let me = MenuId(i as u32);
@@ -117,13 +140,7 @@ impl Checker<'_> {
             if backs.is_empty() {
                 continue;
             }
-            let led_to = program
-                .menus
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .any(|(_, other)| menus_reached(program, menu_lists(other)).contains(&me));
-            if !led_to {
+            if !led_to.contains(&me) {
                 reports.extend(backs.into_iter().map(|at| (at, menu.name.clone())));
             }
         }

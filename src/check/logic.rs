@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use crate::checked::{BinOp, Expr, ExprKind, SkillKind, Type, Value};
 
 /// Most distinct atoms analysed; routes with more are not analysed.
-pub const MAX_ATOMS: usize = 14;
+pub const MAX_ATOMS: usize = 16;
 
 pub struct Analysis {
     /// Per rule: some call reaches and fires it.
@@ -42,31 +42,36 @@ pub fn analyse(conditions: &[Option<&Expr>], skills: &[SkillKind]) -> Option<Ana
     }
     let n = atoms.list.len();
     let groups = atoms.consistency_tables();
-    let mut reachable = vec![false; formulas.len()];
-    let mut exhaustive = true;
-    let mut truth = vec![false; n];
-    for mask in 0u32..(1 << n) {
-        let consistent = groups.iter().all(|(atoms, table)| {
-            let local = atoms
-                .iter()
-                .enumerate()
-                .fold(0usize, |m, (j, &a)| m | ((((mask >> a) & 1) as usize) << j));
-            table[local]
-        });
-        if !consistent {
-            continue;
+    // Every assignment of the atoms is one bit of a bit set: assignment `m`
+    // gives atom `j` the value of bit `j` of `m`. Formulas are evaluated on
+    // all assignments at once, 64 per word.
+    let size = 1usize << n;
+    let consistent = if groups.is_empty() {
+        Bits::ones(size)
+    } else {
+        let mut c = Bits::zeros(size);
+        for m in 0..size {
+            let ok = groups.iter().all(|(atoms, table)| {
+                let local = atoms
+                    .iter()
+                    .enumerate()
+                    .fold(0usize, |acc, (j, &a)| acc | (((m >> a) & 1) << j));
+                table[local]
+            });
+            if ok {
+                c.set(m);
+            }
         }
-        for (i, t) in truth.iter_mut().enumerate() {
-            *t = mask & (1 << i) != 0;
-        }
-        match formulas.iter().position(|f| f.eval(&truth)) {
-            Some(i) => reachable[i] = true,
-            None => exhaustive = false,
-        }
-        if !exhaustive && reachable.iter().all(|r| *r) {
-            break;
-        }
+        c
+    };
+    let mut remaining = consistent;
+    let mut reachable = Vec::with_capacity(formulas.len());
+    for f in &formulas {
+        let holds = f.bits(size);
+        reachable.push(remaining.intersects(&holds));
+        remaining.and_not(&holds);
     }
+    let exhaustive = remaining.is_empty();
     Some(Analysis {
         reachable,
         exhaustive,
@@ -82,14 +87,121 @@ enum F {
 }
 
 impl F {
-    fn eval(&self, truth: &[bool]) -> bool {
+    /// The assignments (out of `size`) under which the formula holds.
+    fn bits(&self, size: usize) -> Bits {
         match self {
-            F::Const(b) => *b,
-            F::Atom(i) => truth[*i],
-            F::Not(x) => !x.eval(truth),
-            F::And(a, b) => a.eval(truth) && b.eval(truth),
-            F::Or(a, b) => a.eval(truth) || b.eval(truth),
+            F::Const(true) => Bits::ones(size),
+            F::Const(false) => Bits::zeros(size),
+            F::Atom(j) => Bits::atom(*j, size),
+            F::Not(x) => {
+                let mut b = x.bits(size);
+                b.invert(size);
+                b
+            }
+            F::And(x, y) => {
+                let mut b = x.bits(size);
+                b.and(&y.bits(size));
+                b
+            }
+            F::Or(x, y) => {
+                let mut b = x.bits(size);
+                b.or(&y.bits(size));
+                b
+            }
         }
+    }
+}
+
+/// A set of assignments, one bit each.
+#[derive(Clone)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn words(size: usize) -> usize {
+        size.div_ceil(64)
+    }
+
+    fn zeros(size: usize) -> Bits {
+        Bits(vec![0; Bits::words(size)])
+    }
+
+    fn ones(size: usize) -> Bits {
+        let mut b = Bits(vec![u64::MAX; Bits::words(size)]);
+        b.trim(size);
+        b
+    }
+
+    /// The assignments in which atom `j` is true.
+    fn atom(j: usize, size: usize) -> Bits {
+        const LOW: [u64; 6] = [
+            0xAAAA_AAAA_AAAA_AAAA,
+            0xCCCC_CCCC_CCCC_CCCC,
+            0xF0F0_F0F0_F0F0_F0F0,
+            0xFF00_FF00_FF00_FF00,
+            0xFFFF_0000_FFFF_0000,
+            0xFFFF_FFFF_0000_0000,
+        ];
+        let mut b = Bits(
+            (0..Bits::words(size))
+                .map(|w| {
+                    if j < 6 {
+                        LOW[j]
+                    } else if (w >> (j - 6)) & 1 == 1 {
+                        u64::MAX
+                    } else {
+                        0
+                    }
+                })
+                .collect(),
+        );
+        b.trim(size);
+        b
+    }
+
+    /// Clears the bits past `size` in the last word.
+    fn trim(&mut self, size: usize) {
+        if !size.is_multiple_of(64)
+            && let Some(last) = self.0.last_mut()
+        {
+            *last &= (1u64 << (size % 64)) - 1;
+        }
+    }
+
+    fn set(&mut self, m: usize) {
+        self.0[m / 64] |= 1 << (m % 64);
+    }
+
+    fn invert(&mut self, size: usize) {
+        for w in &mut self.0 {
+            *w = !*w;
+        }
+        self.trim(size);
+    }
+
+    fn and(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
+        }
+    }
+
+    fn or(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    fn and_not(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= !b;
+        }
+    }
+
+    fn intersects(&self, other: &Bits) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
     }
 }
 
@@ -201,6 +313,8 @@ impl Atoms<'_> {
                     .collect();
                 (atoms, table)
             })
+            // A group whose every assignment is possible constrains nothing.
+            .filter(|(_, table): &(Vec<usize>, Vec<bool>)| table.iter().any(|ok| !ok))
             .collect()
     }
 }

@@ -48,6 +48,7 @@ struct Report {
 impl Report {
     fn new(sources: &SourceMap, d: &Diagnostic) -> Report {
         let file = sources.get(d.primary.loc.file);
+        let span = |loc: Loc| span(sources.trim(loc));
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             label_text(&d.primary),
             span(d.primary.loc),
@@ -168,16 +169,18 @@ pub struct JsonLabel<'a> {
 pub fn json<'a>(sources: &'a SourceMap, d: &'a Diagnostic) -> Json<'a> {
     let file = sources.get(d.primary.loc.file);
     let (line, column) = file.line_col(d.primary.loc.span.start);
+    let primary = sources.trim(d.primary.loc);
     let label = |l: &'a Label, primary: bool| {
         let f = sources.get(l.loc.file);
         let (line, column) = f.line_col(l.loc.span.start);
+        let trimmed = sources.trim(l.loc);
         JsonLabel {
             file: &f.name,
             line,
             column,
             span: JsonSpan {
-                start: l.loc.span.start,
-                end: l.loc.span.end,
+                start: trimmed.span.start,
+                end: trimmed.span.end,
             },
             message: &l.message,
             primary,
@@ -192,8 +195,8 @@ pub fn json<'a>(sources: &'a SourceMap, d: &'a Diagnostic) -> Json<'a> {
         line,
         column,
         span: JsonSpan {
-            start: d.primary.loc.span.start,
-            end: d.primary.loc.span.end,
+            start: primary.span.start,
+            end: primary.span.end,
         },
         labels: std::iter::once(label(&d.primary, true))
             .chain(d.labels.iter().map(|l| label(l, false)))

@@ -254,12 +254,11 @@ struct Builder {
 }
 
 impl Builder {
-    /// The pair's span without the whitespace and comments pest lets a
-    /// rule swallow after its last token.
+    /// The pair's span. It may end with whitespace or a comment that pest
+    /// let the rule swallow; reports trim it (`SourceMap::trim`).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        let len = content_len(pair.as_str());
-        Span::new(s.start() + self.offset, s.start() + len + self.offset)
+        Span::new(s.start() + self.offset, s.end() + self.offset)
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
@@ -1166,34 +1165,6 @@ fn is_keyword(rule: Rule) -> bool {
         table
     });
     KEYWORDS.get(rule as usize).copied().unwrap_or(false)
-}
-
-/// Length of `text` without trailing whitespace and trailing comments.
-fn content_len(text: &str) -> usize {
-    let mut end = text.trim_end().len();
-    loop {
-        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
-        match comment_start(&text[line_start..end]) {
-            Some(c) => end = text[..line_start + c].trim_end().len(),
-            None => return end,
-        }
-    }
-}
-
-/// Where a `#` comment starts in one line, ignoring `#` inside strings.
-fn comment_start(line: &str) -> Option<usize> {
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if in_string => escaped = true,
-            '"' => in_string = !in_string,
-            '#' if !in_string => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The keyword and name a broken declaration starts with (`queue billing {`).
