@@ -46,24 +46,7 @@ pub fn analyse(conditions: &[Option<&Expr>], skills: &[SkillKind]) -> Option<Ana
     // gives atom `j` the value of bit `j` of `m`. Formulas are evaluated on
     // all assignments at once, 64 per word.
     let size = 1usize << n;
-    let consistent = if groups.is_empty() {
-        Bits::ones(size)
-    } else {
-        let mut c = Bits::zeros(size);
-        for m in 0..size {
-            let ok = groups.iter().all(|(atoms, table)| {
-                let local = atoms
-                    .iter()
-                    .enumerate()
-                    .fold(0usize, |acc, (j, &a)| acc | (((m >> a) & 1) << j));
-                table[local]
-            });
-            if ok {
-                c.set(m);
-            }
-        }
-        c
-    };
+    let consistent = consistent_assignments(&groups, size);
     let mut remaining = consistent;
     let mut reachable = Vec::with_capacity(formulas.len());
     for f in &formulas {
@@ -110,6 +93,61 @@ impl F {
             }
         }
     }
+}
+
+/// The assignments (out of `size`) that every group's constraints allow.
+fn consistent_assignments(groups: &[(Vec<usize>, Vec<bool>)], size: usize) -> Bits {
+    let words = Bits::words(size);
+    // Removing each impossible combination of a group's atoms costs a bit
+    // set operation per atom; testing every assignment costs a loop over
+    // all of them. Take the cheaper.
+    let removal: usize = groups
+        .iter()
+        .map(|(atoms, table)| table.iter().filter(|ok| !**ok).count() * atoms.len() * words)
+        .sum();
+    let scan: usize = size * groups.iter().map(|(atoms, _)| atoms.len()).sum::<usize>();
+    if removal <= scan {
+        by_removal(groups, size)
+    } else {
+        by_scan(groups, size)
+    }
+}
+
+/// Starts from every assignment and removes each impossible combination.
+fn by_removal(groups: &[(Vec<usize>, Vec<bool>)], size: usize) -> Bits {
+    let mut consistent = Bits::ones(size);
+    for (atoms, table) in groups {
+        for (local, _) in table.iter().enumerate().filter(|(_, ok)| !**ok) {
+            let mut impossible = Bits::ones(size);
+            for (j, &a) in atoms.iter().enumerate() {
+                let mut atom = Bits::atom(a, size);
+                if local & (1 << j) == 0 {
+                    atom.invert(size);
+                }
+                impossible.and(&atom);
+            }
+            consistent.and_not(&impossible);
+        }
+    }
+    consistent
+}
+
+/// Tests every assignment against every group.
+fn by_scan(groups: &[(Vec<usize>, Vec<bool>)], size: usize) -> Bits {
+    let mut consistent = Bits::zeros(size);
+    for m in 0..size {
+        let ok = groups.iter().all(|(atoms, table)| {
+            let local = atoms
+                .iter()
+                .enumerate()
+                .fold(0usize, |acc, (j, &a)| acc | (((m >> a) & 1) << j));
+            table[local]
+        });
+        if ok {
+            consistent.set(m);
+        }
+    }
+    consistent
 }
 
 /// A set of assignments, one bit each.
@@ -604,6 +642,20 @@ mod tests {
         let b = cmp(BinOp::Gt, 20);
         let r = analyse(&[Some(&a), Some(&b), None], &[]).unwrap();
         assert_eq!(r.reachable, vec![true, false, true]);
+    }
+
+    #[test]
+    fn both_ways_of_finding_consistent_assignments_agree() {
+        let groups = vec![
+            (
+                vec![0, 3, 7],
+                vec![true, false, true, true, false, true, true, false],
+            ),
+            (vec![2, 5], vec![true, true, false, true]),
+        ];
+        for size in [1 << 8, 1 << 9] {
+            assert_eq!(by_removal(&groups, size).0, by_scan(&groups, size).0);
+        }
     }
 
     #[test]

@@ -999,7 +999,12 @@ impl Builder {
     /// Builds an expression after checking its size against the limits.
     fn top_expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = self.span(&pair);
-        let tokens = pair.clone().into_inner().flatten().count();
+        // Every token takes at least a byte, so only long text needs counting.
+        let tokens = if pair.as_str().len() > MAX_EXPR_TOKENS {
+            pair.clone().into_inner().flatten().count()
+        } else {
+            0
+        };
         if tokens > MAX_EXPR_TOKENS {
             self.diagnostics.push(
                 Diagnostic::new(Code::TooComplex, self.file, span, format!("this expression has {tokens} parts"))
