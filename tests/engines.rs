@@ -235,3 +235,63 @@ fn decisions_vary() {
     );
     assert!(seen["route inbound"].len() >= 4, "{seen:?}");
 }
+
+/// Dial patterns are compiled to wide loads and digit tests: every
+/// printable character at every position must match exactly as the
+/// interpreter (and `Pattern::matches`) says.
+#[test]
+fn dial_patterns_match_byte_for_byte() {
+    let text = r#"
+        route r { otherwise -> hangup }
+        entry "+1 512 555 XXXX" -> route r
+        entry "+1 513 55N ZZ[1-5]9" -> route r
+        entry "+44 20 [135]X[0-2] 0000" -> route r
+        entry "1XX" -> route r
+        entry "+1 800 123 4567" -> route r
+    "#;
+    let fs = dialect::load::MemoryFs::default().with("main.dial", text);
+    let mut loader = Loader::new(&fs);
+    let root = loader.load(Path::new("main.dial")).expect("loads");
+    let checked = loader.check(root, None);
+    assert!(
+        checked.diagnostics.iter().all(|d| !d.is_error()),
+        "{:#?}",
+        checked.diagnostics
+    );
+    let program = checked.program;
+    let module = ir::lower(&program);
+    let compiled = Compiled::new(&module).expect("compiles");
+    let mut f = Facts::new(&module.layout);
+    let mut compared = 0;
+    for entry in &program.entries {
+        let example = entry.pattern.example();
+        for position in 0..example.len() {
+            for byte in 0x20u8..0x7f {
+                let mut bytes = example.clone().into_bytes();
+                bytes[position] = byte;
+                f.dialed = String::from_utf8(bytes).expect("ascii");
+                let want = dialect::interp::run(&module, module.entries, &f, None);
+                let frame = compiled.frame(&f);
+                assert_eq!(
+                    compiled.run(module.entries, &frame, None),
+                    want,
+                    "{:?}",
+                    f.dialed
+                );
+                let by_pattern = program
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.pattern.matches(&f.dialed))
+                    .min_by_key(|(_, e)| e.pattern.breadth())
+                    .map(|(i, _)| i);
+                let by_ir = usize::try_from(want)
+                    .ok()
+                    .map(|i| module.entry_order[i] as usize);
+                assert_eq!(by_ir, by_pattern, "{:?}", f.dialed);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 4_000);
+}

@@ -395,29 +395,33 @@ impl Translator<'_, '_> {
         self.guarded(long_enough, |t| t.bytes_equal(p, bytes))
     }
 
-    /// Compares the first `bytes.len()` bytes at `p` with `bytes`, using the
-    /// widest loads that stay within them (the last chunk may overlap).
+    /// Compares the first `bytes.len()` bytes at `p` with `bytes`.
     fn bytes_equal(&mut self, p: Value, bytes: &[u8]) -> Value {
-        let n = bytes.len();
-        let width = [8, 4, 2, 1].into_iter().find(|w| *w <= n).unwrap_or(1);
-        let mut offsets: Vec<usize> = (0..n / width).map(|i| i * width).collect();
-        if !n.is_multiple_of(width) {
-            offsets.push(n - width);
+        self.bytes_equal_at(p, 0, bytes)
+    }
+
+    /// Loads `width` bytes at `p + offset` as an integer. Text bytes are
+    /// valid once the length was checked, but unaligned, and the load must
+    /// not move above that check.
+    fn load_bytes(&mut self, p: Value, offset: usize, width: usize) -> Value {
+        let flags = MemFlagsData::new().with_notrap().with_readonly();
+        match width {
+            8 => self.b.ins().load(types::I64, flags, p, offset as i32),
+            4 => self.b.ins().uload32(flags, p, offset as i32),
+            2 => self.b.ins().uload16(types::I64, flags, p, offset as i32),
+            _ => self.b.ins().uload8(types::I64, flags, p, offset as i32),
         }
+    }
+
+    /// Compares the bytes at `p + base` with `bytes`, using the widest loads
+    /// that stay within them (the last chunk may overlap the one before).
+    fn bytes_equal_at(&mut self, p: Value, base: usize, bytes: &[u8]) -> Value {
         let mut acc = self.iconst(1);
-        for off in offsets {
+        for (off, width) in chunks(bytes.len()) {
             let mut chunk = [0u8; 8];
             chunk[..width].copy_from_slice(&bytes[off..off + width]);
             let expected = u64::from_le_bytes(chunk) as i64;
-            // Text bytes: valid once the length was checked, but unaligned
-            // and not to be moved above that check.
-            let flags = MemFlagsData::new().with_notrap().with_readonly();
-            let got = match width {
-                8 => self.b.ins().load(types::I64, flags, p, off as i32),
-                4 => self.b.ins().uload32(flags, p, off as i32),
-                2 => self.b.ins().uload16(types::I64, flags, p, off as i32),
-                _ => self.b.ins().uload8(types::I64, flags, p, off as i32),
-            };
+            let got = self.load_bytes(p, base + off, width);
             let c = self.b.ins().icmp_imm_s(IntCC::Equal, got, expected);
             let c = self.widen(c);
             acc = self.b.ins().band(acc, c);
@@ -425,39 +429,106 @@ impl Translator<'_, '_> {
         acc
     }
 
-    /// A dial pattern, inline: the length first, then every position.
+    /// Whether the `n` bytes at `p + base` are all ASCII digits, several at
+    /// a time: a byte is a digit when its high nibble is 3 and adding 6
+    /// keeps it so (no carry can cross bytes once the first test holds).
+    fn all_digits_at(&mut self, p: Value, base: usize, n: usize) -> Value {
+        let mut acc = self.iconst(1);
+        for (off, width) in chunks(n) {
+            let repeat = |byte: u8| u64::from_le_bytes([byte; 8]) >> (64 - 8 * width as u32);
+            let v = self.load_bytes(p, base + off, width);
+            let high = self.b.ins().band_imm_s(v, repeat(0xF0) as i64);
+            let first = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::Equal, high, repeat(0x30) as i64);
+            let shifted = self.b.ins().iadd_imm_s(v, repeat(0x06) as i64);
+            let high = self.b.ins().band_imm_s(shifted, repeat(0xF0) as i64);
+            let second = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::Equal, high, repeat(0x30) as i64);
+            let both = self.b.ins().band(first, second);
+            let both = self.widen(both);
+            acc = self.b.ins().band(acc, both);
+        }
+        acc
+    }
+
+    /// A dial pattern, inline: the length first, then runs of fixed digits
+    /// compared several bytes at a time, runs of `X` tested several bytes at
+    /// a time, and the other classes one byte each.
     fn translate_matches(&mut self, p: Value, len: Value, pattern: &Pattern) -> Value {
+        const ANY_DIGIT: u16 = 0b11_1111_1111;
         let plus = pattern.plus as usize;
         let expected = plus + pattern.positions.len();
         let same_len = self.b.ins().icmp_imm_s(IntCC::Equal, len, expected as i64);
-        let positions = pattern.positions.clone();
-        self.guarded(same_len, |t| {
-            let flags = MemFlagsData::new().with_notrap().with_readonly();
-            let mut acc = t.iconst(1);
-            if plus == 1 {
-                let first = t.b.ins().uload8(types::I64, flags, p, 0);
-                let c = t.b.ins().icmp_imm_s(IntCC::Equal, first, b'+' as i64);
-                let c = t.widen(c);
-                acc = t.b.ins().band(acc, c);
+        // Each byte of the number: the one it must be, or the digits it may be.
+        let mut want: Vec<Result<u8, u16>> = Vec::with_capacity(expected);
+        if plus == 1 {
+            want.push(Ok(b'+'));
+        }
+        want.extend(pattern.positions.iter().map(|&set| {
+            if set.count_ones() == 1 {
+                Ok(b'0' + set.trailing_zeros() as u8)
+            } else {
+                Err(set)
             }
-            for (i, set) in positions.iter().enumerate() {
-                let byte = t.b.ins().uload8(types::I64, flags, p, (plus + i) as i32);
-                let ok = if set.count_ones() == 1 {
-                    let digit = b'0' as i64 + set.trailing_zeros() as i64;
-                    let c = t.b.ins().icmp_imm_s(IntCC::Equal, byte, digit);
-                    t.widen(c)
-                } else {
-                    let d = t.b.ins().iadd_imm_s(byte, -(b'0' as i64));
-                    let is_digit = t.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, d, 10);
-                    let is_digit = t.widen(is_digit);
-                    let mask = t.iconst(*set as i64);
-                    let shifted = t.b.ins().ushr(mask, d);
-                    let bit = t.b.ins().band_imm_s(shifted, 1);
-                    t.b.ins().band(is_digit, bit)
+        }));
+        self.guarded(same_len, |t| {
+            let mut acc = t.iconst(1);
+            let mut i = 0;
+            while i < want.len() {
+                let run = want[i..]
+                    .iter()
+                    .take_while(|w| {
+                        std::mem::discriminant(*w) == std::mem::discriminant(&want[i])
+                            && (w.is_ok() || **w == Err(ANY_DIGIT))
+                    })
+                    .count()
+                    .max(1);
+                let ok = match want[i] {
+                    Ok(_) => {
+                        let bytes: Vec<u8> =
+                            want[i..i + run].iter().filter_map(|w| w.ok()).collect();
+                        t.bytes_equal_at(p, i, &bytes)
+                    }
+                    Err(ANY_DIGIT) => t.all_digits_at(p, i, run),
+                    Err(set) => {
+                        let byte = t.load_bytes(p, i, 1);
+                        let (lo, hi) =
+                            (set.trailing_zeros() as i64, 15 - set.leading_zeros() as i64);
+                        let contiguous = (set >> lo).count_ones() as i64 == hi - lo + 1;
+                        let d = t.b.ins().iadd_imm_s(byte, -(b'0' as i64) - lo);
+                        let in_range =
+                            t.b.ins()
+                                .icmp_imm_s(IntCC::UnsignedLessThan, d, hi - lo + 1);
+                        let in_range = t.widen(in_range);
+                        if contiguous {
+                            in_range
+                        } else {
+                            let mask = t.iconst((set >> lo) as i64);
+                            let shifted = t.b.ins().ushr(mask, d);
+                            let bit = t.b.ins().band_imm_s(shifted, 1);
+                            t.b.ins().band(in_range, bit)
+                        }
+                    }
                 };
                 acc = t.b.ins().band(acc, ok);
+                i += run;
             }
             acc
         })
     }
+}
+
+/// The (offset, width) loads that cover `n` bytes with as few loads as
+/// possible, none reaching past the `n` bytes.
+fn chunks(n: usize) -> Vec<(usize, usize)> {
+    let width = [8, 4, 2, 1].into_iter().find(|w| *w <= n).unwrap_or(1);
+    let mut out: Vec<(usize, usize)> = (0..n / width).map(|i| (i * width, width)).collect();
+    if !n.is_multiple_of(width) {
+        out.push((n - width, width));
+    }
+    out
 }
