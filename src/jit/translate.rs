@@ -60,10 +60,10 @@ pub fn function(
     match &f.body {
         Body::FirstMatch(conditions) => {
             for (i, c) in conditions.iter().enumerate() {
-                let v = t.int(c);
+                let holds = t.cond(c);
                 let fire = t.b.create_block();
                 let next = t.b.create_block();
-                t.b.ins().brif(v, fire, &[], next, &[]);
+                t.b.ins().brif(holds, fire, &[], next, &[]);
                 t.b.switch_to_block(fire);
                 let r = t.b.ins().iconst(types::I64, i as i64);
                 t.b.ins().return_(&[r]);
@@ -73,8 +73,8 @@ pub fn function(
             t.b.ins().return_(&[none]);
         }
         Body::Bool(n) => {
-            let v = t.int(n);
-            let r = t.bool_of(v);
+            let holds = t.cond(n);
+            let r = t.widen(holds);
             t.b.ins().return_(&[r]);
         }
         Body::Int(n) => {
@@ -115,12 +115,6 @@ impl Translator<'_, '_> {
         self.b.ins().uextend(types::I64, c)
     }
 
-    /// Any non-zero i64 as 1.
-    fn bool_of(&mut self, v: Value) -> Value {
-        let c = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0);
-        self.widen(c)
-    }
-
     fn translate_time(&mut self, zone: usize, field: TimeField) -> Value {
         let index = TimeField::ALL.iter().position(|f| *f == field).unwrap_or(0) as i64;
         let base = self.load(self.ctx, CALL_TIME as i64);
@@ -132,6 +126,122 @@ impl Translator<'_, '_> {
         self.load(rows, lookup as i64 * ROW_SIZE as i64 + 8)
     }
 
+    /// A condition as an `i8` 0 or 1: what branches and `and`/`or` use.
+    fn cond(&mut self, n: &Node) -> Value {
+        match n {
+            Node::Int(i) => self.b.ins().iconst(types::I8, (*i != 0) as i64),
+            Node::Not(x) => {
+                let c = self.cond(x);
+                self.b.ins().bxor_imm_s(c, 1)
+            }
+            Node::And(x, y) => self.translate_logic(true, x, y),
+            Node::Or(x, y) => self.translate_logic(false, x, y),
+            Node::Cmp(op, x, y) => {
+                let (x, y) = (self.int(x), self.int(y));
+                let cc = match op {
+                    CmpOp::Eq => IntCC::Equal,
+                    CmpOp::Ne => IntCC::NotEqual,
+                    CmpOp::Lt => IntCC::SignedLessThan,
+                    CmpOp::Le => IntCC::SignedLessThanOrEqual,
+                    CmpOp::Gt => IntCC::SignedGreaterThan,
+                    CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
+                };
+                self.b.ins().icmp(cc, x, y)
+            }
+            Node::HasBit { mask, bit } => {
+                let (mask, bit) = (self.int(mask), self.int(bit));
+                let shifted = self.b.ins().ushr(mask, bit);
+                let one = self.b.ins().band_imm_s(shifted, 1);
+                let set = self.b.ins().icmp_imm_s(IntCC::NotEqual, one, 0);
+                let in_range = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, bit, 64);
+                self.b.ins().band(set, in_range)
+            }
+            Node::AnyBit(x, bits) => {
+                let v = self.int(x);
+                let masked = self.b.ins().band_imm_s(v, *bits);
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, masked, 0)
+            }
+            Node::TextEq(x, y) => match (x.as_ref(), y.as_ref()) {
+                (Node::Text(s), other) | (other, Node::Text(s)) => {
+                    let (p, len) = self.text(other);
+                    let bytes = self.strings[s.index()].clone();
+                    self.translate_eq_const(p, len, &bytes)
+                }
+                _ => {
+                    let (a, al) = self.text(x);
+                    let (c, cl) = self.text(y);
+                    let r = self.call_helper(self.helpers.text_eq, &[a, al, c, cl]);
+                    self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0)
+                }
+            },
+            Node::StartsWith(x, s) => {
+                let (p, len) = self.text(x);
+                let bytes = self.strings[s.index()].clone();
+                self.translate_starts_with(p, len, &bytes)
+            }
+            Node::PrefixOf(x, s) => {
+                let (p, len) = self.text(x);
+                let (c, cl) = self.text(&Node::Text(*s));
+                let r = self.call_helper(self.helpers.prefix_of, &[p, len, c, cl]);
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0)
+            }
+            Node::Matches(x, pat) => {
+                let (p, len) = self.text(x);
+                let pattern = self.module.pattern(*pat).clone();
+                self.translate_matches(p, len, &pattern)
+            }
+            Node::InInts(x, list) => {
+                let v = self.int(x);
+                let mut acc = self.b.ins().iconst(types::I8, 0);
+                for &item in list {
+                    let c = self.b.ins().icmp_imm_s(IntCC::Equal, v, item);
+                    acc = self.b.ins().bor(acc, c);
+                }
+                acc
+            }
+            Node::InTexts(x, list) => {
+                let (p, len) = self.text(x);
+                let mut acc = self.b.ins().iconst(types::I8, 0);
+                for s in list {
+                    let bytes = self.strings[s.index()].clone();
+                    let c = self.translate_eq_const(p, len, &bytes);
+                    acc = self.b.ins().bor(acc, c);
+                }
+                acc
+            }
+            Node::InRanges(x, ranges) => {
+                // `lo <= v < hi` is one unsigned compare: `v - lo < hi - lo`.
+                let v = self.int(x);
+                let mut acc = self.b.ins().iconst(types::I8, 0);
+                for &(lo, hi) in ranges {
+                    let shifted = self.b.ins().iadd_imm_s(v, lo.wrapping_neg());
+                    let c = self.b.ins().icmp_imm_s(
+                        IntCC::UnsignedLessThan,
+                        shifted,
+                        hi.wrapping_sub(lo),
+                    );
+                    acc = self.b.ins().bor(acc, c);
+                }
+                acc
+            }
+            // Hours and calendar checks are small and never recursive:
+            // inline them, so their loads merge with the caller's.
+            Node::Call(f) => match &self.module.function(*f).body {
+                Body::Bool(n) => self.cond(n),
+                _ => {
+                    let v = self.int(n);
+                    self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0)
+                }
+            },
+            // Integers used as conditions (boolean lookup fields, `found`).
+            _ => {
+                let v = self.int(n);
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0)
+            }
+        }
+    }
+
+    /// An integer (conditions as 0 or 1).
     fn int(&mut self, n: &Node) -> Value {
         match n {
             Node::Int(i) => self.iconst(*i),
@@ -156,14 +266,12 @@ impl Translator<'_, '_> {
                 let skills = self.load(self.agent, AGENT_SKILLS as i64);
                 self.load(skills, s.index() as i64 * 8)
             }
-            // Hours and calendar checks are small and never recursive:
-            // inline them, so their loads merge with the caller's.
             Node::Call(f) => match &self.module.function(*f).body {
-                Body::Bool(n) => {
-                    let v = self.int(n);
-                    self.bool_of(v)
-                }
                 Body::Int(n) => self.int(n),
+                Body::Bool(n) => {
+                    let c = self.cond(n);
+                    self.widen(c)
+                }
                 Body::FirstMatch(_) => {
                     let callee = self
                         .jit
@@ -172,26 +280,6 @@ impl Translator<'_, '_> {
                     self.b.inst_results(call)[0]
                 }
             },
-            Node::Not(x) => {
-                let v = self.int(x);
-                let c = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
-                self.widen(c)
-            }
-            Node::And(x, y) => self.translate_logic(true, x, y),
-            Node::Or(x, y) => self.translate_logic(false, x, y),
-            Node::Cmp(op, x, y) => {
-                let (x, y) = (self.int(x), self.int(y));
-                let cc = match op {
-                    CmpOp::Eq => IntCC::Equal,
-                    CmpOp::Ne => IntCC::NotEqual,
-                    CmpOp::Lt => IntCC::SignedLessThan,
-                    CmpOp::Le => IntCC::SignedLessThanOrEqual,
-                    CmpOp::Gt => IntCC::SignedGreaterThan,
-                    CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
-                };
-                let c = self.b.ins().icmp(cc, x, y);
-                self.widen(c)
-            }
             Node::Arith(op, x, y) => {
                 let (x, y) = (self.int(x), self.int(y));
                 self.translate_arith(*op, x, y)
@@ -200,105 +288,32 @@ impl Translator<'_, '_> {
                 let v = self.int(x);
                 self.b.ins().ineg(v)
             }
-            Node::HasBit { mask, bit } => {
-                let (mask, bit) = (self.int(mask), self.int(bit));
-                let shifted = self.b.ins().ushr(mask, bit);
-                let one = self.b.ins().band_imm_s(shifted, 1);
-                let in_range = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, bit, 64);
-                let zero = self.iconst(0);
-                self.b.ins().select(in_range, one, zero)
-            }
-            Node::AnyBit(x, bits) => {
-                let v = self.int(x);
-                let masked = self.b.ins().band_imm_s(v, *bits);
-                self.bool_of(masked)
-            }
-            Node::TextEq(x, y) => match (x.as_ref(), y.as_ref()) {
-                (Node::Text(s), other) | (other, Node::Text(s)) => {
-                    let (p, len) = self.text(other);
-                    let bytes = self.strings[s.index()].clone();
-                    self.translate_eq_const(p, len, &bytes)
-                }
-                _ => {
-                    let (a, al) = self.text(x);
-                    let (c, cl) = self.text(y);
-                    self.call_helper(self.helpers.text_eq, &[a, al, c, cl])
-                }
-            },
-            Node::StartsWith(x, s) => {
-                let (p, len) = self.text(x);
-                let bytes = self.strings[s.index()].clone();
-                self.translate_starts_with(p, len, &bytes)
-            }
-            Node::PrefixOf(x, s) => {
-                let (p, len) = self.text(x);
-                let (c, cl) = self.text(&Node::Text(*s));
-                self.call_helper(self.helpers.prefix_of, &[p, len, c, cl])
-            }
-            Node::Matches(x, pat) => {
-                let (p, len) = self.text(x);
-                let pattern = self.module.pattern(*pat).clone();
-                self.translate_matches(p, len, &pattern)
-            }
-            Node::InInts(x, list) => {
-                let v = self.int(x);
-                let mut acc = self.iconst(0);
-                for &item in list {
-                    let c = self.b.ins().icmp_imm_s(IntCC::Equal, v, item);
-                    let c = self.widen(c);
-                    acc = self.b.ins().bor(acc, c);
-                }
-                acc
-            }
-            Node::InTexts(x, list) => {
-                let (p, len) = self.text(x);
-                let mut acc = self.iconst(0);
-                for s in list {
-                    let bytes = self.strings[s.index()].clone();
-                    let c = self.translate_eq_const(p, len, &bytes);
-                    acc = self.b.ins().bor(acc, c);
-                }
-                acc
-            }
-            Node::InRanges(x, ranges) => {
-                // `lo <= v < hi` is one unsigned compare: `v - lo < hi - lo`.
-                let v = self.int(x);
-                let mut acc = self.iconst(0);
-                for &(lo, hi) in ranges {
-                    let shifted = self.b.ins().iadd_imm_s(v, lo.wrapping_neg());
-                    let c = self.b.ins().icmp_imm_s(
-                        IntCC::UnsignedLessThan,
-                        shifted,
-                        hi.wrapping_sub(lo),
-                    );
-                    let c = self.widen(c);
-                    acc = self.b.ins().bor(acc, c);
-                }
-                acc
-            }
             Node::Text(_) | Node::Caller | Node::Dialed | Node::Digits | Node::FieldText(..) => {
                 self.iconst(0)
+            }
+            // Everything else is a condition.
+            _ => {
+                let c = self.cond(n);
+                self.widen(c)
             }
         }
     }
 
     /// `and`/`or`, evaluating the right side only when it matters.
     fn translate_logic(&mut self, and: bool, x: &Node, y: &Node) -> Value {
-        let xv = self.int(x);
+        let xc = self.cond(x);
         let rhs = self.b.create_block();
         let merge = self.b.create_block();
-        self.b.append_block_param(merge, types::I64);
-        let short = self.iconst(if and { 0 } else { 1 });
-        let short = [BlockArg::Value(short)];
+        self.b.append_block_param(merge, types::I8);
+        let short = [BlockArg::Value(xc)];
         if and {
-            self.b.ins().brif(xv, rhs, &[], merge, &short);
+            self.b.ins().brif(xc, rhs, &[], merge, &short);
         } else {
-            self.b.ins().brif(xv, merge, &short, rhs, &[]);
+            self.b.ins().brif(xc, merge, &short, rhs, &[]);
         }
         self.b.switch_to_block(rhs);
-        let yv = self.int(y);
-        let yb = self.bool_of(yv);
-        self.b.ins().jump(merge, &[BlockArg::Value(yb)]);
+        let yc = self.cond(y);
+        self.b.ins().jump(merge, &[BlockArg::Value(yc)]);
         self.b.switch_to_block(merge);
         self.b.block_params(merge)[0]
     }
@@ -363,8 +378,8 @@ impl Translator<'_, '_> {
     fn guarded(&mut self, cond: Value, then: impl FnOnce(&mut Self) -> Value) -> Value {
         let body = self.b.create_block();
         let merge = self.b.create_block();
-        self.b.append_block_param(merge, types::I64);
-        let zero = [BlockArg::Value(self.iconst(0))];
+        self.b.append_block_param(merge, types::I8);
+        let zero = [BlockArg::Value(cond)];
         self.b.ins().brif(cond, body, &[], merge, &zero);
         self.b.switch_to_block(body);
         let v = then(self);
@@ -379,14 +394,14 @@ impl Translator<'_, '_> {
             .ins()
             .icmp_imm_s(IntCC::Equal, len, bytes.len() as i64);
         if bytes.is_empty() {
-            return self.widen(same_len);
+            return same_len;
         }
         self.guarded(same_len, |t| t.bytes_equal(p, bytes))
     }
 
     fn translate_starts_with(&mut self, p: Value, len: Value, bytes: &[u8]) -> Value {
         if bytes.is_empty() {
-            return self.iconst(1);
+            return self.b.ins().iconst(types::I8, 1);
         }
         let long_enough =
             self.b
@@ -416,14 +431,13 @@ impl Translator<'_, '_> {
     /// Compares the bytes at `p + base` with `bytes`, using the widest loads
     /// that stay within them (the last chunk may overlap the one before).
     fn bytes_equal_at(&mut self, p: Value, base: usize, bytes: &[u8]) -> Value {
-        let mut acc = self.iconst(1);
+        let mut acc = self.b.ins().iconst(types::I8, 1);
         for (off, width) in chunks(bytes.len()) {
             let mut chunk = [0u8; 8];
             chunk[..width].copy_from_slice(&bytes[off..off + width]);
             let expected = u64::from_le_bytes(chunk) as i64;
             let got = self.load_bytes(p, base + off, width);
             let c = self.b.ins().icmp_imm_s(IntCC::Equal, got, expected);
-            let c = self.widen(c);
             acc = self.b.ins().band(acc, c);
         }
         acc
@@ -433,7 +447,7 @@ impl Translator<'_, '_> {
     /// a time: a byte is a digit when its high nibble is 3 and adding 6
     /// keeps it so (no carry can cross bytes once the first test holds).
     fn all_digits_at(&mut self, p: Value, base: usize, n: usize) -> Value {
-        let mut acc = self.iconst(1);
+        let mut acc = self.b.ins().iconst(types::I8, 1);
         for (off, width) in chunks(n) {
             let repeat = |byte: u8| u64::from_le_bytes([byte; 8]) >> (64 - 8 * width as u32);
             let v = self.load_bytes(p, base + off, width);
@@ -449,7 +463,6 @@ impl Translator<'_, '_> {
                 .ins()
                 .icmp_imm_s(IntCC::Equal, high, repeat(0x30) as i64);
             let both = self.b.ins().band(first, second);
-            let both = self.widen(both);
             acc = self.b.ins().band(acc, both);
         }
         acc
@@ -476,7 +489,7 @@ impl Translator<'_, '_> {
             }
         }));
         self.guarded(same_len, |t| {
-            let mut acc = t.iconst(1);
+            let mut acc = t.b.ins().iconst(types::I8, 1);
             let mut i = 0;
             while i < want.len() {
                 let run = want[i..]
@@ -503,14 +516,14 @@ impl Translator<'_, '_> {
                         let in_range =
                             t.b.ins()
                                 .icmp_imm_s(IntCC::UnsignedLessThan, d, hi - lo + 1);
-                        let in_range = t.widen(in_range);
                         if contiguous {
                             in_range
                         } else {
                             let mask = t.iconst((set >> lo) as i64);
                             let shifted = t.b.ins().ushr(mask, d);
                             let bit = t.b.ins().band_imm_s(shifted, 1);
-                            t.b.ins().band(in_range, bit)
+                            let set = t.b.ins().icmp_imm_s(IntCC::NotEqual, bit, 0);
+                            t.b.ins().band(in_range, set)
                         }
                     }
                 };
