@@ -6,7 +6,9 @@
 //! patterns are compiled inline, other text operations call host helpers.
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{self as clif, BlockArg, InstBuilder, MemFlagsData, Value, types};
+use cranelift_codegen::ir::{
+    self as clif, Block, BlockArg, InstBuilder, MemFlagsData, Value, types,
+};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId as ClifFuncId, Module as _};
@@ -60,10 +62,9 @@ pub fn function(
     match &f.body {
         Body::FirstMatch(conditions) => {
             for (i, c) in conditions.iter().enumerate() {
-                let holds = t.cond(c);
                 let fire = t.b.create_block();
                 let next = t.b.create_block();
-                t.b.ins().brif(holds, fire, &[], next, &[]);
+                t.branch(c, fire, next);
                 t.b.switch_to_block(fire);
                 let r = t.b.ins().iconst(types::I64, i as i64);
                 t.b.ins().return_(&[r]);
@@ -124,6 +125,91 @@ impl Translator<'_, '_> {
     fn row_slots(&mut self, lookup: usize) -> Value {
         let rows = self.load(self.ctx, CALL_ROWS as i64);
         self.load(rows, lookup as i64 * ROW_SIZE as i64 + 8)
+    }
+
+    /// Jumps to `yes` when the condition holds and to `no` otherwise.
+    /// `and`, `or` and `not` become control flow ("jumping code") and length
+    /// checks of text branch straight to `no`, so no boolean is built and
+    /// tested again.
+    fn branch(&mut self, n: &Node, yes: Block, no: Block) {
+        match n {
+            Node::Int(i) => {
+                self.b.ins().jump(if *i != 0 { yes } else { no }, &[]);
+            }
+            Node::Not(x) => self.branch(x, no, yes),
+            Node::And(x, y) => {
+                let mid = self.b.create_block();
+                self.branch(x, mid, no);
+                self.b.switch_to_block(mid);
+                self.branch(y, yes, no);
+            }
+            Node::Or(x, y) => {
+                let mid = self.b.create_block();
+                self.branch(x, yes, mid);
+                self.b.switch_to_block(mid);
+                self.branch(y, yes, no);
+            }
+            Node::Call(f) if matches!(self.module.function(*f).body, Body::Bool(_)) => {
+                if let Body::Bool(body) = &self.module.function(*f).body {
+                    self.branch(body, yes, no);
+                }
+            }
+            Node::TextEq(x, y)
+                if matches!(
+                    (x.as_ref(), y.as_ref()),
+                    (Node::Text(_), _) | (_, Node::Text(_))
+                ) =>
+            {
+                let (s, other) = match (x.as_ref(), y.as_ref()) {
+                    (Node::Text(s), other) | (other, Node::Text(s)) => (*s, other),
+                    _ => return,
+                };
+                let (p, len) = self.text(other);
+                let bytes = self.strings[s.index()].clone();
+                let same_len = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, len, bytes.len() as i64);
+                self.branch_if_then(same_len, no, |t| t.bytes_equal(p, &bytes), yes);
+            }
+            Node::StartsWith(x, s) => {
+                let (p, len) = self.text(x);
+                let bytes = self.strings[s.index()].clone();
+                let long_enough = self.b.ins().icmp_imm_s(
+                    IntCC::UnsignedGreaterThanOrEqual,
+                    len,
+                    bytes.len() as i64,
+                );
+                self.branch_if_then(long_enough, no, |t| t.bytes_equal(p, &bytes), yes);
+            }
+            Node::Matches(x, pat) => {
+                let (p, len) = self.text(x);
+                let pattern = self.module.pattern(*pat).clone();
+                let expected = pattern.plus as i64 + pattern.positions.len() as i64;
+                let same_len = self.b.ins().icmp_imm_s(IntCC::Equal, len, expected);
+                self.branch_if_then(same_len, no, |t| t.pattern_body(p, &pattern), yes);
+            }
+            _ => {
+                let c = self.cond(n);
+                self.b.ins().brif(c, yes, &[], no, &[]);
+            }
+        }
+    }
+
+    /// When `guard` holds, computes `body` and branches on it to `yes` or
+    /// `no`; otherwise goes to `no` at once (text loads need the guard).
+    fn branch_if_then(
+        &mut self,
+        guard: Value,
+        no: Block,
+        body: impl FnOnce(&mut Self) -> Value,
+        yes: Block,
+    ) {
+        let checked = self.b.create_block();
+        self.b.ins().brif(guard, checked, &[], no, &[]);
+        self.b.switch_to_block(checked);
+        let c = body(self);
+        self.b.ins().brif(c, yes, &[], no, &[]);
     }
 
     /// A condition as an `i8` 0 or 1: what branches and `and`/`or` use.
@@ -472,13 +558,19 @@ impl Translator<'_, '_> {
     /// compared several bytes at a time, runs of `X` tested several bytes at
     /// a time, and the other classes one byte each.
     fn translate_matches(&mut self, p: Value, len: Value, pattern: &Pattern) -> Value {
+        let expected = pattern.plus as i64 + pattern.positions.len() as i64;
+        let same_len = self.b.ins().icmp_imm_s(IntCC::Equal, len, expected);
+        self.guarded(same_len, |t| t.pattern_body(p, pattern))
+    }
+
+    /// The bytes of a number of the pattern's length against the pattern:
+    /// runs of fixed digits compared several bytes at a time, runs of `X`
+    /// tested several bytes at a time, other classes one byte each.
+    fn pattern_body(&mut self, p: Value, pattern: &Pattern) -> Value {
         const ANY_DIGIT: u16 = 0b11_1111_1111;
-        let plus = pattern.plus as usize;
-        let expected = plus + pattern.positions.len();
-        let same_len = self.b.ins().icmp_imm_s(IntCC::Equal, len, expected as i64);
         // Each byte of the number: the one it must be, or the digits it may be.
-        let mut want: Vec<Result<u8, u16>> = Vec::with_capacity(expected);
-        if plus == 1 {
+        let mut want: Vec<Result<u8, u16>> = Vec::with_capacity(pattern.positions.len() + 1);
+        if pattern.plus {
             want.push(Ok(b'+'));
         }
         want.extend(pattern.positions.iter().map(|&set| {
@@ -488,50 +580,46 @@ impl Translator<'_, '_> {
                 Err(set)
             }
         }));
-        self.guarded(same_len, |t| {
-            let mut acc = t.b.ins().iconst(types::I8, 1);
-            let mut i = 0;
-            while i < want.len() {
-                let run = want[i..]
-                    .iter()
-                    .take_while(|w| {
-                        std::mem::discriminant(*w) == std::mem::discriminant(&want[i])
-                            && (w.is_ok() || **w == Err(ANY_DIGIT))
-                    })
-                    .count()
-                    .max(1);
-                let ok = match want[i] {
-                    Ok(_) => {
-                        let bytes: Vec<u8> =
-                            want[i..i + run].iter().filter_map(|w| w.ok()).collect();
-                        t.bytes_equal_at(p, i, &bytes)
+        let mut acc = self.b.ins().iconst(types::I8, 1);
+        let mut i = 0;
+        while i < want.len() {
+            let same_kind = |w: &Result<u8, u16>| {
+                matches!(
+                    (w, &want[i]),
+                    (Ok(_), Ok(_)) | (Err(ANY_DIGIT), Err(ANY_DIGIT))
+                )
+            };
+            let run = want[i..].iter().take_while(|w| same_kind(w)).count().max(1);
+            let ok = match want[i] {
+                Ok(_) => {
+                    let bytes: Vec<u8> = want[i..i + run].iter().filter_map(|w| w.ok()).collect();
+                    self.bytes_equal_at(p, i, &bytes)
+                }
+                Err(ANY_DIGIT) => self.all_digits_at(p, i, run),
+                Err(set) => {
+                    let byte = self.load_bytes(p, i, 1);
+                    let (lo, hi) = (set.trailing_zeros() as i64, 15 - set.leading_zeros() as i64);
+                    let contiguous = (set >> lo).count_ones() as i64 == hi - lo + 1;
+                    let d = self.b.ins().iadd_imm_s(byte, -(b'0' as i64) - lo);
+                    let in_range = self
+                        .b
+                        .ins()
+                        .icmp_imm_s(IntCC::UnsignedLessThan, d, hi - lo + 1);
+                    if contiguous {
+                        in_range
+                    } else {
+                        let mask = self.iconst((set >> lo) as i64);
+                        let shifted = self.b.ins().ushr(mask, d);
+                        let bit = self.b.ins().band_imm_s(shifted, 1);
+                        let set = self.b.ins().icmp_imm_s(IntCC::NotEqual, bit, 0);
+                        self.b.ins().band(in_range, set)
                     }
-                    Err(ANY_DIGIT) => t.all_digits_at(p, i, run),
-                    Err(set) => {
-                        let byte = t.load_bytes(p, i, 1);
-                        let (lo, hi) =
-                            (set.trailing_zeros() as i64, 15 - set.leading_zeros() as i64);
-                        let contiguous = (set >> lo).count_ones() as i64 == hi - lo + 1;
-                        let d = t.b.ins().iadd_imm_s(byte, -(b'0' as i64) - lo);
-                        let in_range =
-                            t.b.ins()
-                                .icmp_imm_s(IntCC::UnsignedLessThan, d, hi - lo + 1);
-                        if contiguous {
-                            in_range
-                        } else {
-                            let mask = t.iconst((set >> lo) as i64);
-                            let shifted = t.b.ins().ushr(mask, d);
-                            let bit = t.b.ins().band_imm_s(shifted, 1);
-                            let set = t.b.ins().icmp_imm_s(IntCC::NotEqual, bit, 0);
-                            t.b.ins().band(in_range, set)
-                        }
-                    }
-                };
-                acc = t.b.ins().band(acc, ok);
-                i += run;
-            }
-            acc
-        })
+                }
+            };
+            acc = self.b.ins().band(acc, ok);
+            i += run;
+        }
+        acc
     }
 }
 
