@@ -505,7 +505,7 @@ impl Checker<'_> {
                 }
             }
         }
-        self.step_order(file, &steps, &q.name.text);
+        self.step_order(&steps, &q.name.text);
         let strategy_span = strategy.map(|s| s.1);
         let strategy = strategy.map_or(Strategy::default(), |s| s.0);
         let presentation = self.presentation(
@@ -619,7 +619,7 @@ impl Checker<'_> {
     }
 
     /// D3010 for steps out of time order, D4007 for steps after an overflow.
-    fn step_order(&mut self, _file: FileId, steps: &[QueueStep], queue: &str) {
+    fn step_order(&mut self, steps: &[QueueStep], queue: &str) {
         for pair in steps.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
             if b.after_ms <= a.after_ms {
