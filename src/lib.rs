@@ -24,6 +24,8 @@ pub mod load;
 pub mod lookup;
 pub mod number;
 pub mod program;
+pub mod runtime;
+pub mod sim;
 pub mod source;
 pub mod syntax;
 pub mod synth;

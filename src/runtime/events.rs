@@ -1,0 +1,141 @@
+//! The event stream: every state change of calls and agents, and the one
+//! summary record each call ends with. CDRs, live statistics, the simulator
+//! and the dashboard all read this stream.
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::checked::AgentState;
+
+/// How a call ended. Every call that reaches the runtime ends with exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Disposition {
+    /// An agent or extension answered and talked with the caller.
+    Answered,
+    /// The caller hung up before being answered.
+    Abandoned,
+    /// The caller was sent to a mailbox.
+    Voicemail,
+    /// The call was handed to an outside number.
+    Transferred,
+    /// The script turned the call away (`reject`, or `hangup` after
+    /// announcements, or no entry for the number).
+    Rejected,
+    /// Something went wrong (a transfer failed, a loop without end).
+    Failed,
+}
+
+impl Disposition {
+    pub fn name(self) -> &'static str {
+        match self {
+            Disposition::Answered => "answered",
+            Disposition::Abandoned => "abandoned",
+            Disposition::Voicemail => "voicemail",
+            Disposition::Transferred => "transferred",
+            Disposition::Rejected => "rejected",
+            Disposition::Failed => "failed",
+        }
+    }
+}
+
+/// The one record a call ends with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub call: u64,
+    pub caller: String,
+    pub dialed: String,
+    /// Milliseconds since the runtime's clock started.
+    pub started_ms: i64,
+    pub ended_ms: i64,
+    pub disposition: Disposition,
+    /// The steps the call took, as script words (`route inbound`, `menu main`, `queue billing`).
+    pub path: Vec<String>,
+    /// The last queue the call waited in.
+    pub queue: Option<String>,
+    /// The agent (or extension) that answered.
+    pub agent: Option<String>,
+    /// Time spent waiting in queues.
+    pub wait_ms: i64,
+    /// Time spent talking once answered.
+    pub talk_ms: i64,
+    pub tags: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    CallArrived {
+        call: u64,
+        caller: String,
+        dialed: String,
+        at_ms: i64,
+    },
+    MenuInput {
+        call: u64,
+        menu: String,
+        keys: String,
+        at_ms: i64,
+    },
+    Queued {
+        call: u64,
+        queue: String,
+        priority: u32,
+        at_ms: i64,
+    },
+    Offered {
+        call: u64,
+        queue: String,
+        agents: Vec<String>,
+        at_ms: i64,
+    },
+    Answered {
+        call: u64,
+        agent: String,
+        queue: Option<String>,
+        waited_ms: i64,
+        at_ms: i64,
+    },
+    Abandoned {
+        call: u64,
+        queue: Option<String>,
+        waited_ms: i64,
+        at_ms: i64,
+    },
+    Overflowed {
+        call: u64,
+        queue: String,
+        at_ms: i64,
+    },
+    AgentState {
+        agent: String,
+        state: AgentState,
+        at_ms: i64,
+    },
+    CallEnded(Summary),
+}
+
+/// Publishes events to every subscriber.
+#[derive(Default)]
+pub struct EventBus {
+    subscribers: Mutex<Vec<mpsc::UnboundedSender<Event>>>,
+}
+
+impl EventBus {
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Event> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut subs) = self.subscribers.lock() {
+            subs.push(tx);
+        }
+        rx
+    }
+
+    pub fn publish(&self, event: Event) {
+        if let Ok(mut subs) = self.subscribers.lock() {
+            // Subscribers that went away are dropped.
+            subs.retain(|s| s.send(event.clone()).is_ok());
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The call runtime end to end on tokio's paused clock: menus, queues with
+//! offers, no-answer hand-on, relaxation, overflow, abandonment, hunt
+//! groups, wrap-up and agent states, with simulated callers and agents.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use dialect::checked::AgentState;
+use dialect::load::{Loader, MemoryFs};
+use dialect::program::{LookupData, Program};
+use dialect::runtime::{Clock, Disposition, Roster, Runtime};
+use dialect::sim::{Behaviour, SimCaller};
+
+const SCRIPT: &str = r#"
+timezone "America/Chicago"
+skill billing
+skill language { english, spanish }
+queue billing {
+  strategy longest_idle
+  require  billing >= 3
+  ring     20s then next
+  wrapup   10s
+  after 2m require billing >= 1
+  after 5m -> voicemail "billing"
+  pause after 2 misses
+}
+queue sales { strategy ring_all; ring all 15s; no agents -> voicemail "sales" }
+group desk { members 3001, 3002; mode sequential 10s; then -> voicemail "desk" }
+menu main {
+  prompt "main"
+  1 -> queue billing
+  2 -> queue sales
+  3 -> group desk
+  invalid -> play "invalid", repeat
+}
+route inbound { otherwise -> menu main }
+entry "+18005550100" -> route inbound
+"#;
+
+const ROSTER: &str = r#"
+[[agent]]
+id = "ana"
+extension = "2001"
+skills = { billing = 5, language = ["english", "spanish"] }
+
+[[agent]]
+id = "bob"
+extension = "2002"
+skills = { billing = 1, language = "english" }
+
+[[agent]]
+id = "cy"
+extension = "3001"
+"#;
+
+fn runtime() -> Arc<Runtime> {
+    let fs = MemoryFs::default().with("main.dial", SCRIPT);
+    let mut loader = Loader::new(&fs);
+    let root = loader.load(Path::new("main.dial")).expect("loads");
+    let checked = loader.check(root, None);
+    assert!(
+        checked.diagnostics.iter().all(|d| !d.is_error()),
+        "{:#?}",
+        checked.diagnostics
+    );
+    let program =
+        Arc::new(Program::compile(checked.program, LookupData::default()).expect("compiles"));
+    let roster = Roster::parse(ROSTER).expect("roster");
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    Runtime::new(program, &roster, clock).expect("runtime")
+}
+
+fn caller(rt: &Runtime, presses: &[&str], patience_s: Option<i64>) -> SimCaller {
+    SimCaller::new(
+        rt.clock.clone(),
+        Behaviour {
+            presses: presses.iter().map(|p| Some(p.to_string())).collect(),
+            patience_ms: patience_s.map(|s| s * 1000),
+            answer_ms: 3_000,
+            talk_ms: 60_000,
+            ..Behaviour::default()
+        },
+    )
+}
+
+fn state(rt: &Runtime, id: &str) -> AgentState {
+    rt.acd
+        .states()
+        .into_iter()
+        .find(|(a, _)| a == id)
+        .map(|(_, s)| s)
+        .expect("agent")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_qualified_agent_answers_and_wraps_up() {
+    let rt = runtime();
+    rt.acd.login("ana", 0).expect("login");
+    rt.acd.login("bob", 0).expect("login");
+    let mut c = caller(&rt, &["1"], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
+    assert_eq!(
+        summary.agent.as_deref(),
+        Some("ana"),
+        "bob's billing level is below 3"
+    );
+    assert_eq!(summary.queue.as_deref(), Some("billing"));
+    assert_eq!(summary.talk_ms, 60_000);
+    assert_eq!(state(&rt, "ana"), AgentState::Wrapup);
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    assert_eq!(
+        state(&rt, "ana"),
+        AgentState::Available,
+        "wrap-up ends after 10s"
+    );
+    assert_eq!(
+        summary.path,
+        [
+            "entry +18005550100",
+            "route inbound",
+            "menu main",
+            "queue billing"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
+    let rt = runtime();
+    rt.acd.login("bob", 0).expect("login");
+    // Only bob (billing 1) is in: the call waits until the 2-minute step.
+    let mut c = caller(&rt, &["1"], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
+    assert_eq!(summary.agent.as_deref(), Some("bob"));
+    assert!(
+        summary.wait_ms >= 120_000 && summary.wait_ms < 125_000,
+        "waited {}",
+        summary.wait_ms
+    );
+
+    // Nobody logged in who could take it: overflow at 5 minutes.
+    let rt = runtime();
+    let mut c = caller(&rt, &["1"], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.disposition, Disposition::Voicemail, "{:?}", c.log);
+    assert!(summary.wait_ms >= 300_000, "waited {}", summary.wait_ms);
+    assert!(c.log.contains(&"voicemail billing".to_string()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unanswered_offer_moves_on_and_misses_pause_the_agent() {
+    let rt = runtime();
+    rt.acd.login("ana", 0).expect("login");
+    let mut c = caller(&rt, &["1"], Some(100));
+    c.behaviour.unanswering = vec!["ana".into()];
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.disposition, Disposition::Abandoned, "{:?}", c.log);
+    let rings = c.log.iter().filter(|l| l.starts_with("ring ana")).count();
+    assert_eq!(
+        rings, 2,
+        "offered twice, then paused after two misses: {:?}",
+        c.log
+    );
+    assert_eq!(state(&rt, "ana"), AgentState::Paused);
+    assert_eq!(rt.acd.waiting(), 0, "the abandoned call left the queue");
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_agents_and_ring_all() {
+    let rt = runtime();
+    let mut c = caller(&rt, &["2"], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(
+        summary.disposition,
+        Disposition::Voicemail,
+        "nobody logged in: {:?}",
+        c.log
+    );
+    assert!(summary.path.contains(&"no agents".to_string()));
+
+    rt.acd.login("ana", 0).expect("login");
+    rt.acd.login("bob", 0).expect("login");
+    let mut c = caller(&rt, &["2"], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.disposition, Disposition::Answered);
+    assert!(
+        c.log
+            .iter()
+            .any(|l| l == "ring ana,bob" || l == "ring bob,ana"),
+        "{:?}",
+        c.log
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn hunt_group_rings_members_in_turn_then_voicemail() {
+    let rt = runtime();
+    rt.acd.login("cy", 0).expect("login");
+    let mut c = caller(&rt, &["3"], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
+    assert_eq!(summary.agent.as_deref(), Some("cy"));
+
+    let rt = runtime();
+    let mut c = caller(&rt, &["3"], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.disposition, Disposition::Voicemail, "{:?}", c.log);
+    // Members on the roster ring only while available (cy is logged out);
+    // 3002 is a plain extension, rings out its 10 s, and the group falls
+    // through to voicemail.
+    assert_eq!(
+        c.log
+            .iter()
+            .filter(|l| l.starts_with("ring"))
+            .collect::<Vec<_>>(),
+        ["ring 3002"],
+        "{:?}",
+        c.log
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn invalid_keys_repeat_then_the_caller_gives_up() {
+    let rt = runtime();
+    let mut c = caller(&rt, &["9", "8"], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.disposition, Disposition::Abandoned, "{:?}", c.log);
+    assert_eq!(c.log.iter().filter(|l| *l == "play invalid").count(), 2);
+
+    let mut c = caller(&rt, &[], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005559999").await;
+    assert_eq!(
+        summary.disposition,
+        Disposition::Rejected,
+        "no entry for the number"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn agent_operations_check_states() {
+    let rt = runtime();
+    assert!(
+        rt.acd.pause("ana", 0).is_err(),
+        "a logged-out agent cannot pause"
+    );
+    assert!(rt.acd.login("nobody", 0).is_err());
+    rt.acd.login("ana", 0).expect("login");
+    rt.acd.pause("ana", 0).expect("pause");
+    rt.acd.unpause("ana", 0).expect("unpause");
+    rt.acd.logout("ana", 0).expect("logout");
+    // Reloading the roster keeps states.
+    rt.acd.login("bob", 0).expect("login");
+    let roster = Roster::parse(ROSTER).expect("roster");
+    rt.reload(rt.program(), Some(&roster)).expect("reload");
+    assert_eq!(state(&rt, "bob"), AgentState::Available);
+    assert_eq!(state(&rt, "ana"), AgentState::LoggedOut);
+}
