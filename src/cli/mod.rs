@@ -8,6 +8,7 @@ pub mod lint;
 pub mod path;
 pub mod render;
 pub mod scripts;
+pub mod simulate;
 pub mod test;
 
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ pub enum Command {
     Test(test::Args),
     /// Show every decision a call meets: entry, rules, menus, actions
     Explain(explain::Args),
+    /// Play a day of traffic through the call runtime and report service level per queue
+    Simulate(simulate::Args),
 }
 
 /// Runs the command line and returns the process exit status.
@@ -55,5 +58,6 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     }
 }

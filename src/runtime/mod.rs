@@ -48,13 +48,24 @@ impl Runtime {
         roster: &Roster,
         clock: Clock,
     ) -> Result<Arc<Runtime>, RosterError> {
+        Runtime::with_engine(program, roster, clock, Engine::Jit)
+    }
+
+    /// A runtime whose decisions run on `engine` (the JIT, or the
+    /// reference interpreter).
+    pub fn with_engine(
+        program: Arc<Program>,
+        roster: &Roster,
+        clock: Clock,
+        engine: Engine,
+    ) -> Result<Arc<Runtime>, RosterError> {
         let events = Arc::new(EventBus::default());
         let skills = roster.skills_for(&program.checked)?;
         Ok(Arc::new(Runtime {
             clock,
             acd: Acd::new(roster, skills, Arc::clone(&events)),
             events,
-            engine: Engine::Jit,
+            engine,
             aht_ms: DEFAULT_AHT_MS,
             program: RwLock::new(program),
             next_call: AtomicU64::new(1),

@@ -1,0 +1,298 @@
+//! `dialect simulate`: plays a day of traffic through the call runtime on a
+//! virtual clock and reports service level, ASA, AHT and occupancy per
+//! queue and interval, before a script goes live.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::data::lookup_data;
+use super::render::{self, Style};
+use super::scripts;
+use super::test::EngineArg;
+use crate::program::Program;
+use crate::runtime::Roster;
+use crate::sim::run::Options;
+use crate::sim::stats::Row;
+use crate::sim::traffic::silent_menus;
+use crate::sim::{Report, Traffic, simulate};
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  dialect simulate examples/support/support.dial
+  dialect simulate examples/bank/bank.dial --seed 7 --format csv > day.csv
+  dialect simulate support.dial --agents staff.toml --traffic monday.toml --format json
+
+The agents file lists the roster ([[agent]] with id, extension and skills);
+the traffic file gives the start and length of the day, the calls per hour
+to each number with a time-of-day profile, talk time and patience
+distributions, what callers press at each menu, and agent shifts. Both
+default to agents.toml and traffic.toml beside the script; see
+docs/simulation.md.
+
+Calls run through the same runtime `dialect serve` uses, on a virtual
+clock: an 8-hour day takes about a second. The same seed gives the same
+figures.")]
+pub struct Args {
+    /// The script to simulate
+    #[arg(value_name = "SCRIPT")]
+    pub script: PathBuf,
+
+    /// The agent roster [default: agents.toml beside the script]
+    #[arg(long, value_name = "FILE")]
+    pub agents: Option<PathBuf>,
+
+    /// The traffic model [default: traffic.toml beside the script]
+    #[arg(long, value_name = "FILE")]
+    pub traffic: Option<PathBuf>,
+
+    /// Seed for arrivals, talk times, patience and key presses
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
+    pub engine: EngineArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned columns for people
+    Table,
+    /// The whole report as one JSON object
+    Json,
+    /// One row per queue and interval, then the totals
+    Csv,
+}
+
+pub fn run(args: &Args) -> ExitCode {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("dialect simulate: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn beside(script: &Path, name: &str) -> PathBuf {
+    script
+        .parent()
+        .map_or_else(|| PathBuf::from(name), |d| d.join(name))
+}
+
+fn read(path: &Path, what: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "cannot read the {what} {}: {e}{}",
+            path.display(),
+            if e.kind() == std::io::ErrorKind::NotFound {
+                format!("; pass --{what} FILE")
+            } else {
+                String::new()
+            }
+        )
+    })
+}
+
+fn run_inner(args: &Args) -> Result<ExitCode, String> {
+    let scripts = scripts::load(std::slice::from_ref(&args.script), None)?;
+    let errors: Vec<_> = scripts
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    if !errors.is_empty() {
+        let mut err = std::io::stderr().lock();
+        for d in &errors {
+            let style = Style {
+                color: false,
+                width: 100,
+            };
+            let _ = writeln!(err, "{}", render::human(&scripts.loader.sources, d, style));
+        }
+        let _ = writeln!(
+            err,
+            "cannot simulate: the script has {} error(s)",
+            errors.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let checked = scripts.checked.first().ok_or("no script")?;
+    let data = lookup_data(&scripts.loader, &checked.program)?;
+    let program =
+        Arc::new(Program::compile(checked.program.clone(), data).map_err(|e| e.to_string())?);
+
+    let agents_path = args
+        .agents
+        .clone()
+        .unwrap_or_else(|| beside(&args.script, "agents.toml"));
+    let roster = Roster::parse(&read(&agents_path, "agents")?)
+        .map_err(|e| format!("{}: {e}", agents_path.display()))?;
+    roster
+        .skills_for(&program.checked)
+        .map_err(|e| format!("{}: {e}", agents_path.display()))?;
+    let traffic_path = args
+        .traffic
+        .clone()
+        .unwrap_or_else(|| beside(&args.script, "traffic.toml"));
+    let traffic = Traffic::parse(&read(&traffic_path, "traffic")?, &program, &roster)
+        .map_err(|e| format!("{}: {e}", traffic_path.display()))?;
+    let silent = silent_menus(&traffic, &program.checked);
+    if !silent.is_empty() && args.format == Format::Table {
+        eprintln!(
+            "note: the traffic gives no key presses for menu(s) {}; callers stay silent there",
+            silent.join(", ")
+        );
+    }
+
+    let bar = ProgressBar::new((traffic.length_ms / 60_000) as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} simulating {bar:30} {pos}/{len} min, {msg} calls ({elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let options = Options {
+        seed: args.seed,
+        engine: args.engine.into(),
+        ..Options::default()
+    };
+    let report = simulate(program, &roster, &traffic, &options, &mut |p| {
+        bar.set_position((p.at_ms / 60_000) as u64);
+        bar.set_message(p.calls.to_string());
+    })
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n",
+        Format::Csv => csv(&report),
+        Format::Table => table(&report),
+    };
+    let _ = out.write_all(text.as_bytes());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn percent(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |x| format!("{:.1}%", x * 100.0))
+}
+
+fn seconds(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |x| format!("{x:.1}s"))
+}
+
+fn table_row(r: &Row) -> String {
+    format!(
+        "{:<17} {:<14} {:>7} {:>8} {:>9} {:>8} {:>7} {:>8} {:>8} {:>6}\n",
+        r.interval,
+        r.queue,
+        r.offered,
+        r.answered,
+        r.abandoned,
+        r.overflowed,
+        percent(r.service_level),
+        seconds(r.asa_s),
+        seconds(r.aht_s),
+        percent(r.occupancy),
+    )
+}
+
+/// The report for people: a summary, per-interval rows for queues that had
+/// calls, and the totals.
+pub fn table(report: &Report) -> String {
+    let mut s = format!(
+        "simulated {} ({}) for {}, seed {}: {} calls\n",
+        report.start,
+        report.zone,
+        hours(report.length_s),
+        report.seed,
+        report.calls
+    );
+    let ends: Vec<String> = report
+        .dispositions
+        .iter()
+        .map(|(d, n)| format!("{d} {n}"))
+        .collect();
+    s += &format!("  ended: {}", ends.join(", "));
+    if report.unfinished > 0 {
+        s += &format!(
+            "; {} still in progress when the run stopped",
+            report.unfinished
+        );
+    }
+    s += &format!(
+        "\n  service level: answered within {}s\n\n",
+        report.service_level_s
+    );
+    let header = format!(
+        "{:<17} {:<14} {:>7} {:>8} {:>9} {:>8} {:>7} {:>8} {:>8} {:>6}\n",
+        "interval",
+        "queue",
+        "offered",
+        "answered",
+        "abandoned",
+        "overflow",
+        "SL",
+        "ASA",
+        "AHT",
+        "occ"
+    );
+    s += &header;
+    for r in &report.intervals {
+        if r.queue == "all" || r.offered > 0 || r.occupancy.is_some_and(|o| o > 0.0) {
+            s += &table_row(r);
+        }
+    }
+    s += "\n";
+    s += &header;
+    for r in &report.totals {
+        s += &table_row(r);
+    }
+    s
+}
+
+fn hours(seconds: i64) -> String {
+    if seconds % 3600 == 0 {
+        format!("{}h", seconds / 3600)
+    } else {
+        format!("{}m", seconds / 60)
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(String::new, |x| format!("{x:.4}"))
+}
+
+/// The report as CSV: every interval row, then the totals.
+pub fn csv(report: &Report) -> String {
+    let mut s = String::from(
+        "interval,queue,offered,answered,abandoned,overflowed,answered_in_sl,waited,service_level,asa_s,aht_s,occupancy\n",
+    );
+    for r in report.intervals.iter().chain(&report.totals) {
+        s += &format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            r.interval,
+            r.queue,
+            r.offered,
+            r.answered,
+            r.abandoned,
+            r.overflowed,
+            r.answered_in_sl,
+            r.waited,
+            opt(r.service_level),
+            opt(r.asa_s),
+            opt(r.aht_s),
+            opt(r.occupancy)
+        );
+    }
+    s
+}
