@@ -590,6 +590,7 @@ impl<'c, C: Channel> Call<'c, C> {
         if targets.is_empty() {
             return Rung::NoAnswer;
         }
+        let rang_at = self.rt.clock.elapsed_ms();
         match self.chan.ring(&targets, timeout_ms).await {
             Rang::Answered(i) => {
                 let answered_at = self.rt.clock.elapsed_ms();
@@ -599,12 +600,18 @@ impl<'c, C: Channel> Call<'c, C> {
                     None => self.rt.acd.not_answered(&offer, false, None, answered_at),
                 }
                 let target = targets[i.min(targets.len() - 1)].clone();
-                self.summary.agent = Some(
-                    target
-                        .agent
-                        .clone()
-                        .unwrap_or_else(|| target.extension.clone()),
-                );
+                let who = target
+                    .agent
+                    .clone()
+                    .unwrap_or_else(|| target.extension.clone());
+                self.rt.events.publish(Event::Answered {
+                    call: self.summary.call,
+                    agent: who.clone(),
+                    queue: None,
+                    waited_ms: answered_at - rang_at,
+                    at_ms: answered_at,
+                });
+                self.summary.agent = Some(who);
                 let whisper = self.whisper.take();
                 self.chan
                     .bridge(&target, whisper.as_deref(), self.record)
@@ -623,9 +630,14 @@ impl<'c, C: Channel> Call<'c, C> {
                 Rung::NoAnswer
             }
             Rang::HungUp => {
-                self.rt
-                    .acd
-                    .not_answered(&offer, false, None, self.rt.clock.elapsed_ms());
+                let now = self.rt.clock.elapsed_ms();
+                self.rt.acd.not_answered(&offer, false, None, now);
+                self.rt.events.publish(Event::Abandoned {
+                    call: self.summary.call,
+                    queue: None,
+                    waited_ms: now - rang_at,
+                    at_ms: now,
+                });
                 Rung::HungUp
             }
         }

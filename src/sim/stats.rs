@@ -230,12 +230,16 @@ impl Stats {
                     row.waited += u64::from(*waited_ms > 0);
                 }
             }
-            Event::Answered { at_ms, .. } => {
-                // A hunt group or an extension: no queue, no wait.
+            Event::Answered {
+                at_ms, waited_ms, ..
+            } => {
+                // A hunt group or an extension: the wait is the ringing.
                 let (i, all) = (self.interval(*at_ms), self.all());
                 let row = &mut self.rows[i][all];
                 row.answered += 1;
-                row.answered_in_sl += 1;
+                row.wait_ms += waited_ms;
+                row.answered_in_sl += u64::from(*waited_ms <= self.service_level_ms);
+                row.waited += u64::from(*waited_ms > 0);
             }
             Event::Abandoned {
                 call,
@@ -253,9 +257,12 @@ impl Stats {
                     row.abandoned_wait_ms += waited_ms;
                 }
             }
-            Event::Abandoned { at_ms, .. } => {
+            Event::Abandoned {
+                at_ms, waited_ms, ..
+            } => {
                 let (i, all) = (self.interval(*at_ms), self.all());
                 self.rows[i][all].abandoned += 1;
+                self.rows[i][all].abandoned_wait_ms += waited_ms;
             }
             Event::Overflowed { call, .. } => {
                 if let Some((q, i)) = self.in_queue.remove(call) {
@@ -296,13 +303,20 @@ impl Stats {
             Event::CallEnded(summary) => {
                 self.ended += 1;
                 *self.dispositions.entry(summary.disposition).or_default() += 1;
-                if let Some((q, i)) = self.in_queue.remove(&summary.call)
-                    && summary.disposition == Disposition::Answered
-                {
-                    let handle = summary.talk_ms + self.wrapup_ms[q];
+                let queued = self.in_queue.remove(&summary.call);
+                if summary.disposition == Disposition::Answered {
                     let all = self.all();
-                    self.rows[i][q].handle_ms += handle;
-                    self.rows[i][all].handle_ms += handle;
+                    match queued {
+                        Some((q, i)) => {
+                            let handle = summary.talk_ms + self.wrapup_ms[q];
+                            self.rows[i][q].handle_ms += handle;
+                            self.rows[i][all].handle_ms += handle;
+                        }
+                        None => {
+                            let i = self.interval(summary.ended_ms - summary.talk_ms);
+                            self.rows[i][all].handle_ms += summary.talk_ms;
+                        }
+                    }
                 }
             }
             Event::MenuInput { .. } => {}
