@@ -135,9 +135,22 @@ fn run(agents: usize, per_hour: f64, hours: u32, seed: u64) -> (f64, u64, f64) {
 fn main() {
     // `cargo test --benches` runs bench targets with `--bench`-less
     // arguments; only measure under `cargo bench`.
-    if !std::env::args().any(|a| a == "--bench") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--bench") {
         return;
     }
+    // `cargo bench --bench simulate -- day` runs one of the two.
+    let only: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let wants = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
+    if wants("day") {
+        day();
+    }
+    if wants("million") {
+        million();
+    }
+}
+
+fn day() {
     let mut day: Vec<(f64, u64, f64)> = (1..=5).map(|seed| run(200, 2_500.0, 8, seed)).collect();
     day.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (s, calls, answered) = day[2];
@@ -148,6 +161,9 @@ fn main() {
         day[0].0,
         day[4].0
     );
+}
+
+fn million() {
     let (s, calls, answered) = run(2_000, 25_000.0, 40, 1);
     println!(
         "million: 2000 agents, 40 h, {calls} calls: {s:.2} s ({:.0} calls/s, {:.1}% answered)",

@@ -117,13 +117,26 @@ pub enum Event {
     CallEnded(Summary),
 }
 
+/// A subscriber called in place for each event, on the publishing task.
+pub type Sink = Box<dyn Fn(&Event) + Send + Sync>;
+
 /// Publishes events to every subscriber.
 #[derive(Default)]
 pub struct EventBus {
     subscribers: Mutex<Vec<mpsc::UnboundedSender<Event>>>,
+    sinks: Mutex<Vec<Sink>>,
 }
 
 impl EventBus {
+    /// Adds a subscriber that sees each event as it is published, without
+    /// a copy or a task switch (the simulator's statistics). It must be
+    /// quick and must not publish.
+    pub fn sink(&self, sink: Sink) {
+        if let Ok(mut sinks) = self.sinks.lock() {
+            sinks.push(sink);
+        }
+    }
+
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Event> {
         let (tx, rx) = mpsc::unbounded_channel();
         if let Ok(mut subs) = self.subscribers.lock() {
@@ -133,6 +146,11 @@ impl EventBus {
     }
 
     pub fn publish(&self, event: Event) {
+        if let Ok(sinks) = self.sinks.lock() {
+            for sink in sinks.iter() {
+                sink(&event);
+            }
+        }
         if let Ok(mut subs) = self.subscribers.lock() {
             // Subscribers that went away are dropped.
             subs.retain(|s| s.send(event.clone()).is_ok());

@@ -8,10 +8,10 @@
 //! order, from a seeded generator; the runtime is single-threaded and its
 //! `select!`s are biased. The same seed gives the same report.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::Notify;
 
 use crate::program::{Engine, Program};
 use crate::runtime::{Clock, Roster, RosterError, Runtime};
@@ -92,7 +92,7 @@ async fn run(
         traffic.interval_ms,
         traffic.service_level_ms,
     );
-    let (stop, collector) = collect(&rt, stats);
+    let stats = collect(&rt, stats);
 
     for agent in &roster.agents {
         let spans = traffic
@@ -176,10 +176,14 @@ async fn run(
         calls,
     });
     let end_ms = clock.elapsed_ms();
-    let _ = stop.send(());
-    let stats = collector
-        .await
-        .map_err(|e| SimError::Start(format!("the statistics task failed: {e}")))?;
+    // Calls cut off by the drain limit still hold the runtime; the
+    // statistics are taken out of the shared cell.
+    let stats = std::mem::replace(
+        &mut *stats
+            .lock()
+            .map_err(|_| SimError::Start("the statistics were poisoned".into()))?,
+        Stats::new(Vec::new(), 1, 60_000, 0),
+    );
     let zone = &program.checked.zones[0];
     let label = |i: usize| {
         traffic
@@ -210,32 +214,16 @@ async fn run(
     Ok(stats.finish(end_ms, label, header))
 }
 
-/// Folds the runtime's events into `stats` until told to stop.
-fn collect(
-    rt: &Runtime,
-    mut stats: Stats,
-) -> (oneshot::Sender<()>, tokio::task::JoinHandle<Stats>) {
-    let mut events = rt.events.subscribe();
-    let (stop, mut stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                biased;
-                event = events.recv() => match event {
-                    Some(e) => stats.add(&e),
-                    None => break,
-                },
-                _ = &mut stopped => {
-                    while let Ok(e) = events.try_recv() {
-                        stats.add(&e);
-                    }
-                    break;
-                }
-            }
+/// Folds the runtime's events into `stats` as they are published.
+fn collect(rt: &Runtime, stats: Stats) -> Arc<Mutex<Stats>> {
+    let stats = Arc::new(Mutex::new(stats));
+    let sink = Arc::clone(&stats);
+    rt.events.sink(Box::new(move |event| {
+        if let Ok(mut s) = sink.lock() {
+            s.add(event);
         }
-        stats
-    });
-    (stop, task)
+    }));
+    stats
 }
 
 /// One simulated call, start to end.
