@@ -138,6 +138,11 @@ impl<'de> Deserialize<'de> for Dur {
                 "`{text}` is negative; durations are zero or more"
             )));
         }
+        if parsed.as_secs() > 31 * 86_400 {
+            return Err(serde::de::Error::custom(format!(
+                "`{text}` is longer than the longest run, 31 days"
+            )));
+        }
         Ok(Dur(parsed.as_millis() as i64))
     }
 }
@@ -373,9 +378,9 @@ fn stream(c: CallsFile, what: &str, program: &Program) -> Result<Stream, Traffic
     let mut profile = Vec::new();
     for (time, factor) in &c.profile {
         let t = time_of_day(time, &format!("{what}.profile"))?;
-        if !(factor.is_finite() && *factor >= 0.0) {
+        if !(factor.is_finite() && (0.0..=100.0).contains(factor)) {
             return invalid(format!(
-                "{what}.profile: the factor at {time} is {factor}; factors are 0 or more"
+                "{what}.profile: the factor at {time} is {factor}; factors are between 0 and 100"
             ));
         }
         profile.push((t, *factor));
