@@ -681,7 +681,50 @@ pub struct Test {
     pub lookups: Vec<(LookupId, Option<Row>)>,
     pub queues: Vec<(QueueId, Vec<(QueueStat, Value)>)>,
     pub agents: Vec<GivenAgent>,
-    pub expect: Actions,
+    /// `expect ACTIONS`: where the script's decisions send the call.
+    pub expect: Option<Actions>,
+    /// Set when the test runs through the call runtime: it has a `given
+    /// agent`, a runtime expectation or a caller or agent behaviour line.
+    pub runtime: Option<RuntimeTest>,
+}
+
+/// What a runtime test expects of the call runtime and how its caller and
+/// agents behave. Parties are agent ids of the test or extension numbers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuntimeTest {
+    /// `expect rings ...`: everyone rung, in order.
+    pub rings: Option<Vec<String>>,
+    /// `expect ... then ACTIONS`: how the call left a queue or hunt group
+    /// and the last actions of what ran then.
+    pub then: Option<(Fallback, Actions)>,
+    /// `expect answered [by X]` or `expect abandoned`.
+    pub outcome: Option<RuntimeOutcome>,
+    /// `caller waits D`; `None` waits forever.
+    pub patience_ms: Option<i64>,
+    /// `agents answer after D`.
+    pub answer_ms: i64,
+    /// `agent X does not answer`.
+    pub unanswering: Vec<String>,
+}
+
+/// How a call left a queue or a hunt group without being answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// `expect rings ... then`: a queue's `after D ->` step or a hunt
+    /// group's `then`, after ringing.
+    AfterRinging,
+    /// `expect waits then`: a queue's `after D ->` step.
+    Overflow,
+    /// `expect no agents then`: a queue's `no agents ->`.
+    NoAgents,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuntimeOutcome {
+    /// Answered, by this agent or extension if given.
+    Answered(Option<String>),
+    /// The caller hung up before anyone answered.
+    Abandoned,
 }
 
 /// A lookup row given by a test: field index and value; fields not given
@@ -698,6 +741,7 @@ pub enum Press {
 pub struct GivenAgent {
     pub id: String,
     pub state: AgentState,
+    pub extension: Option<String>,
     pub skills: Vec<(SkillId, SkillValue)>,
     pub loc: Loc,
 }

@@ -99,6 +99,7 @@ codes! {
     InvalidKey = "D3024" "invalid-key" Error: "a menu key or a test's key press is not a key of a phone keypad";
     DuplicateSetting = "D3025" "duplicate-setting" Error: "a setting is given twice in one declaration";
     LookupSource = "D3026" "lookup-source" Error: "a lookup's source file is missing or lacks a declared column";
+    ImpossibleExpectation = "D3027" "impossible-expectation" Error: "a test expects something its own lines rule out";
 
     // D4xxx: warnings.
     Unused = "D4001" "unused" Warning: "a declaration is never used";

@@ -190,6 +190,85 @@ fn a_failing_test_shows_its_path() {
     }
 }
 
+/// Tests with agents run the call through the call runtime on both
+/// engines: the passing ones pass, and a failing one shows each expectation
+/// against what happened, the runtime's path and a timeline of what rang,
+/// who answered and how long the caller waited.
+#[test]
+fn runtime_tests_show_rings_answers_and_waits() {
+    for engine in ["jit", "interp"] {
+        let out = dialect(&[
+            "test",
+            "--engine",
+            engine,
+            "tests/fixtures/cli/runtime_tests.dial",
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let text = stdout(&out);
+        for needle in [
+            "ok    a qualified agent answers",
+            "ok    an unanswered offer moves on to the agent idle longest",
+            "ok    callers wait, then leave a message",
+            "ok    an impatient caller hangs up",
+            "ok    the desk phones ring in turn",
+            // What rang and who answered, against what was expected.
+            "FAIL  wrongly expects bob  (tests/fixtures/cli/runtime_tests.dial:71)",
+            "expected  rings bob\n        got       rings ana\n",
+            "expected  answered by bob\n        got       answered by ana\n",
+            "call      entry +18005550100 → route inbound → menu main → queue billing",
+            "0:02  rings ana for up to 0:20\n          0:02  ana answers\n",
+            "ended     answered by ana\n",
+            // A wrong decision-level expectation shows the decision path
+            // too; the caller's wait shows in the timeline.
+            "FAIL  wrongly expects voicemail and an answer",
+            "expected  voicemail \"billing\"\n        got       queue billing\n",
+            "tests/fixtures/cli/runtime_tests.dial:19 │ 1 -> queue billing",
+            "expected  answered\n        got       abandoned after waiting 0:30\n",
+            "0:32  hangs up after waiting 0:30 in queue billing",
+            "5 passed, 2 failed",
+        ] {
+            assert!(
+                text.contains(needle),
+                "{engine}: missing `{needle}` in:\n{text}"
+            );
+        }
+    }
+}
+
+/// A runtime expectation that names an agent the test does not place is
+/// an error with a suggestion, and no test runs.
+#[test]
+fn runtime_tests_check_agent_names() {
+    let dir = std::env::temp_dir().join(format!("dialect-agents-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("agents.dial");
+    std::fs::write(
+        &script,
+        r#"
+timezone "America/Chicago"
+queue desk { strategy linear }
+entry "+18005550100" -> queue desk
+test "ana answers" {
+  call to "+18005550100"
+  given agent ana available
+  expect answered by anna
+}
+"#,
+    )
+    .expect("writes the script");
+    let out = dialect(&["test", script.to_str().expect("utf-8 path")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    for needle in [
+        "there is no agent `anna` in this test",
+        "did you mean `ana`?",
+        "cannot run tests: 1 error",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}
+
 #[test]
 fn explain_lists_every_rule_with_its_result() {
     let args = [

@@ -257,3 +257,31 @@ async fn agent_operations_check_states() {
     assert_eq!(state(&rt, "bob"), AgentState::Available);
     assert_eq!(state(&rt, "ana"), AgentState::LoggedOut);
 }
+
+/// `dialect test` places agents straight into any state and pins the
+/// queue statistics a test gives.
+#[tokio::test(start_paused = true)]
+async fn tests_place_agents_and_pin_statistics() {
+    let rt = runtime();
+    rt.acd
+        .place("ana", AgentState::OnCall, 0)
+        .expect("places ana");
+    assert_eq!(state(&rt, "ana"), AgentState::OnCall);
+    assert!(rt.acd.place("nobody", AgentState::Wrapup, 0).is_err());
+    rt.acd.login("bob", 0).expect("login");
+    // Waiting, available, logged in: ana on a call and bob count as in.
+    assert_eq!(rt.acd.stats("billing", 0, 1_000)[..3], [0, 1, 2]);
+    rt.acd.pin_stats("billing", vec![(0, 25), (1, 0)]);
+    assert_eq!(rt.acd.stats("billing", 0, 1_000)[..3], [25, 0, 2]);
+    assert_eq!(
+        rt.acd.stats("sales", 0, 1_000)[..3],
+        [0, 1, 2],
+        "pins hold for one queue"
+    );
+    // A caller still reaches bob (after the 2-minute relaxation): pins
+    // change what decisions read, not who is free.
+    let mut c = caller(&rt, &["1"], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
+    assert_eq!(summary.agent.as_deref(), Some("bob"));
+}

@@ -1,14 +1,16 @@
 //! `test` blocks: the call, the given lookup rows, queue statistics and
-//! agents, the key presses and the expected outcome.
+//! agents, the key presses, how the caller and agents behave, and the
+//! expected outcome (where the decisions send the call, and what the call
+//! runtime does with it).
 
 use super::actions::Context;
 use super::decls::valid_key;
 use super::{Checker, Kind, options_help};
 use crate::checked::{
-    self, AgentState, GivenAgent, LookupId, Press, QueueId, QueueStat, Row, SkillId, SkillKind,
-    SkillValue, Type, Value,
+    self, AgentState, Fallback, GivenAgent, LookupId, Press, QueueId, QueueStat, Row,
+    RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, Type, Value,
 };
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::number;
 use crate::source::{FileId, Loc};
 use crate::syntax::ast;
@@ -34,8 +36,9 @@ impl Checker<'_> {
         let mut presses = Vec::new();
         let mut lookups: Vec<(LookupId, Option<Row>)> = Vec::new();
         let mut queues: Vec<(QueueId, Vec<(QueueStat, Value)>)> = Vec::new();
-        let mut agents = Vec::new();
+        let mut agents: Vec<GivenAgent> = Vec::new();
         let mut expect = None;
+        let mut runtime = RuntimeLines::default();
         let mut broken = false;
         for stmt in &t.stmts {
             match stmt {
@@ -167,9 +170,11 @@ impl Checker<'_> {
                 ast::TestStmt::GivenAgent {
                     agent,
                     state,
+                    extension,
                     skills,
                     span,
                 } => {
+                    runtime.any = true;
                     let Some(st) = AgentState::ALL.into_iter().find(|s| s.name() == state.text)
                     else {
                         let options: Vec<&str> = AgentState::ALL.iter().map(|s| s.name()).collect();
@@ -184,15 +189,52 @@ impl Checker<'_> {
                             .help(options_help(&state.text, &options)),
                         );
                         broken = true;
+                        runtime.unplaced.push(agent.text.clone());
                         continue;
                     };
                     let skills = skills
                         .as_ref()
                         .map(|r| self.agent_skills(file, r))
                         .unwrap_or_default();
+                    if let Some(first) = agents.iter().find(|a| a.id == agent.text) {
+                        let first = first.loc;
+                        self.push(
+                            Diagnostic::new(
+                                Code::DuplicateSetting,
+                                file,
+                                *span,
+                                format!("agent `{}` is given twice in this test", agent.text),
+                            )
+                            .label("given again")
+                            .with(first, "first given here")
+                            .help("give each agent one line with their state and skills"),
+                        );
+                        continue;
+                    }
+                    if let Some(x) = extension
+                        && let Some(first) = agents
+                            .iter()
+                            .find(|a| a.extension.as_deref() == Some(x.text.as_str()))
+                    {
+                        let (first, other) = (first.loc, first.id.clone());
+                        self.push(
+                            Diagnostic::new(
+                                Code::DuplicateSetting,
+                                file,
+                                x.span,
+                                format!("extension {} is also agent `{other}`'s", x.text),
+                            )
+                            .label("extension given again")
+                            .with(first, "given here first")
+                            .help("give every agent their own extension"),
+                        );
+                        runtime.unplaced.push(agent.text.clone());
+                        continue;
+                    }
                     agents.push(GivenAgent {
                         id: agent.text.clone(),
                         state: st,
+                        extension: extension.as_ref().map(|x| x.text.clone()),
                         skills,
                         loc: Loc::new(file, *span),
                     });
@@ -201,8 +243,60 @@ impl Checker<'_> {
                     self.once(file, &mut seen, "expect", *span, &t.name.value);
                     expect = Some(self.actions(file, actions, Context::Test));
                 }
+                ast::TestStmt::ExpectRuntime(what, span) => {
+                    runtime.any = true;
+                    let name = &t.name.value;
+                    let then = match what {
+                        ast::RuntimeExpect::Rings { parties, then } => {
+                            self.once(file, &mut seen, "expect rings", *span, name);
+                            runtime.rings = Some(parties.clone());
+                            then.as_ref().map(|a| (Fallback::AfterRinging, a))
+                        }
+                        ast::RuntimeExpect::WaitsThen(a) => Some((Fallback::Overflow, a)),
+                        ast::RuntimeExpect::NoAgentsThen(a) => Some((Fallback::NoAgents, a)),
+                        ast::RuntimeExpect::Answered(by) => {
+                            self.once(file, &mut seen, "expect answered", *span, name);
+                            runtime.answered = Some((by.clone(), *span));
+                            None
+                        }
+                        ast::RuntimeExpect::Abandoned => {
+                            self.once(file, &mut seen, "expect abandoned", *span, name);
+                            runtime.abandoned = Some(*span);
+                            None
+                        }
+                    };
+                    if let Some((kind, actions)) = then {
+                        self.once(file, &mut seen, "expect ... then", *span, name);
+                        runtime.then = Some((kind, self.actions(file, actions, Context::Test)));
+                    }
+                }
+                ast::TestStmt::CallerWaits(d, span) => {
+                    runtime.any = true;
+                    self.once(file, &mut seen, "caller waits", *span, &t.name.value);
+                    runtime.patience_ms = self.duration_ms(file, d);
+                }
+                ast::TestStmt::AgentsAnswerAfter(d, span) => {
+                    runtime.any = true;
+                    self.once(file, &mut seen, "agents answer after", *span, &t.name.value);
+                    runtime.answer_ms = self.duration_ms(file, d).unwrap_or(0);
+                }
+                ast::TestStmt::AgentDoesNotAnswer(party, _) => {
+                    runtime.any = true;
+                    runtime.unanswering.push(party.clone());
+                }
             }
         }
+        let expects_at_runtime = runtime.rings.is_some()
+            || runtime.then.is_some()
+            || runtime.answered.is_some()
+            || runtime.abandoned.is_some();
+        let runtime = if runtime.any {
+            let checked = self.runtime_lines(file, &agents, runtime);
+            broken |= checked.is_none();
+            checked
+        } else {
+            None
+        };
         let Some((from, to, at, to_loc, no_time, call_span)) = call else {
             if !broken {
                 self.push(
@@ -253,7 +347,7 @@ impl Checker<'_> {
             );
             broken = true;
         }
-        let Some(expect) = expect else {
+        if expect.is_none() && !expects_at_runtime {
             self.push(
                 Diagnostic::at(
                     Code::InvalidTest,
@@ -261,10 +355,10 @@ impl Checker<'_> {
                     format!("test \"{}\" expects nothing", t.name.value),
                 )
                 .label("no `expect`")
-                .help("say where the call should end up, such as `expect queue billing`"),
+                .help("say where the call should end up, such as `expect queue billing`, or what happens to it, such as `expect answered by ana`"),
             );
             return None;
-        };
+        }
         if broken {
             return None;
         }
@@ -279,6 +373,157 @@ impl Checker<'_> {
             queues,
             agents,
             expect,
+            runtime,
+        })
+    }
+
+    /// Checks a runtime test's lines against its agents: every party named
+    /// is a `given agent` of the test (D2001) or an extension number, and
+    /// no expectation contradicts the agents' states or another line
+    /// (D3027). `None` when something is wrong.
+    fn runtime_lines(
+        &mut self,
+        file: FileId,
+        agents: &[GivenAgent],
+        lines: RuntimeLines,
+    ) -> Option<RuntimeTest> {
+        let mut ok = true;
+        let mut party = |c: &mut Self, name: &ast::Name| -> Option<String> {
+            if name.text.bytes().all(|b| b.is_ascii_digit()) {
+                return Some(name.text.clone());
+            }
+            if agents.iter().any(|a| a.id == name.text) {
+                return Some(name.text.clone());
+            }
+            if lines.unplaced.contains(&name.text) {
+                // Its `given agent` line is wrong, and already reported.
+                ok = false;
+                return None;
+            }
+            let ids: Vec<&str> = agents.iter().map(|a| a.id.as_str()).collect();
+            let help = match did_you_mean(&name.text, ids.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if ids.is_empty() => format!(
+                    "place the agent in the test, such as `given agent {} available`",
+                    name.text
+                ),
+                None => format!(
+                    "the agents of this test are {}; add `given agent {} available` to place another",
+                    super::list(&ids),
+                    name.text
+                ),
+            };
+            c.push(
+                Diagnostic::new(
+                    Code::UnknownName,
+                    file,
+                    name.span,
+                    format!("there is no agent `{}` in this test", name.text),
+                )
+                .label("not a `given agent` of this test")
+                .help(help),
+            );
+            ok = false;
+            None
+        };
+        let rings: Option<Vec<String>> = lines
+            .rings
+            .as_ref()
+            .map(|names| names.iter().filter_map(|n| party(self, n)).collect());
+        let answered = lines
+            .answered
+            .as_ref()
+            .map(|(by, span)| (by.as_ref().and_then(|n| party(self, n)), by, *span));
+        let unanswering: Vec<String> = lines
+            .unanswering
+            .iter()
+            .filter_map(|n| party(self, n))
+            .collect();
+        if !ok {
+            return None;
+        }
+        // An agent who is not available keeps their state for the whole
+        // call, so the call can never ring them.
+        let never_rung = lines
+            .rings
+            .iter()
+            .flatten()
+            .chain(answered.iter().filter_map(|(_, by, _)| by.as_ref()))
+            .find_map(|n| {
+                let a = agents
+                    .iter()
+                    .find(|a| a.id == n.text || a.extension.as_deref() == Some(n.text.as_str()))?;
+                (a.state != AgentState::Available).then_some((n, a))
+            });
+        if let Some((n, a)) = never_rung {
+            self.push(
+                Diagnostic::new(
+                    Code::ImpossibleExpectation,
+                    file,
+                    n.span,
+                    format!(
+                        "agent `{}` is {} for the whole test, so the call never rings them",
+                        a.id,
+                        a.state.name()
+                    ),
+                )
+                .label("never rung")
+                .with(a.loc, format!("given as {} here", a.state.name()))
+                .help("give the agent as `available`, or expect another agent"),
+            );
+            return None;
+        }
+        // Whether two parties are one agent (by id or by extension).
+        let same = |x: &str, y: &str| {
+            x == y
+                || agents.iter().any(|a| {
+                    let is = |p: &str| a.id == p || a.extension.as_deref() == Some(p);
+                    is(x) && is(y)
+                })
+        };
+        if let Some((Some(by), name, span)) = &answered
+            && let Some(n) = lines.unanswering.iter().find(|n| same(by, &n.text))
+        {
+            let at = name.as_ref().map_or(*span, |n| n.span);
+            self.push(
+                Diagnostic::new(
+                    Code::ImpossibleExpectation,
+                    file,
+                    at,
+                    format!("`{by}` is expected to answer, but the test says they do not"),
+                )
+                .label("expected to answer")
+                .with(Loc::new(file, n.span), "does not answer")
+                .help("remove one of the two lines"),
+            );
+            return None;
+        }
+        if let (Some((_, _, answered)), Some(abandoned)) = (&answered, lines.abandoned) {
+            self.push(
+                Diagnostic::new(
+                    Code::ImpossibleExpectation,
+                    file,
+                    abandoned,
+                    "a call cannot be both answered and abandoned",
+                )
+                .label("expects the caller to hang up first")
+                .with(Loc::new(file, *answered), "expects an answer")
+                .help("keep the expectation the test is about"),
+            );
+            return None;
+        }
+        let outcome = match (answered, lines.abandoned) {
+            (Some((by, _, _)), _) => Some(RuntimeOutcome::Answered(by)),
+            (None, Some(_)) => Some(RuntimeOutcome::Abandoned),
+            (None, None) => None,
+        };
+        Some(RuntimeTest {
+            rings,
+            then: lines.then,
+            outcome,
+            patience_ms: lines.patience_ms,
+            answer_ms: lines.answer_ms,
+            unanswering,
         })
     }
 
@@ -431,4 +676,21 @@ impl Checker<'_> {
         }
         got
     }
+}
+
+/// A test's runtime lines as written, before their names are resolved
+/// against the test's agents (which may come later in the test).
+#[derive(Default)]
+struct RuntimeLines {
+    /// Whether the test has any runtime line or `given agent`.
+    any: bool,
+    rings: Option<Vec<ast::Name>>,
+    then: Option<(Fallback, checked::Actions)>,
+    answered: Option<(Option<ast::Name>, crate::source::Span)>,
+    abandoned: Option<crate::source::Span>,
+    patience_ms: Option<i64>,
+    answer_ms: i64,
+    unanswering: Vec<ast::Name>,
+    /// Agents whose `given agent` line was reported and not placed.
+    unplaced: Vec<String>,
 }

@@ -1,15 +1,19 @@
 //! `dialect test PATH...`: run every `test` block through the compiled
-//! decisions and report, per test, whether the call ends where expected.
+//! decisions, and tests about agents through the call runtime
+//! (`runtime_test`), and report, per test, whether the call ends where
+//! expected.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use super::data::lookup_data;
 use super::path;
 use super::render::{self, Style};
+use super::runtime_test::{self, Miss, given_row};
 use super::scripts;
-use crate::checked::{self, Test};
+use crate::checked::Test;
 use crate::facts::{Facts, Slot, stat_index};
 use crate::program::{Engine, Program, Walk};
 
@@ -21,8 +25,12 @@ Examples:
   dialect test --filter holiday examples/
 
 A test names a call (from, to, at), the rows its lookups find, queue
-statistics, key presses, and where the call should end up. A failing test
-prints the decision path with the source of each step.
+statistics, key presses, and where the call should end up. A test with
+agents (`given agent`) or with expectations about them (`expect rings`,
+`expect answered by`, ...) also runs through the call runtime on a
+simulated clock. A failing test prints the decision path with the source
+of each step, and for runtime tests what rang, who answered and how long
+the caller waited.
 Exit status: 0 when every test passes, 1 when one fails or a script has
 errors, 2 on usage or I/O errors.")]
 pub struct Args {
@@ -58,7 +66,13 @@ impl From<EngineArg> for Engine {
 pub struct Outcome {
     pub name: String,
     pub passed: bool,
+    /// The decisions' path, checked against `expect ACTIONS`.
     pub walk: Walk,
+    /// Whether the walk ends as `expect ACTIONS` says (true without one).
+    pub walk_passed: bool,
+    /// For a runtime test: what the runtime did, and the expectations it
+    /// did not meet.
+    pub runtime: Option<(runtime_test::Run, Vec<Miss>)>,
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -103,7 +117,7 @@ pub fn run(args: &Args) -> ExitCode {
             }
         };
         let program = match Program::compile(checked.program.clone(), data) {
-            Ok(p) => p,
+            Ok(p) => Arc::new(p),
             Err(e) => {
                 eprintln!("dialect test: {name}: {e}");
                 return ExitCode::from(1);
@@ -135,22 +149,8 @@ pub fn run(args: &Args) -> ExitCode {
                     let f = sources.get(test.loc.file);
                     (f.name.clone(), f.line_col(test.loc.span.start).0)
                 };
-                let expected: Vec<String> = test
-                    .expect
-                    .list
-                    .iter()
-                    .map(|a| program.checked.action_text(&a.kind))
-                    .collect();
                 let _ = writeln!(out, "  FAIL  {}  ({file}:{line})", test.name);
-                let _ = writeln!(out, "        expected  {}", expected.join(", "));
-                let _ = writeln!(
-                    out,
-                    "        got       {}",
-                    path::outcome(&program, &result.walk)
-                );
-                let _ = writeln!(out, "        path:");
-                let lines = path::lines(&program, sources, &result.walk, false);
-                let _ = write!(out, "{}", path::render(&lines, "          "));
+                let _ = write!(out, "{}", failure(&program, sources, test, &result));
             }
         }
     }
@@ -158,24 +158,104 @@ pub fn run(args: &Args) -> ExitCode {
     ExitCode::from(u8::from(failed > 0))
 }
 
-/// Runs one test: builds the call's facts from the test and walks it.
-pub fn run_test(program: &Program, engine: Engine, test: &Test) -> Outcome {
-    let mut facts = Facts::new(&program.ir.layout);
-    facts.caller = test.from.clone().unwrap_or_default();
-    facts.dialed = test.to.clone();
-    let instant = match test.at {
+/// Lines of a runtime test's timeline shown from its start and its end.
+const TIMELINE_HEAD: usize = 24;
+const TIMELINE_TAIL: usize = 8;
+
+/// What a failing test shows: each expectation that did not hold with
+/// what happened instead, the decision path when `expect ACTIONS` failed,
+/// and for a runtime test the runtime's path and timeline.
+fn failure(
+    program: &Program,
+    sources: &crate::source::SourceMap,
+    test: &Test,
+    result: &Outcome,
+) -> String {
+    let mut out = String::new();
+    let mut pair = |expected: &str, got: &str| {
+        out.push_str(&format!("        expected  {expected}\n"));
+        out.push_str(&format!("        got       {got}\n"));
+    };
+    if !result.walk_passed
+        && let Some(expect) = &test.expect
+    {
+        let expected: Vec<String> = expect
+            .list
+            .iter()
+            .map(|a| program.checked.action_text(&a.kind))
+            .collect();
+        pair(&expected.join(", "), &path::outcome(program, &result.walk));
+    }
+    if let Some((_, misses)) = &result.runtime {
+        for m in misses {
+            pair(&m.expected, &m.got);
+        }
+    }
+    if !result.walk_passed {
+        out.push_str("        path:\n");
+        let lines = path::lines(program, sources, &result.walk, false);
+        out.push_str(&path::render(&lines, "          "));
+    }
+    if let Some((run, _)) = &result.runtime {
+        if let Some(summary) = &run.summary {
+            out.push_str(&format!("        call      {}\n", summary.path.join(" → ")));
+        }
+        out.push_str("        timeline:\n");
+        // A caller waiting for hours makes a long timeline: its start and
+        // its end tell the story.
+        let (head, tail) = (TIMELINE_HEAD, TIMELINE_TAIL);
+        let lines = &run.timeline;
+        let width = lines
+            .last()
+            .map_or(0, |(ms, _)| runtime_test::clock_text(*ms).len());
+        for (i, (ms, what)) in lines.iter().enumerate() {
+            if lines.len() > head + tail + 1 && i >= head && i < lines.len() - tail {
+                if i == head {
+                    out.push_str(&format!(
+                        "          {:>width$}  … {} more …\n",
+                        "",
+                        lines.len() - head - tail
+                    ));
+                }
+                continue;
+            }
+            out.push_str(&format!(
+                "          {:>width$}  {what}\n",
+                runtime_test::clock_text(*ms)
+            ));
+        }
+        out.push_str(&format!(
+            "        ended     {}\n",
+            runtime_test::ended(run.summary.as_ref())
+        ));
+    }
+    out
+}
+
+/// When the test's call happens: its `at` in its zone (a skipped local
+/// time moves forward by the gap, a repeated one is its first
+/// occurrence), or the epoch without one.
+pub fn call_instant(program: &Program, test: &Test) -> jiff::Timestamp {
+    match test.at {
         Some((local, zone)) => {
             let tz = &program.checked.zone(zone).tz;
-            // A skipped local time moves forward by the gap; a repeated one
-            // is its first occurrence (jiff's "compatible" choice).
             tz.to_ambiguous_zoned(local)
                 .compatible()
                 .map(|z| z.timestamp())
                 .unwrap_or_default()
         }
         None => jiff::Timestamp::default(),
-    };
-    facts.set_time(&program.checked.zones, instant);
+    }
+}
+
+/// Runs one test: builds the call's facts from the test and walks its
+/// decisions; a runtime test also runs the call through the runtime, and
+/// its decisions read the queue statistics the runtime counts.
+pub fn run_test(program: &Arc<Program>, engine: Engine, test: &Test) -> Outcome {
+    let mut facts = Facts::new(&program.ir.layout);
+    facts.caller = test.from.clone().unwrap_or_default();
+    facts.dialed = test.to.clone();
+    facts.set_time(&program.checked.zones, call_instant(program, test));
     let mut fixed = vec![false; program.checked.lookups.len()];
     for (lookup, row) in &test.lookups {
         fixed[lookup.index()] = true;
@@ -188,21 +268,29 @@ pub fn run_test(program: &Program, engine: Engine, test: &Test) -> Outcome {
             facts.queues[queue.index()][stat_index(*stat)] = Slot::from_value(value).int;
         }
     }
-    let walk = program.walk(engine, &mut facts, &test.presses, &fixed);
-    Outcome {
-        name: test.name.clone(),
-        passed: walk.ends_with(&test.expect.list),
-        walk,
-    }
-}
-
-/// A row from a test's `given`: the fields given, zeros for the rest.
-fn given_row(program: &checked::Program, lookup: usize, given: &checked::Row) -> crate::facts::Row {
-    let mut row = vec![Slot::default(); program.lookups[lookup].fields.len()];
-    for (field, value) in given {
-        if let Some(slot) = row.get_mut(*field as usize) {
-            *slot = Slot::from_value(value);
+    let runtime = test.runtime.as_ref().map(|spec| {
+        let run = runtime_test::run(program, engine, test, spec);
+        let misses = runtime_test::misses(program, test, spec, &run);
+        (run, misses)
+    });
+    if let Some((run, _)) = &runtime {
+        for (i, stats) in run.stats.iter().enumerate() {
+            if let Some(q) = facts.queues.get_mut(i) {
+                *q = *stats;
+            }
         }
     }
-    row
+    let walk = program.walk(engine, &mut facts, &test.presses, &fixed);
+    let walk_passed = test
+        .expect
+        .as_ref()
+        .is_none_or(|expect| walk.ends_with(&expect.list));
+    let passed = walk_passed && runtime.as_ref().is_none_or(|(_, misses)| misses.is_empty());
+    Outcome {
+        name: test.name.clone(),
+        passed,
+        walk,
+        walk_passed,
+        runtime,
+    }
 }

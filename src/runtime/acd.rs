@@ -109,6 +109,8 @@ struct Inner {
     random: u64,
     answers: u64,
     next_place: u64,
+    /// Per queue name: statistics held at a value (see `pin_stats`).
+    pinned: HashMap<String, Vec<(usize, i64)>>,
 }
 
 impl Acd {
@@ -139,6 +141,7 @@ impl Acd {
             random: 0x9E37_79B9_7F4A_7C15,
             answers: 0,
             next_place: 0,
+            pinned: HashMap::new(),
         };
         inner.set_agents(agents);
         Acd {
@@ -277,6 +280,33 @@ impl Acd {
         });
         self.dispatch(now_ms);
         Ok(())
+    }
+
+    /// Puts an agent straight into a state, without the steps that
+    /// normally lead there: for `dialect test`, whose `given agent` lines
+    /// may place agents `ringing`, `on_call` or in `wrapup`. No call or
+    /// timer owns such a state, so the agent keeps it until an operation
+    /// moves them.
+    pub fn place(&self, id: &str, state: AgentState, now_ms: i64) -> Result<(), AcdError> {
+        {
+            let mut inner = self.lock();
+            let index = *inner
+                .by_id
+                .get(id)
+                .ok_or_else(|| AcdError::UnknownAgent(id.to_string()))?;
+            inner.set_state(index, state, now_ms);
+        }
+        self.publish_states(vec![(id.to_string(), state)], now_ms);
+        self.dispatch(now_ms);
+        Ok(())
+    }
+
+    /// Holds statistics of a queue at given values, whatever the ACD
+    /// counts: for `dialect test`, whose `given queue` lines set what
+    /// decisions read. Each pin is an index into what `stats` returns and
+    /// the value to report there.
+    pub fn pin_stats(&self, queue: &str, pins: Vec<(usize, i64)>) {
+        self.lock().pinned.insert(queue.to_string(), pins);
     }
 
     /// Puts a caller in line. Offers arrive on the waiter's channel.
@@ -467,13 +497,19 @@ impl Acd {
         } else {
             (waiting.len() as i64 + 1) * aht_ms / logged_in
         };
-        [
+        let mut stats = [
             waiting.len() as i64,
             available,
             logged_in,
             longest,
             expected,
-        ]
+        ];
+        for &(i, value) in inner.pinned.get(queue).into_iter().flatten() {
+            if let Some(s) = stats.get_mut(i) {
+                *s = value;
+            }
+        }
+        stats
     }
 
     /// A waiting caller's position in their queue, counting from 1.

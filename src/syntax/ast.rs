@@ -536,6 +536,9 @@ pub enum TestStmt {
     GivenAgent {
         agent: Name,
         state: Name,
+        /// `extension 2001`: the agent's extension, for hunt groups and
+        /// direct dialing.
+        extension: Option<Name>,
         skills: Option<Record>,
         span: Span,
     },
@@ -551,6 +554,36 @@ pub enum TestStmt {
         span: Span,
     },
     Expect(Actions, Span),
+    /// `expect rings ...`, `expect answered by ...` and the other
+    /// expectations about what the call runtime does.
+    ExpectRuntime(RuntimeExpect, Span),
+    /// `caller waits 30s`: how long the caller waits for an agent.
+    CallerWaits(Duration, Span),
+    /// `agents answer after 5s`: how long agents take to pick up.
+    AgentsAnswerAfter(Duration, Span),
+    /// `agent bob does not answer`.
+    AgentDoesNotAnswer(Name, Span),
+}
+
+/// What a test expects the call runtime to do with the call. Agents are
+/// named by id (from the test's `given agent` lines) or by extension.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RuntimeExpect {
+    /// `expect rings ana, bob [then ACTIONS]`: every agent or extension
+    /// rung, in order; with `then`, what ran when nobody answered.
+    Rings {
+        parties: Vec<Name>,
+        then: Option<Actions>,
+    },
+    /// `expect waits then ACTIONS`: the call waited in a queue until an
+    /// `after D ->` step took it out.
+    WaitsThen(Actions),
+    /// `expect no agents then ACTIONS`: a queue's `no agents ->` ran.
+    NoAgentsThen(Actions),
+    /// `expect answered [by ana]`.
+    Answered(Option<Name>),
+    /// `expect abandoned`: the caller hung up before anyone answered.
+    Abandoned,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -240,6 +240,7 @@ fn describe(rule: Rule) -> Option<String> {
             Rule::reject_reason => "`busy`, `decline` or `unavailable`",
             Rule::value | Rule::value_list => "a value",
             Rule::record_lit => "`{`",
+            Rule::party => "an agent or an extension number",
             _ => return None,
         }
         .to_string(),
@@ -921,12 +922,30 @@ impl Builder {
                     .into_inner()
                     .filter(|p| !is_keyword(p.as_rule()) || p.as_rule() == Rule::kw_unknown);
                 match rule {
-                    Rule::given_agent => TestStmt::GivenAgent {
-                        agent: self.name(parts.next()?),
-                        state: self.name(parts.next()?),
-                        skills: parts.next().map(|p| self.record(p)),
-                        span,
-                    },
+                    Rule::given_agent => {
+                        let agent = self.name(parts.next()?);
+                        let state = self.name(parts.next()?);
+                        let mut extension = None;
+                        let mut skills = None;
+                        for p in parts {
+                            match p.as_rule() {
+                                Rule::agent_extension => {
+                                    extension = p
+                                        .into_inner()
+                                        .find(|p| p.as_rule() == Rule::extension_number)
+                                        .map(|p| self.name(p));
+                                }
+                                _ => skills = Some(self.record(p)),
+                            }
+                        }
+                        TestStmt::GivenAgent {
+                            agent,
+                            state,
+                            extension,
+                            skills,
+                            span,
+                        }
+                    }
                     Rule::given_queue => {
                         let queue = self.name(parts.next()?);
                         let mut stats = Vec::new();
@@ -953,9 +972,45 @@ impl Builder {
                     }
                 }
             }
-            Rule::expect_stmt => TestStmt::Expect(self.actions(inner.next()?), span),
+            Rule::expect_stmt => {
+                let what = inner.next()?;
+                let rule = what.as_rule();
+                if rule == Rule::actions {
+                    return Some(TestStmt::Expect(self.actions(what), span));
+                }
+                let mut parties = Vec::new();
+                let mut then = None;
+                for p in what.into_inner() {
+                    match p.as_rule() {
+                        Rule::party => parties.push(self.party(p)?),
+                        Rule::expect_then => {
+                            then =
+                                Some(self.actions(
+                                    p.into_inner().find(|p| p.as_rule() == Rule::actions)?,
+                                ));
+                        }
+                        _ => {}
+                    }
+                }
+                let expect = match rule {
+                    Rule::expect_rings => RuntimeExpect::Rings { parties, then },
+                    Rule::expect_waits => RuntimeExpect::WaitsThen(then?),
+                    Rule::expect_no_agents => RuntimeExpect::NoAgentsThen(then?),
+                    Rule::expect_answered => RuntimeExpect::Answered(parties.pop()),
+                    _ => RuntimeExpect::Abandoned,
+                };
+                TestStmt::ExpectRuntime(expect, span)
+            }
+            Rule::caller_stmt => TestStmt::CallerWaits(self.duration(inner.next()?), span),
+            Rule::agents_stmt => TestStmt::AgentsAnswerAfter(self.duration(inner.next()?), span),
+            Rule::agent_stmt => TestStmt::AgentDoesNotAnswer(self.party(inner.next()?)?, span),
             _ => return None,
         })
+    }
+
+    /// An agent id or an extension number (the `party` rule).
+    fn party(&self, pair: Pair<'_, Rule>) -> Option<Name> {
+        pair.into_inner().next().map(|p| self.name(p))
     }
 
     fn record(&self, pair: Pair<'_, Rule>) -> Record {
