@@ -150,6 +150,7 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
         answer_ms: spec.answer_ms,
         unanswering: spec.unanswering.clone(),
         talk_ms: TALK_MS,
+        ..Behaviour::default()
     };
     let mut channel = Traced {
         inner: SimCaller::new(rt.clock.clone(), behaviour),
