@@ -393,22 +393,39 @@ impl<'f> Frame<'f> {
 pub struct AgentFrame<'a> {
     view: AgentView,
     skills_len: usize,
+    /// The padded copy of the skills, when the agent's were too few
+    /// (empty otherwise: the view points into the borrowed skills).
     _owned: Vec<i64>,
-    _agent: PhantomData<&'a AgentFacts>,
+    _agent: PhantomData<&'a [i64]>,
 }
 
 impl<'a> AgentFrame<'a> {
     pub fn new(compiled: &Compiled, agent: &'a AgentFacts) -> AgentFrame<'a> {
+        AgentFrame::of(compiled, &agent.skills, agent.attrs)
+    }
+
+    /// A frame over an agent's skills (per skill of the program) and
+    /// attributes (indexed by `facts::attr_index`). Borrows the skills
+    /// when there are enough of them, so the ACD can rank thousands of
+    /// agents without allocating.
+    pub fn of(compiled: &Compiled, skills: &'a [i64], attrs: [i64; 3]) -> AgentFrame<'a> {
         // Pad to the program's skill count so reads stay in bounds.
-        let mut skills = agent.skills.clone();
-        skills.resize(skills.len().max(compiled.layout.skills), 0);
+        let owned = if skills.len() < compiled.layout.skills {
+            let mut padded = skills.to_vec();
+            padded.resize(compiled.layout.skills, 0);
+            padded
+        } else {
+            Vec::new()
+        };
+        let (ptr, len) = if owned.is_empty() {
+            (skills.as_ptr(), skills.len())
+        } else {
+            (owned.as_ptr(), owned.len())
+        };
         AgentFrame {
-            view: AgentView {
-                skills: skills.as_ptr(),
-                attrs: agent.attrs,
-            },
-            skills_len: skills.len(),
-            _owned: skills,
+            view: AgentView { skills: ptr, attrs },
+            skills_len: len,
+            _owned: owned,
             _agent: PhantomData,
         }
     }

@@ -9,18 +9,22 @@
 //! and ordered by the queue's strategy. An agent is offered at most one
 //! call at a time: offered agents are `ringing` until the call says how the
 //! offer ended.
+//!
+//! Outside this module agents are named by their roster id, never by their
+//! place in the table: a roster reload reorders the table while offers,
+//! calls and wrap-up timers are in flight.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::oneshot;
 
 use super::channel::Target;
 use super::events::{Event, EventBus};
-use super::roster::{AgentSpec, Roster};
-use crate::checked::{AgentState, Presentation, QueueId, SkillId, Strategy};
-use crate::facts::{AgentFacts, Facts};
+use super::roster::{AgentSpec, Roster, RosterError};
+use crate::checked::{self, AgentState, Presentation, QueueId, SkillId, SkillKind, Strategy};
+use crate::facts::Facts;
 use crate::ir::{self, CmpOp, FuncId, Node};
 use crate::jit::AgentFrame;
 use crate::program::Program;
@@ -40,6 +44,29 @@ pub struct Agent {
     pub missed_in_row: u32,
     /// Order of last answer, for `most_recent` hunt groups.
     pub last_answer_seq: u64,
+    /// Wrap-ups begun so far: a wrap-up timer ends only the wrap-up it was
+    /// started for, not a later one.
+    pub wrapups: u64,
+    /// The agent left the roster while ringing or on a call; they are
+    /// logged out, and forgotten, once that offer or call is over.
+    pub departing: bool,
+}
+
+impl Agent {
+    fn new(spec: AgentSpec, skills: Vec<i64>) -> Agent {
+        Agent {
+            spec,
+            skills,
+            state: AgentState::LoggedOut,
+            idle_since_ms: 0,
+            calls_today: 0,
+            talk_ms_today: 0,
+            missed_in_row: 0,
+            last_answer_seq: 0,
+            wrapups: 0,
+            departing: false,
+        }
+    }
 }
 
 impl Agent {
@@ -70,7 +97,8 @@ pub struct Waiter {
 /// Agents offered a call. They stay `ringing` until the call reports back.
 #[derive(Debug)]
 pub struct Offer {
-    pub agents: Vec<usize>,
+    /// Roster ids of the agents offered, in the order of `targets`.
+    pub agents: Vec<String>,
     pub targets: Vec<Target>,
 }
 
@@ -94,13 +122,17 @@ pub struct Acd {
 }
 
 struct Inner {
+    /// The roster's agents in roster order, then departing agents.
     agents: Vec<Agent>,
+    /// The skills agents' `skills` are laid out for: the program's the
+    /// roster was last loaded with.
+    layout: Vec<checked::Skill>,
     by_id: HashMap<String, usize>,
     by_extension: HashMap<String, usize>,
-    /// Available agents, in roster order.
-    available: BTreeSet<usize>,
-    /// Per skill: available agents holding it.
-    skill_index: Vec<BTreeSet<usize>>,
+    /// Available agents.
+    available: AgentSet,
+    /// Per skill of the layout: available agents holding it.
+    skill_index: Vec<AgentSet>,
     /// Waiting callers: (priority, then arrival) → waiter.
     waiting: BTreeMap<(Reverse<u32>, u64), Waiter>,
     /// Per queue name: the agent index round robin starts after.
@@ -114,27 +146,26 @@ struct Inner {
 }
 
 impl Acd {
-    pub fn new(roster: &Roster, skills: Vec<Vec<i64>>, events: Arc<EventBus>) -> Acd {
+    /// An ACD for a roster, every agent logged out; the roster's skills
+    /// must be the program's.
+    pub fn new(
+        roster: &Roster,
+        program: &checked::Program,
+        events: Arc<EventBus>,
+    ) -> Result<Acd, RosterError> {
+        let skills = roster.skills_for(program)?;
         let agents: Vec<Agent> = roster
             .agents
             .iter()
             .zip(skills)
-            .map(|(spec, skills)| Agent {
-                spec: spec.clone(),
-                skills,
-                state: AgentState::LoggedOut,
-                idle_since_ms: 0,
-                calls_today: 0,
-                talk_ms_today: 0,
-                missed_in_row: 0,
-                last_answer_seq: 0,
-            })
+            .map(|(spec, skills)| Agent::new(spec.clone(), skills))
             .collect();
         let mut inner = Inner {
             agents: Vec::new(),
+            layout: program.skills.clone(),
             by_id: HashMap::new(),
             by_extension: HashMap::new(),
-            available: BTreeSet::new(),
+            available: AgentSet::default(),
             skill_index: Vec::new(),
             waiting: BTreeMap::new(),
             round_robin: HashMap::new(),
@@ -144,10 +175,10 @@ impl Acd {
             pinned: HashMap::new(),
         };
         inner.set_agents(agents);
-        Acd {
+        Ok(Acd {
             inner: Mutex::new(inner),
             events,
-        }
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -155,11 +186,26 @@ impl Acd {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Replaces the roster, keeping the state of agents that remain. Agents
-    /// who left are logged out once their current call ends.
-    pub fn reload_roster(&self, roster: &Roster, skills: Vec<Vec<i64>>) {
+    /// Replaces the roster, and the skills agents are read with, keeping the
+    /// state of agents that remain. Agents who left are logged out; those
+    /// ringing or on a call stay (departing, out of reach of new offers and
+    /// of agent operations) until that offer or call is over. Callers who
+    /// wait are offered agents the new roster makes eligible.
+    pub fn reload_roster(
+        &self,
+        roster: &Roster,
+        program: &checked::Program,
+        now_ms: i64,
+    ) -> Result<(), RosterError> {
+        let skills = roster.skills_for(program)?;
+        self.replace_roster(roster, program, skills);
+        self.dispatch(now_ms);
+        Ok(())
+    }
+
+    fn replace_roster(&self, roster: &Roster, program: &checked::Program, skills: Vec<Vec<i64>>) {
         let mut inner = self.lock();
-        let agents: Vec<Agent> = roster
+        let mut agents: Vec<Agent> = roster
             .agents
             .iter()
             .zip(skills)
@@ -168,22 +214,39 @@ impl Acd {
                     Some(old) => Agent {
                         spec: spec.clone(),
                         skills,
+                        departing: false,
                         ..old
                     },
-                    None => Agent {
-                        spec: spec.clone(),
-                        skills,
-                        state: AgentState::LoggedOut,
-                        idle_since_ms: 0,
-                        calls_today: 0,
-                        talk_ms_today: 0,
-                        missed_in_row: 0,
-                        last_answer_seq: 0,
-                    },
+                    None => Agent::new(spec.clone(), skills),
                 }
             })
             .collect();
+        let staying: HashSet<&str> = roster.agents.iter().map(|a| a.id.as_str()).collect();
+        for old in &inner.agents {
+            if !staying.contains(old.spec.id.as_str()) && busy(old.state) {
+                agents.push(Agent {
+                    // Never selected again, so never read: no skills.
+                    skills: vec![0; program.skills.len()],
+                    departing: true,
+                    ..old.clone()
+                });
+            }
+        }
+        inner.layout = program.skills.clone();
         inner.set_agents(agents);
+    }
+
+    /// The roster in force (without departing agents).
+    pub fn roster(&self) -> Roster {
+        Roster {
+            agents: self
+                .lock()
+                .agents
+                .iter()
+                .filter(|a| !a.departing)
+                .map(|a| a.spec.clone())
+                .collect(),
+        }
     }
 
     /// A copy of every agent, in roster order.
@@ -261,6 +324,7 @@ impl Acd {
             let index = *inner
                 .by_id
                 .get(id)
+                .filter(|&&i| !inner.agents[i].departing)
                 .ok_or_else(|| AcdError::UnknownAgent(id.to_string()))?;
             let state = inner.agents[index].state;
             if !from.contains(&state) {
@@ -347,28 +411,29 @@ impl Acd {
 
     /// An offered agent answered: they are on the call, the others offered
     /// with them are available again.
-    pub fn answered(&self, offer: &Offer, winner: usize, now_ms: i64) {
+    pub fn answered(&self, offer: &Offer, winner: &str, now_ms: i64) {
         let mut changed = Vec::new();
         {
             let mut inner = self.lock();
             inner.answers += 1;
             let seq = inner.answers;
-            for &a in &offer.agents {
-                if inner.agents.get(a).map(|x| x.state) != Some(AgentState::Ringing) {
+            for id in &offer.agents {
+                let Some(a) = inner.ringing(id) else {
                     continue;
-                }
-                if a == winner {
+                };
+                if id == winner {
                     inner.set_state(a, AgentState::OnCall, now_ms);
                     let agent = &mut inner.agents[a];
                     agent.missed_in_row = 0;
                     agent.calls_today += 1;
                     agent.last_answer_seq = seq;
-                    changed.push((agent.spec.id.clone(), AgentState::OnCall));
+                    changed.push((id.clone(), AgentState::OnCall));
                 } else {
-                    inner.set_state(a, AgentState::Available, now_ms);
-                    changed.push((inner.agents[a].spec.id.clone(), AgentState::Available));
+                    let to = inner.release(a, AgentState::Available, now_ms);
+                    changed.push((id.clone(), to));
                 }
             }
+            inner.forget_departed();
         }
         self.publish_states(changed, now_ms);
         self.dispatch(now_ms);
@@ -381,10 +446,10 @@ impl Acd {
         let mut changed = Vec::new();
         {
             let mut inner = self.lock();
-            for &a in &offer.agents {
-                if inner.agents.get(a).map(|x| x.state) != Some(AgentState::Ringing) {
+            for id in &offer.agents {
+                let Some(a) = inner.ringing(id) else {
                     continue;
-                }
+                };
                 if missed {
                     inner.agents[a].missed_in_row += 1;
                 }
@@ -395,62 +460,81 @@ impl Acd {
                 } else {
                     AgentState::Available
                 };
-                inner.set_state(a, to, now_ms);
-                changed.push((inner.agents[a].spec.id.clone(), to));
+                let to = inner.release(a, to, now_ms);
+                changed.push((id.clone(), to));
             }
+            inner.forget_departed();
         }
         self.publish_states(changed, now_ms);
         self.dispatch(now_ms);
     }
 
     /// The conversation ended; the agent goes to wrap-up (or straight back
-    /// to available without one).
-    pub fn call_ended(&self, agent: usize, talk_ms: i64, wrapup_ms: i64, now_ms: i64) {
+    /// to available without one). Returns the wrap-up's number, for
+    /// [`Acd::wrapup_done`], when one began.
+    pub fn call_ended(
+        &self,
+        agent: &str,
+        talk_ms: i64,
+        wrapup_ms: i64,
+        now_ms: i64,
+    ) -> Option<u64> {
         let to = if wrapup_ms > 0 {
             AgentState::Wrapup
         } else {
             AgentState::Available
         };
-        let id = {
+        let (to, wrapup) = {
             let mut inner = self.lock();
-            let Some(a) = inner.agents.get_mut(agent) else {
+            let &a = inner.by_id.get(agent)?;
+            inner.agents[a].talk_ms_today += talk_ms;
+            if inner.agents[a].state != AgentState::OnCall {
+                return None;
+            }
+            let to = inner.release(a, to, now_ms);
+            let wrapup = (to == AgentState::Wrapup).then(|| {
+                inner.agents[a].wrapups += 1;
+                inner.agents[a].wrapups
+            });
+            inner.forget_departed();
+            (to, wrapup)
+        };
+        self.publish_states(vec![(agent.to_string(), to)], now_ms);
+        self.dispatch(now_ms);
+        wrapup
+    }
+
+    /// Wrap-up number `wrapup` is over: the agent is available, unless they
+    /// paused or logged out meanwhile (or are in a later wrap-up).
+    pub fn wrapup_done(&self, agent: &str, wrapup: u64, now_ms: i64) {
+        {
+            let mut inner = self.lock();
+            let Some(&a) = inner.by_id.get(agent) else {
                 return;
             };
-            a.talk_ms_today += talk_ms;
-            if a.state != AgentState::OnCall {
+            let x = &inner.agents[a];
+            if x.state != AgentState::Wrapup || x.wrapups != wrapup {
                 return;
             }
-            inner.set_state(agent, to, now_ms);
-            inner.agents[agent].spec.id.clone()
-        };
-        self.publish_states(vec![(id, to)], now_ms);
+            inner.set_state(a, AgentState::Available, now_ms);
+        }
+        self.publish_states(vec![(agent.to_string(), AgentState::Available)], now_ms);
         self.dispatch(now_ms);
     }
 
-    /// Wrap-up is over: the agent is available, unless they paused or
-    /// logged out meanwhile.
-    pub fn wrapup_done(&self, agent: usize, now_ms: i64) {
-        let id = {
-            let mut inner = self.lock();
-            if inner.agents.get(agent).map(|a| a.state) != Some(AgentState::Wrapup) {
-                return;
-            }
-            inner.set_state(agent, AgentState::Available, now_ms);
-            inner.agents[agent].spec.id.clone()
-        };
-        self.publish_states(vec![(id, AgentState::Available)], now_ms);
-        self.dispatch(now_ms);
-    }
-
-    /// Reserves agents for a hunt group or a direct extension: those that
-    /// are available become `ringing`. Returns the offer for them.
-    pub fn reserve(&self, agents: &[usize], now_ms: i64) -> Offer {
+    /// Reserves the agents with these extensions for a hunt group or a
+    /// direct call: those that are available become `ringing`. Returns the
+    /// offer for them.
+    pub fn reserve(&self, extensions: &[String], now_ms: i64) -> Offer {
         let mut changed = Vec::new();
         let offer = {
             let mut inner = self.lock();
             let mut taken = Vec::new();
-            for &a in agents {
-                if inner.agents.get(a).map(|x| x.state) == Some(AgentState::Available) {
+            for e in extensions {
+                let Some(&a) = inner.by_extension.get(e) else {
+                    continue;
+                };
+                if inner.agents[a].state == AgentState::Available {
                     inner.set_state(a, AgentState::Ringing, now_ms);
                     changed.push((inner.agents[a].spec.id.clone(), AgentState::Ringing));
                     taken.push(a);
@@ -458,16 +542,14 @@ impl Acd {
             }
             Offer {
                 targets: taken.iter().map(|&a| inner.agents[a].target()).collect(),
-                agents: taken,
+                agents: taken
+                    .iter()
+                    .map(|&a| inner.agents[a].spec.id.clone())
+                    .collect(),
             }
         };
         self.publish_states(changed, now_ms);
         offer
-    }
-
-    /// Index of the agent with this extension.
-    pub fn agent_index_by_extension(&self, extension: &str) -> Option<usize> {
-        self.lock().by_extension.get(extension).copied()
     }
 
     /// Queue statistics as decisions read them: waiting, available, agents
@@ -483,7 +565,7 @@ impl Acd {
         let logged_in = inner
             .agents
             .iter()
-            .filter(|a| a.state != AgentState::LoggedOut)
+            .filter(|a| a.state != AgentState::LoggedOut && !a.departing)
             .count() as i64;
         let available = inner.available.len() as i64;
         let longest = waiting
@@ -537,17 +619,20 @@ impl Acd {
         now_ms: i64,
     ) -> bool {
         let inner = self.lock();
-        let logged: Vec<usize> = (0..inner.agents.len())
-            .filter(|&a| inner.agents[a].state != AgentState::LoggedOut)
-            .collect();
+        let mut logged = (0..inner.agents.len()).filter(|&a| {
+            inner.agents[a].state != AgentState::LoggedOut && !inner.agents[a].departing
+        });
         let Some(f) = require else {
-            return !logged.is_empty();
+            return logged.next().is_some();
         };
-        let frame = program.native().frame(facts);
-        logged.into_iter().any(|a| {
-            let facts = inner.agent_facts(a, now_ms);
-            let agent = AgentFrame::new(program.native(), &facts);
-            program.native().run(f, &frame, Some(&agent)) != 0
+        let native = program.native();
+        let frame = native.frame(facts);
+        let translation = Translation::between(&inner.layout, &program.checked.skills);
+        let mut scratch = Vec::new();
+        logged.any(|a| {
+            let skills = inner.skills_for(a, translation.as_ref(), &mut scratch);
+            let agent = AgentFrame::of(native, skills, inner.attrs(a, now_ms));
+            native.run(f, &frame, Some(&agent)) != 0
         })
     }
 
@@ -575,17 +660,17 @@ impl Acd {
                 for &a in &chosen {
                     inner.set_state(a, AgentState::Ringing, now_ms);
                 }
-                let offer = Offer {
-                    targets: chosen.iter().map(|&a| inner.agents[a].target()).collect(),
-                    agents: chosen.clone(),
-                };
                 let ids: Vec<String> = chosen
                     .iter()
                     .map(|&a| inner.agents[a].spec.id.clone())
                     .collect();
-                if let Err(offer) = w.offer.send(offer) {
+                let offer = Offer {
+                    targets: chosen.iter().map(|&a| inner.agents[a].target()).collect(),
+                    agents: ids.clone(),
+                };
+                if w.offer.send(offer).is_err() {
                     // The call went away between waiting and the offer.
-                    for a in offer.agents {
+                    for &a in &chosen {
                         inner.set_state(a, AgentState::Available, now_ms);
                     }
                     continue;
@@ -645,13 +730,13 @@ impl Inner {
         self.by_extension = agents
             .iter()
             .enumerate()
-            .filter(|(_, a)| !a.spec.extension.is_empty())
+            .filter(|(_, a)| !a.spec.extension.is_empty() && !a.departing)
             .map(|(i, a)| (a.spec.extension.clone(), i))
             .collect();
-        let skills = agents.first().map_or(0, |a| a.skills.len());
+        let skills = self.layout.len();
         self.agents = agents;
-        self.available.clear();
-        self.skill_index = vec![BTreeSet::new(); skills];
+        self.available = AgentSet::new(self.agents.len());
+        self.skill_index = vec![self.available.clone(); skills];
         for i in 0..self.agents.len() {
             if self.agents[i].state == AgentState::Available {
                 self.index(i, true);
@@ -665,17 +750,42 @@ impl Inner {
             if value != 0
                 && let Some(set) = self.skill_index.get_mut(s)
             {
-                if available {
-                    set.insert(agent);
-                } else {
-                    set.remove(&agent);
-                }
+                set.set(agent, available);
             }
         }
-        if available {
-            self.available.insert(agent);
+        self.available.set(agent, available);
+    }
+
+    /// The index of an agent who is ringing.
+    fn ringing(&self, id: &str) -> Option<usize> {
+        self.by_id
+            .get(id)
+            .copied()
+            .filter(|&a| self.agents[a].state == AgentState::Ringing)
+    }
+
+    /// Ends an agent's offer or call: they go to `to`, or are logged out
+    /// if they left the roster meanwhile. Returns the state they are in.
+    fn release(&mut self, agent: usize, to: AgentState, now_ms: i64) -> AgentState {
+        let to = if self.agents[agent].departing {
+            AgentState::LoggedOut
         } else {
-            self.available.remove(&agent);
+            to
+        };
+        self.set_state(agent, to, now_ms);
+        to
+    }
+
+    /// Forgets departing agents whose call is over.
+    fn forget_departed(&mut self) {
+        if self
+            .agents
+            .iter()
+            .any(|a| a.departing && a.state == AgentState::LoggedOut)
+        {
+            let mut agents = std::mem::take(&mut self.agents);
+            agents.retain(|a| !(a.departing && a.state == AgentState::LoggedOut));
+            self.set_agents(agents);
         }
     }
 
@@ -694,15 +804,32 @@ impl Inner {
         }
     }
 
-    fn agent_facts(&self, agent: usize, now_ms: i64) -> AgentFacts {
+    /// What decisions read of an agent besides skills (see
+    /// `facts::attr_index`).
+    fn attrs(&self, agent: usize, now_ms: i64) -> [i64; 3] {
         let a = &self.agents[agent];
-        AgentFacts {
-            skills: a.skills.clone(),
-            attrs: [
-                (now_ms - a.idle_since_ms).max(0) / 60_000,
-                a.calls_today,
-                a.talk_ms_today / 60_000,
-            ],
+        [
+            (now_ms - a.idle_since_ms).max(0) / 60_000,
+            a.calls_today,
+            a.talk_ms_today / 60_000,
+        ]
+    }
+
+    /// An agent's skills as a program reads them: as held, or translated
+    /// into `scratch` for a program that declares skills differently.
+    fn skills_for<'s>(
+        &'s self,
+        agent: usize,
+        translation: Option<&Translation>,
+        scratch: &'s mut Vec<i64>,
+    ) -> &'s [i64] {
+        let skills = &self.agents[agent].skills;
+        match translation {
+            None => skills,
+            Some(t) => {
+                t.apply(skills, scratch);
+                scratch
+            }
         }
     }
 
@@ -712,29 +839,32 @@ impl Inner {
         let program = &w.program;
         let queue = program.checked.queue(w.queue);
         let fns = &program.ir.queues[w.queue.index()];
+        // A caller who joined before a reload changed the skills reads
+        // agents through a translation, and the skill indexes (by the new
+        // skill ids) cannot narrow the candidates.
+        let translation = Translation::between(&self.layout, &program.checked.skills);
         // Candidates: available agents holding every skill the filter
-        // needs, from the smallest per-skill index.
-        let needed = w
-            .require
-            .map(|f| required_skills(&program.ir, f))
-            .unwrap_or_default();
-        let pool: Vec<usize> = match needed
-            .iter()
-            .filter_map(|s| self.skill_index.get(s.index()))
-            .min_by_key(|set| set.len())
-        {
-            Some(set) => set.iter().copied().collect(),
-            None => self.available.iter().copied().collect(),
+        // needs, intersecting the per-skill indexes.
+        let mut sets: Vec<&AgentSet> = match (w.require, &translation) {
+            (Some(f), None) => required_skills(&program.ir, f)
+                .iter()
+                .filter_map(|s| self.skill_index.get(s.index()))
+                .collect(),
+            _ => Vec::new(),
         };
-        if pool.is_empty() {
+        if sets.is_empty() {
+            sets.push(&self.available);
+        }
+        if sets.iter().any(|s| s.is_empty()) {
             return Vec::new();
         }
         let native = program.native();
         let frame = native.frame(&w.facts);
-        let mut eligible: Vec<(usize, bool, i64)> = Vec::with_capacity(pool.len());
-        for a in pool {
-            let facts = self.agent_facts(a, now_ms);
-            let agent = AgentFrame::new(native, &facts);
+        let mut scratch = Vec::new();
+        let mut eligible: Vec<(usize, bool, i64)> = Vec::new();
+        for a in AgentSet::intersection(&sets) {
+            let skills = self.skills_for(a, translation.as_ref(), &mut scratch);
+            let agent = AgentFrame::of(native, skills, self.attrs(a, now_ms));
             if let Some(f) = w.require
                 && native.run(f, &frame, Some(&agent)) == 0
             {
@@ -845,4 +975,131 @@ pub fn required_skills(module: &ir::Module, f: FuncId) -> Vec<SkillId> {
         walk(n, &mut out);
     }
     out
+}
+
+/// A set of agents, by place in the table, as bits: the per-skill indexes
+/// intersect a word (64 agents) at a time.
+#[derive(Clone, Debug, Default)]
+struct AgentSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl AgentSet {
+    /// An empty set for a table of `agents`.
+    fn new(agents: usize) -> AgentSet {
+        AgentSet {
+            words: vec![0; agents.div_ceil(64)],
+            len: 0,
+        }
+    }
+
+    fn set(&mut self, agent: usize, member: bool) {
+        let (word, bit) = (agent / 64, 1u64 << (agent % 64));
+        let Some(w) = self.words.get_mut(word) else {
+            return;
+        };
+        if (*w & bit != 0) != member {
+            *w ^= bit;
+            if member {
+                self.len += 1;
+            } else {
+                self.len -= 1;
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The agents in every one of `sets`, in table order.
+    fn intersection<'s>(sets: &'s [&'s AgentSet]) -> impl Iterator<Item = usize> + 's {
+        let words = sets.iter().map(|s| s.words.len()).min().unwrap_or(0);
+        (0..words).flat_map(move |i| {
+            let mut bits = sets.iter().fold(!0u64, |acc, s| acc & s.words[i]);
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let bit = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                Some(i * 64 + bit)
+            })
+        })
+    }
+}
+
+/// How a program reads agents' skills when it declares them differently
+/// from the layout the ACD holds them in (a caller who started before a
+/// reload): skills are matched by name, values of enumerated skills by
+/// name; a skill the layout lacks reads as 0.
+struct Translation {
+    skills: Vec<Read>,
+}
+
+enum Read {
+    Missing,
+    Level(usize),
+    /// The layout's skill, and per value of the layout's its bit in the
+    /// program's.
+    Values(usize, Vec<Option<u32>>),
+}
+
+impl Translation {
+    /// `None` when the program reads skills as the layout holds them.
+    fn between(layout: &[checked::Skill], program: &[checked::Skill]) -> Option<Translation> {
+        let same = layout.len() == program.len()
+            && layout
+                .iter()
+                .zip(program)
+                .all(|(l, p)| l.name == p.name && l.kind == p.kind);
+        if same {
+            return None;
+        }
+        let skills = program
+            .iter()
+            .map(|p| {
+                let Some(i) = layout.iter().position(|l| l.name == p.name) else {
+                    return Read::Missing;
+                };
+                match (&layout[i].kind, &p.kind) {
+                    (SkillKind::Level, SkillKind::Level) => Read::Level(i),
+                    (SkillKind::Values(from), SkillKind::Values(to)) => Read::Values(
+                        i,
+                        from.iter()
+                            .map(|v| to.iter().position(|t| t == v).map(|b| b as u32))
+                            .collect(),
+                    ),
+                    _ => Read::Missing,
+                }
+            })
+            .collect();
+        Some(Translation { skills })
+    }
+
+    fn apply(&self, skills: &[i64], out: &mut Vec<i64>) {
+        out.clear();
+        out.extend(self.skills.iter().map(|r| match r {
+            Read::Missing => 0,
+            Read::Level(i) => skills.get(*i).copied().unwrap_or(0),
+            Read::Values(i, bits) => {
+                let held = skills.get(*i).copied().unwrap_or(0);
+                bits.iter()
+                    .enumerate()
+                    .filter(|&(from, _)| held & (1 << from) != 0)
+                    .filter_map(|(_, to)| *to)
+                    .fold(0, |mask, to| mask | 1 << to)
+            }
+        }));
+    }
+}
+
+/// Whether an agent is busy with a call: ringing for it or talking.
+fn busy(state: AgentState) -> bool {
+    matches!(state, AgentState::Ringing | AgentState::OnCall)
 }

@@ -340,12 +340,6 @@ impl<'c, C: Channel> Call<'c, C> {
             return Next::Done(Disposition::Abandoned);
         }
         let started = self.rt.clock.elapsed_ms();
-        self.rt.events.publish(Event::Queued {
-            call: self.summary.call,
-            queue: queue.name.clone(),
-            priority,
-            at_ms: started,
-        });
         // The widest filter over all steps decides whether anyone could
         // ever take the call.
         let widest: Vec<Option<crate::ir::FuncId>> = std::iter::once(fns.require)
@@ -359,13 +353,35 @@ impl<'c, C: Channel> Call<'c, C> {
             self.summary.path.push("no agents".into());
             return Next::Actions(actions.clone());
         }
+        // Only now is the caller in line (`no agents` turns them away first).
+        self.rt.events.publish(Event::Queued {
+            call: self.summary.call,
+            queue: queue.name.clone(),
+            priority,
+            at_ms: started,
+        });
         let mut require = fns.require;
         let mut step = 0;
         let mut place = None;
         let mut next_announcement = queue.announce_every_ms.map(|every| started + every);
         loop {
-            let (tx, mut rx) = oneshot::channel::<Offer>();
+            // Steps that fell due while an offer rang: relax before joining
+            // the line again, or overflow instead.
             let now = self.rt.clock.elapsed_ms();
+            while let Some(s) = queue
+                .steps
+                .get(step)
+                .filter(|s| now >= started + s.after_ms)
+            {
+                match &s.kind {
+                    StepKind::Relax(_) => require = fns.steps[step],
+                    StepKind::Overflow(actions) => {
+                        return self.overflow(&queue.name, started, actions);
+                    }
+                }
+                step += 1;
+            }
+            let (tx, mut rx) = oneshot::channel::<Offer>();
             let seq = self.rt.acd.enqueue(
                 Waiter {
                     call: self.summary.call,
@@ -401,41 +417,26 @@ impl<'c, C: Channel> Call<'c, C> {
                     Wake::Offer(Some(offer)) => break offer,
                     Wake::Offer(None) => return Next::Done(self.abandoned(started)),
                     Wake::Held(false) => {
-                        if !self.rt.acd.leave(priority, seq) {
-                            // An offer raced the hang-up: release its agents.
-                            if let Ok(offer) = rx.try_recv() {
-                                self.rt.acd.not_answered(
-                                    &offer,
-                                    false,
-                                    None,
-                                    self.rt.clock.elapsed_ms(),
-                                );
-                            }
-                        }
+                        self.leave_queue(priority, seq, &mut rx);
                         return Next::Done(self.abandoned(started));
                     }
                     Wake::Held(true) => {}
                 }
                 let now = self.rt.clock.elapsed_ms();
                 if step_at.is_some_and(|t| now >= t) {
-                    let s = &queue.steps[step];
-                    step += 1;
-                    match &s.kind {
+                    match &queue.steps[step].kind {
                         StepKind::Relax(_) => {
-                            require = fns.steps[step - 1];
+                            require = fns.steps[step];
+                            step += 1;
                             self.rt.acd.relax(priority, seq, require, now);
                         }
                         StepKind::Overflow(actions) => {
                             if self.rt.acd.leave(priority, seq) {
-                                self.summary.wait_ms += now - started;
-                                self.rt.events.publish(Event::Overflowed {
-                                    call: self.summary.call,
-                                    queue: queue.name.clone(),
-                                    at_ms: now,
-                                });
-                                self.summary.path.push("overflow".into());
-                                return Next::Actions(actions.clone());
+                                return self.overflow(&queue.name, started, actions);
                             }
+                            // An offer is on its way: it rings first, and
+                            // the step stays due in case nobody answers.
+                            continue;
                         }
                     }
                 }
@@ -452,14 +453,13 @@ impl<'c, C: Channel> Call<'c, C> {
                             Announcement::Prompt(p) => Announce::Prompt(p.clone()),
                         };
                         if !self.chan.announce(&what).await {
-                            self.rt.acd.leave(priority, seq);
+                            self.leave_queue(priority, seq, &mut rx);
                             return Next::Done(self.abandoned(started));
                         }
                     }
                 }
             };
             // Present the offer.
-            let now = self.rt.clock.elapsed_ms();
             let rang = match queue.presentation {
                 Presentation::AutoAnswer => Rang::Answered(0),
                 Presentation::OneByOne { timeout_ms } | Presentation::All { timeout_ms } => {
@@ -468,9 +468,9 @@ impl<'c, C: Channel> Call<'c, C> {
             };
             match rang {
                 Rang::Answered(i) => {
-                    let agent = offer.agents.get(i).copied().unwrap_or(offer.agents[0]);
+                    let agent = offer.agents.get(i).unwrap_or(&offer.agents[0]).clone();
                     let answered_at = self.rt.clock.elapsed_ms();
-                    self.rt.acd.answered(&offer, agent, answered_at);
+                    self.rt.acd.answered(&offer, &agent, answered_at);
                     let target = offer.targets[i.min(offer.targets.len() - 1)].clone();
                     self.summary.wait_ms += answered_at - started;
                     self.summary.agent = target.agent.clone();
@@ -487,11 +487,12 @@ impl<'c, C: Channel> Call<'c, C> {
                         .await;
                     let ended = self.rt.clock.elapsed_ms();
                     self.summary.talk_ms += ended - answered_at;
-                    self.rt
-                        .acd
-                        .call_ended(agent, ended - answered_at, queue.wrapup_ms, ended);
-                    if queue.wrapup_ms > 0 {
-                        self.rt.wrapup(agent, queue.wrapup_ms);
+                    let wrapup =
+                        self.rt
+                            .acd
+                            .call_ended(&agent, ended - answered_at, queue.wrapup_ms, ended);
+                    if let Some(wrapup) = wrapup {
+                        self.rt.wrapup(agent, wrapup, queue.wrapup_ms);
                     }
                     return Next::Done(Disposition::Answered);
                 }
@@ -504,10 +505,40 @@ impl<'c, C: Channel> Call<'c, C> {
                     );
                 }
                 Rang::HungUp => {
-                    self.rt.acd.not_answered(&offer, false, None, now);
+                    // Now, not when the ringing began: the agents have
+                    // been idle only from here on.
+                    self.rt
+                        .acd
+                        .not_answered(&offer, false, None, self.rt.clock.elapsed_ms());
                     return Next::Done(self.abandoned(started));
                 }
             }
+        }
+    }
+
+    /// Leaves a queue by an overflow step (the caller is out of line).
+    fn overflow(&mut self, queue: &str, started: i64, actions: &checked::Actions) -> Next {
+        let now = self.rt.clock.elapsed_ms();
+        self.summary.wait_ms += now - started;
+        self.rt.events.publish(Event::Overflowed {
+            call: self.summary.call,
+            queue: queue.to_string(),
+            at_ms: now,
+        });
+        self.summary.path.push("overflow".into());
+        Next::Actions(actions.clone())
+    }
+
+    /// The caller hung up while waiting: takes them out of line or, when an
+    /// offer is already on its way (it may have come while an announcement
+    /// played), releases the agents it rings.
+    fn leave_queue(&self, priority: u32, seq: u64, rx: &mut oneshot::Receiver<Offer>) {
+        if !self.rt.acd.leave(priority, seq)
+            && let Ok(offer) = rx.try_recv()
+        {
+            self.rt
+                .acd
+                .not_answered(&offer, false, None, self.rt.clock.elapsed_ms());
         }
     }
 
@@ -570,15 +601,11 @@ impl<'c, C: Channel> Call<'c, C> {
     /// outside the roster); talks with whoever answers.
     async fn ring_extensions(&mut self, extensions: &[String], timeout_ms: i64) -> Rung {
         let now = self.rt.clock.elapsed_ms();
-        let agents: Vec<usize> = extensions
-            .iter()
-            .filter_map(|e| self.rt.acd.agent_index_by_extension(e))
-            .collect();
-        let offer = self.rt.acd.reserve(&agents, now);
+        let offer = self.rt.acd.reserve(extensions, now);
         let mut targets = offer.targets.clone();
-        let mut owners: Vec<Option<usize>> = offer.agents.iter().map(|&a| Some(a)).collect();
+        let mut owners: Vec<Option<String>> = offer.agents.iter().cloned().map(Some).collect();
         for e in extensions {
-            if self.rt.acd.agent_index_by_extension(e).is_none() {
+            if self.rt.acd.agent_by_extension(e).is_none() {
                 targets.push(Target {
                     agent: None,
                     extension: e.clone(),
@@ -594,8 +621,8 @@ impl<'c, C: Channel> Call<'c, C> {
         match self.chan.ring(&targets, timeout_ms).await {
             Rang::Answered(i) => {
                 let answered_at = self.rt.clock.elapsed_ms();
-                let owner = owners.get(i).copied().flatten();
-                match owner {
+                let owner = owners.get(i).cloned().flatten();
+                match &owner {
                     Some(a) => self.rt.acd.answered(&offer, a, answered_at),
                     None => self.rt.acd.not_answered(&offer, false, None, answered_at),
                 }
@@ -619,7 +646,7 @@ impl<'c, C: Channel> Call<'c, C> {
                 let ended = self.rt.clock.elapsed_ms();
                 self.summary.talk_ms += ended - answered_at;
                 if let Some(a) = owner {
-                    self.rt.acd.call_ended(a, ended - answered_at, 0, ended);
+                    self.rt.acd.call_ended(&a, ended - answered_at, 0, ended);
                 }
                 Rung::Talked
             }

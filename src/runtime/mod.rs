@@ -60,10 +60,9 @@ impl Runtime {
         engine: Engine,
     ) -> Result<Arc<Runtime>, RosterError> {
         let events = Arc::new(EventBus::default());
-        let skills = roster.skills_for(&program.checked)?;
         Ok(Arc::new(Runtime {
             clock,
-            acd: Acd::new(roster, skills, Arc::clone(&events)),
+            acd: Acd::new(roster, &program.checked, Arc::clone(&events))?,
             events,
             engine,
             aht_ms: DEFAULT_AHT_MS,
@@ -86,16 +85,12 @@ impl Runtime {
         program: Arc<Program>,
         roster: Option<&Roster>,
     ) -> Result<(), RosterError> {
-        if let Some(r) = roster {
-            let skills = r.skills_for(&program.checked)?;
-            self.acd.reload_roster(r, skills);
-        } else {
-            let agents = self.acd.agents();
-            let specs = Roster {
-                agents: agents.iter().map(|a| a.spec.clone()).collect(),
-            };
-            let skills = specs.skills_for(&program.checked)?;
-            self.acd.reload_roster(&specs, skills);
+        let now = self.clock.elapsed_ms();
+        match roster {
+            Some(r) => self.acd.reload_roster(r, &program.checked, now)?,
+            None => self
+                .acd
+                .reload_roster(&self.acd.roster(), &program.checked, now)?,
         }
         match self.program.write() {
             Ok(mut p) => *p = program,
@@ -121,13 +116,14 @@ impl Runtime {
             .await
     }
 
-    /// Ends an agent's wrap-up after `ms`, on the runtime's clock, in a
-    /// task of its own: the call that caused it is over for the caller.
-    fn wrapup(self: &Arc<Self>, agent: usize, ms: i64) {
+    /// Ends an agent's wrap-up number `wrapup` after `ms`, on the
+    /// runtime's clock, in a task of its own: the call that caused it is
+    /// over for the caller.
+    fn wrapup(self: &Arc<Self>, agent: String, wrapup: u64, ms: i64) {
         let rt = Arc::clone(self);
         tokio::spawn(async move {
             rt.clock.sleep(ms).await;
-            rt.acd.wrapup_done(agent, rt.clock.elapsed_ms());
+            rt.acd.wrapup_done(&agent, wrapup, rt.clock.elapsed_ms());
         });
     }
 }
