@@ -92,6 +92,9 @@ pub struct Waiter {
     /// The filter in force: the queue's `require` or a relaxation step's.
     pub require: Option<FuncId>,
     pub offer: oneshot::Sender<Offer>,
+    /// Agents this caller already rang without an answer: the next offer
+    /// goes to someone else while anyone else is eligible.
+    pub passed_over: Vec<String>,
 }
 
 /// Agents offered a call. They stay `ringing` until the call reports back.
@@ -143,7 +146,26 @@ struct Inner {
     next_place: u64,
     /// Per queue name: statistics held at a value (see `pin_stats`).
     pinned: HashMap<String, Vec<(usize, i64)>>,
+    /// What changed since the last dispatch, so that it need not match
+    /// every waiting caller against every available agent: agents who
+    /// became available, callers who joined or relaxed their filter, or
+    /// "everything" (a roster change, or time for a full pass).
+    fresh: Fresh,
 }
+
+/// See `Inner::fresh`.
+#[derive(Default)]
+struct Fresh {
+    agents: Vec<usize>,
+    waiters: Vec<(Reverse<u32>, u64)>,
+    everything: bool,
+    /// When the last full pass ran (clock ms).
+    full_pass_ms: i64,
+}
+
+/// How often dispatch matches every waiting caller against every available
+/// agent, for filters that change with time alone (`agent.idle_minutes`).
+const FULL_PASS_MS: i64 = 60_000;
 
 impl Acd {
     /// An ACD for a roster, every agent logged out; the roster's skills
@@ -173,6 +195,7 @@ impl Acd {
             answers: 0,
             next_place: 0,
             pinned: HashMap::new(),
+            fresh: Fresh::default(),
         };
         inner.set_agents(agents);
         Ok(Acd {
@@ -380,9 +403,9 @@ impl Acd {
             let mut inner = self.lock();
             let seq = place.unwrap_or(inner.next_place);
             inner.next_place = inner.next_place.max(seq + 1);
-            inner
-                .waiting
-                .insert((Reverse(waiter.priority), seq), waiter);
+            let key = (Reverse(waiter.priority), seq);
+            inner.waiting.insert(key, waiter);
+            inner.fresh.waiters.push(key);
             seq
         };
         self.dispatch(now_ms);
@@ -395,6 +418,7 @@ impl Acd {
             let mut inner = self.lock();
             if let Some(w) = inner.waiting.get_mut(&(Reverse(priority), place)) {
                 w.require = require;
+                inner.fresh.waiters.push((Reverse(priority), place));
             }
         }
         self.dispatch(now_ms);
@@ -637,45 +661,53 @@ impl Acd {
     }
 
     /// Matches waiting callers with available agents and sends offers.
+    ///
+    /// After each dispatch no waiting caller can take any available agent
+    /// (the invariant), so only what changed since needs looking at: a
+    /// caller who joined is matched against the available agents, and an
+    /// agent who became available goes to the first caller in line who
+    /// can take them. Several changes at once, a roster change, or a
+    /// minute gone by make a full pass.
     pub fn dispatch(&self, now_ms: i64) {
         let mut offers: Vec<(String, u64, Vec<String>)> = Vec::new();
         {
             let mut inner = self.lock();
+            let fresh = std::mem::take(&mut inner.fresh);
+            let changes = fresh.agents.len() + fresh.waiters.len();
+            let full =
+                fresh.everything || changes > 1 || now_ms - fresh.full_pass_ms >= FULL_PASS_MS;
+            inner.fresh.full_pass_ms = if full { now_ms } else { fresh.full_pass_ms };
             if inner.available.is_empty() || inner.waiting.is_empty() {
                 return;
             }
-            let keys: Vec<(Reverse<u32>, u64)> = inner.waiting.keys().copied().collect();
+            let keys: Vec<(Reverse<u32>, u64)> = if full {
+                inner.waiting.keys().copied().collect()
+            } else if let Some(&key) = fresh.waiters.first() {
+                vec![key]
+            } else if let Some(&agent) = fresh.agents.first() {
+                inner.first_taker(agent, now_ms).into_iter().collect()
+            } else {
+                Vec::new()
+            };
             for key in keys {
                 if inner.available.is_empty() {
                     break;
                 }
-                let Some(w) = inner.waiting.remove(&key) else {
-                    continue;
-                };
-                let chosen = inner.select(&w, now_ms);
-                if chosen.is_empty() {
-                    inner.waiting.insert(key, w);
-                    continue;
+                if let Some(offer) = inner.offer(key, now_ms) {
+                    offers.push(offer);
                 }
-                for &a in &chosen {
-                    inner.set_state(a, AgentState::Ringing, now_ms);
-                }
-                let ids: Vec<String> = chosen
-                    .iter()
-                    .map(|&a| inner.agents[a].spec.id.clone())
-                    .collect();
-                let offer = Offer {
-                    targets: chosen.iter().map(|&a| inner.agents[a].target()).collect(),
-                    agents: ids.clone(),
-                };
-                if w.offer.send(offer).is_err() {
-                    // The call went away between waiting and the offer.
-                    for &a in &chosen {
-                        inner.set_state(a, AgentState::Available, now_ms);
-                    }
-                    continue;
-                }
-                offers.push((w.queue_name.clone(), w.call, ids));
+            }
+            // Agents offered are ringing now. One still available here was
+            // released by a call that went away mid-offer: look again at
+            // everyone next time.
+            let released = std::mem::take(&mut inner.fresh.agents);
+            if released.iter().any(|&a| {
+                inner
+                    .agents
+                    .get(a)
+                    .is_some_and(|x| x.state == AgentState::Available)
+            }) {
+                inner.fresh.everything = true;
             }
         }
         for (queue, call, agents) in offers {
@@ -734,6 +766,7 @@ impl Inner {
             .map(|(i, a)| (a.spec.extension.clone(), i))
             .collect();
         let skills = self.layout.len();
+        self.fresh.everything = true;
         self.agents = agents;
         self.available = AgentSet::new(self.agents.len());
         self.skill_index = vec![self.available.clone(); skills];
@@ -801,6 +834,7 @@ impl Inner {
         if to == AgentState::Available {
             self.agents[agent].idle_since_ms = now_ms;
             self.index(agent, true);
+            self.fresh.agents.push(agent);
         }
     }
 
@@ -831,6 +865,61 @@ impl Inner {
                 scratch
             }
         }
+    }
+
+    /// Offers the waiting caller `key` to the agents `select` picks, if
+    /// any: they become ringing and the caller leaves the line. Returns
+    /// (queue, call, agent ids) for the events.
+    fn offer(
+        &mut self,
+        key: (Reverse<u32>, u64),
+        now_ms: i64,
+    ) -> Option<(String, u64, Vec<String>)> {
+        let w = self.waiting.remove(&key)?;
+        let chosen = self.select(&w, now_ms);
+        if chosen.is_empty() {
+            self.waiting.insert(key, w);
+            return None;
+        }
+        for &a in &chosen {
+            self.set_state(a, AgentState::Ringing, now_ms);
+        }
+        let ids: Vec<String> = chosen
+            .iter()
+            .map(|&a| self.agents[a].spec.id.clone())
+            .collect();
+        let offer = Offer {
+            targets: chosen.iter().map(|&a| self.agents[a].target()).collect(),
+            agents: ids.clone(),
+        };
+        if w.offer.send(offer).is_err() {
+            // The call went away between waiting and the offer.
+            for &a in &chosen {
+                self.set_state(a, AgentState::Available, now_ms);
+            }
+            return None;
+        }
+        Some((w.queue_name.clone(), w.call, ids))
+    }
+
+    /// The first caller in line whose filter the agent passes.
+    fn first_taker(&self, agent: usize, now_ms: i64) -> Option<(Reverse<u32>, u64)> {
+        if self.agents.get(agent)?.state != AgentState::Available {
+            return None;
+        }
+        let mut scratch = Vec::new();
+        let attrs = self.attrs(agent, now_ms);
+        self.waiting.iter().find_map(|(key, w)| {
+            let Some(f) = w.require else {
+                return Some(*key);
+            };
+            let native = w.program.native();
+            let translation = Translation::between(&self.layout, &w.program.checked.skills);
+            let skills = self.skills_for(agent, translation.as_ref(), &mut scratch);
+            let frame = native.frame(&w.facts);
+            let view = AgentFrame::of(native, skills, attrs);
+            (native.run(f, &frame, Some(&view)) != 0).then_some(*key)
+        })
     }
 
     /// The agents to offer a waiting caller, in the order to ring them;
@@ -879,6 +968,19 @@ impl Inner {
         if eligible.is_empty() {
             return Vec::new();
         }
+        let ring_all = matches!(queue.presentation, Presentation::All { .. })
+            || queue.strategy == Strategy::RingAll;
+        if !ring_all && !w.passed_over.is_empty() {
+            let fresh: Vec<(usize, bool, i64)> = eligible
+                .iter()
+                .copied()
+                .filter(|&(a, ..)| !w.passed_over.contains(&self.agents[a].spec.id))
+                .collect();
+            // Once everyone eligible has been tried, start over.
+            if !fresh.is_empty() {
+                eligible = fresh;
+            }
+        }
         // Preferred agents first, then the strategy's order.
         let key =
             |inner: &Inner, &(a, preferred, score): &(usize, bool, i64)| -> (bool, i64, i64) {
@@ -897,8 +999,6 @@ impl Inner {
                 };
                 (!preferred, rank, tie)
             };
-        let ring_all = matches!(queue.presentation, Presentation::All { .. })
-            || queue.strategy == Strategy::RingAll;
         if ring_all {
             let mut all = eligible;
             all.sort_by_key(|e| key(self, e));

@@ -364,6 +364,7 @@ impl<'c, C: Channel> Call<'c, C> {
         let mut step = 0;
         let mut place = None;
         let mut next_announcement = queue.announce_every_ms.map(|every| started + every);
+        let mut passed_over: Vec<String> = Vec::new();
         loop {
             // Steps that fell due while an offer rang: relax before joining
             // the line again, or overflow instead.
@@ -393,6 +394,7 @@ impl<'c, C: Channel> Call<'c, C> {
                     facts: self.facts.clone(),
                     require,
                     offer: tx,
+                    passed_over: passed_over.clone(),
                 },
                 place,
                 now,
@@ -503,6 +505,7 @@ impl<'c, C: Channel> Call<'c, C> {
                         queue.pause_after_misses,
                         self.rt.clock.elapsed_ms(),
                     );
+                    passed_over.extend(offer.agents.iter().cloned());
                 }
                 Rang::HungUp => {
                     // Now, not when the ringing began: the agents have
