@@ -146,6 +146,10 @@ struct Inner {
     next_place: u64,
     /// Per queue name: statistics held at a value (see `pin_stats`).
     pinned: HashMap<String, Vec<(usize, i64)>>,
+    /// Agents logged in (any state but logged out), departing ones aside.
+    logged_in: usize,
+    /// Agents who left the roster and are finishing a call.
+    departing: usize,
     /// What changed since the last dispatch, so that it need not match
     /// every waiting caller against every available agent: agents who
     /// became available, callers who joined or relaxed their filter, or
@@ -195,6 +199,8 @@ impl Acd {
             answers: 0,
             next_place: 0,
             pinned: HashMap::new(),
+            logged_in: 0,
+            departing: 0,
             fresh: Fresh::default(),
         };
         inner.set_agents(agents);
@@ -580,36 +586,26 @@ impl Acd {
     /// logged in, longest wait and expected wait (milliseconds).
     pub fn stats(&self, queue: &str, now_ms: i64, aht_ms: i64) -> [i64; 5] {
         let inner = self.lock();
-        let waiting: Vec<i64> = inner
+        let (waiting, earliest) = inner
             .waiting
             .values()
             .filter(|w| w.queue_name == queue)
-            .map(|w| w.since_ms)
-            .collect();
-        let logged_in = inner
-            .agents
-            .iter()
-            .filter(|a| a.state != AgentState::LoggedOut && !a.departing)
-            .count() as i64;
+            .fold((0i64, i64::MAX), |(n, earliest), w| {
+                (n + 1, earliest.min(w.since_ms))
+            });
+        let logged_in = inner.logged_in as i64;
         let available = inner.available.len() as i64;
-        let longest = waiting
-            .iter()
-            .map(|since| now_ms - since)
-            .max()
-            .unwrap_or(0)
-            .max(0);
+        let longest = if waiting == 0 {
+            0
+        } else {
+            (now_ms - earliest).max(0)
+        };
         let expected = if logged_in == 0 {
             0
         } else {
-            (waiting.len() as i64 + 1) * aht_ms / logged_in
+            (waiting + 1) * aht_ms / logged_in
         };
-        let mut stats = [
-            waiting.len() as i64,
-            available,
-            logged_in,
-            longest,
-            expected,
-        ];
+        let mut stats = [waiting, available, logged_in, longest, expected];
         for &(i, value) in inner.pinned.get(queue).into_iter().flatten() {
             if let Some(s) = stats.get_mut(i) {
                 *s = value;
@@ -768,6 +764,12 @@ impl Inner {
         let skills = self.layout.len();
         self.fresh.everything = true;
         self.agents = agents;
+        self.logged_in = self
+            .agents
+            .iter()
+            .filter(|a| a.state != AgentState::LoggedOut && !a.departing)
+            .count();
+        self.departing = self.agents.iter().filter(|a| a.departing).count();
         self.available = AgentSet::new(self.agents.len());
         self.skill_index = vec![self.available.clone(); skills];
         for i in 0..self.agents.len() {
@@ -811,10 +813,11 @@ impl Inner {
 
     /// Forgets departing agents whose call is over.
     fn forget_departed(&mut self) {
-        if self
-            .agents
-            .iter()
-            .any(|a| a.departing && a.state == AgentState::LoggedOut)
+        if self.departing > 0
+            && self
+                .agents
+                .iter()
+                .any(|a| a.departing && a.state == AgentState::LoggedOut)
         {
             let mut agents = std::mem::take(&mut self.agents);
             agents.retain(|a| !(a.departing && a.state == AgentState::LoggedOut));
@@ -829,6 +832,13 @@ impl Inner {
         }
         if from == AgentState::Available {
             self.index(agent, false);
+        }
+        if !self.agents[agent].departing {
+            if from == AgentState::LoggedOut {
+                self.logged_in += 1;
+            } else if to == AgentState::LoggedOut {
+                self.logged_in -= 1;
+            }
         }
         self.agents[agent].state = to;
         if to == AgentState::Available {
