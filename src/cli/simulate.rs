@@ -34,8 +34,8 @@ distributions, what callers press at each menu, and agent shifts. Both
 default to agents.toml and traffic.toml beside the script; see
 docs/simulation.md.
 
-Calls run through the same runtime `dialect serve` uses, on a virtual
-clock: an 8-hour day takes about a second. The same seed gives the same
+Calls run through the call runtime itself (menus, queues, agents, hunt
+groups), on a virtual clock: an 8-hour day takes about a second. The same seed gives the same
 figures.")]
 pub struct Args {
     /// The script to simulate
@@ -57,6 +57,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    /// Which engine runs the decisions: compiled code, or the reference interpreter
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     pub engine: EngineArg,
 }
