@@ -49,8 +49,18 @@ queue billing {
   after 2m -> voicemail "billing"
   pause after 2 misses
 }
-queue rotation { strategy round_robin; ring 8s then next; announce position, wait every 20s }
-queue fewest { strategy fewest_calls; ring all 12s; wrapup 4s }
+queue rotation {
+  strategy round_robin
+  require  billing != 1
+  ring     8s then next
+  announce position, wait every 20s
+}
+queue fewest {
+  strategy fewest_calls
+  require  language in [english, spanish] and billing > 1
+  ring     all 12s
+  wrapup   4s
+}
 queue linear { strategy linear; auto answer; wrapup 3s }
 queue spanish {
   strategy random
@@ -120,6 +130,8 @@ fn eligible(queue: &str, relaxed: bool, skills: &Skills) -> bool {
         "billing" if !relaxed => skills.billing >= 3,
         "billing" | "best" => skills.billing >= 1,
         "spanish" => skills.spanish,
+        "fewest" => (skills.english || skills.spanish) && skills.billing > 1,
+        "rotation" => skills.billing != 1,
         _ => true,
     }
 }
