@@ -317,6 +317,60 @@ impl Compiled {
     pub fn frame<'f>(&self, facts: &'f Facts) -> Frame<'f> {
         Frame::new(self, facts)
     }
+
+    /// A queue function (`require`, `prefer`, `score`) ready to run on
+    /// many agents for one call, as the ACD does for every caller: the
+    /// checks [`Compiled::run`] makes on each call are made here once.
+    pub fn agent_fn<'f>(&'f self, f: FuncId, frame: &'f Frame<'_>) -> AgentFn<'f> {
+        assert_eq!(
+            frame.owner, self.id,
+            "a frame is bound to the program that built it"
+        );
+        AgentFn {
+            function: self.functions[f.index()],
+            call: &frame.view,
+            skills: self.layout.skills,
+        }
+    }
+}
+
+/// A queue function bound to a call's facts; see [`Compiled::agent_fn`].
+pub struct AgentFn<'f> {
+    function: DecisionFn,
+    call: &'f CallView,
+    /// The program's skill count.
+    skills: usize,
+}
+
+impl AgentFn<'_> {
+    /// Runs the function on an agent: skills per skill of the program
+    /// (borrowed, not copied), attributes indexed by `facts::attr_index`.
+    /// Generated code reads skills only below the program's skill count,
+    /// which this checks.
+    #[inline]
+    pub fn run(&self, skills: &[i64], attrs: [i64; 3]) -> i64 {
+        if skills.len() < self.skills {
+            return self.run_padded(skills, attrs);
+        }
+        let agent = AgentView {
+            skills: skills.as_ptr(),
+            attrs,
+        };
+        (self.function)(self.call, &agent)
+    }
+
+    /// Too few skills: runs on a copy padded with zeros, so reads stay in
+    /// bounds.
+    #[cold]
+    fn run_padded(&self, skills: &[i64], attrs: [i64; 3]) -> i64 {
+        let mut padded = skills.to_vec();
+        padded.resize(self.skills, 0);
+        let agent = AgentView {
+            skills: padded.as_ptr(),
+            attrs,
+        };
+        (self.function)(self.call, &agent)
+    }
 }
 
 /// The facts of a call laid out for generated code. Borrows the facts, so
@@ -393,39 +447,22 @@ impl<'f> Frame<'f> {
 pub struct AgentFrame<'a> {
     view: AgentView,
     skills_len: usize,
-    /// The padded copy of the skills, when the agent's were too few
-    /// (empty otherwise: the view points into the borrowed skills).
     _owned: Vec<i64>,
-    _agent: PhantomData<&'a [i64]>,
+    _agent: PhantomData<&'a AgentFacts>,
 }
 
 impl<'a> AgentFrame<'a> {
     pub fn new(compiled: &Compiled, agent: &'a AgentFacts) -> AgentFrame<'a> {
-        AgentFrame::of(compiled, &agent.skills, agent.attrs)
-    }
-
-    /// A frame over an agent's skills (per skill of the program) and
-    /// attributes (indexed by `facts::attr_index`). Borrows the skills
-    /// when there are enough of them, so the ACD can rank thousands of
-    /// agents without allocating.
-    pub fn of(compiled: &Compiled, skills: &'a [i64], attrs: [i64; 3]) -> AgentFrame<'a> {
         // Pad to the program's skill count so reads stay in bounds.
-        let owned = if skills.len() < compiled.layout.skills {
-            let mut padded = skills.to_vec();
-            padded.resize(compiled.layout.skills, 0);
-            padded
-        } else {
-            Vec::new()
-        };
-        let (ptr, len) = if owned.is_empty() {
-            (skills.as_ptr(), skills.len())
-        } else {
-            (owned.as_ptr(), owned.len())
-        };
+        let mut skills = agent.skills.clone();
+        skills.resize(skills.len().max(compiled.layout.skills), 0);
         AgentFrame {
-            view: AgentView { skills: ptr, attrs },
-            skills_len: len,
-            _owned: owned,
+            view: AgentView {
+                skills: skills.as_ptr(),
+                attrs: agent.attrs,
+            },
+            skills_len: skills.len(),
+            _owned: skills,
             _agent: PhantomData,
         }
     }

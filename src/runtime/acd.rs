@@ -4,7 +4,8 @@
 //! Callers wait by priority, then by arrival, across all queues. When an
 //! agent frees up or a caller arrives, waiting callers are matched in that
 //! order with available agents: candidates come from per-skill indexes of
-//! available agents (not a scan of the roster), are filtered by the
+//! available agents (not a scan of the roster: bit sets per skill level and
+//! per skill value, intersected a word at a time), are filtered by the
 //! queue's `require` (the current relaxation step's), split by `prefer`,
 //! and ordered by the queue's strategy. An agent is offered at most one
 //! call at a time: offered agents are `ringing` until the call says how the
@@ -26,7 +27,6 @@ use super::roster::{AgentSpec, Roster, RosterError};
 use crate::checked::{self, AgentState, Presentation, QueueId, SkillId, SkillKind, Strategy};
 use crate::facts::Facts;
 use crate::ir::{self, CmpOp, FuncId, Node};
-use crate::jit::AgentFrame;
 use crate::program::Program;
 
 /// An agent and what the ACD tracks about them.
@@ -127,15 +127,24 @@ pub struct Acd {
 struct Inner {
     /// The roster's agents in roster order, then departing agents.
     agents: Vec<Agent>,
+    /// How many of `agents` are the roster's.
+    roster_len: usize,
     /// The skills agents' `skills` are laid out for: the program's the
     /// roster was last loaded with.
     layout: Vec<checked::Skill>,
     by_id: HashMap<String, usize>,
     by_extension: HashMap<String, usize>,
+    /// Per agent, what ranking reads, side by side so that candidates are
+    /// read from one table rather than from scattered agent records: the
+    /// skills (per skill of the layout), then [`Hot`]. A copy of fields of
+    /// `agents`, refreshed wherever those change.
+    rows: Vec<i64>,
     /// Available agents.
     available: AgentSet,
-    /// Per skill of the layout: available agents holding it.
-    skill_index: Vec<AgentSet>,
+    /// Per skill of the layout, available agents: for a levelled skill by
+    /// level (set `k - 1` holds those at level `k` or above), for an
+    /// enumerated skill by value (set `v` holds those with value `v`).
+    skill_index: Vec<Vec<AgentSet>>,
     /// Waiting callers: (priority, then arrival) → waiter.
     waiting: BTreeMap<(Reverse<u32>, u64), Waiter>,
     /// Per queue name: the agent index round robin starts after.
@@ -148,8 +157,6 @@ struct Inner {
     pinned: HashMap<String, Vec<(usize, i64)>>,
     /// Agents logged in (any state but logged out), departing ones aside.
     logged_in: usize,
-    /// Agents who left the roster and are finishing a call.
-    departing: usize,
     /// What changed since the last dispatch, so that it need not match
     /// every waiting caller against every available agent: agents who
     /// became available, callers who joined or relaxed their filter, or
@@ -189,6 +196,8 @@ impl Acd {
         let mut inner = Inner {
             agents: Vec::new(),
             layout: program.skills.clone(),
+            rows: Vec::new(),
+            roster_len: 0,
             by_id: HashMap::new(),
             by_extension: HashMap::new(),
             available: AgentSet::default(),
@@ -200,7 +209,6 @@ impl Acd {
             next_place: 0,
             pinned: HashMap::new(),
             logged_in: 0,
-            departing: 0,
             fresh: Fresh::default(),
         };
         inner.set_agents(agents);
@@ -457,6 +465,7 @@ impl Acd {
                     agent.missed_in_row = 0;
                     agent.calls_today += 1;
                     agent.last_answer_seq = seq;
+                    inner.refresh_row(a);
                     changed.push((id.clone(), AgentState::OnCall));
                 } else {
                     let to = inner.release(a, AgentState::Available, now_ms);
@@ -518,6 +527,7 @@ impl Acd {
             let mut inner = self.lock();
             let &a = inner.by_id.get(agent)?;
             inner.agents[a].talk_ms_today += talk_ms;
+            inner.refresh_row(a);
             if inner.agents[a].state != AgentState::OnCall {
                 return None;
             }
@@ -647,12 +657,12 @@ impl Acd {
         };
         let native = program.native();
         let frame = native.frame(facts);
+        let require = native.agent_fn(f, &frame);
         let translation = Translation::between(&inner.layout, &program.checked.skills);
         let mut scratch = Vec::new();
         logged.any(|a| {
             let skills = inner.skills_for(a, translation.as_ref(), &mut scratch);
-            let agent = AgentFrame::of(native, skills, inner.attrs(a, now_ms));
-            native.run(f, &frame, Some(&agent)) != 0
+            require.run(skills, inner.attrs(a, now_ms)) != 0
         })
     }
 
@@ -761,7 +771,8 @@ impl Inner {
             .filter(|(_, a)| !a.spec.extension.is_empty() && !a.departing)
             .map(|(i, a)| (a.spec.extension.clone(), i))
             .collect();
-        let skills = self.layout.len();
+        self.roster_len = agents.iter().take_while(|a| !a.departing).count();
+        debug_assert!(agents[self.roster_len..].iter().all(|a| a.departing));
         self.fresh.everything = true;
         self.agents = agents;
         self.logged_in = self
@@ -769,9 +780,22 @@ impl Inner {
             .iter()
             .filter(|a| a.state != AgentState::LoggedOut && !a.departing)
             .count();
-        self.departing = self.agents.iter().filter(|a| a.departing).count();
+        self.rows = vec![0; self.agents.len() * self.row_len()];
+        for a in 0..self.agents.len() {
+            self.refresh_row(a);
+        }
         self.available = AgentSet::new(self.agents.len());
-        self.skill_index = vec![self.available.clone(); skills];
+        self.skill_index = self
+            .layout
+            .iter()
+            .map(|skill| {
+                let sets = match &skill.kind {
+                    SkillKind::Level => MAX_LEVEL as usize,
+                    SkillKind::Values(values) => values.len(),
+                };
+                vec![self.available.clone(); sets]
+            })
+            .collect();
         for i in 0..self.agents.len() {
             if self.agents[i].state == AgentState::Available {
                 self.index(i, true);
@@ -782,13 +806,77 @@ impl Inner {
     fn index(&mut self, agent: usize, available: bool) {
         let a = &self.agents[agent];
         for (s, &value) in a.skills.iter().enumerate() {
-            if value != 0
-                && let Some(set) = self.skill_index.get_mut(s)
-            {
-                set.set(agent, available);
+            let (Some(sets), Some(skill)) = (self.skill_index.get_mut(s), self.layout.get(s))
+            else {
+                continue;
+            };
+            match skill.kind {
+                SkillKind::Level => {
+                    for set in sets.iter_mut().take(value.clamp(0, MAX_LEVEL) as usize) {
+                        set.set(agent, available);
+                    }
+                }
+                SkillKind::Values(_) => {
+                    for (v, set) in sets.iter_mut().enumerate() {
+                        if value & (1 << v) != 0 {
+                            set.set(agent, available);
+                        }
+                    }
+                }
             }
         }
         self.available.set(agent, available);
+    }
+
+    /// The index sets whose intersection holds every available agent that
+    /// meets `needs`, and whether it holds only those (false when a need
+    /// does not fit the layout and is left out); `None` when no agent can.
+    fn terms(&self, needs: &[Need]) -> Option<(Vec<Term<'_>>, bool)> {
+        let mut terms = Vec::new();
+        let mut all = true;
+        for need in needs {
+            match *need {
+                Need::Level(s, level) => {
+                    if !matches!(
+                        self.layout.get(s.index()).map(|k| &k.kind),
+                        Some(SkillKind::Level)
+                    ) {
+                        all = false;
+                        continue;
+                    }
+                    if level > MAX_LEVEL {
+                        return None;
+                    }
+                    if level >= 1 {
+                        terms.push(Term::Set(&self.skill_index[s.index()][level as usize - 1]));
+                    }
+                }
+                Need::AnyOf(s, bits) => {
+                    if !matches!(
+                        self.layout.get(s.index()).map(|k| &k.kind),
+                        Some(SkillKind::Values(_))
+                    ) {
+                        all = false;
+                        continue;
+                    }
+                    let sets: Vec<&AgentSet> = self.skill_index[s.index()]
+                        .iter()
+                        .enumerate()
+                        .filter(|&(v, _)| bits & (1 << v) != 0)
+                        .map(|(_, set)| set)
+                        .collect();
+                    match sets[..] {
+                        [] => return None,
+                        [one] => terms.push(Term::Set(one)),
+                        _ => terms.push(Term::Union(sets)),
+                    }
+                }
+            }
+        }
+        if terms.is_empty() {
+            terms.push(Term::Set(&self.available));
+        }
+        Some((terms, all))
     }
 
     /// The index of an agent who is ringing.
@@ -813,11 +901,10 @@ impl Inner {
 
     /// Forgets departing agents whose call is over.
     fn forget_departed(&mut self) {
-        if self.departing > 0
-            && self
-                .agents
-                .iter()
-                .any(|a| a.departing && a.state == AgentState::LoggedOut)
+        // Departing agents follow the roster's, so only they are looked at.
+        if self.agents[self.roster_len..]
+            .iter()
+            .any(|a| a.state == AgentState::LoggedOut)
         {
             let mut agents = std::mem::take(&mut self.agents);
             agents.retain(|a| !(a.departing && a.state == AgentState::LoggedOut));
@@ -843,19 +930,58 @@ impl Inner {
         self.agents[agent].state = to;
         if to == AgentState::Available {
             self.agents[agent].idle_since_ms = now_ms;
+            self.refresh_row(agent);
             self.index(agent, true);
             self.fresh.agents.push(agent);
         }
     }
 
+    fn row_len(&self) -> usize {
+        self.layout.len() + Hot::COUNT
+    }
+
+    /// Copies what ranking reads of an agent into their row.
+    fn refresh_row(&mut self, agent: usize) {
+        let n = self.layout.len();
+        let width = self.row_len();
+        let a = &self.agents[agent];
+        let row = &mut self.rows[agent * width..(agent + 1) * width];
+        for (i, cell) in row[..n].iter_mut().enumerate() {
+            *cell = a.skills.get(i).copied().unwrap_or(0);
+        }
+        row[n + Hot::IdleSince as usize] = a.idle_since_ms;
+        row[n + Hot::CallsToday as usize] = a.calls_today;
+        row[n + Hot::TalkToday as usize] = a.talk_ms_today;
+    }
+
+    /// Whether an agent's row is up to date (checked in debug builds,
+    /// which the model tests run).
+    fn row_matches(&self, agent: usize) -> bool {
+        let a = &self.agents[agent];
+        self.skills(agent) == a.skills.as_slice()
+            && self.hot(agent, Hot::IdleSince) == a.idle_since_ms
+            && self.hot(agent, Hot::CallsToday) == a.calls_today
+            && self.hot(agent, Hot::TalkToday) == a.talk_ms_today
+    }
+
+    /// An agent's skills, as held, from their row.
+    fn skills(&self, agent: usize) -> &[i64] {
+        let width = self.row_len();
+        &self.rows[agent * width..agent * width + self.layout.len()]
+    }
+
+    #[inline]
+    fn hot(&self, agent: usize, field: Hot) -> i64 {
+        self.rows[agent * self.row_len() + self.layout.len() + field as usize]
+    }
+
     /// What decisions read of an agent besides skills (see
     /// `facts::attr_index`).
     fn attrs(&self, agent: usize, now_ms: i64) -> [i64; 3] {
-        let a = &self.agents[agent];
         [
-            (now_ms - a.idle_since_ms).max(0) / 60_000,
-            a.calls_today,
-            a.talk_ms_today / 60_000,
+            (now_ms - self.hot(agent, Hot::IdleSince)).max(0) / 60_000,
+            self.hot(agent, Hot::CallsToday),
+            self.hot(agent, Hot::TalkToday) / 60_000,
         ]
     }
 
@@ -867,7 +993,8 @@ impl Inner {
         translation: Option<&Translation>,
         scratch: &'s mut Vec<i64>,
     ) -> &'s [i64] {
-        let skills = &self.agents[agent].skills;
+        debug_assert!(self.row_matches(agent), "the row of agent {agent} is stale");
+        let skills = self.skills(agent);
         match translation {
             None => skills,
             Some(t) => {
@@ -927,8 +1054,7 @@ impl Inner {
             let translation = Translation::between(&self.layout, &w.program.checked.skills);
             let skills = self.skills_for(agent, translation.as_ref(), &mut scratch);
             let frame = native.frame(&w.facts);
-            let view = AgentFrame::of(native, skills, attrs);
-            (native.run(f, &frame, Some(&view)) != 0).then_some(*key)
+            (native.agent_fn(f, &frame).run(skills, attrs) != 0).then_some(*key)
         })
     }
 
@@ -942,44 +1068,85 @@ impl Inner {
         // agents through a translation, and the skill indexes (by the new
         // skill ids) cannot narrow the candidates.
         let translation = Translation::between(&self.layout, &program.checked.skills);
-        // Candidates: available agents holding every skill the filter
-        // needs, intersecting the per-skill indexes.
-        let mut sets: Vec<&AgentSet> = match (w.require, &translation) {
-            (Some(f), None) => required_skills(&program.ir, f)
-                .iter()
-                .filter_map(|s| self.skill_index.get(s.index()))
-                .collect(),
-            _ => Vec::new(),
+        // Candidates: available agents with the skill levels and values
+        // the filter needs, intersecting the indexes.
+        let needs = match (w.require, &translation) {
+            (Some(f), None) => required_skills(&program.ir, f),
+            _ => Needs::default(),
         };
-        if sets.is_empty() {
-            sets.push(&self.available);
-        }
-        if sets.iter().any(|s| s.is_empty()) {
+        let Some((terms, all)) = self.terms(&needs.needs) else {
+            return Vec::new();
+        };
+        // When the filter is nothing but what the indexes answered, every
+        // candidate passes it: it need not run.
+        let indexes_decide = needs.exact && all;
+        if terms.iter().any(Term::is_empty) {
             return Vec::new();
         }
         let native = program.native();
         let frame = native.frame(&w.facts);
-        let mut scratch = Vec::new();
+        let bind = |f: Option<FuncId>| f.map(|f| native.agent_fn(f, &frame));
+        let require_fn = if indexes_decide {
+            None
+        } else {
+            bind(w.require)
+        };
+        let (prefer_fn, score_fn) = (bind(fns.prefer), bind(fns.score));
+        let strategy = queue.strategy;
+        let ring_all =
+            matches!(queue.presentation, Presentation::All { .. }) || strategy == Strategy::RingAll;
+        // Strategies that pick one agent by an order keep only the best so
+        // far; the others need every eligible agent.
+        let keep_all = ring_all || matches!(strategy, Strategy::RoundRobin | Strategy::Random);
+        let mut best: Option<((bool, i64, i64), usize)> = None;
+        let mut best_passed_over: Option<((bool, i64, i64), usize)> = None;
         let mut eligible: Vec<(usize, bool, i64)> = Vec::new();
-        for a in AgentSet::intersection(&sets) {
+        let mut scratch = Vec::new();
+        for a in Term::intersection(&terms) {
+            // Everything below reads the agent's row only.
             let skills = self.skills_for(a, translation.as_ref(), &mut scratch);
-            let agent = AgentFrame::of(native, skills, self.attrs(a, now_ms));
-            if let Some(f) = w.require
-                && native.run(f, &frame, Some(&agent)) == 0
+            let attrs = self.attrs(a, now_ms);
+            if let Some(f) = &require_fn
+                && f.run(skills, attrs) == 0
             {
                 continue;
             }
-            let preferred = fns
-                .prefer
-                .is_none_or(|f| native.run(f, &frame, Some(&agent)) != 0);
-            let score = fns.score.map_or(0, |f| native.run(f, &frame, Some(&agent)));
-            eligible.push((a, preferred, score));
+            let preferred = prefer_fn.as_ref().is_none_or(|f| f.run(skills, attrs) != 0);
+            if !keep_all
+                && !preferred
+                && best.is_some_and(|((not_preferred, ..), _)| !not_preferred)
+            {
+                // A preferred agent is ahead whatever this one scores.
+                continue;
+            }
+            let score = score_fn.as_ref().map_or(0, |f| f.run(skills, attrs));
+            if keep_all {
+                eligible.push((a, preferred, score));
+            } else {
+                let key = self.rank(strategy, a, preferred, score);
+                // Agents this caller already rang come last: the call goes
+                // to someone else while anyone else is eligible.
+                let slot = if !w.passed_over.is_empty()
+                    && w.passed_over.contains(&self.agents[a].spec.id)
+                {
+                    &mut best_passed_over
+                } else {
+                    &mut best
+                };
+                // Strictly better only: the first of equals (in table
+                // order) wins.
+                if slot.is_none_or(|(k, _)| key < k) {
+                    *slot = Some((key, a));
+                }
+            }
         }
-        if eligible.is_empty() {
-            return Vec::new();
+        if !keep_all {
+            return best
+                .or(best_passed_over)
+                .map(|(_, a)| a)
+                .into_iter()
+                .collect();
         }
-        let ring_all = matches!(queue.presentation, Presentation::All { .. })
-            || queue.strategy == Strategy::RingAll;
         if !ring_all && !w.passed_over.is_empty() {
             let fresh: Vec<(usize, bool, i64)> = eligible
                 .iter()
@@ -991,100 +1158,199 @@ impl Inner {
                 eligible = fresh;
             }
         }
-        // Preferred agents first, then the strategy's order.
-        let key =
-            |inner: &Inner, &(a, preferred, score): &(usize, bool, i64)| -> (bool, i64, i64) {
-                let agent = &inner.agents[a];
-                let rank = match queue.strategy {
-                    Strategy::LongestIdle | Strategy::RingAll => agent.idle_since_ms,
-                    Strategy::FewestCalls => agent.calls_today,
-                    Strategy::LeastTalkTime => agent.talk_ms_today,
-                    Strategy::Linear | Strategy::RoundRobin | Strategy::Random => a as i64,
-                    Strategy::BestScore => -score,
-                };
-                let tie = if queue.strategy == Strategy::BestScore {
-                    agent.idle_since_ms
-                } else {
-                    a as i64
-                };
-                (!preferred, rank, tie)
-            };
         if ring_all {
-            let mut all = eligible;
-            all.sort_by_key(|e| key(self, e));
-            return all.into_iter().map(|e| e.0).collect();
+            eligible.sort_by_key(|&(a, preferred, score)| self.rank(strategy, a, preferred, score));
+            return eligible.into_iter().map(|e| e.0).collect();
         }
+        // Round robin and random choose among the preferred, if any.
         let best_preferred = eligible.iter().any(|e| e.1);
-        let choice = match queue.strategy {
-            Strategy::RoundRobin => {
-                let after = self.round_robin.get(&w.queue_name).copied();
-                let group: Vec<usize> = eligible
-                    .iter()
-                    .filter(|e| e.1 == best_preferred)
-                    .map(|e| e.0)
-                    .collect();
-                let next = after
-                    .and_then(|last| group.iter().copied().find(|&a| a > last))
-                    .or_else(|| group.first().copied());
-                if let Some(n) = next {
-                    self.round_robin.insert(w.queue_name.clone(), n);
-                }
-                next
+        let group: Vec<usize> = eligible
+            .iter()
+            .filter(|e| e.1 == best_preferred)
+            .map(|e| e.0)
+            .collect();
+        let choice = if strategy == Strategy::RoundRobin {
+            let after = self.round_robin.get(&w.queue_name).copied();
+            let next = after
+                .and_then(|last| group.iter().copied().find(|&a| a > last))
+                .or_else(|| group.first().copied());
+            if let Some(n) = next {
+                self.round_robin.insert(w.queue_name.clone(), n);
             }
-            Strategy::Random => {
-                let group: Vec<usize> = eligible
-                    .iter()
-                    .filter(|e| e.1 == best_preferred)
-                    .map(|e| e.0)
-                    .collect();
-                self.random ^= self.random << 13;
-                self.random ^= self.random >> 7;
-                self.random ^= self.random << 17;
-                group
-                    .get((self.random % group.len().max(1) as u64) as usize)
-                    .copied()
-            }
-            _ => eligible.iter().min_by_key(|e| key(self, e)).map(|e| e.0),
+            next
+        } else {
+            self.random ^= self.random << 13;
+            self.random ^= self.random >> 7;
+            self.random ^= self.random << 17;
+            group
+                .get((self.random % group.len().max(1) as u64) as usize)
+                .copied()
         };
         choice.into_iter().collect()
     }
+
+    /// Where an eligible agent ranks for a strategy, lowest first:
+    /// preferred agents first, then the strategy's order, then a tie-break.
+    #[inline(always)]
+    fn rank(&self, strategy: Strategy, a: usize, preferred: bool, score: i64) -> (bool, i64, i64) {
+        let rank = match strategy {
+            Strategy::LongestIdle | Strategy::RingAll => self.hot(a, Hot::IdleSince),
+            Strategy::FewestCalls => self.hot(a, Hot::CallsToday),
+            Strategy::LeastTalkTime => self.hot(a, Hot::TalkToday),
+            Strategy::Linear | Strategy::RoundRobin | Strategy::Random => a as i64,
+            Strategy::BestScore => -score,
+        };
+        let tie = if strategy == Strategy::BestScore {
+            self.hot(a, Hot::IdleSince)
+        } else {
+            a as i64
+        };
+        (!preferred, rank, tie)
+    }
 }
 
-/// Skills an agent must hold (level or value non-zero) for a filter to
-/// pass, read from its top-level `and`s: `billing >= 3`, `language ==
-/// spanish` and the like. Used to pick candidates from the skill indexes.
-pub fn required_skills(module: &ir::Module, f: FuncId) -> Vec<SkillId> {
-    fn walk(n: &Node, out: &mut Vec<SkillId>) {
+/// The agent fields that follow the skills in an agent's row.
+#[derive(Clone, Copy)]
+enum Hot {
+    IdleSince,
+    CallsToday,
+    TalkToday,
+}
+
+impl Hot {
+    const COUNT: usize = 3;
+}
+
+/// Skill levels are 1 to 10 (0: the agent lacks the skill).
+const MAX_LEVEL: i64 = 10;
+
+/// Something a filter requires of an agent's skills, which the skill
+/// indexes can answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// A levelled skill at this level or above (above 10: nobody).
+    Level(SkillId, i64),
+    /// At least one of these values (bits) of an enumerated skill.
+    AnyOf(SkillId, i64),
+}
+
+/// What a filter requires of agents' skills.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub needs: Vec<Need>,
+    /// The filter is exactly the conjunction of `needs`: an agent who
+    /// meets them passes it.
+    pub exact: bool,
+}
+
+/// What a filter requires of agents' skills, read from its top-level
+/// `and`s: `billing >= 3`, `language == spanish`, `language in [english,
+/// spanish]` and the like. Unless the filter is exactly those, it still
+/// runs on every candidate; the needs only narrow the candidates.
+pub fn required_skills(module: &ir::Module, f: FuncId) -> Needs {
+    /// Adds what `n` needs; false if that is not all `n` says.
+    fn walk(n: &Node, out: &mut Vec<Need>) -> bool {
         match n {
             Node::And(a, b) => {
-                walk(a, out);
-                walk(b, out);
+                let a = walk(a, out);
+                walk(b, out) && a
             }
             Node::Cmp(op, a, b) => match (op, a.as_ref(), b.as_ref()) {
-                (CmpOp::Ge | CmpOp::Eq, Node::Skill(s), Node::Int(k)) if *k >= 1 => out.push(*s),
-                (CmpOp::Gt, Node::Skill(s), Node::Int(k)) if *k >= 0 => out.push(*s),
-                (CmpOp::Le | CmpOp::Eq, Node::Int(k), Node::Skill(s)) if *k >= 1 => out.push(*s),
-                (CmpOp::Lt, Node::Int(k), Node::Skill(s)) if *k >= 0 => out.push(*s),
-                _ => {}
+                // `skill >= k`, `k <= skill`
+                (CmpOp::Ge, Node::Skill(s), Node::Int(k))
+                | (CmpOp::Le, Node::Int(k), Node::Skill(s)) => {
+                    out.push(Need::Level(*s, *k));
+                    true
+                }
+                // `skill == k` needs at least `k`, and says more.
+                (CmpOp::Eq, Node::Skill(s), Node::Int(k))
+                | (CmpOp::Eq, Node::Int(k), Node::Skill(s)) => {
+                    out.push(Need::Level(*s, *k));
+                    false
+                }
+                // `skill > k`, `k < skill`
+                (CmpOp::Gt, Node::Skill(s), Node::Int(k))
+                | (CmpOp::Lt, Node::Int(k), Node::Skill(s)) => {
+                    out.push(Need::Level(*s, k.saturating_add(1)));
+                    true
+                }
+                _ => false,
             },
-            Node::HasBit { mask, .. } => {
-                if let Node::Skill(s) = mask.as_ref() {
-                    out.push(*s);
+            Node::HasBit { mask, bit } => match (mask.as_ref(), bit.as_ref()) {
+                (Node::Skill(s), Node::Int(v @ 0..=63)) => {
+                    out.push(Need::AnyOf(*s, 1i64 << v));
+                    true
                 }
-            }
-            Node::AnyBit(x, bits) if *bits != 0 => {
-                if let Node::Skill(s) = x.as_ref() {
-                    out.push(*s);
+                // A value read from the caller's facts: any value at all
+                // is needed, one in particular is said.
+                (Node::Skill(s), _) => {
+                    out.push(Need::AnyOf(*s, -1));
+                    false
                 }
-            }
-            _ => {}
+                _ => false,
+            },
+            Node::AnyBit(x, bits) => match x.as_ref() {
+                Node::Skill(s) => {
+                    out.push(Need::AnyOf(*s, *bits));
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
         }
     }
-    let mut out = Vec::new();
-    if let ir::Body::Bool(n) = &module.function(f).body {
-        walk(n, &mut out);
+    let mut needs = Vec::new();
+    let exact = match &module.function(f).body {
+        ir::Body::Bool(n) => walk(n, &mut needs),
+        _ => false,
+    };
+    Needs { needs, exact }
+}
+
+/// One factor of a candidate intersection: an index set, or the union of
+/// a few (`language in [english, spanish]`).
+enum Term<'s> {
+    Set(&'s AgentSet),
+    Union(Vec<&'s AgentSet>),
+}
+
+impl Term<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Term::Set(s) => s.is_empty(),
+            Term::Union(sets) => sets.iter().all(|s| s.is_empty()),
+        }
     }
-    out
+
+    fn word(&self, i: usize) -> u64 {
+        match self {
+            Term::Set(s) => s.words[i],
+            Term::Union(sets) => sets.iter().fold(0, |acc, s| acc | s.words[i]),
+        }
+    }
+
+    /// The agents in every term, in table order.
+    fn intersection<'t>(terms: &'t [Term<'t>]) -> impl Iterator<Item = usize> + 't {
+        let words = terms
+            .iter()
+            .map(|t| match t {
+                Term::Set(s) => s.words.len(),
+                Term::Union(sets) => sets.iter().map(|s| s.words.len()).min().unwrap_or(0),
+            })
+            .min()
+            .unwrap_or(0);
+        (0..words).flat_map(move |i| {
+            let mut bits = terms.iter().fold(!0u64, |acc, t| acc & t.word(i));
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let bit = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                Some(i * 64 + bit)
+            })
+        })
+    }
 }
 
 /// A set of agents, by place in the table, as bits: the per-skill indexes
@@ -1125,22 +1391,6 @@ impl AgentSet {
 
     fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    /// The agents in every one of `sets`, in table order.
-    fn intersection<'s>(sets: &'s [&'s AgentSet]) -> impl Iterator<Item = usize> + 's {
-        let words = sets.iter().map(|s| s.words.len()).min().unwrap_or(0);
-        (0..words).flat_map(move |i| {
-            let mut bits = sets.iter().fold(!0u64, |acc, s| acc & s.words[i]);
-            std::iter::from_fn(move || {
-                if bits == 0 {
-                    return None;
-                }
-                let bit = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                Some(i * 64 + bit)
-            })
-        })
     }
 }
 
