@@ -10,15 +10,13 @@
 //! Run: `cargo bench --bench select`; record results in docs/performance.md.
 
 use std::hint::black_box;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dialect::checked::QueueId;
 use dialect::facts::Facts;
-use dialect::load::{Loader, MemoryFs};
-use dialect::program::{LookupData, Program};
+use dialect::program::Program;
 use dialect::runtime::acd::{Offer, Waiter};
 use dialect::runtime::{Clock, Roster, Runtime};
 use tokio::sync::oneshot;
@@ -138,17 +136,7 @@ struct Bench {
 
 impl Bench {
     fn new() -> Bench {
-        let fs = MemoryFs::default().with("main.dial", &script());
-        let mut loader = Loader::new(&fs);
-        let root = loader.load(Path::new("main.dial")).expect("loads");
-        let checked = loader.check(root, None);
-        assert!(
-            checked.diagnostics.iter().all(|d| !d.is_error()),
-            "{:#?}",
-            checked.diagnostics
-        );
-        let program =
-            Arc::new(Program::compile(checked.program, LookupData::default()).expect("compiles"));
+        let program = Arc::new(Program::from_text(&script()).expect("the script compiles"));
         let roster = Roster::parse(&roster()).expect("roster");
         let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
         let rt = Runtime::new(Arc::clone(&program), &roster, clock).expect("runtime");

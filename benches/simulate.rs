@@ -8,12 +8,10 @@
 //! statistics harness adds nothing); the day is run five times and the
 //! median reported.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use dialect::load::{Loader, MemoryFs};
-use dialect::program::{LookupData, Program};
+use dialect::program::Program;
 use dialect::runtime::Roster;
 use dialect::sim::run::Options;
 use dialect::sim::{Traffic, simulate};
@@ -100,16 +98,7 @@ fn traffic(per_hour: f64, hours: u32) -> String {
 }
 
 fn program() -> Arc<Program> {
-    let fs = MemoryFs::default().with("main.dial", SCRIPT);
-    let mut loader = Loader::new(&fs);
-    let root = loader.load(Path::new("main.dial")).expect("loads");
-    let checked = loader.check(root, None);
-    assert!(
-        checked.diagnostics.iter().all(|d| !d.is_error()),
-        "{:#?}",
-        checked.diagnostics
-    );
-    Arc::new(Program::compile(checked.program, LookupData::default()).expect("compiles"))
+    Arc::new(Program::from_text(SCRIPT).expect("the script compiles"))
 }
 
 /// Runs once; returns (seconds, calls, answered share).

@@ -65,6 +65,28 @@ impl Program {
         })
     }
 
+    /// Checks and compiles one script held in memory, with no includes and
+    /// no lookup rows: for tests, benchmarks and embedders. The error lists
+    /// the script's errors, one per line.
+    pub fn from_text(text: &str) -> Result<Program, String> {
+        let fs = crate::load::MemoryFs::default().with("main.dial", text);
+        let mut loader = crate::load::Loader::new(&fs);
+        let root = loader
+            .load(std::path::Path::new("main.dial"))
+            .map_err(|e| format!("{e:?}"))?;
+        let checked = loader.check(root, None);
+        let errors: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{} {}", d.code, d.message))
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors.join("\n"));
+        }
+        Program::compile(checked.program, LookupData::default()).map_err(|e| e.to_string())
+    }
+
     /// Bytes of native code generated.
     pub fn code_bytes(&self) -> usize {
         self.native.code_bytes

@@ -16,7 +16,6 @@
 //! `ACD_MODEL_TRACE=1` prints every event a run publishes.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -24,8 +23,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 use dialect::checked::{AgentState, RejectReason};
-use dialect::load::{Loader, MemoryFs};
-use dialect::program::{LookupData, Program};
+use dialect::program::Program;
 use dialect::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Target};
 use dialect::runtime::{Clock, Disposition, Event, Roster, Runtime, Summary};
 use dialect::sim::{Behaviour, SimCaller};
@@ -163,16 +161,7 @@ fn programs() -> &'static [Arc<Program>; 2] {
 
 fn compile(skills: &str, ring: &str) -> Arc<Program> {
     let text = SCRIPT.replace("SKILLS", skills).replace("RING", ring);
-    let fs = MemoryFs::default().with("main.dial", &text);
-    let mut loader = Loader::new(&fs);
-    let root = loader.load(Path::new("main.dial")).expect("loads");
-    let checked = loader.check(root, None);
-    assert!(
-        checked.diagnostics.iter().all(|d| !d.is_error()),
-        "{:#?}",
-        checked.diagnostics
-    );
-    Arc::new(Program::compile(checked.program, LookupData::default()).expect("compiles"))
+    Arc::new(Program::from_text(&text).expect("the script compiles"))
 }
 
 // ------------------------------------------------------------ rosters ----

@@ -4,11 +4,9 @@
 //! patience, Erlang A's abandonment and waits. Each run is long (hundreds
 //! of simulated hours) and the first hours are left out as warm-up.
 
-use std::path::Path;
 use std::sync::Arc;
 
-use dialect::load::{Loader, MemoryFs};
-use dialect::program::{LookupData, Program};
+use dialect::program::Program;
 use dialect::runtime::Roster;
 use dialect::sim::erlang::{erlang_a, erlang_c, erlang_c_service_level};
 use dialect::sim::run::Options;
@@ -27,16 +25,7 @@ entry "+1 800 555 0100" -> route inbound
 "#;
 
 fn program() -> Arc<Program> {
-    let fs = MemoryFs::default().with("main.dial", SCRIPT);
-    let mut loader = Loader::new(&fs);
-    let root = loader.load(Path::new("main.dial")).expect("loads");
-    let checked = loader.check(root, None);
-    assert!(
-        checked.diagnostics.iter().all(|d| !d.is_error()),
-        "{:#?}",
-        checked.diagnostics
-    );
-    Arc::new(Program::compile(checked.program, LookupData::default()).expect("compiles"))
+    Arc::new(Program::from_text(SCRIPT).expect("the script compiles"))
 }
 
 fn roster(agents: u32) -> Roster {

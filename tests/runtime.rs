@@ -2,12 +2,10 @@
 //! offers, no-answer hand-on, relaxation, overflow, abandonment, hunt
 //! groups, wrap-up and agent states, with simulated callers and agents.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use dialect::checked::AgentState;
-use dialect::load::{Loader, MemoryFs};
-use dialect::program::{LookupData, Program};
+use dialect::program::Program;
 use dialect::runtime::{Clock, Disposition, Roster, Runtime};
 use dialect::sim::{Behaviour, SimCaller};
 
@@ -54,17 +52,7 @@ extension = "3001"
 "#;
 
 fn runtime() -> Arc<Runtime> {
-    let fs = MemoryFs::default().with("main.dial", SCRIPT);
-    let mut loader = Loader::new(&fs);
-    let root = loader.load(Path::new("main.dial")).expect("loads");
-    let checked = loader.check(root, None);
-    assert!(
-        checked.diagnostics.iter().all(|d| !d.is_error()),
-        "{:#?}",
-        checked.diagnostics
-    );
-    let program =
-        Arc::new(Program::compile(checked.program, LookupData::default()).expect("compiles"));
+    let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let roster = Roster::parse(ROSTER).expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
     Runtime::new(program, &roster, clock).expect("runtime")

@@ -7,15 +7,13 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::data::lookup_data;
 use super::path;
-use super::render::{self, Style};
 use super::scripts;
 use super::test::EngineArg;
 use crate::checked::Press;
 use crate::facts::Facts;
 use crate::number;
-use crate::program::{Engine, Program};
+use crate::program::Engine;
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
@@ -86,36 +84,9 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     let scripts = scripts::load(std::slice::from_ref(&args.file), None)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let errors: Vec<_> = scripts
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    if !errors.is_empty() {
-        for d in &errors {
-            let _ = writeln!(
-                out,
-                "{}",
-                render::human(
-                    &scripts.loader.sources,
-                    d,
-                    Style {
-                        color: false,
-                        width: 100
-                    }
-                )
-            );
-        }
-        let _ = writeln!(
-            out,
-            "cannot explain: the script has {} error(s)",
-            errors.len()
-        );
+    let Some(program) = scripts::compile_first(&scripts, &mut out, "explain")? else {
         return Ok(ExitCode::from(1));
-    }
-    let checked = scripts.checked.first().ok_or("no script")?;
-    let data = lookup_data(&scripts.loader, &checked.program)?;
-    let program = Program::compile(checked.program.clone(), data).map_err(|e| e.to_string())?;
+    };
 
     let from = match &args.from {
         Some(f) => number::normalize(f).map_err(|e| format!("--from `{f}`: {e}"))?,

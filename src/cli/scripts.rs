@@ -2,11 +2,15 @@
 //! folders, with files that others include checked as part of them.
 
 use std::collections::{BTreeSet, HashSet};
+use std::io::Write;
 use std::path::PathBuf;
 
+use super::data::lookup_data;
 use super::fs::{RealFs, dial_files, prompt_names};
+use super::render::{self, Style};
 use crate::diagnostic::Diagnostic;
 use crate::load::{self, Checked, Loader};
+use crate::program::Program;
 use crate::source::FileId;
 
 static REAL_FS: RealFs = RealFs;
@@ -105,4 +109,39 @@ pub fn load(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Scripts, Str
         diagnostics,
         files: covered.len(),
     })
+}
+
+/// Prints the scripts' errors (not warnings) to `out`, without colour;
+/// returns how many there were.
+pub fn print_errors(scripts: &Scripts, out: &mut dyn Write) -> usize {
+    let style = Style {
+        color: false,
+        width: 100,
+    };
+    let mut errors = 0;
+    for d in scripts.diagnostics.iter().filter(|d| d.is_error()) {
+        let _ = writeln!(out, "{}", render::human(&scripts.loader.sources, d, style));
+        errors += 1;
+    }
+    errors
+}
+
+/// Compiles the first script with its lookup rows, for commands that run
+/// one script. A script with errors gets them printed to `out`, with
+/// `cannot VERB: the script has N error(s)`, and `None`.
+pub fn compile_first(
+    scripts: &Scripts,
+    out: &mut dyn Write,
+    verb: &str,
+) -> Result<Option<Program>, String> {
+    let errors = print_errors(scripts, out);
+    if errors > 0 {
+        let _ = writeln!(out, "cannot {verb}: the script has {errors} error(s)");
+        return Ok(None);
+    }
+    let checked = scripts.checked.first().ok_or("no script")?;
+    let data = lookup_data(&scripts.loader, &checked.program)?;
+    Program::compile(checked.program.clone(), data)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }

@@ -9,11 +9,8 @@ use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::data::lookup_data;
-use super::render::{self, Style};
 use super::scripts;
 use super::test::EngineArg;
-use crate::program::Program;
 use crate::runtime::Roster;
 use crate::sim::run::Options;
 use crate::sim::stats::Row;
@@ -104,31 +101,11 @@ fn read(path: &Path, what: &str) -> Result<String, String> {
 
 fn run_inner(args: &Args) -> Result<ExitCode, String> {
     let scripts = scripts::load(std::slice::from_ref(&args.script), None)?;
-    let errors: Vec<_> = scripts
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    if !errors.is_empty() {
-        let mut err = std::io::stderr().lock();
-        for d in &errors {
-            let style = Style {
-                color: false,
-                width: 100,
-            };
-            let _ = writeln!(err, "{}", render::human(&scripts.loader.sources, d, style));
-        }
-        let _ = writeln!(
-            err,
-            "cannot simulate: the script has {} error(s)",
-            errors.len()
-        );
+    let Some(program) = scripts::compile_first(&scripts, &mut std::io::stderr(), "simulate")?
+    else {
         return Ok(ExitCode::from(1));
-    }
-    let checked = scripts.checked.first().ok_or("no script")?;
-    let data = lookup_data(&scripts.loader, &checked.program)?;
-    let program =
-        Arc::new(Program::compile(checked.program.clone(), data).map_err(|e| e.to_string())?);
+    };
+    let program = Arc::new(program);
 
     let agents_path = args
         .agents

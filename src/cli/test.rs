@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use super::data::lookup_data;
 use super::path;
-use super::render::{self, Style};
 use super::runtime_test::{self, Miss, given_row};
 use super::scripts;
 use crate::checked::Test;
@@ -85,24 +84,12 @@ pub fn run(args: &Args) -> ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let errors: Vec<_> = scripts
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    if !errors.is_empty() {
-        let style = Style {
-            color: false,
-            width: 100,
-        };
-        for d in &errors {
-            let _ = writeln!(out, "{}", render::human(&scripts.loader.sources, d, style));
-        }
+    let errors = scripts::print_errors(&scripts, &mut out);
+    if errors > 0 {
         let _ = writeln!(
             out,
-            "cannot run tests: {} error{} (see `dialect lint`)",
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" }
+            "cannot run tests: {errors} error{} (see `dialect lint`)",
+            if errors == 1 { "" } else { "s" }
         );
         return ExitCode::from(1);
     }

@@ -483,12 +483,7 @@ impl<'c, C: Channel> Call<'c, C> {
                         waited_ms: answered_at - started,
                         at_ms: answered_at,
                     });
-                    let whisper = self.whisper.take();
-                    self.chan
-                        .bridge(&target, whisper.as_deref(), self.record)
-                        .await;
-                    let ended = self.rt.clock.elapsed_ms();
-                    self.summary.talk_ms += ended - answered_at;
+                    let ended = self.talk(&target, answered_at).await;
                     let wrapup =
                         self.rt
                             .acd
@@ -517,6 +512,19 @@ impl<'c, C: Channel> Call<'c, C> {
                 }
             }
         }
+    }
+
+    /// Bridges the caller with whoever answered at `answered_at` (the
+    /// whisper, if any, plays to them first) and counts the talk time.
+    /// Returns when the conversation ended.
+    async fn talk(&mut self, target: &Target, answered_at: i64) -> i64 {
+        let whisper = self.whisper.take();
+        self.chan
+            .bridge(target, whisper.as_deref(), self.record)
+            .await;
+        let ended = self.rt.clock.elapsed_ms();
+        self.summary.talk_ms += ended - answered_at;
+        ended
     }
 
     /// Leaves a queue by an overflow step (the caller is out of line).
@@ -642,12 +650,7 @@ impl<'c, C: Channel> Call<'c, C> {
                     at_ms: answered_at,
                 });
                 self.summary.agent = Some(who);
-                let whisper = self.whisper.take();
-                self.chan
-                    .bridge(&target, whisper.as_deref(), self.record)
-                    .await;
-                let ended = self.rt.clock.elapsed_ms();
-                self.summary.talk_ms += ended - answered_at;
+                let ended = self.talk(&target, answered_at).await;
                 if let Some(a) = owner {
                     self.rt.acd.call_ended(&a, ended - answered_at, 0, ended);
                 }

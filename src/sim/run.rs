@@ -111,7 +111,8 @@ async fn run(
     let mut arrivals: Vec<Arrivals> = traffic
         .streams
         .iter()
-        .map(|s| Arrivals::new(s, rng.fork()))
+        .enumerate()
+        .map(|(i, s)| Arrivals::new(i, s, rng.fork()))
         .collect();
     for a in arrivals.iter_mut() {
         a.advance(traffic);
@@ -178,12 +179,11 @@ async fn run(
     let end_ms = clock.elapsed_ms();
     // Calls cut off by the drain limit still hold the runtime; the
     // statistics are taken out of the shared cell.
-    let stats = std::mem::replace(
-        &mut *stats
-            .lock()
-            .map_err(|_| SimError::Start("the statistics were poisoned".into()))?,
-        Stats::new(Vec::new(), 1, 60_000, 0),
-    );
+    let stats = stats
+        .lock()
+        .map_err(|_| SimError::Start("the statistics were poisoned".into()))?
+        .take()
+        .ok_or_else(|| SimError::Start("the statistics were taken twice".into()))?;
     let zone = &program.checked.zones[0];
     let label = |i: usize| {
         traffic
@@ -215,11 +215,13 @@ async fn run(
 }
 
 /// Folds the runtime's events into `stats` as they are published.
-fn collect(rt: &Runtime, stats: Stats) -> Arc<Mutex<Stats>> {
-    let stats = Arc::new(Mutex::new(stats));
+fn collect(rt: &Runtime, stats: Stats) -> Arc<Mutex<Option<Stats>>> {
+    let stats = Arc::new(Mutex::new(Some(stats)));
     let sink = Arc::clone(&stats);
     rt.events.sink(Box::new(move |event| {
-        if let Ok(mut s) = sink.lock() {
+        if let Ok(mut s) = sink.lock()
+            && let Some(s) = s.as_mut()
+        {
             s.add(event);
         }
     }));
@@ -266,18 +268,19 @@ struct Arrivals {
     /// Mean gap between candidate arrivals at the peak rate, ms.
     gap_ms: f64,
     max_factor: f64,
-    stream: Stream,
+    /// Index into the traffic's streams.
+    stream: usize,
     next_ms: f64,
 }
 
 impl Arrivals {
-    fn new(stream: &Stream, rng: Rng) -> Arrivals {
+    fn new(index: usize, stream: &Stream, rng: Rng) -> Arrivals {
         let max_factor = stream.max_factor();
         Arrivals {
             rng,
             gap_ms: 3_600_000.0 / (stream.per_hour * max_factor),
             max_factor,
-            stream: stream.clone(),
+            stream: index,
             next_ms: 0.0,
         }
     }
@@ -293,7 +296,8 @@ impl Arrivals {
             if self.next_ms >= traffic.length_ms as f64 {
                 return;
             }
-            let factor = self.stream.factor(traffic.time_of_day(self.next_ms as i64));
+            let factor =
+                traffic.streams[self.stream].factor(traffic.time_of_day(self.next_ms as i64));
             if self.rng.uniform() * self.max_factor < factor {
                 return;
             }

@@ -87,10 +87,10 @@ impl Stream {
 
     /// The highest rate factor, for thinning arrivals.
     pub fn max_factor(&self) -> f64 {
-        self.profile
-            .iter()
-            .map(|p| p.1)
-            .fold(if self.profile.is_empty() { 1.0 } else { 0.0 }, f64::max)
+        if self.profile.is_empty() {
+            return 1.0;
+        }
+        self.profile.iter().map(|p| p.1).fold(0.0, f64::max)
     }
 }
 
@@ -230,9 +230,11 @@ fn time_of_day(text: &str, what: &str) -> Result<i64, TrafficError> {
             "{what}: `{text}` is not a time of day such as \"08:30\""
         ))
     })?;
-    Ok(i64::from(t.hour()) * 3_600_000
-        + i64::from(t.minute()) * 60_000
-        + i64::from(t.second()) * 1000)
+    Ok(ms_since_midnight(t))
+}
+
+fn ms_since_midnight(t: Time) -> i64 {
+    i64::from(t.hour()) * 3_600_000 + i64::from(t.minute()) * 60_000 + i64::from(t.second()) * 1000
 }
 
 impl Traffic {
@@ -264,7 +266,7 @@ impl Traffic {
                 "there are no [[calls]]: add at least one, with `to`, `per_hour` and `talk`".into(),
             );
         }
-        let start_tod = time_of_day(&start.time().to_string(), "start")?;
+        let start_tod = ms_since_midnight(start.time());
         let mut streams = Vec::new();
         for (i, c) in file.calls.into_iter().enumerate() {
             let what = format!("calls[{}] (to {})", i + 1, c.to);
@@ -320,10 +322,7 @@ impl Traffic {
 
     /// The local time of day (ms since midnight) at `t` ms into the run.
     pub fn time_of_day(&self, t: i64) -> i64 {
-        let start = i64::from(self.start.hour()) * 3_600_000
-            + i64::from(self.start.minute()) * 60_000
-            + i64::from(self.start.second()) * 1000;
-        (start + t).rem_euclid(DAY_MS)
+        (ms_since_midnight(self.start.time()) + t).rem_euclid(DAY_MS)
     }
 
     /// Expected number of calls, for progress bars.
@@ -452,8 +451,8 @@ fn check_distribution(d: &Distribution, what: &str) -> Result<(), TrafficError> 
     }
 }
 
-/// Menus of the program that callers of a stream may reach but for which
-/// the traffic names no keys (they stay silent there). For a warning.
+/// Menus of the program for which no stream of the traffic names keys:
+/// callers who reach them stay silent there. For a note to the user.
 pub fn silent_menus(traffic: &Traffic, program: &checked::Program) -> Vec<String> {
     program
         .menus
