@@ -155,6 +155,23 @@ impl Bench {
         for a in &roster.agents {
             rt.acd.login(&a.id, 0).expect("login");
         }
+        // How selective the filters are, for the record.
+        let skill = |name: &str| {
+            let skills = &program.checked.skills;
+            skills.iter().position(|s| s.name == name).expect("skill")
+        };
+        let (billing, sales, language) = (skill("billing"), skill("sales"), skill("language"));
+        let agents = rt.acd.agents();
+        let eligible: Vec<_> = agents
+            .iter()
+            .filter(|a| a.skills[billing] >= 3 && a.skills[language] & 0b10 != 0)
+            .collect();
+        let preferred = eligible.iter().filter(|a| a.skills[sales] >= 5).count();
+        println!(
+            "{} agents available; {} pass `billing >= 3 and language == spanish`, {preferred} of them preferred",
+            agents.len(),
+            eligible.len()
+        );
         let mut facts = Facts::new(&program.ir.layout);
         facts.caller = "+15125550101".into();
         facts.dialed = "+18005550100".into();

@@ -969,10 +969,19 @@ impl Inner {
         // Strategies that pick one agent by an order keep only the best so
         // far; the others need every eligible agent.
         let keep_all = ring_all || matches!(strategy, Strategy::RoundRobin | Strategy::Random);
+        // Orders that read no function: an agent who would not come first
+        // even if preferred need not be looked at further.
+        let order_known = !keep_all && strategy != Strategy::BestScore;
         let mut best: Option<((bool, i64, i64), usize)> = None;
         let mut eligible: Vec<(usize, bool, i64)> = Vec::new();
         let mut scratch = Vec::new();
         for a in Term::intersection(&terms) {
+            if order_known
+                && let Some((k, _)) = best
+                && k <= self.rank(strategy, a, true, 0)
+            {
+                continue;
+            }
             // Everything below reads the agent's row only.
             let skills = self.skills_for(a, translation.as_ref(), &mut scratch);
             let attrs = self.attrs(a, now_ms);
