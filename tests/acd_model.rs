@@ -77,7 +77,12 @@ queue best {
   ring     RING then next
   wrapup   7s
 }
-queue talk { strategy least_talk_time; ring 9s then next; after 45s -> queue everyone }
+queue talk {
+  strategy least_talk_time
+  prefer   billing != 1
+  ring     9s then next
+  after 45s -> queue everyone
+}
 group desk { members 2001, 2002, 2999; mode simultaneous 10s; then -> voicemail "desk" }
 entry "+18005550101" -> queue everyone
 entry "+18005550102" -> queue billing
@@ -497,7 +502,7 @@ impl Model {
                     let score = skills.billing * 10 + (at_ms - idle).max(0) / 60_000;
                     (!skills.english, -score, idle)
                 }
-                "talk" => (false, get(&self.talk_ms, id), i),
+                "talk" => (skills.billing == 1, get(&self.talk_ms, id), i),
                 // Round robin and random: any eligible agent will do.
                 _ => return,
             };

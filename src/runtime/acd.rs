@@ -972,15 +972,34 @@ impl Inner {
         // Orders that read no function: an agent who would not come first
         // even if preferred need not be looked at further.
         let order_known = !keep_all && strategy != Strategy::BestScore;
+        // When the indexes can answer `prefer` too, a strategy that picks
+        // one agent looks at the preferred candidates first, and at the
+        // others only if none of them is eligible.
+        let preferred_terms = match (fns.prefer, &translation) {
+            (Some(f), None) if !keep_all => {
+                let prefer = required_skills(&program.ir, f);
+                let both = [needs.needs.as_slice(), &prefer.needs].concat();
+                match self.terms(&both) {
+                    Some((t, true)) if prefer.exact => Some(Some(t)),
+                    // An exact `prefer` nobody can meet: nobody is preferred.
+                    None if prefer.exact => Some(None),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         let mut best: Option<((bool, i64, i64), usize)> = None;
         let mut eligible: Vec<(usize, bool, i64)> = Vec::new();
         let mut scratch = Vec::new();
-        for a in Term::intersection(&terms) {
+        // Looks at one candidate (`preferred` when already known); false
+        // if they are not eligible.
+        let mut consider = |a: usize, preferred: Option<bool>| -> bool {
             if order_known
                 && let Some((k, _)) = best
-                && k <= self.rank(strategy, a, true, 0)
+                && k <= self.rank(strategy, a, preferred.unwrap_or(true), 0)
             {
-                continue;
+                // Behind an eligible agent, whether eligible or not.
+                return true;
             }
             // Everything below reads the agent's row only.
             let skills = self.skills_for(a, translation.as_ref(), &mut scratch);
@@ -988,15 +1007,16 @@ impl Inner {
             if let Some(f) = &require_fn
                 && f.run(skills, attrs) == 0
             {
-                continue;
+                return false;
             }
-            let preferred = prefer_fn.as_ref().is_none_or(|f| f.run(skills, attrs) != 0);
+            let preferred = preferred
+                .unwrap_or_else(|| prefer_fn.as_ref().is_none_or(|f| f.run(skills, attrs) != 0));
             if !keep_all
                 && !preferred
                 && best.is_some_and(|((not_preferred, ..), _)| !not_preferred)
             {
                 // A preferred agent is ahead whatever this one scores.
-                continue;
+                return true;
             }
             let score = score_fn.as_ref().map_or(0, |f| f.run(skills, attrs));
             if keep_all {
@@ -1007,6 +1027,26 @@ impl Inner {
                 // order) wins.
                 if best.is_none_or(|(k, _)| key < k) {
                     best = Some((key, a));
+                }
+            }
+            true
+        };
+        match &preferred_terms {
+            Some(preferred) => {
+                let mut any = false;
+                for a in preferred.iter().flat_map(|t| Term::intersection(t)) {
+                    any |= consider(a, Some(true));
+                }
+                if !any {
+                    // No eligible candidate is preferred.
+                    for a in Term::intersection(&terms) {
+                        consider(a, Some(false));
+                    }
+                }
+            }
+            None => {
+                for a in Term::intersection(&terms) {
+                    consider(a, None);
                 }
             }
         }
