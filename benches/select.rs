@@ -51,10 +51,11 @@ const LANGUAGES: [(&str, u64); 5] = [
     ("chinese", 5),
 ];
 
-/// Three queues over the same filter: `best_score` with a `score` and a
-/// `prefer` (the target), `longest_idle` with the same `prefer`, and a
-/// `best_score` queue whose `require` no skill index can narrow (every
-/// available agent is a candidate).
+/// Queues over the same filter: `best_score` with a `score` and a `prefer`
+/// (the target); the same with a `prefer` the skill indexes cannot answer
+/// (an `or`), so it runs on every candidate; `longest_idle` with the first
+/// `prefer`; and a `best_score` queue whose `require` no skill index can
+/// narrow (every available agent is a candidate).
 fn script() -> String {
     let mut s = String::from("timezone \"America/Chicago\"\n");
     for skill in LEVELLED {
@@ -68,6 +69,13 @@ queue best {
   strategy best_score
   require  billing >= 3 and language == spanish
   prefer   sales >= 5
+  score    billing * 10 + agent.idle_minutes
+  ring     20s then next
+}
+queue best_or {
+  strategy best_score
+  require  billing >= 3 and language == spanish
+  prefer   sales >= 5 or premium >= 5
   score    billing * 10 + agent.idle_minutes
   ring     20s then next
 }
@@ -249,6 +257,7 @@ fn bench(c: &mut Criterion) {
     let mut b = Bench::new();
     let queues = [
         ("best_score", b.queue("best")),
+        ("best_score_prefer_or", b.queue("best_or")),
         ("longest_idle", b.queue("idle")),
         ("unfiltered_best_score", b.queue("everyone")),
     ];
