@@ -53,6 +53,14 @@ pub struct Agent {
 }
 
 impl Agent {
+    pub fn target(&self) -> Target {
+        Target {
+            agent: Some(self.spec.id.clone()),
+            extension: self.spec.extension.clone(),
+            sip_user: self.spec.sip_user.clone(),
+        }
+    }
+
     fn new(spec: AgentSpec, skills: Vec<i64>) -> Agent {
         Agent {
             spec,
@@ -65,16 +73,6 @@ impl Agent {
             last_answer_seq: 0,
             wrapups: 0,
             departing: false,
-        }
-    }
-}
-
-impl Agent {
-    pub fn target(&self) -> Target {
-        Target {
-            agent: Some(self.spec.id.clone()),
-            extension: self.spec.extension.clone(),
-            sip_user: self.spec.sip_user.clone(),
         }
     }
 }
@@ -257,7 +255,7 @@ impl Acd {
         }
     }
 
-    /// A copy of every agent, in roster order.
+    /// A copy of every agent, in roster order, then departing agents.
     pub fn agents(&self) -> Vec<Agent> {
         self.lock().agents.clone()
     }
@@ -682,7 +680,8 @@ impl Acd {
         }
     }
 
-    /// The state of every agent, for checks: (id, state).
+    /// The state of every agent (departing ones too), for checks: (id,
+    /// state).
     pub fn states(&self) -> Vec<(String, AgentState)> {
         self.lock()
             .agents
