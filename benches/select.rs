@@ -49,10 +49,11 @@ const LANGUAGES: [(&str, u64); 5] = [
     ("chinese", 5),
 ];
 
-/// Three queues over the same filter: `best_score` with a `score` and a
-/// `prefer` (the target), `longest_idle` with the same `prefer`, and a
-/// `best_score` queue whose `require` no skill index can narrow (every
-/// available agent is a candidate).
+/// Queues over the same filter: `best_score` with a `score` and a `prefer`
+/// (the target); the same with a `prefer` the skill indexes cannot answer
+/// (an `or`), so it runs on every candidate; `longest_idle` with the first
+/// `prefer`; and a `best_score` queue whose `require` no skill index can
+/// narrow (every available agent is a candidate).
 fn script() -> String {
     let mut s = String::from("timezone \"America/Chicago\"\n");
     for skill in LEVELLED {
@@ -66,6 +67,13 @@ queue best {
   strategy best_score
   require  billing >= 3 and language == spanish
   prefer   sales >= 5
+  score    billing * 10 + agent.idle_minutes
+  ring     20s then next
+}
+queue best_or {
+  strategy best_score
+  require  billing >= 3 and language == spanish
+  prefer   sales >= 5 or premium >= 5
   score    billing * 10 + agent.idle_minutes
   ring     20s then next
 }
@@ -143,6 +151,23 @@ impl Bench {
         for a in &roster.agents {
             rt.acd.login(&a.id, 0).expect("login");
         }
+        // How selective the filters are, for the record.
+        let skill = |name: &str| {
+            let skills = &program.checked.skills;
+            skills.iter().position(|s| s.name == name).expect("skill")
+        };
+        let (billing, sales, language) = (skill("billing"), skill("sales"), skill("language"));
+        let agents = rt.acd.agents();
+        let eligible: Vec<_> = agents
+            .iter()
+            .filter(|a| a.skills[billing] >= 3 && a.skills[language] & 0b10 != 0)
+            .collect();
+        let preferred = eligible.iter().filter(|a| a.skills[sales] >= 5).count();
+        println!(
+            "{} agents available; {} pass `billing >= 3 and language == spanish`, {preferred} of them preferred",
+            agents.len(),
+            eligible.len()
+        );
         let mut facts = Facts::new(&program.ir.layout);
         facts.caller = "+15125550101".into();
         facts.dialed = "+18005550100".into();
@@ -221,6 +246,7 @@ fn bench(c: &mut Criterion) {
     let mut b = Bench::new();
     let queues = [
         ("best_score", b.queue("best")),
+        ("best_score_prefer_or", b.queue("best_or")),
         ("longest_idle", b.queue("idle")),
         ("unfiltered_best_score", b.queue("everyone")),
     ];

@@ -75,7 +75,12 @@ queue best {
   ring     RING then next
   wrapup   7s
 }
-queue talk { strategy least_talk_time; ring 9s then next; after 45s -> queue everyone }
+queue talk {
+  strategy least_talk_time
+  prefer   billing != 1
+  ring     9s then next
+  after 45s -> queue everyone
+}
 group desk { members 2001, 2002, 2999; mode simultaneous 10s; then -> voicemail "desk" }
 entry "+18005550101" -> queue everyone
 entry "+18005550102" -> queue billing
@@ -210,9 +215,10 @@ const ROSTERS: [&[(&str, i64, bool, bool)]; 3] = [
     ],
 ];
 
-fn roster(variant: usize) -> (Roster, HashMap<String, Skills>) {
+/// A roster variant, and its agents' skills in roster order.
+fn roster(variant: usize) -> (Roster, Vec<(String, Skills)>) {
     let mut text = String::new();
-    let mut skills = HashMap::new();
+    let mut skills = Vec::new();
     for &(id, billing, english, spanish) in ROSTERS[variant] {
         let extension = AGENTS.iter().find(|a| a.0 == id).expect("agent").1;
         let languages: Vec<&str> = [(english, "\"english\""), (spanish, "\"spanish\"")]
@@ -225,14 +231,14 @@ fn roster(variant: usize) -> (Roster, HashMap<String, Skills>) {
              skills = {{ billing = {billing}, language = [{}] }}\n",
             languages.join(", ")
         ));
-        skills.insert(
+        skills.push((
             id.to_string(),
             Skills {
                 billing,
                 english,
                 spanish,
             },
-        );
+        ));
     }
     (Roster::parse(&text).expect("roster"), skills)
 }
@@ -396,8 +402,15 @@ struct Model {
     waiting: HashMap<u64, (String, i64)>,
     /// Callers with an offer ringing.
     ringing: HashMap<u64, Ringing>,
-    /// The roster in force: id → skills.
+    /// The roster in force: id → skills, and the ids in roster order.
     roster: HashMap<String, Skills>,
+    order: Vec<String>,
+    /// What strategies rank agents by, as events tell it: when each last
+    /// became available, calls answered, time talked.
+    idle_since: HashMap<String, i64>,
+    calls: HashMap<String, i64>,
+    talk_ms: HashMap<String, i64>,
+    on_call_since: HashMap<String, i64>,
     /// Agent states as the events told them.
     states: BTreeMap<String, AgentState>,
     /// Per agent: the wrap-up of the queue of their last answered call.
@@ -406,6 +419,9 @@ struct Model {
     in_wrapup: HashMap<String, (i64, i64)>,
     /// Per call: the queue it last joined, and when.
     queued: HashMap<u64, (String, i64)>,
+    /// Per call: the agents offered it since it last joined a queue (an
+    /// offer that rang out hands the call to someone else first).
+    rung: HashMap<u64, HashSet<String>>,
     arrived: HashSet<u64>,
     ended: HashMap<u64, Summary>,
     answered: HashMap<u64, usize>,
@@ -423,17 +439,84 @@ impl Model {
     /// A roster reload: agents who stay keep their state, new ones are
     /// logged out, and those who left go unless they are still busy with a
     /// call (they are logged out when it ends).
-    fn reload(&mut self, roster: HashMap<String, Skills>) {
+    fn reload(&mut self, agents: Vec<(String, Skills)>) {
+        let roster: HashMap<String, Skills> = agents.iter().cloned().collect();
         self.states.retain(|id, s| {
             roster.contains_key(id) || matches!(s, AgentState::Ringing | AgentState::OnCall)
         });
         self.in_wrapup.retain(|id, _| roster.contains_key(id));
         for id in roster.keys() {
-            self.states
-                .entry(id.clone())
-                .or_insert(AgentState::LoggedOut);
+            if !self.states.contains_key(id) {
+                // A new agent (or one who left and came back) starts afresh.
+                self.states.insert(id.clone(), AgentState::LoggedOut);
+                for counter in [&mut self.idle_since, &mut self.calls, &mut self.talk_ms] {
+                    counter.remove(id);
+                }
+            }
         }
+        self.order = agents.into_iter().map(|(id, _)| id).collect();
         self.roster = roster;
+    }
+
+    /// Checks that the offered agents are the ones the queue's strategy
+    /// puts first among eligible agents who were available (the offered
+    /// ones included): all of them in order for `ring all`, else the first,
+    /// who is someone the call has not rung yet if anyone eligible is.
+    fn check_choice(
+        &mut self,
+        call: u64,
+        queue: &str,
+        waited: i64,
+        offered: &[String],
+        at_ms: i64,
+    ) {
+        if queue == "billing" && waited == BILLING_RELAXES_MS {
+            // At that very instant the filter may be either.
+            return;
+        }
+        let relaxed = waited >= BILLING_RELAXES_MS;
+        let get = |map: &HashMap<String, i64>, id: &str| map.get(id).copied().unwrap_or(0);
+        // The strategy's key, then the place in the roster: the first of
+        // equals wins.
+        let ring_all = matches!(queue, "everyone" | "fewest");
+        let rung = self.rung.get(&call);
+        let mut ranked: Vec<(bool, (bool, i64, i64), i64, &String)> = Vec::new();
+        for (i, id) in self.order.iter().enumerate() {
+            let skills = &self.roster[id];
+            let free = self.states.get(id) == Some(&AgentState::Available) || offered.contains(id);
+            if !free || !eligible(queue, relaxed, skills) {
+                continue;
+            }
+            let (i, idle) = (i as i64, get(&self.idle_since, id));
+            let key = match queue {
+                "everyone" => (false, idle, i),
+                "fewest" => (false, get(&self.calls, id), i),
+                "billing" => (!skills.spanish, idle, i),
+                "linear" => (false, i, i),
+                "best" => {
+                    let score = skills.billing * 10 + (at_ms - idle).max(0) / 60_000;
+                    (!skills.english, -score, idle)
+                }
+                "talk" => (skills.billing == 1, get(&self.talk_ms, id), i),
+                // Round robin and random: any eligible agent will do.
+                _ => return,
+            };
+            let passed_over = !ring_all && rung.is_some_and(|r| r.contains(id));
+            ranked.push((passed_over, key, i, id));
+        }
+        ranked.sort();
+        let expected: Vec<&String> = ranked.iter().map(|r| r.3).collect();
+        let expected = if ring_all {
+            &expected[..]
+        } else {
+            &expected[..1.min(expected.len())]
+        };
+        if expected != offered.iter().collect::<Vec<_>>() {
+            self.fail(
+                at_ms,
+                format!("call {call} of {queue} offered {offered:?}, not {expected:?}"),
+            );
+        }
     }
 
     fn event(&mut self, e: Event) {
@@ -465,6 +548,7 @@ impl Model {
                 call, queue, at_ms, ..
             } => {
                 self.queued.insert(call, (queue.clone(), at_ms));
+                self.rung.remove(&call);
                 self.waiting.insert(call, (queue, at_ms));
             }
             Event::Offered {
@@ -498,6 +582,11 @@ impl Model {
                         agents: agents.iter().cloned().collect(),
                     },
                 );
+                self.check_choice(call, &queue, waited, &agents, at_ms);
+                self.rung
+                    .entry(call)
+                    .or_default()
+                    .extend(agents.iter().cloned());
                 for a in agents {
                     if self.states.get(&a) != Some(&AgentState::Ringing) {
                         self.fail(at_ms, format!("{a} offered call {call} without ringing"));
@@ -588,6 +677,21 @@ impl Model {
                     self.waiting.insert(call, (r.queue, r.since_ms));
                 }
             }
+        }
+        match to {
+            Available => {
+                self.idle_since.insert(agent.clone(), at_ms);
+            }
+            OnCall => {
+                *self.calls.entry(agent.clone()).or_default() += 1;
+                self.on_call_since.insert(agent.clone(), at_ms);
+            }
+            _ => {}
+        }
+        if from == OnCall
+            && let Some(since) = self.on_call_since.remove(&agent)
+        {
+            *self.talk_ms.entry(agent.clone()).or_default() += at_ms - since;
         }
         if to == Wrapup {
             let length = self.next_wrapup.get(&agent).copied().unwrap_or(0);

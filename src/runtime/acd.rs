@@ -53,6 +53,14 @@ pub struct Agent {
 }
 
 impl Agent {
+    pub fn target(&self) -> Target {
+        Target {
+            agent: Some(self.spec.id.clone()),
+            extension: self.spec.extension.clone(),
+            sip_user: self.spec.sip_user.clone(),
+        }
+    }
+
     fn new(spec: AgentSpec, skills: Vec<i64>) -> Agent {
         Agent {
             spec,
@@ -65,16 +73,6 @@ impl Agent {
             last_answer_seq: 0,
             wrapups: 0,
             departing: false,
-        }
-    }
-}
-
-impl Agent {
-    pub fn target(&self) -> Target {
-        Target {
-            agent: Some(self.spec.id.clone()),
-            extension: self.spec.extension.clone(),
-            sip_user: self.spec.sip_user.clone(),
         }
     }
 }
@@ -286,7 +284,7 @@ impl Acd {
         }
     }
 
-    /// A copy of every agent, in roster order.
+    /// A copy of every agent, in roster order, then departing agents.
     pub fn agents(&self) -> Vec<Agent> {
         self.lock().agents.clone()
     }
@@ -743,7 +741,8 @@ impl Acd {
         }
     }
 
-    /// The state of every agent, for checks: (id, state).
+    /// The state of every agent (departing ones too), for checks: (id,
+    /// state).
     pub fn states(&self) -> Vec<(String, AgentState)> {
         self.lock()
             .agents
@@ -1098,26 +1097,55 @@ impl Inner {
         // Strategies that pick one agent by an order keep only the best so
         // far; the others need every eligible agent.
         let keep_all = ring_all || matches!(strategy, Strategy::RoundRobin | Strategy::Random);
+        // Orders that read no function: an agent who would not come first
+        // even if preferred need not be looked at further.
+        let order_known = !keep_all && strategy != Strategy::BestScore;
+        // When the indexes can answer `prefer` too, a strategy that picks
+        // one agent looks at the preferred candidates first, and at the
+        // others only if none of them is eligible.
+        let preferred_terms = match (fns.prefer, &translation) {
+            (Some(f), None) if !keep_all => {
+                let prefer = required_skills(&program.ir, f);
+                let both = [needs.needs.as_slice(), &prefer.needs].concat();
+                match self.terms(&both) {
+                    Some((t, true)) if prefer.exact => Some(Some(t)),
+                    // An exact `prefer` nobody can meet: nobody is preferred.
+                    None if prefer.exact => Some(None),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         let mut best: Option<((bool, i64, i64), usize)> = None;
         let mut best_passed_over: Option<((bool, i64, i64), usize)> = None;
         let mut eligible: Vec<(usize, bool, i64)> = Vec::new();
         let mut scratch = Vec::new();
-        for a in Term::intersection(&terms) {
+        // Looks at one candidate (`preferred` when already known); true
+        // when `best` now holds an agent (who was not passed over).
+        let mut consider = |a: usize, preferred: Option<bool>| -> bool {
+            if order_known
+                && let Some((k, _)) = best
+                && k <= self.rank(strategy, a, preferred.unwrap_or(true), 0)
+            {
+                // Behind an eligible agent, whether eligible or not.
+                return true;
+            }
             // Everything below reads the agent's row only.
             let skills = self.skills_for(a, translation.as_ref(), &mut scratch);
             let attrs = self.attrs(a, now_ms);
             if let Some(f) = &require_fn
                 && f.run(skills, attrs) == 0
             {
-                continue;
+                return false;
             }
-            let preferred = prefer_fn.as_ref().is_none_or(|f| f.run(skills, attrs) != 0);
+            let preferred = preferred
+                .unwrap_or_else(|| prefer_fn.as_ref().is_none_or(|f| f.run(skills, attrs) != 0));
             if !keep_all
                 && !preferred
                 && best.is_some_and(|((not_preferred, ..), _)| !not_preferred)
             {
                 // A preferred agent is ahead whatever this one scores.
-                continue;
+                return true;
             }
             let score = score_fn.as_ref().map_or(0, |f| f.run(skills, attrs));
             if keep_all {
@@ -1126,9 +1154,9 @@ impl Inner {
                 let key = self.rank(strategy, a, preferred, score);
                 // Agents this caller already rang come last: the call goes
                 // to someone else while anyone else is eligible.
-                let slot = if !w.passed_over.is_empty()
-                    && w.passed_over.contains(&self.agents[a].spec.id)
-                {
+                let passed =
+                    !w.passed_over.is_empty() && w.passed_over.contains(&self.agents[a].spec.id);
+                let slot = if passed {
                     &mut best_passed_over
                 } else {
                     &mut best
@@ -1137,6 +1165,28 @@ impl Inner {
                 // order) wins.
                 if slot.is_none_or(|(k, _)| key < k) {
                     *slot = Some((key, a));
+                }
+                return best.is_some();
+            }
+            true
+        };
+        match &preferred_terms {
+            Some(preferred) => {
+                let mut any = false;
+                for a in preferred.iter().flat_map(|t| Term::intersection(t)) {
+                    any |= consider(a, Some(true));
+                }
+                if !any {
+                    // No eligible candidate is preferred, or every one
+                    // was rung already.
+                    for a in Term::intersection(&terms) {
+                        consider(a, Some(false));
+                    }
+                }
+            }
+            None => {
+                for a in Term::intersection(&terms) {
+                    consider(a, None);
                 }
             }
         }
