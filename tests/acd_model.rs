@@ -480,7 +480,9 @@ impl Model {
         // equals wins.
         let ring_all = matches!(queue, "everyone" | "fewest");
         let rung = self.rung.get(&call);
-        let mut ranked: Vec<(bool, (bool, i64, i64), i64, &String)> = Vec::new();
+        // Passed over, the strategy's key, the place in the roster.
+        type Rank = (bool, (bool, i64, i64), i64);
+        let mut ranked: Vec<(Rank, &String)> = Vec::new();
         for (i, id) in self.order.iter().enumerate() {
             let skills = &self.roster[id];
             let free = self.states.get(id) == Some(&AgentState::Available) || offered.contains(id);
@@ -502,10 +504,10 @@ impl Model {
                 _ => return,
             };
             let passed_over = !ring_all && rung.is_some_and(|r| r.contains(id));
-            ranked.push((passed_over, key, i, id));
+            ranked.push(((passed_over, key, i), id));
         }
         ranked.sort();
-        let expected: Vec<&String> = ranked.iter().map(|r| r.3).collect();
+        let expected: Vec<&String> = ranked.iter().map(|r| r.1).collect();
         let expected = if ring_all {
             &expected[..]
         } else {
