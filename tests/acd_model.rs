@@ -71,7 +71,7 @@ queue best {
   strategy best_score
   require  billing >= 1
   score    billing * 10 + agent.idle_minutes
-  prefer   language == english
+  prefer   language == english or billing >= 3
   ring     RING then next
   wrapup   7s
 }
@@ -497,7 +497,7 @@ impl Model {
                 "linear" => (false, i, i),
                 "best" => {
                     let score = skills.billing * 10 + (at_ms - idle).max(0) / 60_000;
-                    (!skills.english, -score, idle)
+                    (!(skills.english || skills.billing >= 3), -score, idle)
                 }
                 "talk" => (skills.billing == 1, get(&self.talk_ms, id), i),
                 // Round robin and random: any eligible agent will do.

@@ -878,6 +878,36 @@ impl Inner {
         Some((terms, all))
     }
 
+    /// When the indexes answer a `prefer` exactly: the sets whose
+    /// intersection holds the available agents who meet `needs` and are
+    /// preferred, or `Some(None)` when nobody can be preferred.
+    fn preferred_terms(
+        &self,
+        needs: &[Need],
+        module: &ir::Module,
+        prefer: FuncId,
+    ) -> Option<Option<Vec<Term<'_>>>> {
+        let mut clauses = Vec::new();
+        for clause in exact_skills(module, prefer)? {
+            match self.terms(&clause) {
+                Some((terms, true)) => clauses.push(terms),
+                // Skills the layout does not have: the indexes cannot say.
+                Some((_, false)) => return None,
+                // A clause nobody can meet.
+                None => {}
+            }
+        }
+        let Some((mut terms, _)) = self.terms(needs) else {
+            return Some(None);
+        };
+        match clauses.len() {
+            0 => return Some(None),
+            1 => terms.extend(clauses.pop().into_iter().flatten()),
+            _ => terms.push(Term::Any(clauses)),
+        }
+        Some(Some(terms))
+    }
+
     /// The index of an agent who is ringing.
     fn ringing(&self, id: &str) -> Option<usize> {
         self.by_id
@@ -1104,16 +1134,7 @@ impl Inner {
         // one agent looks at the preferred candidates first, and at the
         // others only if none of them is eligible.
         let preferred_terms = match (fns.prefer, &translation) {
-            (Some(f), None) if !keep_all => {
-                let prefer = required_skills(&program.ir, f);
-                let both = [needs.needs.as_slice(), &prefer.needs].concat();
-                match self.terms(&both) {
-                    Some((t, true)) if prefer.exact => Some(Some(t)),
-                    // An exact `prefer` nobody can meet: nobody is preferred.
-                    None if prefer.exact => Some(None),
-                    _ => None,
-                }
-            }
+            (Some(f), None) if !keep_all => self.preferred_terms(&needs.needs, &program.ir, f),
             _ => None,
         };
         let mut best: Option<((bool, i64, i64), usize)> = None;
@@ -1298,63 +1319,103 @@ pub struct Needs {
 /// spanish]` and the like. Unless the filter is exactly those, it still
 /// runs on every candidate; the needs only narrow the candidates.
 pub fn required_skills(module: &ir::Module, f: FuncId) -> Needs {
-    /// Adds what `n` needs; false if that is not all `n` says.
-    fn walk(n: &Node, out: &mut Vec<Need>) -> bool {
-        match n {
-            Node::And(a, b) => {
-                let a = walk(a, out);
-                walk(b, out) && a
-            }
-            Node::Cmp(op, a, b) => match (op, a.as_ref(), b.as_ref()) {
-                // `skill >= k`, `k <= skill`
-                (CmpOp::Ge, Node::Skill(s), Node::Int(k))
-                | (CmpOp::Le, Node::Int(k), Node::Skill(s)) => {
-                    out.push(Need::Level(*s, *k));
-                    true
-                }
-                // `skill == k` needs at least `k`, and says more.
-                (CmpOp::Eq, Node::Skill(s), Node::Int(k))
-                | (CmpOp::Eq, Node::Int(k), Node::Skill(s)) => {
-                    out.push(Need::Level(*s, *k));
-                    false
-                }
-                // `skill > k`, `k < skill`
-                (CmpOp::Gt, Node::Skill(s), Node::Int(k))
-                | (CmpOp::Lt, Node::Int(k), Node::Skill(s)) => {
-                    out.push(Need::Level(*s, k.saturating_add(1)));
-                    true
-                }
-                _ => false,
-            },
-            Node::HasBit { mask, bit } => match (mask.as_ref(), bit.as_ref()) {
-                (Node::Skill(s), Node::Int(v @ 0..=63)) => {
-                    out.push(Need::AnyOf(*s, 1i64 << v));
-                    true
-                }
-                // A value read from the caller's facts: any value at all
-                // is needed, one in particular is said.
-                (Node::Skill(s), _) => {
-                    out.push(Need::AnyOf(*s, -1));
-                    false
-                }
-                _ => false,
-            },
-            Node::AnyBit(x, bits) => match x.as_ref() {
-                Node::Skill(s) => {
-                    out.push(Need::AnyOf(*s, *bits));
-                    true
-                }
-                _ => false,
-            },
-            _ => false,
-        }
-    }
     let mut needs = Vec::new();
     let exact = match &module.function(f).body {
-        ir::Body::Bool(n) => walk(n, &mut needs),
+        ir::Body::Bool(n) => walk_needs(n, &mut needs),
         _ => false,
     };
     Needs { needs, exact }
+}
+
+/// The most clauses `exact_skills` expands a filter into.
+const MAX_CLAUSES: usize = 8;
+
+/// A filter that says nothing but what the skill indexes answer, joined by
+/// `and` and `or`, as a disjunction of conjunctions: `sales >= 5 or
+/// premium >= 5` is `[[sales >= 5], [premium >= 5]]`. `None` when it says
+/// anything more, or expands past `MAX_CLAUSES` clauses.
+pub fn exact_skills(module: &ir::Module, f: FuncId) -> Option<Vec<Vec<Need>>> {
+    fn clauses(n: &Node) -> Option<Vec<Vec<Need>>> {
+        match n {
+            Node::Or(a, b) => {
+                let mut all = clauses(a)?;
+                all.extend(clauses(b)?);
+                (all.len() <= MAX_CLAUSES).then_some(all)
+            }
+            Node::And(a, b) => {
+                let (a, b) = (clauses(a)?, clauses(b)?);
+                if a.len() * b.len() > MAX_CLAUSES {
+                    return None;
+                }
+                Some(
+                    a.iter()
+                        .flat_map(|x| b.iter().map(move |y| [x.as_slice(), y].concat()))
+                        .collect(),
+                )
+            }
+            leaf => {
+                let mut needs = Vec::new();
+                walk_needs(leaf, &mut needs).then_some(vec![needs])
+            }
+        }
+    }
+    match &module.function(f).body {
+        ir::Body::Bool(n) => clauses(n),
+        _ => None,
+    }
+}
+
+/// Adds what `n` needs, through its top-level `and`s; false if that is not
+/// all `n` says.
+fn walk_needs(n: &Node, out: &mut Vec<Need>) -> bool {
+    match n {
+        Node::And(a, b) => {
+            let a = walk_needs(a, out);
+            walk_needs(b, out) && a
+        }
+        Node::Cmp(op, a, b) => match (op, a.as_ref(), b.as_ref()) {
+            // `skill >= k`, `k <= skill`
+            (CmpOp::Ge, Node::Skill(s), Node::Int(k))
+            | (CmpOp::Le, Node::Int(k), Node::Skill(s)) => {
+                out.push(Need::Level(*s, *k));
+                true
+            }
+            // `skill == k` needs at least `k`, and says more.
+            (CmpOp::Eq, Node::Skill(s), Node::Int(k))
+            | (CmpOp::Eq, Node::Int(k), Node::Skill(s)) => {
+                out.push(Need::Level(*s, *k));
+                false
+            }
+            // `skill > k`, `k < skill`
+            (CmpOp::Gt, Node::Skill(s), Node::Int(k))
+            | (CmpOp::Lt, Node::Int(k), Node::Skill(s)) => {
+                out.push(Need::Level(*s, k.saturating_add(1)));
+                true
+            }
+            _ => false,
+        },
+        Node::HasBit { mask, bit } => match (mask.as_ref(), bit.as_ref()) {
+            (Node::Skill(s), Node::Int(v @ 0..=63)) => {
+                out.push(Need::AnyOf(*s, 1i64 << v));
+                true
+            }
+            // A value read from the caller's facts: any value at all
+            // is needed, one in particular is said.
+            (Node::Skill(s), _) => {
+                out.push(Need::AnyOf(*s, -1));
+                false
+            }
+            _ => false,
+        },
+        Node::AnyBit(x, bits) => match x.as_ref() {
+            Node::Skill(s) => {
+                out.push(Need::AnyOf(*s, *bits));
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// One factor of a candidate intersection: an index set, or the union of
@@ -1362,13 +1423,18 @@ pub fn required_skills(module: &ir::Module, f: FuncId) -> Needs {
 enum Term<'s> {
     Set(&'s AgentSet),
     Union(Vec<&'s AgentSet>),
+    /// Agents in every term of at least one clause (`prefer sales >= 5 or
+    /// premium >= 5`).
+    Any(Vec<Vec<Term<'s>>>),
 }
 
 impl Term<'_> {
+    /// True only if the term holds nobody.
     fn is_empty(&self) -> bool {
         match self {
             Term::Set(s) => s.is_empty(),
             Term::Union(sets) => sets.iter().all(|s| s.is_empty()),
+            Term::Any(clauses) => clauses.iter().all(|c| c.iter().any(Term::is_empty)),
         }
     }
 
@@ -1376,21 +1442,29 @@ impl Term<'_> {
         match self {
             Term::Set(s) => s.words[i],
             Term::Union(sets) => sets.iter().fold(0, |acc, s| acc | s.words[i]),
+            Term::Any(clauses) => clauses.iter().fold(0, |acc, c| acc | Term::all_of(c, i)),
+        }
+    }
+
+    /// Word `i` of the intersection of `terms`.
+    fn all_of(terms: &[Term], i: usize) -> u64 {
+        terms.iter().fold(!0u64, |acc, t| acc & t.word(i))
+    }
+
+    /// How many words every set the term reads has.
+    fn words(&self) -> usize {
+        match self {
+            Term::Set(s) => s.words.len(),
+            Term::Union(sets) => sets.iter().map(|s| s.words.len()).min().unwrap_or(0),
+            Term::Any(clauses) => clauses.iter().flatten().map(Term::words).min().unwrap_or(0),
         }
     }
 
     /// The agents in every term, in table order.
     fn intersection<'t>(terms: &'t [Term<'t>]) -> impl Iterator<Item = usize> + 't {
-        let words = terms
-            .iter()
-            .map(|t| match t {
-                Term::Set(s) => s.words.len(),
-                Term::Union(sets) => sets.iter().map(|s| s.words.len()).min().unwrap_or(0),
-            })
-            .min()
-            .unwrap_or(0);
+        let words = terms.iter().map(Term::words).min().unwrap_or(0);
         (0..words).flat_map(move |i| {
-            let mut bits = terms.iter().fold(!0u64, |acc, t| acc & t.word(i));
+            let mut bits = Term::all_of(terms, i);
             std::iter::from_fn(move || {
                 if bits == 0 {
                     return None;
