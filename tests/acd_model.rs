@@ -437,13 +437,13 @@ impl Model {
     }
 
     /// A roster reload: agents who stay keep their state, new ones are
-    /// logged out, and those who left go unless they are still busy with a
-    /// call (they are logged out when it ends).
+    /// logged out, and those who left are logged out, at once unless they
+    /// are still busy with a call (then when it ends): an event must say
+    /// so, and takes them off the model's table.
     fn reload(&mut self, agents: Vec<(String, Skills)>) {
         let roster: HashMap<String, Skills> = agents.iter().cloned().collect();
-        self.states.retain(|id, s| {
-            roster.contains_key(id) || matches!(s, AgentState::Ringing | AgentState::OnCall)
-        });
+        self.states
+            .retain(|id, s| roster.contains_key(id) || *s != AgentState::LoggedOut);
         self.in_wrapup.retain(|id, _| roster.contains_key(id));
         for id in roster.keys() {
             if !self.states.contains_key(id) {

@@ -273,3 +273,72 @@ async fn tests_place_agents_and_pin_statistics() {
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("bob"));
 }
+
+/// Round robin goes on after the last agent offered, by who they are: a
+/// roster reload that puts a new agent first does not restart or repeat
+/// the rotation.
+#[tokio::test(start_paused = true)]
+async fn round_robin_keeps_its_place_across_a_roster_reload() {
+    const SCRIPT: &str = r#"
+timezone "America/Chicago"
+queue rota { strategy round_robin; ring 10s then next }
+entry "+18005550100" -> queue rota
+"#;
+    let agents = |ids: &[&str]| {
+        let text: String = ids
+            .iter()
+            .map(|id| format!("[[agent]]\nid = \"{id}\"\n\n"))
+            .collect();
+        Roster::parse(&text).expect("roster")
+    };
+    let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    let rt = Runtime::new(program, &agents(&["ana", "bob", "cy"]), clock).expect("runtime");
+    for id in ["ana", "bob", "cy"] {
+        rt.acd.login(id, 0).expect("login");
+    }
+    let mut answered_by = Vec::new();
+    for round in 0..4 {
+        if round == 2 {
+            // zed joins at the front; bob was offered last, so cy is next.
+            let roster = agents(&["zed", "ana", "bob", "cy"]);
+            rt.reload(rt.program(), Some(&roster)).expect("reload");
+            rt.acd.login("zed", 0).expect("login");
+        }
+        let mut c = caller(&rt, &[], None);
+        let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+        answered_by.push(summary.agent.unwrap_or_default());
+    }
+    assert_eq!(answered_by, ["ana", "bob", "cy", "zed"]);
+}
+
+/// An agent who leaves the roster while logged in and idle is logged out,
+/// and the event stream says so.
+#[tokio::test(start_paused = true)]
+async fn an_idle_agent_dropped_by_a_roster_reload_is_logged_out() {
+    let rt = runtime();
+    rt.acd.login("ana", 0).expect("login");
+    rt.acd.login("bob", 0).expect("login");
+    rt.acd.pause("bob", 0).expect("pause");
+    let mut events = rt.events.subscribe();
+    let without_ana_and_bob = ROSTER
+        .split("[[agent]]")
+        .filter(|a| a.contains("\"cy\""))
+        .map(|a| format!("[[agent]]{a}"))
+        .collect::<String>();
+    let roster = Roster::parse(&without_ana_and_bob).expect("roster");
+    rt.reload(rt.program(), Some(&roster)).expect("reload");
+    let mut logged_out = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let dialect::runtime::events::Event::AgentState {
+            agent,
+            state: AgentState::LoggedOut,
+            ..
+        } = event
+        {
+            logged_out.push(agent);
+        }
+    }
+    logged_out.sort();
+    assert_eq!(logged_out, ["ana", "bob"]);
+}

@@ -233,12 +233,26 @@ impl Acd {
         now_ms: i64,
     ) -> Result<(), RosterError> {
         let skills = roster.skills_for(program)?;
-        self.replace_roster(roster, program, skills);
+        let dropped = self.replace_roster(roster, program, skills);
+        self.publish_states(
+            dropped
+                .into_iter()
+                .map(|id| (id, AgentState::LoggedOut))
+                .collect(),
+            now_ms,
+        );
         self.dispatch(now_ms);
         Ok(())
     }
 
-    fn replace_roster(&self, roster: &Roster, program: &checked::Program, skills: Vec<Vec<i64>>) {
+    /// Puts a new roster in force; returns the agents who left it while
+    /// logged in but not busy (now gone, so logged out).
+    fn replace_roster(
+        &self,
+        roster: &Roster,
+        program: &checked::Program,
+        skills: Vec<Vec<i64>>,
+    ) -> Vec<String> {
         let mut inner = self.lock();
         let mut agents: Vec<Agent> = roster
             .agents
@@ -257,18 +271,45 @@ impl Acd {
             })
             .collect();
         let staying: HashSet<&str> = roster.agents.iter().map(|a| a.id.as_str()).collect();
+        let mut dropped = Vec::new();
         for old in &inner.agents {
-            if !staying.contains(old.spec.id.as_str()) && busy(old.state) {
+            if staying.contains(old.spec.id.as_str()) {
+                continue;
+            }
+            if busy(old.state) {
                 agents.push(Agent {
                     // Never selected again, so never read: no skills.
                     skills: vec![0; program.skills.len()],
                     departing: true,
                     ..old.clone()
                 });
+            } else if old.state != AgentState::LoggedOut && !old.departing {
+                dropped.push(old.spec.id.clone());
             }
         }
+        // Round robin goes on after the last agent offered, or after the
+        // nearest agent before them who stayed.
+        let place: HashMap<&str, usize> = agents[..roster.agents.len()]
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.spec.id.as_str(), i))
+            .collect();
+        let round_robin = inner
+            .round_robin
+            .iter()
+            .filter_map(|(queue, &last)| {
+                let stayed = (inner.agents.get(..=last))
+                    .unwrap_or(&inner.agents)
+                    .iter()
+                    .rev()
+                    .find_map(|a| place.get(a.spec.id.as_str()).copied())?;
+                Some((queue.clone(), stayed))
+            })
+            .collect();
+        inner.round_robin = round_robin;
         inner.layout = program.skills.clone();
         inner.set_agents(agents);
+        dropped
     }
 
     /// The roster in force (without departing agents).
