@@ -37,6 +37,8 @@ pub struct Program {
     pub ir: ir::Module,
     native: Compiled,
     pub data: LookupData,
+    /// The queues whose statistics some decision reads (indexes).
+    pub queues_read: Vec<usize>,
 }
 
 /// What a menu made of the digits entered.
@@ -57,11 +59,15 @@ impl Program {
     ) -> Result<Program, jit::CompileError> {
         let ir = ir::lower(&checked);
         let native = Compiled::new(&ir)?;
+        let queues_read = (ir.queue_stats_read().iter().enumerate())
+            .filter_map(|(i, &read)| read.then_some(i))
+            .collect();
         Ok(Program {
             checked,
             ir,
             native,
             data,
+            queues_read,
         })
     }
 

@@ -342,3 +342,48 @@ async fn an_idle_agent_dropped_by_a_roster_reload_is_logged_out() {
     logged_out.sort();
     assert_eq!(logged_out, ["ana", "bob"]);
 }
+
+/// Calls keep up to date the statistics of the queues decisions read, and
+/// only those.
+#[tokio::test(start_paused = true)]
+async fn routes_read_live_queue_statistics() {
+    const SCRIPT: &str = r#"
+timezone "America/Chicago"
+queue busy { strategy linear; ring 10s then next }
+queue spare { strategy linear; ring 10s then next }
+route inbound {
+  when queue(busy).waiting >= 1 -> voicemail "full"
+  otherwise -> queue busy
+}
+entry "+18005550100" -> route inbound
+entry "+18005550101" -> queue spare
+"#;
+    let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
+    let busy = program
+        .checked
+        .queues
+        .iter()
+        .position(|q| q.name == "busy")
+        .expect("queue");
+    assert_eq!(program.queues_read, [busy], "nothing reads `spare`");
+    let roster = Roster::parse("[[agent]]\nid = \"ana\"\n").expect("roster");
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    let rt = Runtime::new(program, &roster, clock).expect("runtime");
+    // Nobody is logged in: the first caller waits in `busy`, and the next
+    // one finds them there.
+    let first = {
+        let rt = Arc::clone(&rt);
+        tokio::spawn(async move {
+            let mut c = caller(&rt, &[], Some(60));
+            rt.run_call(&mut c, "+15125550101", "+18005550100").await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let mut second = caller(&rt, &[], Some(60));
+    let summary = rt
+        .run_call(&mut second, "+15125550102", "+18005550100")
+        .await;
+    assert_eq!(summary.disposition, Disposition::Voicemail, "{:?}", summary.path);
+    let first = first.await.expect("first call");
+    assert_eq!(first.disposition, Disposition::Abandoned);
+}

@@ -204,9 +204,74 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Visits this node and every node below it, parents first.
+    pub fn visit(&self, f: &mut impl FnMut(&Node)) {
+        f(self);
+        match self {
+            Node::Not(a) | Node::Neg(a) => a.visit(f),
+            Node::And(a, b)
+            | Node::Or(a, b)
+            | Node::Cmp(_, a, b)
+            | Node::Arith(_, a, b)
+            | Node::TextEq(a, b)
+            | Node::HasBit { mask: a, bit: b } => {
+                a.visit(f);
+                b.visit(f);
+            }
+            Node::AnyBit(a, _)
+            | Node::StartsWith(a, _)
+            | Node::PrefixOf(a, _)
+            | Node::Matches(a, _)
+            | Node::InInts(a, _)
+            | Node::InTexts(a, _)
+            | Node::InRanges(a, _) => a.visit(f),
+            Node::Int(_)
+            | Node::Text(_)
+            | Node::Caller
+            | Node::Dialed
+            | Node::Digits
+            | Node::Time(..)
+            | Node::Found(_)
+            | Node::Field(..)
+            | Node::FieldText(..)
+            | Node::QueueStat(..)
+            | Node::Agent(_)
+            | Node::Skill(_)
+            | Node::Call(_) => {}
+        }
+    }
+}
+
+impl Body {
+    /// Visits every node of the body.
+    pub fn visit(&self, f: &mut impl FnMut(&Node)) {
+        match self {
+            Body::FirstMatch(nodes) => nodes.iter().for_each(|n| n.visit(f)),
+            Body::Bool(n) | Body::Int(n) => n.visit(f),
+        }
+    }
+}
+
 impl Module {
     pub fn function(&self, id: FuncId) -> &Function {
         &self.functions[id.index()]
+    }
+
+    /// Per queue, whether any function reads its statistics: the runtime
+    /// keeps only those up to date in a call's facts.
+    pub fn queue_stats_read(&self) -> Vec<bool> {
+        let mut read = vec![false; self.layout.queues];
+        for function in &self.functions {
+            function.body.visit(&mut |n| {
+                if let Node::QueueStat(q, _) = n
+                    && let Some(r) = read.get_mut(q.index())
+                {
+                    *r = true;
+                }
+            });
+        }
+        read
     }
 
     pub fn string(&self, id: StrId) -> &str {

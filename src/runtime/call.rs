@@ -134,8 +134,10 @@ impl<'c, C: Channel> Call<'c, C> {
         self.facts
             .set_time(&self.program.checked.zones, self.rt.clock.now());
         let now = self.rt.clock.elapsed_ms();
-        for (i, q) in self.program.checked.queues.iter().enumerate() {
-            self.facts.queues[i] = self.rt.acd.stats(&q.name, now, self.rt.aht_ms);
+        // Only statistics some decision reads.
+        for &i in &self.program.queues_read {
+            let name = &self.program.checked.queues[i].name;
+            self.facts.queues[i] = self.rt.acd.stats(name, now, self.rt.aht_ms);
         }
     }
 
