@@ -555,6 +555,12 @@ impl Traced {
                 Event::Overflowed { queue, at_ms, .. } => {
                     Some((at_ms, format!("leaves queue {queue}: overflow")))
                 }
+                Event::NoAgents { queue, at_ms, .. } => Some((
+                    at_ms,
+                    format!(
+                        "leaves queue {queue}: no agents (nobody who could take the call is logged in)"
+                    ),
+                )),
                 Event::Abandoned {
                     queue,
                     waited_ms,
