@@ -399,6 +399,12 @@ fn a_seed_gives_the_same_report_and_another_seed_a_different_one() {
     let columns = header.split(',').count();
     assert!(text.lines().all(|l| l.split(',').count() == columns));
     assert!(text.contains("\ntotal,billing_en,"), "{text}");
+    // The bank's callers draw their key timing too (`think`, `digit_gap`).
+    let script = "examples/bank/bank.dial";
+    let a = dialect(&["simulate", script, "--seed", "5", "--format", "csv"]);
+    let b = dialect(&["simulate", script, "--seed", "5", "--format", "csv"]);
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(stdout(&a), stdout(&b));
 }
 
 #[test]
@@ -471,6 +477,14 @@ fn bad_traffic_gets_a_message_naming_the_problem() {
         (
             base.replace("2026-11-23 08:00", "Monday"),
             "is not a local time",
+        ),
+        (
+            format!("{base}digit_gap = {{ distribution = \"fixed\", value = \"2m\" }}\n"),
+            "calls[1] (to +18885550100).digit_gap: the mean is 120 s",
+        ),
+        (
+            format!("{base}think = {{ distribution = \"exponential\", mean = \"0s\" }}\n"),
+            "calls[1] (to +18885550100).think: the mean must be more than 0",
         ),
     ];
     for (traffic, message) in cases {
