@@ -692,7 +692,8 @@ pub struct Test {
 /// agents behave. Parties are agent ids of the test or extension numbers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimeTest {
-    /// `expect rings ...`: everyone rung, in order.
+    /// `expect rings ...`: everyone rung, in order (empty for `expect
+    /// rings nobody`).
     pub rings: Option<Vec<String>>,
     /// `expect ... then ACTIONS`: how the call left a queue or hunt group
     /// and the last actions of what ran then.

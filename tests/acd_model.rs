@@ -9,6 +9,9 @@
 //! - an agent is offered (or rung) for one call at a time, and only when
 //!   available and eligible for the caller's queue;
 //! - every call that arrives ends with exactly one summary;
+//! - a caller of a queue with `no agents` waits only while an agent who
+//!   could take the call is logged in (in any state), and leaves the line
+//!   for `no agents` only when none is;
 //! - once calls are over and wrap-ups have run out, nobody is ringing, on
 //!   a call or in wrap-up, and nobody waits; a wrap-up lasts its time.
 //!
@@ -126,6 +129,11 @@ const LONGEST_WRAPUP_MS: i64 = 10_000;
 
 /// When `billing` relaxes its `require`.
 const BILLING_RELAXES_MS: i64 = 30_000;
+
+/// Whether `queue` has `no agents ->` in the script.
+fn has_no_agents(queue: &str) -> bool {
+    queue == "spanish"
+}
 
 /// Whether an agent may take a call of `queue`: the script's `require`
 /// (relaxed or not) in Rust.
@@ -530,6 +538,7 @@ impl Model {
             | Event::Answered { at_ms, .. }
             | Event::Abandoned { at_ms, .. }
             | Event::Overflowed { at_ms, .. }
+            | Event::NoAgents { at_ms, .. }
             | Event::AgentState { at_ms, .. } => *at_ms,
             Event::CallEnded(s) => s.ended_ms,
         };
@@ -636,12 +645,46 @@ impl Model {
                     );
                 }
             }
+            Event::NoAgents { call, queue, at_ms } => {
+                if self.waiting.remove(&call).is_none() {
+                    self.fail(
+                        at_ms,
+                        format!("call {call} left {queue} for no agents, not in line"),
+                    );
+                }
+                if !has_no_agents(&queue) {
+                    self.fail(at_ms, format!("call {call} left {queue} for no agents"));
+                } else if let Some(agent) = self.could_take(&queue) {
+                    self.fail(
+                        at_ms,
+                        format!("call {call} left {queue} for no agents, though {agent} is in"),
+                    );
+                }
+            }
             Event::Abandoned { call, .. } | Event::Overflowed { call, .. } => {
                 self.waiting.remove(&call);
                 self.ringing.remove(&call);
             }
             Event::MenuInput { .. } => {}
         }
+    }
+
+    /// An agent of the roster, logged in (in any state), who could take a
+    /// call of `queue` under its widest filter: who keeps a caller of a
+    /// queue with `no agents` waiting.
+    fn could_take(&self, queue: &str) -> Option<String> {
+        self.order
+            .iter()
+            .find(|id| {
+                self.states
+                    .get(*id)
+                    .is_some_and(|s| *s != AgentState::LoggedOut)
+                    && self
+                        .roster
+                        .get(*id)
+                        .is_some_and(|skills| eligible(queue, true, skills))
+            })
+            .cloned()
     }
 
     fn agent_state(&mut self, agent: String, to: AgentState, at_ms: i64) {
@@ -836,6 +879,16 @@ impl Harness {
                         "call {call} waits in {queue} while {agent} is available"
                     ));
                 }
+            }
+        }
+        // A caller of a queue with `no agents` waits only while someone
+        // logged in could take the call: when the last one logs out or
+        // leaves the roster, the caller leaves the line.
+        for (call, (queue, _)) in &self.model.waiting {
+            if has_no_agents(queue) && self.model.could_take(queue).is_none() {
+                idle.push(format!(
+                    "call {call} waits in {queue}, though nobody logged in could take it"
+                ));
             }
         }
         for msg in idle {
@@ -1157,6 +1210,21 @@ fn a_caller_turned_away_by_no_agents_never_joins_the_line() {
         call(6, 60_000, 0, 0, 0),
         Op::Wait(1_000),
         Op::Agent(Login, CY),
+        Op::Wait(1_000),
+    ]);
+}
+
+/// A caller waiting in a queue with `no agents` stayed in line after the
+/// last agent who could take the call logged out (cy, paused, still
+/// counted until then).
+#[test]
+fn a_waiting_caller_leaves_for_no_agents_when_the_last_taker_logs_out() {
+    replay(&[
+        Op::Agent(Logout, ANA),
+        Op::Agent(AgentOp::Pause, CY),
+        call(6, 60_000, 0, 0, 0),
+        Op::Wait(5_000),
+        Op::Agent(Logout, CY),
         Op::Wait(1_000),
     ]);
 }

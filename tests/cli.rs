@@ -274,6 +274,73 @@ test "ana answers" {
     }
 }
 
+/// `expect rings nobody` holds when no agent or extension rang (nobody
+/// logged in, a group whose members are all away) and fails, naming who
+/// rang, when someone did.
+#[test]
+fn expect_rings_nobody_fails_when_someone_rang() {
+    let dir = std::env::temp_dir().join(format!("dialect-nobody-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("nobody.dial");
+    std::fs::write(
+        &script,
+        r#"
+timezone "America/Chicago"
+skill billing
+queue billing {
+  strategy longest_idle
+  require  billing >= 3
+  ring     20s then next
+  no agents -> voicemail "billing"
+}
+group desk { members 2001; mode sequential 10s; then -> voicemail "desk" }
+menu main { prompt "main"; 1 -> queue billing; 2 -> group desk }
+route inbound { otherwise -> menu main }
+entry "+18005550100" -> route inbound
+test "nobody rings when nobody is in" {
+  call to "+18005550100"
+  given agent ana logged_out { billing: 5 }
+  press 1
+  expect no agents then voicemail "billing"
+  expect rings nobody
+}
+test "a desk whose only member is away rings nobody" {
+  call to "+18005550100"
+  given agent ana logged_out extension 2001
+  press 2
+  expect rings nobody then voicemail "desk"
+}
+test "wrongly expects nobody to ring" {
+  call to "+18005550100"
+  given agent ana available { billing: 5 }
+  press 1
+  expect rings nobody
+}
+"#,
+    )
+    .expect("writes the script");
+    let path = script.to_str().expect("utf-8 path");
+    for engine in ["jit", "interp"] {
+        let out = dialect(&["test", "--engine", engine, path]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{engine}: {text}");
+        for needle in [
+            "ok    nobody rings when nobody is in",
+            "ok    a desk whose only member is away rings nobody",
+            "FAIL  wrongly expects nobody to ring",
+            "expected  rings nobody\n        got       rings ana\n",
+            "rings ana for up to 0:20",
+            "2 passed, 1 failed",
+        ] {
+            assert!(
+                text.contains(needle),
+                "{engine}: missing `{needle}` in:\n{text}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn explain_lists_every_rule_with_its_result() {
     let args = [
@@ -399,6 +466,12 @@ fn a_seed_gives_the_same_report_and_another_seed_a_different_one() {
     let columns = header.split(',').count();
     assert!(text.lines().all(|l| l.split(',').count() == columns));
     assert!(text.contains("\ntotal,billing_en,"), "{text}");
+    // The bank's callers draw their key timing too (`think`, `digit_gap`).
+    let script = "examples/bank/bank.dial";
+    let a = dialect(&["simulate", script, "--seed", "5", "--format", "csv"]);
+    let b = dialect(&["simulate", script, "--seed", "5", "--format", "csv"]);
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(stdout(&a), stdout(&b));
 }
 
 #[test]
@@ -471,6 +544,14 @@ fn bad_traffic_gets_a_message_naming_the_problem() {
         (
             base.replace("2026-11-23 08:00", "Monday"),
             "is not a local time",
+        ),
+        (
+            format!("{base}digit_gap = {{ distribution = \"fixed\", value = \"2m\" }}\n"),
+            "calls[1] (to +18885550100).digit_gap: the mean is 120 s",
+        ),
+        (
+            format!("{base}think = {{ distribution = \"exponential\", mean = \"0s\" }}\n"),
+            "calls[1] (to +18885550100).think: the mean must be more than 0",
         ),
     ];
     for (traffic, message) in cases {

@@ -214,6 +214,7 @@ const TOKENS: &[&str] = &[
     "next",
     "after",
     "no agents",
+    "rings nobody",
     "wrapup",
     "announce",
     "every",

@@ -1,12 +1,15 @@
 //! The call runtime end to end on tokio's paused clock: menus, queues with
 //! offers, no-answer hand-on, relaxation, overflow, abandonment, hunt
-//! groups, wrap-up and agent states, with simulated callers and agents.
+//! groups, wrap-up and agent states, `no agents` on arrival and while
+//! waiting, with simulated callers and agents.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use dialect::checked::AgentState;
 use dialect::program::Program;
-use dialect::runtime::{Clock, Disposition, Roster, Runtime};
+use dialect::runtime::{Clock, Disposition, Event, Roster, Runtime};
 use dialect::sim::{Behaviour, SimCaller};
 
 const SCRIPT: &str = r#"
@@ -23,12 +26,19 @@ queue billing {
   pause after 2 misses
 }
 queue sales { strategy ring_all; ring all 15s; no agents -> voicemail "sales" }
+queue spanish {
+  strategy longest_idle
+  require  language == spanish
+  ring     20s then next
+  no agents -> voicemail "spanish"
+}
 group desk { members 3001, 3002; mode sequential 10s; then -> voicemail "desk" }
 menu main {
   prompt "main"
   1 -> queue billing
   2 -> queue sales
   3 -> group desk
+  4 -> queue spanish
   invalid -> play "invalid", repeat
 }
 route inbound { otherwise -> menu main }
@@ -383,7 +393,162 @@ entry "+18005550101" -> queue spare
     let summary = rt
         .run_call(&mut second, "+15125550102", "+18005550100")
         .await;
-    assert_eq!(summary.disposition, Disposition::Voicemail, "{:?}", summary.path);
+    assert_eq!(
+        summary.disposition,
+        Disposition::Voicemail,
+        "{:?}",
+        summary.path
+    );
     let first = first.await.expect("first call");
     assert_eq!(first.disposition, Disposition::Abandoned);
+}
+
+/// Spawns a call that presses `presses` and waits forever; returns its
+/// task (the summary and what the caller's channel saw).
+fn spawn_call(
+    rt: &Arc<Runtime>,
+    presses: &[&str],
+) -> tokio::task::JoinHandle<(dialect::runtime::Summary, Vec<String>)> {
+    let rt = Arc::clone(rt);
+    let mut c = caller(&rt, presses, None);
+    tokio::spawn(async move {
+        let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+        (summary, c.log)
+    })
+}
+
+/// Waits for a spawned call to end: within ten minutes of simulated time,
+/// or the test fails (rather than waiting forever).
+async fn finish(
+    call: tokio::task::JoinHandle<(dialect::runtime::Summary, Vec<String>)>,
+) -> (dialect::runtime::Summary, Vec<String>) {
+    tokio::time::timeout(Duration::from_secs(600), call)
+        .await
+        .expect("the call ends within ten minutes")
+        .expect("call task")
+}
+
+/// `no_agents` events: call, queue, when.
+type Left = Vec<(u64, String, i64)>;
+
+/// Counts each call's `call_ended` events and the `no_agents` events.
+fn ends_and_leaves(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+) -> (HashMap<u64, usize>, Left) {
+    let mut ended: HashMap<u64, usize> = HashMap::new();
+    let mut left = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        match e {
+            Event::CallEnded(s) => *ended.entry(s.call).or_default() += 1,
+            Event::NoAgents { call, queue, at_ms } => left.push((call, queue, at_ms)),
+            _ => {}
+        }
+    }
+    (ended, left)
+}
+
+/// Callers waiting in a queue with `no agents` leave it, and its actions
+/// run, when the last agent who could take them logs out. A paused agent
+/// still counts; an agent the queue's `require` turns away never did.
+#[tokio::test(start_paused = true)]
+async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out() {
+    let rt = runtime();
+    let mut events = rt.events.subscribe();
+    rt.acd.login("ana", 0).expect("login");
+    rt.acd.login("bob", 0).expect("login");
+    // Ana (the only Spanish speaker) is on a break: callers wait.
+    rt.acd.pause("ana", 0).expect("pause");
+    let first = spawn_call(&rt, &["4"]);
+    let second = spawn_call(&rt, &["4"]);
+    tokio::time::sleep(Duration::from_secs(90)).await;
+    assert_eq!(rt.acd.waiting(), 2, "a paused agent could still take them");
+    // Bob cannot take the calls: his logging out changes nothing.
+    rt.acd.logout("bob", rt.clock.elapsed_ms()).expect("logout");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(rt.acd.waiting(), 2, "bob never could take them");
+    let left_at = rt.clock.elapsed_ms();
+    rt.acd.logout("ana", left_at).expect("logout");
+    for call in [first, second] {
+        let (summary, log) = finish(call).await;
+        assert_eq!(summary.disposition, Disposition::Voicemail, "{log:?}");
+        assert_eq!(
+            summary.path,
+            [
+                "entry +18005550100",
+                "route inbound",
+                "menu main",
+                "queue spanish",
+                "no agents",
+                "voicemail spanish"
+            ]
+        );
+        assert_eq!(summary.queue.as_deref(), Some("spanish"));
+        assert!(
+            summary.wait_ms >= 90_000 && summary.started_ms + 2_500 + summary.wait_ms == left_at,
+            "waited {} ms, from {} ms, until {left_at} ms",
+            summary.wait_ms,
+            summary.started_ms
+        );
+        assert!(log.contains(&"voicemail spanish".to_string()), "{log:?}");
+        assert!(!log.iter().any(|l| l.starts_with("ring")), "{log:?}");
+    }
+    assert_eq!(rt.acd.waiting(), 0);
+    let (ended, left) = ends_and_leaves(&mut events);
+    assert_eq!(ended.len(), 2, "{ended:?}");
+    assert!(
+        ended.values().all(|&n| n == 1),
+        "one summary each: {ended:?}"
+    );
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(
+        left.iter()
+            .all(|(_, q, at)| q == "spanish" && *at == left_at)
+    );
+}
+
+/// Agents in wrap-up, ringing or on a call count as able to take the call;
+/// only agents who log out or leave the roster do not. A roster reload
+/// that drops the last one sends waiting callers to `no agents` too.
+#[tokio::test(start_paused = true)]
+async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queue() {
+    let rt = runtime();
+    rt.acd.login("ana", 0).expect("login");
+    // Ana answers the first call and talks for a minute; the second caller
+    // waits for her.
+    let first = spawn_call(&rt, &["4"]);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(state(&rt, "ana"), AgentState::OnCall);
+    let second = spawn_call(&rt, &["4"]);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(rt.acd.waiting(), 1);
+    // Something else logging out wakes the caller, who sees ana on a call
+    // and keeps waiting.
+    rt.acd.login("bob", rt.clock.elapsed_ms()).expect("login");
+    rt.acd.logout("bob", rt.clock.elapsed_ms()).expect("logout");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(rt.acd.waiting(), 1, "ana, on a call, could take it later");
+    let (summary, log) = finish(first).await;
+    assert_eq!(summary.agent.as_deref(), Some("ana"), "{log:?}");
+    let (summary, log) = finish(second).await;
+    assert_eq!(summary.disposition, Disposition::Answered, "{log:?}");
+    assert_eq!(summary.agent.as_deref(), Some("ana"));
+    assert!(!summary.path.contains(&"no agents".to_string()));
+
+    // A roster without ana, while a caller waits for her (she is paused).
+    rt.acd.pause("ana", rt.clock.elapsed_ms()).expect("pause");
+    let third = spawn_call(&rt, &["4"]);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(rt.acd.waiting(), 1);
+    let without_ana = Roster::parse(
+        "[[agent]]\nid = \"bob\"\nextension = \"2002\"\n\
+         skills = { billing = 1, language = \"english\" }\n",
+    )
+    .expect("roster");
+    rt.reload(rt.program(), Some(&without_ana)).expect("reload");
+    let (summary, log) = finish(third).await;
+    assert_eq!(summary.disposition, Disposition::Voicemail, "{log:?}");
+    assert_eq!(
+        summary.path[summary.path.len() - 3..],
+        ["queue spanish", "no agents", "voicemail spanish"]
+    );
 }

@@ -86,8 +86,9 @@ fn traffic_strategy() -> impl Strategy<Value = String> {
         0u32..6,
         prop::collection::vec(0u32..100, 4),
         prop::sample::select(vec!["exponential", "lognormal", "fixed"]),
+        prop::option::of((100u32..8_000, 100u32..3_000)),
     )
-        .prop_map(|(per_hour, minutes, talk_m, patience_s, answer_s, keys, dist)| {
+        .prop_map(|(per_hour, minutes, talk_m, patience_s, answer_s, keys, dist, keying)| {
             let talk = match dist {
                 "lognormal" => format!("{{ distribution = \"lognormal\", mean = \"{talk_m}m\", sd = \"1m\" }}"),
                 "fixed" => format!("{{ distribution = \"fixed\", value = \"{talk_m}m\" }}"),
@@ -96,11 +97,18 @@ fn traffic_strategy() -> impl Strategy<Value = String> {
             let patience = patience_s
                 .map(|p| format!("patience = {{ distribution = \"exponential\", mean = \"{p}s\" }}\n"))
                 .unwrap_or_default();
+            // Slow callers: some think past a menu's timeout.
+            let keying = keying
+                .map(|(think, gap)| format!(
+                    "think = {{ distribution = \"exponential\", mean = \"{think}ms\" }}\n\
+                     digit_gap = {{ distribution = \"lognormal\", mean = \"{gap}ms\", sd = \"300ms\" }}\n"
+                ))
+                .unwrap_or_default();
             let total: u32 = keys.iter().sum::<u32>().max(1);
             let p = |i: usize| f64::from(keys[i]) / f64::from(total);
             format!(
                 "start = \"2026-11-23 09:00\"\nlength = \"{minutes}m\"\ninterval = \"15m\"\nanswer_after = \"{answer_s}s\"\n\
-                 [[calls]]\nto = \"+18885550100\"\nper_hour = {per_hour}\ntalk = {talk}\n{patience}\
+                 [[calls]]\nto = \"+18885550100\"\nper_hour = {per_hour}\ntalk = {talk}\n{patience}{keying}\
                  keys.language = {{ \"1\" = {}, \"2\" = {}, \"9\" = {}, timeout = {} }}\n\
                  keys.main_en = {{ \"1\" = 0.4, \"2\" = 0.4, \"3\" = 0.1 }}\n\
                  keys.main_es = {{ \"1\" = 0.5, \"2\" = 0.4 }}\n\

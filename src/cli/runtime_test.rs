@@ -302,7 +302,7 @@ pub fn misses(program: &Program, test: &Test, spec: &RuntimeTest, run: &Run) -> 
                 .all(|(t, p)| is(p, t.agent.as_deref(), &t.extension));
         if !holds {
             out.push(Miss {
-                expected: format!("rings {}", expected.join(", ")),
+                expected: parties_text(expected),
                 got: rings_text(&run.rings),
             });
         }
@@ -331,8 +331,8 @@ pub fn misses(program: &Program, test: &Test, spec: &RuntimeTest, run: &Run) -> 
                 Fallback::Overflow => format!("waits then {expected_text}"),
                 Fallback::NoAgents => format!("no agents then {expected_text}"),
                 Fallback::AfterRinging => format!(
-                    "rings {} then {expected_text}",
-                    spec.rings.as_deref().unwrap_or_default().join(", ")
+                    "{} then {expected_text}",
+                    parties_text(spec.rings.as_deref().unwrap_or_default())
                 ),
             };
             let got = if left.is_empty() {
@@ -427,6 +427,15 @@ pub fn rings_text(rings: &[Vec<Target>]) -> String {
         })
         .collect();
     format!("rings {}", parts.join(", "))
+}
+
+/// An `expect rings` line's parties: `rings ana, bob` or `rings nobody`.
+fn parties_text(parties: &[String]) -> String {
+    if parties.is_empty() {
+        "rings nobody".into()
+    } else {
+        format!("rings {}", parties.join(", "))
+    }
 }
 
 fn target_name(t: &Target) -> &str {
@@ -555,6 +564,12 @@ impl Traced {
                 Event::Overflowed { queue, at_ms, .. } => {
                     Some((at_ms, format!("leaves queue {queue}: overflow")))
                 }
+                Event::NoAgents { queue, at_ms, .. } => Some((
+                    at_ms,
+                    format!(
+                        "leaves queue {queue}: no agents (nobody who could take the call is logged in)"
+                    ),
+                )),
                 Event::Abandoned {
                     queue,
                     waited_ms,

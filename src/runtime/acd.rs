@@ -19,7 +19,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::channel::Target;
 use super::events::{Event, EventBus};
@@ -120,6 +120,10 @@ pub enum AcdError {
 pub struct Acd {
     inner: Mutex<Inner>,
     events: Arc<EventBus>,
+    /// Counts the times agents may have left the logged-in set (a logout,
+    /// a roster reload): callers waiting in a queue with `no agents` watch
+    /// it and check again whether anyone could still take their call.
+    departures: watch::Sender<u64>,
 }
 
 struct Inner {
@@ -213,6 +217,7 @@ impl Acd {
         Ok(Acd {
             inner: Mutex::new(inner),
             events,
+            departures: watch::Sender::new(0),
         })
     }
 
@@ -241,6 +246,8 @@ impl Acd {
                 .collect(),
             now_ms,
         );
+        // Agents may have left, or lost the skills a waiting caller needs.
+        self.departed();
         self.dispatch(now_ms);
         Ok(())
     }
@@ -418,8 +425,24 @@ impl Acd {
             state: to,
             at_ms: now_ms,
         });
+        if to == AgentState::LoggedOut {
+            self.departed();
+        }
         self.dispatch(now_ms);
         Ok(())
+    }
+
+    /// Wakes the callers who watch [`Acd::departures`].
+    fn departed(&self) {
+        self.departures.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that changes whenever agents may have left the logged-in
+    /// set: a logout or a roster reload (departing agents, who no longer
+    /// count, included). Waiting callers of queues with `no agents` watch
+    /// it, so that nobody needs to look at them when nobody leaves.
+    pub fn departures(&self) -> watch::Receiver<u64> {
+        self.departures.subscribe()
     }
 
     /// Puts an agent straight into a state, without the steps that
@@ -437,6 +460,9 @@ impl Acd {
             inner.set_state(index, state, now_ms);
         }
         self.publish_states(vec![(id.to_string(), state)], now_ms);
+        if state == AgentState::LoggedOut {
+            self.departed();
+        }
         self.dispatch(now_ms);
         Ok(())
     }
@@ -679,7 +705,9 @@ impl Acd {
     }
 
     /// Whether any logged-in agent passes a filter for these facts (for
-    /// `no agents`).
+    /// `no agents`): paused agents, agents in wrap-up, ringing or on a
+    /// call count; logged-out and departing agents do not. Stops at the
+    /// first who passes.
     pub fn anyone_could(
         &self,
         program: &Program,

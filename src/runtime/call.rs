@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::Runtime;
 use super::acd::{Offer, Waiter};
@@ -342,15 +342,18 @@ impl<'c, C: Channel> Call<'c, C> {
             return Next::Done(Disposition::Abandoned);
         }
         let started = self.rt.clock.elapsed_ms();
+        // With `no agents`, the caller leaves the line when the last agent
+        // who could take the call logs out: the ACD says when agents leave
+        // (watched from before the first look, so none leaves unseen), and
+        // only then does the caller look again.
+        let mut departures = queue.no_agents.as_ref().map(|_| self.rt.acd.departures());
         // The widest filter over all steps decides whether anyone could
         // ever take the call.
         let widest: Vec<Option<crate::ir::FuncId>> = std::iter::once(fns.require)
             .chain(fns.steps.iter().copied().filter(|s| s.is_some()))
             .collect();
         if let Some(actions) = &queue.no_agents
-            && !widest
-                .iter()
-                .any(|f| self.rt.acd.anyone_could(&program, *f, &self.facts, started))
+            && !self.anyone_could(&program, &widest, started)
         {
             self.summary.path.push("no agents".into());
             return Next::Actions(actions.clone());
@@ -415,6 +418,7 @@ impl<'c, C: Channel> Call<'c, C> {
                 let woke = tokio::select! {
                     biased;
                     offer = &mut rx => Wake::Offer(offer.ok()),
+                    watching = departed(&mut departures) => Wake::Departed(watching),
                     held = self.chan.hold(queue.music.as_deref(), (until - now).max(0)) => Wake::Held(held),
                 };
                 match woke {
@@ -425,6 +429,19 @@ impl<'c, C: Channel> Call<'c, C> {
                         return Next::Done(self.abandoned(started));
                     }
                     Wake::Held(true) => {}
+                    Wake::Departed(true) => {
+                        let now = self.rt.clock.elapsed_ms();
+                        // Out of line only if no offer is on its way (an
+                        // agent ringing for the call is logged in).
+                        if let Some(actions) = &queue.no_agents
+                            && !self.anyone_could(&program, &widest, now)
+                            && self.rt.acd.leave(priority, seq)
+                        {
+                            return self.nobody_left(&queue.name, started, actions);
+                        }
+                    }
+                    // The ACD is gone: nothing more to watch.
+                    Wake::Departed(false) => departures = None,
                 }
                 let now = self.rt.clock.elapsed_ms();
                 if step_at.is_some_and(|t| now >= t) {
@@ -540,6 +557,32 @@ impl<'c, C: Channel> Call<'c, C> {
         });
         self.summary.path.push("overflow".into());
         Next::Actions(actions.clone())
+    }
+
+    /// Leaves a queue by `no agents`, once every agent who could take the
+    /// call has logged out (the caller is out of line).
+    fn nobody_left(&mut self, queue: &str, started: i64, actions: &checked::Actions) -> Next {
+        let now = self.rt.clock.elapsed_ms();
+        self.summary.wait_ms += now - started;
+        self.rt.events.publish(Event::NoAgents {
+            call: self.summary.call,
+            queue: queue.to_string(),
+            at_ms: now,
+        });
+        self.summary.path.push("no agents".into());
+        Next::Actions(actions.clone())
+    }
+
+    /// Whether any logged-in agent passes one of these filters.
+    fn anyone_could(
+        &self,
+        program: &Program,
+        filters: &[Option<crate::ir::FuncId>],
+        now: i64,
+    ) -> bool {
+        filters
+            .iter()
+            .any(|f| self.rt.acd.anyone_could(program, *f, &self.facts, now))
     }
 
     /// The caller hung up while waiting: takes them out of line or, when an
@@ -682,6 +725,17 @@ impl<'c, C: Channel> Call<'c, C> {
 enum Wake {
     Offer(Option<Offer>),
     Held(bool),
+    /// Agents may have left (true), or the ACD is gone (false).
+    Departed(bool),
+}
+
+/// Waits until agents may have left the logged-in set; forever without a
+/// receiver (a queue without `no agents`).
+async fn departed(departures: &mut Option<watch::Receiver<u64>>) -> bool {
+    match departures {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
 }
 
 enum Rung {

@@ -109,6 +109,15 @@ pub enum Event {
         queue: String,
         at_ms: i64,
     },
+    /// A waiting caller left the queue because every agent who could take
+    /// the call logged out or left the roster; its `no agents` actions run.
+    /// (A caller turned away by `no agents` on arrival never joined, and
+    /// gets no event.)
+    NoAgents {
+        call: u64,
+        queue: String,
+        at_ms: i64,
+    },
     AgentState {
         agent: String,
         state: AgentState,

@@ -1,6 +1,12 @@
 //! A simulated caller: a `Channel` whose caller presses keys, waits with a
 //! given patience, and whose agents answer and talk for given times. Used
 //! by the simulator and by runtime tests, always on the runtime's clock.
+//!
+//! Keys are pressed one at a time, as the runtime collects them: the first
+//! after a think time, the others after gaps; a key that would come after
+//! the menu's timeout (first key) or digit timeout (the others) is too
+//! late, and the entry is what came before it. `max_digits` and `#` (when
+//! it ends entries) end an entry as they would on a phone line.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -9,6 +15,7 @@ use crate::checked::RejectReason;
 use crate::runtime::Clock;
 use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Target};
 use crate::sim::random::Rng;
+use crate::sim::traffic::{Distribution, Dur};
 
 /// What callers press at each menu, by menu name: entries (`None` is
 /// silence) with their probabilities. Probabilities that sum below 1 leave
@@ -17,6 +24,29 @@ pub type MenuKeys = HashMap<String, Vec<(Option<String>, f64)>>;
 
 /// How long prompts last, on the simulated clock.
 pub const PROMPT_MS: i64 = 2_000;
+
+/// The think time and the gap between keys, unless said otherwise: half a
+/// second, well under any menu's timeouts.
+pub const KEY_MS: i64 = 500;
+
+/// How fast a caller presses keys.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Keying {
+    /// From the end of the prompt to the first key.
+    pub think: Distribution,
+    /// Between the keys of a longer entry.
+    pub gap: Distribution,
+}
+
+impl Default for Keying {
+    fn default() -> Keying {
+        let fixed = Distribution::Fixed { value: Dur(KEY_MS) };
+        Keying {
+            think: fixed,
+            gap: fixed,
+        }
+    }
+}
 
 /// The caller's behaviour and the agents' for one call.
 #[derive(Clone, Debug, Default)]
@@ -38,6 +68,9 @@ pub struct Behaviour {
     pub unanswering: Vec<String>,
     /// Conversation length (ms).
     pub talk_ms: i64,
+    /// How fast the caller presses keys (drawn with `rng`; the fixed
+    /// default draws nothing).
+    pub keying: Keying,
 }
 
 /// A `Channel` driven by a [`Behaviour`] on a clock.
@@ -105,6 +138,47 @@ impl SimCaller {
         Some(choices[i].0.clone())
     }
 
+    /// Presses an entry's keys one at a time and returns what the runtime
+    /// collects: every key, or those before one that came too late, before
+    /// the `#` that ends the entry, or up to `max_digits`.
+    async fn key_in(&mut self, keys: &str, request: &Collect) -> Collected {
+        let mut got = String::new();
+        let mut count = 0;
+        for key in keys.chars() {
+            let (wait, limit) = if count == 0 {
+                let think = self.behaviour.keying.think;
+                (
+                    think.draw(&mut self.behaviour.rng),
+                    request.first_timeout_ms,
+                )
+            } else {
+                let gap = self.behaviour.keying.gap;
+                (gap.draw(&mut self.behaviour.rng), request.digit_timeout_ms)
+            };
+            if wait >= limit {
+                // The runtime stops waiting first; the rest of the entry
+                // is lost.
+                self.note(|| format!("too slow after {count} keys"));
+                self.clock.sleep(limit.max(0)).await;
+                return if count == 0 {
+                    Collected::Timeout
+                } else {
+                    Collected::Keys(got)
+                };
+            }
+            self.clock.sleep(wait).await;
+            if key == '#' && request.hash_ends {
+                break;
+            }
+            got.push(key);
+            count += 1;
+            if count >= request.max_digits.max(1) {
+                break;
+            }
+        }
+        Collected::Keys(got)
+    }
+
     fn answers(&self, t: &Target) -> bool {
         let name = t.agent.as_deref().unwrap_or(&t.extension);
         // Extensions outside the roster only answer when named as answering.
@@ -138,8 +212,7 @@ impl Channel for SimCaller {
         match self.next_press(&request.menu) {
             Some(Some(keys)) => {
                 self.note(|| format!("press {keys}"));
-                self.clock.sleep(500 * keys.len() as i64).await;
-                Collected::Keys(keys)
+                self.key_in(&keys, request).await
             }
             Some(None) => {
                 self.clock.sleep(request.first_timeout_ms).await;
@@ -217,5 +290,133 @@ impl Channel for SimCaller {
 
     async fn hangup(&mut self) {
         self.note(|| "hangup".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(presses: &[&str], keying: Keying, seed: u64) -> SimCaller {
+        SimCaller::new(
+            Clock::starting_at(jiff::Timestamp::UNIX_EPOCH),
+            Behaviour {
+                presses: presses.iter().map(|p| Some(p.to_string())).collect(),
+                rng: Rng::new(seed),
+                keying,
+                ..Behaviour::default()
+            },
+        )
+    }
+
+    /// A menu's request: 5 s for the first key, 2 s between keys.
+    fn menu(max_digits: usize, hash_ends: bool) -> Collect {
+        Collect {
+            menu: "main".into(),
+            prompt: Some("main".into()),
+            first_timeout_ms: 5_000,
+            digit_timeout_ms: 2_000,
+            max_digits,
+            hash_ends,
+        }
+    }
+
+    fn fixed(ms: i64) -> Distribution {
+        Distribution::Fixed { value: Dur(ms) }
+    }
+
+    /// Collects one entry; returns it and how long it took (prompt
+    /// included).
+    async fn collect(c: &mut SimCaller, request: &Collect) -> (Collected, i64) {
+        let from = c.clock.elapsed_ms();
+        let got = c.collect(request).await;
+        (got, c.clock.elapsed_ms() - from)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keys_come_half_a_second_apart_by_default() {
+        let mut c = caller(&["42", "7"], Keying::default(), 1);
+        let keys = |k: &str| Collected::Keys(k.into());
+        assert_eq!(collect(&mut c, &menu(2, false)).await, (keys("42"), 3_000));
+        assert_eq!(collect(&mut c, &menu(2, false)).await, (keys("7"), 2_500));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_gap_longer_than_the_digit_timeout_ends_the_entry() {
+        let slow = Keying {
+            think: fixed(KEY_MS),
+            gap: fixed(2_500),
+        };
+        let mut c = caller(&["40012345"], slow, 1);
+        // The first key, then the runtime waits 2 s for the second and
+        // gives up: the entry is "4".
+        assert_eq!(
+            collect(&mut c, &menu(10, true)).await,
+            (Collected::Keys("4".into()), 2_000 + 500 + 2_000)
+        );
+        // A gap just under the timeout still counts.
+        let just = Keying {
+            think: fixed(KEY_MS),
+            gap: fixed(1_999),
+        };
+        let mut c = caller(&["123"], just, 1);
+        assert_eq!(
+            collect(&mut c, &menu(10, true)).await,
+            (Collected::Keys("123".into()), 2_000 + 500 + 2 * 1_999)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_think_time_longer_than_the_timeout_is_silence() {
+        let dreamy = Keying {
+            think: fixed(6_000),
+            gap: fixed(KEY_MS),
+        };
+        let mut c = caller(&["1"], dreamy, 1);
+        assert_eq!(
+            collect(&mut c, &menu(1, false)).await,
+            (Collected::Timeout, 2_000 + 5_000)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hash_and_max_digits_end_an_entry() {
+        let keys = |k: &str| Collected::Keys(k.into());
+        let mut c = caller(&["1234#", "#", "123456", "1#"], Keying::default(), 1);
+        assert_eq!(collect(&mut c, &menu(10, true)).await.0, keys("1234"));
+        assert_eq!(collect(&mut c, &menu(10, true)).await.0, keys(""));
+        assert_eq!(collect(&mut c, &menu(3, true)).await.0, keys("123"));
+        // Where `#` is a key of the menu, it is part of the entry.
+        assert_eq!(collect(&mut c, &menu(2, false)).await.0, keys("1#"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn drawn_gaps_are_the_same_for_a_seed() {
+        // Gaps around the digit timeout: some entries end early.
+        let keying = Keying {
+            think: Distribution::Exponential { mean: Dur(1_000) },
+            gap: Distribution::Exponential { mean: Dur(1_500) },
+        };
+        let presses = ["40012345"; 40];
+        let run = |seed| async move {
+            let mut c = caller(&presses, keying, seed);
+            let mut out = Vec::new();
+            for _ in 0..presses.len() {
+                out.push(collect(&mut c, &menu(10, true)).await);
+            }
+            out
+        };
+        let a = run(7).await;
+        assert_eq!(a, run(7).await, "a seed gives the same entries");
+        assert_ne!(a, run(8).await);
+        let whole = a
+            .iter()
+            .filter(|(c, _)| *c == Collected::Keys("40012345".into()))
+            .count();
+        assert!(whole > 0 && whole < a.len(), "{whole} of {} whole", a.len());
+        assert!(
+            a.iter().any(|(c, _)| *c == Collected::Timeout),
+            "some callers think too long"
+        );
     }
 }

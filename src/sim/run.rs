@@ -140,6 +140,7 @@ async fn run(
             answer_ms: traffic.answer_ms,
             unanswering: Vec::new(),
             talk_ms: stream.talk.draw(&mut a.rng),
+            keying: stream.keying,
         };
         let from = if stream.from.is_empty() {
             String::new()

@@ -7,7 +7,9 @@
 //! - a call counts in the interval in which it joined the queue;
 //! - **offered**: calls that joined the queue;
 //! - **service level**: answered within the threshold ÷ (answered +
-//!   abandoned); calls that overflowed out are in neither;
+//!   abandoned); calls that overflowed out (by an `after D ->` step, or
+//!   by `no agents` when everyone who could take them logged out) are in
+//!   neither;
 //! - **ASA**: mean wait of answered calls;
 //! - **AHT**: mean talk time plus the queue's wrap-up, of answered calls;
 //! - **occupancy**: time agents spent ringing, talking or in wrap-up for
@@ -264,7 +266,9 @@ impl Stats {
                 self.rows[i][all].abandoned += 1;
                 self.rows[i][all].abandoned_wait_ms += waited_ms;
             }
-            Event::Overflowed { call, .. } => {
+            // Sent on by the script: an `after D ->` step, or `no agents`
+            // once nobody who could take the call was logged in.
+            Event::Overflowed { call, .. } | Event::NoAgents { call, .. } => {
                 if let Some((q, i)) = self.in_queue.remove(call) {
                     self.rows[i][q].overflowed += 1;
                 }

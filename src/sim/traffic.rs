@@ -18,6 +18,8 @@
 //! profile = { "08:00" = 0.6, "10:00" = 1.2, "13:00" = 0.9 }
 //! talk = { distribution = "lognormal", mean = "4m", sd = "2m" }
 //! patience = { distribution = "exponential", mean = "3m" }
+//! think = { distribution = "lognormal", mean = "1s", sd = "500ms" }
+//! digit_gap = { distribution = "exponential", mean = "600ms" }
 //! keys.main = { "1" = 0.7, "2" = 0.2, timeout = 0.05 }
 //!
 //! [[shifts]]
@@ -36,9 +38,12 @@ use crate::checked;
 use crate::facts::Facts;
 use crate::program::{Engine, Program};
 use crate::runtime::Roster;
-use crate::sim::caller::MenuKeys;
+use crate::sim::caller::{Keying, MenuKeys};
 
 const DAY_MS: i64 = 86_400_000;
+
+/// The longest mean think time or gap between keys a traffic file may give.
+const MAX_KEY_MS: i64 = 60_000;
 
 /// A checked traffic model, in milliseconds from the start of the run.
 #[derive(Clone, Debug)]
@@ -66,6 +71,8 @@ pub struct Stream {
     pub profile: Vec<(i64, f64)>,
     pub talk: Distribution,
     pub patience: Option<Distribution>,
+    /// How fast callers press keys.
+    pub keying: Keying,
     pub keys: Arc<MenuKeys>,
 }
 
@@ -190,6 +197,10 @@ struct CallsFile {
     talk: Distribution,
     #[serde(default)]
     patience: Option<Distribution>,
+    #[serde(default)]
+    think: Option<Distribution>,
+    #[serde(default)]
+    digit_gap: Option<Distribution>,
     #[serde(default)]
     keys: BTreeMap<String, BTreeMap<String, f64>>,
 }
@@ -389,6 +400,24 @@ fn stream(c: CallsFile, what: &str, program: &Program) -> Result<Stream, Traffic
     if let Some(p) = &c.patience {
         check_distribution(p, &format!("{what}.patience"))?;
     }
+    let mut keying = Keying::default();
+    for (given, field, slot) in [
+        (&c.think, "think", &mut keying.think),
+        (&c.digit_gap, "digit_gap", &mut keying.gap),
+    ] {
+        if let Some(d) = given {
+            let what = format!("{what}.{field}");
+            check_distribution(d, &what)?;
+            if d.mean_ms() > MAX_KEY_MS {
+                return invalid(format!(
+                    "{what}: the mean is {} s; callers press keys seconds apart, at most {} s on average",
+                    d.mean_ms() as f64 / 1000.0,
+                    MAX_KEY_MS / 1000
+                ));
+            }
+            *slot = *d;
+        }
+    }
     let mut keys = MenuKeys::new();
     for (menu, presses) in c.keys {
         if !program.checked.menus.iter().any(|m| m.name == menu) {
@@ -434,6 +463,7 @@ fn stream(c: CallsFile, what: &str, program: &Program) -> Result<Stream, Traffic
         profile,
         talk: c.talk,
         patience: c.patience,
+        keying,
         keys: Arc::new(keys),
     })
 }

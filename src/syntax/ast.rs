@@ -571,6 +571,7 @@ pub enum TestStmt {
 pub enum RuntimeExpect {
     /// `expect rings ana, bob [then ACTIONS]`: every agent or extension
     /// rung, in order; with `then`, what ran when nobody answered.
+    /// `expect rings nobody` has no parties: nobody rang at all.
     Rings {
         parties: Vec<Name>,
         then: Option<Actions>,
