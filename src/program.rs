@@ -14,7 +14,7 @@ use crate::checked::{
 use crate::facts::{AgentFacts, Facts, Row};
 use crate::interp;
 use crate::ir::{self, FuncId};
-use crate::jit::{self, AgentFrame, Compiled};
+use crate::jit::{self, AgentFn, AgentFrame, Compiled, Frame};
 
 /// Which engine runs decisions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -39,6 +39,71 @@ pub struct Program {
     pub data: LookupData,
     /// The queues whose statistics some decision reads (indexes).
     pub queues_read: Vec<usize>,
+}
+
+/// A program's queue functions bound to one call's facts; see
+/// [`Program::agent_calls`].
+pub struct AgentCalls<'p> {
+    program: &'p Program,
+    facts: &'p Facts,
+    /// The call's view for native code; `None` on the interpreter.
+    frame: Option<Frame<'p>>,
+}
+
+impl AgentCalls<'_> {
+    /// One function, ready to run on agents.
+    pub fn bind(&self, f: FuncId) -> AgentCall<'_> {
+        match &self.frame {
+            Some(frame) => AgentCall::Native(self.program.native.agent_fn(f, frame)),
+            None => AgentCall::Interp {
+                module: &self.program.ir,
+                f,
+                facts: self.facts,
+            },
+        }
+    }
+}
+
+/// A queue function bound to a call, on one engine.
+pub enum AgentCall<'a> {
+    Native(AgentFn<'a>),
+    Interp {
+        module: &'a ir::Module,
+        f: FuncId,
+        facts: &'a Facts,
+    },
+}
+
+impl AgentCall<'_> {
+    /// Runs the function on an agent: skills per skill of the program,
+    /// attributes indexed by [`crate::facts::attr_index`].
+    #[inline]
+    pub fn run(&self, skills: &[i64], attrs: [i64; 3]) -> i64 {
+        match self {
+            AgentCall::Native(f) => f.run(skills, attrs),
+            AgentCall::Interp { module, f, facts } => {
+                run_interpreted(module, *f, facts, skills, attrs)
+            }
+        }
+    }
+}
+
+/// The interpreter's side of [`AgentCall::run`], kept out of line so the
+/// native side stays small enough to inline into the ACD's loops.
+#[cold]
+#[inline(never)]
+fn run_interpreted(
+    module: &ir::Module,
+    f: FuncId,
+    facts: &Facts,
+    skills: &[i64],
+    attrs: [i64; 3],
+) -> i64 {
+    let agent = AgentFacts {
+        skills: skills.to_vec(),
+        attrs,
+    };
+    interp::run(module, f, facts, Some(&agent))
 }
 
 /// What a menu made of the digits entered.
@@ -100,6 +165,17 @@ impl Program {
 
     pub fn native(&self) -> &Compiled {
         &self.native
+    }
+
+    /// The queue functions (`require`, `prefer`, `score`) of this program
+    /// ready to run on many agents for one call, on `engine`: the ACD's
+    /// way in.
+    pub fn agent_calls<'p>(&'p self, engine: Engine, facts: &'p Facts) -> AgentCalls<'p> {
+        AgentCalls {
+            program: self,
+            facts,
+            frame: (engine == Engine::Jit).then(|| self.native.frame(facts)),
+        }
     }
 
     /// Runs one decision function.

@@ -26,7 +26,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 use dialect::checked::{AgentState, RejectReason};
-use dialect::program::Program;
+use dialect::program::{Engine, Program};
 use dialect::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Target};
 use dialect::runtime::{Clock, Disposition, Event, Roster, Runtime, Summary};
 use dialect::sim::{Behaviour, SimCaller};
@@ -770,10 +770,11 @@ struct Harness {
 }
 
 impl Harness {
-    fn new() -> Harness {
+    fn new(engine: Engine) -> Harness {
         let (r, skills) = roster(0);
         let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-        let rt = Runtime::new(Arc::clone(&programs()[0]), &r, clock).expect("runtime");
+        let rt =
+            Runtime::with_engine(Arc::clone(&programs()[0]), &r, clock, engine).expect("runtime");
         let events = rt.events.subscribe();
         let mut model = Model::default();
         model.reload(skills);
@@ -1001,14 +1002,16 @@ impl Harness {
 }
 
 /// Runs operations on a fresh runtime under paused time; the violations.
-fn run(ops: &[Op]) -> Vec<String> {
+/// Runs the operations on a runtime whose decisions and queue functions
+/// run on `engine`, and returns the violations.
+fn run(ops: &[Op], engine: Engine) -> Vec<String> {
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .expect("tokio");
     tokio.block_on(async {
-        let mut h = Harness::new();
+        let mut h = Harness::new(engine);
         // Start with the first three agents in, so calls meet agents early.
         for a in 0..3 {
             h.agent(AgentOp::Login, a);
@@ -1041,8 +1044,14 @@ proptest! {
 
     /// Random interleavings keep every invariant.
     #[test]
-    fn the_acd_keeps_its_invariants(ops in proptest::collection::vec(op(), 10..60)) {
-        let errors = run(&ops);
+    fn the_acd_keeps_its_invariants(
+        ops in proptest::collection::vec(op(), 10..60),
+        interp in proptest::bool::weighted(0.25),
+    ) {
+        // A quarter of the cases run `require`, `prefer` and `score` on
+        // the interpreter: the choices must be the same.
+        let engine = if interp { Engine::Interp } else { Engine::Jit };
+        let errors = run(&ops, engine);
         prop_assert!(errors.is_empty(), "{}", errors.join("\n"));
     }
 }
@@ -1061,8 +1070,10 @@ fn call(entry: usize, patience_ms: i64, answer_ms: i64, talk_ms: i64, unanswerin
 
 /// Asserts a replay keeps every invariant.
 fn replay(ops: &[Op]) {
-    let errors = run(ops);
-    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    for engine in [Engine::Jit, Engine::Interp] {
+        let errors = run(ops, engine);
+        assert!(errors.is_empty(), "{engine:?}: {}", errors.join("\n"));
+    }
 }
 
 use AgentOp::{Login, Logout};

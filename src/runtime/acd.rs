@@ -27,7 +27,7 @@ use super::roster::{AgentSpec, Roster, RosterError};
 use crate::checked::{self, AgentState, Presentation, QueueId, SkillId, SkillKind, Strategy};
 use crate::facts::Facts;
 use crate::ir::{self, CmpOp, FuncId, Node};
-use crate::program::Program;
+use crate::program::{Engine, Program};
 
 /// An agent and what the ACD tracks about them.
 #[derive(Clone, Debug)]
@@ -164,6 +164,8 @@ struct Inner {
     /// became available, callers who joined or relaxed their filter, or
     /// "everything" (a roster change, or time for a full pass).
     fresh: Fresh,
+    /// What runs the queues' `require`, `prefer` and `score`.
+    engine: Engine,
 }
 
 /// See `Inner::fresh`.
@@ -187,6 +189,7 @@ impl Acd {
         roster: &Roster,
         program: &checked::Program,
         events: Arc<EventBus>,
+        engine: Engine,
     ) -> Result<Acd, RosterError> {
         let skills = roster.skills_for(program)?;
         let agents: Vec<Agent> = roster
@@ -212,6 +215,7 @@ impl Acd {
             pinned: HashMap::new(),
             logged_in: 0,
             fresh: Fresh::default(),
+            engine,
         };
         inner.set_agents(agents);
         Ok(Acd {
@@ -722,9 +726,8 @@ impl Acd {
         let Some(f) = require else {
             return logged.next().is_some();
         };
-        let native = program.native();
-        let frame = native.frame(facts);
-        let require = native.agent_fn(f, &frame);
+        let calls = program.agent_calls(inner.engine, facts);
+        let require = calls.bind(f);
         let translation = Translation::between(&inner.layout, &program.checked.skills);
         let mut scratch = Vec::new();
         logged.any(|a| {
@@ -1148,11 +1151,10 @@ impl Inner {
             let Some(f) = w.require else {
                 return Some(*key);
             };
-            let native = w.program.native();
             let translation = Translation::between(&self.layout, &w.program.checked.skills);
             let skills = self.skills_for(agent, translation.as_ref(), &mut scratch);
-            let frame = native.frame(&w.facts);
-            (native.agent_fn(f, &frame).run(skills, attrs) != 0).then_some(*key)
+            let calls = w.program.agent_calls(self.engine, &w.facts);
+            (calls.bind(f).run(skills, attrs) != 0).then_some(*key)
         })
     }
 
@@ -1181,9 +1183,8 @@ impl Inner {
         if terms.iter().any(Term::is_empty) {
             return Vec::new();
         }
-        let native = program.native();
-        let frame = native.frame(&w.facts);
-        let bind = |f: Option<FuncId>| f.map(|f| native.agent_fn(f, &frame));
+        let calls = program.agent_calls(self.engine, &w.facts);
+        let bind = |f: Option<FuncId>| f.map(|f| calls.bind(f));
         let require_fn = if indexes_decide {
             None
         } else {

@@ -62,7 +62,7 @@ impl Runtime {
         let events = Arc::new(EventBus::default());
         Ok(Arc::new(Runtime {
             clock,
-            acd: Acd::new(roster, &program.checked, Arc::clone(&events))?,
+            acd: Acd::new(roster, &program.checked, Arc::clone(&events), engine)?,
             events,
             engine,
             aht_ms: DEFAULT_AHT_MS,
