@@ -50,8 +50,8 @@ const LANGUAGES: [(&str, u64); 5] = [
 ];
 
 /// Queues over the same filter: `best_score` with a `score` and a `prefer`
-/// (the target); the same with a `prefer` the skill indexes cannot answer
-/// (an `or`), so it runs on every candidate; `longest_idle` with the first
+/// (the target); the same with a `prefer` of two skills joined by `or`
+/// (twice the preferred candidates); `longest_idle` with the first
 /// `prefer`; and a `best_score` queue whose `require` no skill index can
 /// narrow (every available agent is a candidate).
 fn script() -> String {
