@@ -382,7 +382,7 @@ impl<'c, C: Channel> Call<'c, C> {
                 match &s.kind {
                     StepKind::Relax(_) => require = fns.steps[step],
                     StepKind::Overflow(actions) => {
-                        return self.overflow(&queue.name, started, actions);
+                        return self.leave(&queue.name, started, actions, Leave::Overflow);
                     }
                 }
                 step += 1;
@@ -437,7 +437,7 @@ impl<'c, C: Channel> Call<'c, C> {
                             && !self.anyone_could(&program, &widest, now)
                             && self.rt.acd.leave(priority, seq)
                         {
-                            return self.nobody_left(&queue.name, started, actions);
+                            return self.leave(&queue.name, started, actions, Leave::NoAgents);
                         }
                     }
                     // The ACD is gone: nothing more to watch.
@@ -453,7 +453,7 @@ impl<'c, C: Channel> Call<'c, C> {
                         }
                         StepKind::Overflow(actions) => {
                             if self.rt.acd.leave(priority, seq) {
-                                return self.overflow(&queue.name, started, actions);
+                                return self.leave(&queue.name, started, actions, Leave::Overflow);
                             }
                             // An offer is on its way: it rings first, and
                             // the step stays due in case nobody answers.
@@ -546,30 +546,22 @@ impl<'c, C: Channel> Call<'c, C> {
         ended
     }
 
-    /// Leaves a queue by an overflow step (the caller is out of line).
-    fn overflow(&mut self, queue: &str, started: i64, actions: &checked::Actions) -> Next {
-        let now = self.rt.clock.elapsed_ms();
-        self.summary.wait_ms += now - started;
-        self.rt.events.publish(Event::Overflowed {
-            call: self.summary.call,
-            queue: queue.to_string(),
-            at_ms: now,
-        });
-        self.summary.path.push("overflow".into());
-        Next::Actions(actions.clone())
-    }
-
-    /// Leaves a queue by `no agents`, once every agent who could take the
-    /// call has logged out (the caller is out of line).
-    fn nobody_left(&mut self, queue: &str, started: i64, actions: &checked::Actions) -> Next {
-        let now = self.rt.clock.elapsed_ms();
-        self.summary.wait_ms += now - started;
-        self.rt.events.publish(Event::NoAgents {
-            call: self.summary.call,
-            queue: queue.to_string(),
-            at_ms: now,
-        });
-        self.summary.path.push("no agents".into());
+    /// Leaves a queue by an overflow step, or by `no agents` once every
+    /// agent who could take the call has logged out (the caller is out of
+    /// line), and runs the step's actions.
+    fn leave(&mut self, queue: &str, started: i64, actions: &checked::Actions, why: Leave) -> Next {
+        let (call, queue, at_ms) = (
+            self.summary.call,
+            queue.to_string(),
+            self.rt.clock.elapsed_ms(),
+        );
+        self.summary.wait_ms += at_ms - started;
+        let (event, step) = match why {
+            Leave::Overflow => (Event::Overflowed { call, queue, at_ms }, "overflow"),
+            Leave::NoAgents => (Event::NoAgents { call, queue, at_ms }, "no agents"),
+        };
+        self.rt.events.publish(event);
+        self.summary.path.push(step.into());
         Next::Actions(actions.clone())
     }
 
@@ -720,6 +712,13 @@ impl<'c, C: Channel> Call<'c, C> {
             }
         }
     }
+}
+
+/// Why a caller leaves a queue before an agent answers, with the queue's
+/// actions for it.
+enum Leave {
+    Overflow,
+    NoAgents,
 }
 
 enum Wake {
