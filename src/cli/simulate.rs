@@ -32,8 +32,14 @@ default to agents.toml and traffic.toml beside the script; see
 docs/simulation.md.
 
 Calls run through the call runtime itself (menus, queues, agents, hunt
-groups), on a virtual clock: an 8-hour day takes about a second. The same seed gives the same
-figures.")]
+groups), on a virtual clock: an 8-hour day takes about a second. The same
+seed gives the same figures.
+
+The figures per queue and interval: offered, answered, abandoned (hung up
+while waiting or ringing), overflow (sent on by an `after` step or by `no
+agents`), SL (answered within the traffic file's service_level, divided by
+answered plus abandoned), ASA (mean wait of answered calls), AHT (talk plus
+wrap-up) and occupancy.")]
 pub struct Args {
     /// The script to simulate
     #[arg(value_name = "SCRIPT")]
@@ -51,10 +57,12 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
+    /// How to print the report
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Which engine runs the decisions: compiled code, or the reference interpreter
+    /// Which engine runs the decisions and the queues' require, prefer and
+    /// score: compiled code, or the reference interpreter
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     pub engine: EngineArg,
 }
