@@ -27,7 +27,7 @@ use proptest::test_runner::Config;
 
 use dialect::checked::{AgentState, RejectReason};
 use dialect::program::{Engine, Program};
-use dialect::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Target};
+use dialect::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
 use dialect::runtime::{Clock, Disposition, Event, Roster, Runtime, Summary};
 use dialect::sim::{Behaviour, SimCaller};
 
@@ -360,9 +360,9 @@ impl Channel for Probe {
     async fn collect(&mut self, request: &Collect) -> Collected {
         self.inner.collect(request).await
     }
-    async fn ring(&mut self, targets: &[Target], timeout_ms: i64) -> Rang {
+    async fn ring(&mut self, targets: &[Target], ring: Ring) -> Rang {
         let from = self.clock.elapsed_ms();
-        let rang = self.inner.ring(targets, timeout_ms).await;
+        let rang = self.inner.ring(targets, ring).await;
         for t in targets {
             self.record(&t.agent, from, "ring");
         }

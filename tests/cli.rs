@@ -276,7 +276,8 @@ test "ana answers" {
 
 /// `expect rings nobody` holds when no agent or extension rang (nobody
 /// logged in, a group whose members are all away) and fails, naming who
-/// rang, when someone did.
+/// rang, when someone did. An `auto answer` queue rings its agent's phone
+/// too.
 #[test]
 fn expect_rings_nobody_fails_when_someone_rang() {
     let dir = std::env::temp_dir().join(format!("dialect-nobody-{}", std::process::id()));
@@ -293,8 +294,9 @@ queue billing {
   ring     20s then next
   no agents -> voicemail "billing"
 }
+queue hotline { strategy linear; auto answer }
 group desk { members 2001; mode sequential 10s; then -> voicemail "desk" }
-menu main { prompt "main"; 1 -> queue billing; 2 -> group desk }
+menu main { prompt "main"; 1 -> queue billing; 2 -> group desk; 3 -> queue hotline }
 route inbound { otherwise -> menu main }
 entry "+18005550100" -> route inbound
 test "nobody rings when nobody is in" {
@@ -309,6 +311,13 @@ test "a desk whose only member is away rings nobody" {
   given agent ana logged_out extension 2001
   press 2
   expect rings nobody then voicemail "desk"
+}
+test "an auto answer queue rings its agent's phone" {
+  call to "+18005550100"
+  given agent ana available { billing: 5 }
+  press 3
+  expect rings ana
+  expect answered by ana
 }
 test "wrongly expects nobody to ring" {
   call to "+18005550100"
@@ -330,7 +339,8 @@ test "wrongly expects nobody to ring" {
             "FAIL  wrongly expects nobody to ring",
             "expected  rings nobody\n        got       rings ana\n",
             "rings ana for up to 0:20",
-            "2 passed, 1 failed",
+            "ok    an auto answer queue rings its agent's phone",
+            "3 passed, 1 failed",
         ] {
             assert!(
                 text.contains(needle),

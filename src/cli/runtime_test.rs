@@ -16,7 +16,7 @@ use crate::checked::{
 };
 use crate::facts::{Row, Slot};
 use crate::program::{Engine, Program};
-use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Target};
+use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
 use crate::runtime::roster::AgentSpec;
 use crate::runtime::{Clock, Disposition, Event, Roster, Runtime, Summary};
 use crate::sim::{Behaviour, SimCaller};
@@ -617,15 +617,19 @@ impl Channel for Traced {
         got
     }
 
-    async fn ring(&mut self, targets: &[Target], timeout_ms: i64) -> Rang {
+    async fn ring(&mut self, targets: &[Target], ring: Ring) -> Rang {
         let names: Vec<&str> = targets.iter().map(target_name).collect();
-        self.note(format!(
-            "rings {} for up to {}",
-            names.join(", "),
-            clock_text(timeout_ms)
-        ));
+        self.note(if ring.auto_answer {
+            format!("rings {} to answer by itself", names.join(", "))
+        } else {
+            format!(
+                "rings {} for up to {}",
+                names.join(", "),
+                clock_text(ring.timeout_ms)
+            )
+        });
         self.rings.push(targets.to_vec());
-        let rang = self.inner.ring(targets, timeout_ms).await;
+        let rang = self.inner.ring(targets, ring).await;
         self.note(match &rang {
             Rang::Answered(i) => {
                 format!("{} answers", targets.get(*i).map_or("someone", target_name))

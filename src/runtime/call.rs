@@ -8,7 +8,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::Runtime;
 use super::acd::{Offer, Waiter};
-use super::channel::{Announce, Channel, Collect, Collected, Rang, Target};
+use super::channel::{Announce, Channel, Collect, Collected, Rang, Ring, Target};
 use super::events::{Disposition, Event, Summary};
 use crate::checked::{
     self, Action, ActionKind, Announcement, ExtensionTarget, GroupMode, LookupKey, MenuId,
@@ -481,12 +481,13 @@ impl<'c, C: Channel> Call<'c, C> {
                 }
             };
             // Present the offer.
-            let rang = match queue.presentation {
-                Presentation::AutoAnswer => Rang::Answered(0),
+            let ring = match queue.presentation {
+                Presentation::AutoAnswer => Ring::auto_answer(),
                 Presentation::OneByOne { timeout_ms } | Presentation::All { timeout_ms } => {
-                    self.chan.ring(&offer.targets, timeout_ms).await
+                    Ring::for_ms(timeout_ms)
                 }
             };
+            let rang = self.chan.ring(&offer.targets, ring).await;
             match rang {
                 Rang::Answered(i) => {
                     let agent = offer.agents.get(i).unwrap_or(&offer.agents[0]).clone();
@@ -666,7 +667,7 @@ impl<'c, C: Channel> Call<'c, C> {
             return Rung::NoAnswer;
         }
         let rang_at = self.rt.clock.elapsed_ms();
-        match self.chan.ring(&targets, timeout_ms).await {
+        match self.chan.ring(&targets, Ring::for_ms(timeout_ms)).await {
             Rang::Answered(i) => {
                 let answered_at = self.rt.clock.elapsed_ms();
                 let owner = owners.get(i).cloned().flatten();

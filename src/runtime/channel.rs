@@ -38,6 +38,39 @@ pub enum Collected {
     HungUp,
 }
 
+/// How to ring the targets of an offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ring {
+    /// How long to ring before giving up.
+    pub timeout_ms: i64,
+    /// The targets' phones answer by themselves (a queue's `auto answer`;
+    /// on SIP, an INVITE that asks for it, as `Call-Info: answer-after=0`
+    /// does): the call connects as soon as a device picks up.
+    pub auto_answer: bool,
+}
+
+impl Ring {
+    /// How long an `auto answer` offer waits for the device to pick up
+    /// before the call is handed on (the device is off or unreachable).
+    pub const AUTO_ANSWER_TIMEOUT_MS: i64 = 5_000;
+
+    /// Ringing that a person answers, for up to `timeout_ms`.
+    pub fn for_ms(timeout_ms: i64) -> Ring {
+        Ring {
+            timeout_ms,
+            auto_answer: false,
+        }
+    }
+
+    /// An offer the targets' phones answer by themselves.
+    pub fn auto_answer() -> Ring {
+        Ring {
+            timeout_ms: Ring::AUTO_ANSWER_TIMEOUT_MS,
+            auto_answer: true,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rang {
     /// The target at this index answered.
@@ -72,7 +105,9 @@ pub trait Channel: Send {
     /// Plays a prompt; false if the caller hung up.
     fn play(&mut self, prompt: &str) -> impl Future<Output = bool> + Send;
     fn collect(&mut self, request: &Collect) -> impl Future<Output = Collected> + Send;
-    fn ring(&mut self, targets: &[Target], timeout_ms: i64) -> impl Future<Output = Rang> + Send;
+    /// Rings the targets at once; the first to answer wins and the others
+    /// stop ringing.
+    fn ring(&mut self, targets: &[Target], ring: Ring) -> impl Future<Output = Rang> + Send;
     /// Connects the caller with a target that answered, playing `whisper`
     /// to the target first; returns when either side hangs up.
     fn bridge(

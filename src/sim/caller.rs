@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::checked::RejectReason;
 use crate::runtime::Clock;
-use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Target};
+use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
 use crate::sim::random::Rng;
 use crate::sim::traffic::{Distribution, Dur};
 
@@ -226,7 +226,7 @@ impl Channel for SimCaller {
         }
     }
 
-    async fn ring(&mut self, targets: &[Target], timeout_ms: i64) -> Rang {
+    async fn ring(&mut self, targets: &[Target], ring: Ring) -> Rang {
         self.note(|| {
             let names: Vec<&str> = targets
                 .iter()
@@ -234,6 +234,11 @@ impl Channel for SimCaller {
                 .collect();
             format!("ring {}", names.join(","))
         });
+        if ring.auto_answer && !targets.is_empty() {
+            // The phone picks up by itself, whoever holds it.
+            return Rang::Answered(0);
+        }
+        let timeout_ms = ring.timeout_ms;
         let answering = targets.iter().position(|t| self.answers(t));
         match answering {
             Some(i) if self.behaviour.answer_ms <= timeout_ms => {
