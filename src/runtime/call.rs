@@ -215,6 +215,7 @@ impl<'c, C: Channel> Call<'c, C> {
                         digit_timeout_ms: 3_000,
                         max_digits: *digits as usize,
                         hash_ends: true,
+                        keys: Vec::new(),
                     };
                     if !self.answer().await {
                         return Next::Done(Disposition::Abandoned);
@@ -295,6 +296,10 @@ impl<'c, C: Channel> Call<'c, C> {
             digit_timeout_ms: m.digit_timeout_ms,
             max_digits: m.collect.as_ref().map_or(longest, |c| c.max as usize),
             hash_ends: m.collect.is_some(),
+            keys: match m.collect {
+                Some(_) => Vec::new(),
+                None => m.keys.iter().map(|k| k.key.clone()).collect(),
+            },
         };
         let keys = match self.chan.collect(&request).await {
             Collected::HungUp => return Next::Done(Disposition::Abandoned),

@@ -28,6 +28,24 @@ pub struct Collect {
     pub max_digits: usize,
     /// Whether `#` ends the entry (it is then not part of it).
     pub hash_ends: bool,
+    /// A menu's keys (empty for free-form entry): once no key is longer
+    /// than the entry and starts with it, the entry is complete, and the
+    /// channel returns it without waiting for more.
+    pub keys: Vec<String>,
+}
+
+impl Collect {
+    /// Whether `entry` is all the caller can mean: `max_digits` keys, or,
+    /// in a menu, no key left that the entry could grow into (`1` when the
+    /// keys are `1`, `2` and `42`; not `4`).
+    pub fn is_complete(&self, entry: &str) -> bool {
+        entry.chars().count() >= self.max_digits.max(1)
+            || (!self.keys.is_empty()
+                && !self
+                    .keys
+                    .iter()
+                    .any(|k| k.len() > entry.len() && k.starts_with(entry)))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

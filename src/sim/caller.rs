@@ -140,11 +140,12 @@ impl SimCaller {
 
     /// Presses an entry's keys one at a time and returns what the runtime
     /// collects: every key, or those before one that came too late, before
-    /// the `#` that ends the entry, or up to `max_digits`.
+    /// the `#` that ends the entry, or up to where the entry is complete
+    /// (`Collect::is_complete`). An entry that could still grow is returned
+    /// once the digit timeout has passed after its last key.
     async fn key_in(&mut self, keys: &str, request: &Collect) -> Collected {
         let mut got = String::new();
-        let mut count = 0;
-        for key in keys.chars() {
+        for (count, key) in keys.chars().enumerate() {
             let (wait, limit) = if count == 0 {
                 let think = self.behaviour.keying.think;
                 (
@@ -168,13 +169,16 @@ impl SimCaller {
             }
             self.clock.sleep(wait).await;
             if key == '#' && request.hash_ends {
-                break;
+                return Collected::Keys(got);
             }
             got.push(key);
-            count += 1;
-            if count >= request.max_digits.max(1) {
-                break;
+            if request.is_complete(&got) {
+                return Collected::Keys(got);
             }
+        }
+        if !got.is_empty() {
+            // More keys could follow: the runtime waits for them.
+            self.clock.sleep(request.digit_timeout_ms.max(0)).await;
         }
         Collected::Keys(got)
     }
@@ -314,7 +318,8 @@ mod tests {
         )
     }
 
-    /// A menu's request: 5 s for the first key, 2 s between keys.
+    /// A free-form entry's request: 5 s for the first key, 2 s between
+    /// keys.
     fn menu(max_digits: usize, hash_ends: bool) -> Collect {
         Collect {
             menu: "main".into(),
@@ -323,6 +328,15 @@ mod tests {
             digit_timeout_ms: 2_000,
             max_digits,
             hash_ends,
+            keys: Vec::new(),
+        }
+    }
+
+    /// A menu with these keys, timed as `menu`.
+    fn keyed(keys: &[&str]) -> Collect {
+        Collect {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            ..menu(keys.iter().map(|k| k.len()).max().unwrap_or(1), false)
         }
     }
 
@@ -342,8 +356,9 @@ mod tests {
     async fn keys_come_half_a_second_apart_by_default() {
         let mut c = caller(&["42", "7"], Keying::default(), 1);
         let keys = |k: &str| Collected::Keys(k.into());
-        assert_eq!(collect(&mut c, &menu(2, false)).await, (keys("42"), 3_000));
-        assert_eq!(collect(&mut c, &menu(2, false)).await, (keys("7"), 2_500));
+        let menu = keyed(&["42", "7"]);
+        assert_eq!(collect(&mut c, &menu).await, (keys("42"), 3_000));
+        assert_eq!(collect(&mut c, &menu).await, (keys("7"), 2_500));
     }
 
     #[tokio::test(start_paused = true)]
@@ -359,7 +374,8 @@ mod tests {
             collect(&mut c, &menu(10, true)).await,
             (Collected::Keys("4".into()), 2_000 + 500 + 2_000)
         );
-        // A gap just under the timeout still counts.
+        // A gap just under the timeout still counts; after the last key
+        // the runtime waits out the digit timeout for more.
         let just = Keying {
             think: fixed(KEY_MS),
             gap: fixed(1_999),
@@ -367,8 +383,26 @@ mod tests {
         let mut c = caller(&["123"], just, 1);
         assert_eq!(
             collect(&mut c, &menu(10, true)).await,
-            (Collected::Keys("123".into()), 2_000 + 500 + 2 * 1_999)
+            (
+                Collected::Keys("123".into()),
+                2_000 + 500 + 2 * 1_999 + 2_000
+            )
         );
+    }
+
+    /// In a menu, an entry no key can grow into is complete at once; one
+    /// that a longer key starts with waits out the digit timeout.
+    #[tokio::test(start_paused = true)]
+    async fn a_menu_entry_ends_when_no_key_can_follow() {
+        let keys = |k: &str| Collected::Keys(k.into());
+        let menu = keyed(&["1", "4", "42", "9"]);
+        let mut c = caller(&["1", "4", "42", "7"], Keying::default(), 1);
+        // Prompt 2 s, then the key after half a second.
+        assert_eq!(collect(&mut c, &menu).await, (keys("1"), 2_500));
+        assert_eq!(collect(&mut c, &menu).await, (keys("4"), 2_500 + 2_000));
+        assert_eq!(collect(&mut c, &menu).await, (keys("42"), 3_000));
+        // A key no entry starts with: nothing more can make it valid.
+        assert_eq!(collect(&mut c, &menu).await, (keys("7"), 2_500));
     }
 
     #[tokio::test(start_paused = true)]
