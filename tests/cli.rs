@@ -556,6 +556,10 @@ fn bad_traffic_gets_a_message_naming_the_problem() {
             "is not a local time",
         ),
         (
+            base.replace("2026-11-23 08:00", "9999-12-31 08:00"),
+            "a run starts between the years 1900 and 2999",
+        ),
+        (
             format!("{base}digit_gap = {{ distribution = \"fixed\", value = \"2m\" }}\n"),
             "calls[1] (to +18885550100).digit_gap: the mean is 120 s",
         ),

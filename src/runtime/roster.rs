@@ -55,6 +55,12 @@ pub enum RosterError {
     Toml(String),
     #[error("agent `{0}` is listed twice")]
     DuplicateAgent(String),
+    #[error(
+        "agent id `{0}`: an id is a name of letters, digits, `_`, `-` and `.`, starting with a letter (ids appear in tests and on the API)"
+    )]
+    BadId(String),
+    #[error("agent `{agent}`: extension `{extension}` must be digits only (callers dial it)")]
+    BadExtension { agent: String, extension: String },
     #[error("agent `{agent}`: extension {extension} is also agent `{other}`'s")]
     DuplicateExtension {
         agent: String,
@@ -67,7 +73,7 @@ pub enum RosterError {
         skill: String,
         hint: String,
     },
-    #[error("agent `{agent}`: skill `{skill}` takes a level from 1 to 10, not {value}")]
+    #[error("agent `{agent}`: skill `{skill}` takes a level from 0 (lacks it) to 10, not {value}")]
     BadLevel {
         agent: String,
         skill: String,
@@ -82,12 +88,29 @@ pub enum RosterError {
     },
 }
 
+/// An agent id: a letter, then letters, digits, `_`, `-` or `.`.
+fn valid_id(id: &str) -> bool {
+    id.chars().next().is_some_and(|c| c.is_alphabetic())
+        && id
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
 impl Roster {
     pub fn parse(text: &str) -> Result<Roster, RosterError> {
         let file: File = toml::from_str(text).map_err(|e| RosterError::Toml(e.to_string()))?;
         let mut ids: HashMap<&str, ()> = HashMap::new();
         let mut extensions: HashMap<&str, &str> = HashMap::new();
         for a in &file.agent {
+            if !valid_id(&a.id) {
+                return Err(RosterError::BadId(a.id.clone()));
+            }
+            if !a.extension.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(RosterError::BadExtension {
+                    agent: a.id.clone(),
+                    extension: a.extension.clone(),
+                });
+            }
             if ids.insert(a.id.as_str(), ()).is_some() {
                 return Err(RosterError::DuplicateAgent(a.id.clone()));
             }
@@ -162,4 +185,86 @@ fn agent_skills(a: &AgentSpec, program: &checked::Program) -> Result<Vec<i64>, R
         };
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::program::Program;
+
+    fn program() -> Program {
+        Program::from_text(
+            "timezone \"America/Chicago\"\nskill billing\nskill language { english, spanish }\n",
+        )
+        .expect("the script compiles")
+    }
+
+    /// The error for a roster, whether parsing or matching skills fails.
+    fn error(text: &str) -> String {
+        match Roster::parse(text).and_then(|r| r.skills_for(&program().checked)) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_good_roster_gives_levels_and_value_sets() {
+        let roster = Roster::parse(
+            r#"
+[[agent]]
+id = "ana.ruiz"
+extension = "2001"
+skills = { billing = 5, language = ["english", "spanish"] }
+
+[[agent]]
+id = "bob"
+skills = { billing = 0, language = "spanish" }
+"#,
+        )
+        .expect("roster");
+        let skills = roster.skills_for(&program().checked).expect("skills");
+        assert_eq!(skills, [vec![5, 0b11], vec![0, 0b10]]);
+    }
+
+    #[test]
+    fn bad_rosters_say_what_is_wrong() {
+        for (text, message) in [
+            ("[[agent]]\nid = ", "the roster is not valid TOML"),
+            ("[[agent]]\nid = \"a\"\nphone = 1", "unknown field `phone`"),
+            (
+                "[[agent]]\nid = \"ana\"\n[[agent]]\nid = \"ana\"",
+                "agent `ana` is listed twice",
+            ),
+            ("[[agent]]\nid = \"\"", "agent id ``: an id is a name"),
+            ("[[agent]]\nid = \"ana ruiz\"", "agent id `ana ruiz`"),
+            ("[[agent]]\nid = \"7ana\"", "starting with a letter"),
+            (
+                "[[agent]]\nid = \"ana\"\nextension = \"20a1\"",
+                "agent `ana`: extension `20a1` must be digits only",
+            ),
+            (
+                "[[agent]]\nid = \"ana\"\nextension = \"2001\"\n[[agent]]\nid = \"bob\"\nextension = \"2001\"",
+                "agent `bob`: extension 2001 is also agent `ana`'s",
+            ),
+            (
+                "[[agent]]\nid = \"ana\"\nskills = { biling = 3 }",
+                "agent `ana`: there is no skill `biling`; did you mean `billing`?",
+            ),
+            (
+                "[[agent]]\nid = \"ana\"\nskills = { billing = 11 }",
+                "skill `billing` takes a level from 0 (lacks it) to 10, not 11",
+            ),
+            (
+                "[[agent]]\nid = \"ana\"\nskills = { billing = \"high\" }",
+                "not \"high\"",
+            ),
+            (
+                "[[agent]]\nid = \"ana\"\nskills = { language = \"french\" }",
+                "`\"french\"` is not a value of skill `language` (english, spanish)",
+            ),
+        ] {
+            let got = error(text);
+            assert!(got.contains(message), "`{got}` lacks `{message}`");
+        }
+    }
 }

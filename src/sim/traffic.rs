@@ -260,6 +260,12 @@ impl Traffic {
                 file.start
             ))
         })?;
+        if !(1900..=2999).contains(&start.year()) {
+            return invalid(format!(
+                "start: {} is out of range; a run starts between the years 1900 and 2999",
+                file.start.trim()
+            ));
+        }
         let start_instant = zone
             .tz
             .to_ambiguous_zoned(start)
