@@ -136,7 +136,10 @@ pub trait Channel: Send {
     ) -> impl Future<Output = Ended> + Send;
     /// Tells a waiting caller something; false if the caller hung up.
     fn announce(&mut self, what: &Announce) -> impl Future<Output = bool> + Send;
-    /// Plays hold audio for up to `ms`; false if the caller hung up.
+    /// Plays hold audio for up to `ms`; false if the caller hung up. The
+    /// runtime calls it again and again while a caller waits (between
+    /// announcements, and when it wakes to check on agents): a channel
+    /// already playing the same audio carries on where it was.
     fn hold(&mut self, music: Option<&str>, ms: i64) -> impl Future<Output = bool> + Send;
     /// Takes a message; returns when the caller hangs up or finishes.
     fn voicemail(&mut self, mailbox: &str) -> impl Future<Output = ()> + Send;
