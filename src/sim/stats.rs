@@ -6,6 +6,9 @@
 //! Definitions (the usual ones, stated so the numbers can be checked):
 //! - a call counts in the interval in which it joined the queue;
 //! - **offered**: calls that joined the queue;
+//! - **overflowed**: calls the script sent out of the queue; in the `all`
+//!   row, calls sent out of a queue that nothing later counted as
+//!   answered or abandoned;
 //! - **service level**: answered within the threshold ÷ (answered +
 //!   abandoned); calls that overflowed out (by an `after D ->` step, or
 //!   by `no agents` when everyone who could take them logged out) are in
@@ -91,7 +94,7 @@ impl Row {
 }
 
 /// What a simulation found.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     pub seed: u64,
     pub start: String,
@@ -154,6 +157,11 @@ pub struct Stats {
     staffed_ms: Vec<i64>,
     /// Per call in a queue: (queue, interval it joined in).
     in_queue: HashMap<u64, (usize, usize)>,
+    /// Per call sent out of its last queue by the script: the interval it
+    /// had joined that queue in. Counted as overflow in `all` unless a
+    /// later queue, hunt group or extension counts the call as answered or
+    /// abandoned.
+    sent_on: HashMap<u64, usize>,
     agents: HashMap<String, AgentSpan>,
     pub arrived: u64,
     pub ended: u64,
@@ -179,6 +187,7 @@ impl Stats {
             queues,
             wrapup_ms,
             in_queue: HashMap::new(),
+            sent_on: HashMap::new(),
             agents: HashMap::new(),
             arrived: 0,
             ended: 0,
@@ -212,6 +221,8 @@ impl Stats {
                 let i = self.interval(*at_ms);
                 self.rows[i][q].offered += 1;
                 self.in_queue.insert(*call, (q, i));
+                // Its outcome is this queue's now.
+                self.sent_on.remove(call);
             }
             Event::Answered {
                 call,
@@ -233,9 +244,13 @@ impl Stats {
                 }
             }
             Event::Answered {
-                at_ms, waited_ms, ..
+                call,
+                at_ms,
+                waited_ms,
+                ..
             } => {
                 // A hunt group or an extension: the wait is the ringing.
+                self.sent_on.remove(call);
                 let (i, all) = (self.interval(*at_ms), self.all());
                 let row = &mut self.rows[i][all];
                 row.answered += 1;
@@ -260,8 +275,12 @@ impl Stats {
                 }
             }
             Event::Abandoned {
-                at_ms, waited_ms, ..
+                call,
+                at_ms,
+                waited_ms,
+                ..
             } => {
+                self.sent_on.remove(call);
                 let (i, all) = (self.interval(*at_ms), self.all());
                 self.rows[i][all].abandoned += 1;
                 self.rows[i][all].abandoned_wait_ms += waited_ms;
@@ -271,6 +290,7 @@ impl Stats {
             Event::Overflowed { call, .. } | Event::NoAgents { call, .. } => {
                 if let Some((q, i)) = self.in_queue.remove(call) {
                     self.rows[i][q].overflowed += 1;
+                    self.sent_on.insert(*call, i);
                 }
             }
             Event::Offered { queue, agents, .. } => {
@@ -308,6 +328,14 @@ impl Stats {
                 self.ended += 1;
                 *self.dispositions.entry(summary.disposition).or_default() += 1;
                 let queued = self.in_queue.remove(&summary.call);
+                if let Some(i) = self.sent_on.remove(&summary.call)
+                    && summary.disposition != Disposition::Answered
+                {
+                    // Sent out of the queues, and counted as answered or
+                    // abandoned nowhere since.
+                    let all = self.all();
+                    self.rows[i][all].overflowed += 1;
+                }
                 if summary.disposition == Disposition::Answered {
                     let all = self.all();
                     match queued {
@@ -403,5 +431,83 @@ impl Stats {
             totals,
             ..header
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::Summary;
+
+    fn queued(call: u64, queue: &str, at_ms: i64) -> Event {
+        Event::Queued {
+            call,
+            queue: queue.into(),
+            priority: 0,
+            at_ms,
+        }
+    }
+
+    fn ended(call: u64, disposition: Disposition, ended_ms: i64) -> Event {
+        Event::CallEnded(Summary {
+            call,
+            caller: String::new(),
+            dialed: String::new(),
+            started_ms: 0,
+            ended_ms,
+            disposition,
+            path: Vec::new(),
+            queue: None,
+            agent: None,
+            wait_ms: 0,
+            talk_ms: 0,
+            tags: Vec::new(),
+        })
+    }
+
+    /// A call sent out of a queue counts as overflow there; in `all` only
+    /// if nothing later counts it as answered or abandoned.
+    #[test]
+    fn overflow_counts_in_all_only_for_calls_that_end_sent_on() {
+        let mut stats = Stats::new(
+            vec![("fraud".into(), 0), ("service".into(), 0)],
+            3_600_000,
+            3_600_000,
+            20_000,
+        );
+        let overflowed = |call| Event::Overflowed {
+            call,
+            queue: "fraud".into(),
+            at_ms: 60_000,
+        };
+        // 1: to voicemail. 2: on to `service`, answered there.
+        // 3: sent on, then hangs up outside any queue or group.
+        for call in [1, 2, 3] {
+            stats.add(&Event::CallArrived {
+                call,
+                caller: String::new(),
+                dialed: String::new(),
+                at_ms: 0,
+            });
+            stats.add(&queued(call, "fraud", 0));
+            stats.add(&overflowed(call));
+        }
+        stats.add(&ended(1, Disposition::Voicemail, 90_000));
+        stats.add(&queued(2, "service", 60_000));
+        stats.add(&Event::Answered {
+            call: 2,
+            agent: "ana".into(),
+            queue: Some("service".into()),
+            waited_ms: 10_000,
+            at_ms: 70_000,
+        });
+        stats.add(&ended(2, Disposition::Answered, 200_000));
+        stats.add(&ended(3, Disposition::Abandoned, 90_000));
+        let report = stats.finish(3_600_000, |_| "h".into(), Report::default());
+        let fraud = report.total("fraud").expect("fraud");
+        assert_eq!((fraud.offered, fraud.overflowed), (3, 3));
+        let all = report.total("all").expect("all");
+        // No queue or group counted 3 as abandoned: it counts as sent on.
+        assert_eq!((all.offered, all.answered, all.overflowed), (3, 1, 2));
     }
 }
