@@ -708,14 +708,14 @@ impl Acd {
             + 1
     }
 
-    /// Whether any logged-in agent passes a filter for these facts (for
-    /// `no agents`): paused agents, agents in wrap-up, ringing or on a
-    /// call count; logged-out and departing agents do not. Stops at the
-    /// first who passes.
+    /// Whether any logged-in agent passes one of these filters (`None`:
+    /// no filter) for these facts, for `no agents`: paused agents, agents
+    /// in wrap-up, ringing or on a call count; logged-out and departing
+    /// agents do not. Stops at the first who passes.
     pub fn anyone_could(
         &self,
         program: &Program,
-        require: Option<FuncId>,
+        filters: &[Option<FuncId>],
         facts: &Facts,
         now_ms: i64,
     ) -> bool {
@@ -723,16 +723,17 @@ impl Acd {
         let mut logged = (0..inner.agents.len()).filter(|&a| {
             inner.agents[a].state != AgentState::LoggedOut && !inner.agents[a].departing
         });
-        let Some(f) = require else {
+        if filters.iter().any(Option::is_none) {
             return logged.next().is_some();
-        };
+        }
         let calls = program.agent_calls(inner.engine, facts);
-        let require = calls.bind(f);
+        let filters: Vec<_> = filters.iter().flatten().map(|&f| calls.bind(f)).collect();
         let translation = Translation::between(&inner.layout, &program.checked.skills);
         let mut scratch = Vec::new();
         logged.any(|a| {
             let skills = inner.skills_for(a, translation.as_ref(), &mut scratch);
-            require.run(skills, inner.attrs(a, now_ms)) != 0
+            let attrs = inner.attrs(a, now_ms);
+            filters.iter().any(|f| f.run(skills, attrs) != 0)
         })
     }
 
@@ -930,16 +931,16 @@ impl Inner {
                         all = false;
                         continue;
                     }
-                    let sets: Vec<&AgentSet> = self.skill_index[s.index()]
+                    let mut sets: Vec<Vec<Term>> = self.skill_index[s.index()]
                         .iter()
                         .enumerate()
                         .filter(|&(v, _)| bits & (1 << v) != 0)
-                        .map(|(_, set)| set)
+                        .map(|(_, set)| vec![Term::Set(set)])
                         .collect();
-                    match sets[..] {
-                        [] => return None,
-                        [one] => terms.push(Term::Set(one)),
-                        _ => terms.push(Term::Union(sets)),
+                    match sets.len() {
+                        0 => return None,
+                        1 => terms.append(&mut sets[0]),
+                        _ => terms.push(Term::Any(sets)),
                     }
                 }
             }
@@ -950,15 +951,15 @@ impl Inner {
         Some((terms, all))
     }
 
-    /// When the indexes answer a `prefer` exactly: the sets whose
-    /// intersection holds the available agents who meet `needs` and are
-    /// preferred, or `Some(None)` when nobody can be preferred.
-    fn preferred_terms(
-        &self,
-        needs: &[Need],
+    /// When the indexes answer a `prefer` exactly: the terms whose
+    /// intersection holds the candidates (`candidates`) who are preferred,
+    /// or `Some(None)` when nobody can be preferred.
+    fn preferred_terms<'s>(
+        &'s self,
+        candidates: &[Term<'s>],
         module: &ir::Module,
         prefer: FuncId,
-    ) -> Option<Option<Vec<Term<'_>>>> {
+    ) -> Option<Option<Vec<Term<'s>>>> {
         let mut clauses = Vec::new();
         for clause in exact_skills(module, prefer)? {
             match self.terms(&clause) {
@@ -969,9 +970,7 @@ impl Inner {
                 None => {}
             }
         }
-        let Some((mut terms, _)) = self.terms(needs) else {
-            return Some(None);
-        };
+        let mut terms = candidates.to_vec();
         match clauses.len() {
             0 => return Some(None),
             1 => terms.extend(clauses.pop().into_iter().flatten()),
@@ -1204,7 +1203,7 @@ impl Inner {
         // one agent looks at the preferred candidates first, and at the
         // others only if none of them is eligible.
         let preferred_terms = match (fns.prefer, &translation) {
-            (Some(f), None) if !keep_all => self.preferred_terms(&needs.needs, &program.ir, f),
+            (Some(f), None) if !keep_all => self.preferred_terms(&terms, &program.ir, f),
             _ => None,
         };
         let mut best: Option<((bool, i64, i64), usize)> = None;
@@ -1212,36 +1211,39 @@ impl Inner {
         let mut eligible: Vec<(usize, bool, i64)> = Vec::new();
         let mut scratch = Vec::new();
         // Looks at one candidate (`preferred` when already known); true
-        // when `best` now holds an agent (who was not passed over).
+        // once `best` holds an agent (who was not passed over).
         let mut consider = |a: usize, preferred: Option<bool>| -> bool {
-            if order_known
-                && let Some((k, _)) = best
-                && k <= self.rank(strategy, a, preferred.unwrap_or(true), 0)
-            {
-                // Behind an eligible agent, whether eligible or not.
-                return true;
-            }
-            // Everything below reads the agent's row only.
-            let skills = self.skills_for(a, translation.as_ref(), &mut scratch);
-            let attrs = self.attrs(a, now_ms);
-            if let Some(f) = &require_fn
-                && f.run(skills, attrs) == 0
-            {
-                return false;
-            }
-            let preferred = preferred
-                .unwrap_or_else(|| prefer_fn.as_ref().is_none_or(|f| f.run(skills, attrs) != 0));
-            if !keep_all
-                && !preferred
-                && best.is_some_and(|((not_preferred, ..), _)| !not_preferred)
-            {
-                // A preferred agent is ahead whatever this one scores.
-                return true;
-            }
-            let score = score_fn.as_ref().map_or(0, |f| f.run(skills, attrs));
-            if keep_all {
-                eligible.push((a, preferred, score));
-            } else {
+            'look: {
+                if order_known
+                    && let Some((k, _)) = best
+                    && k <= self.rank(strategy, a, preferred.unwrap_or(true), 0)
+                {
+                    // Behind an eligible agent, whether eligible or not.
+                    break 'look;
+                }
+                // Everything below reads the agent's row only.
+                let skills = self.skills_for(a, translation.as_ref(), &mut scratch);
+                let attrs = self.attrs(a, now_ms);
+                if let Some(f) = &require_fn
+                    && f.run(skills, attrs) == 0
+                {
+                    break 'look;
+                }
+                let preferred = preferred.unwrap_or_else(|| {
+                    prefer_fn.as_ref().is_none_or(|f| f.run(skills, attrs) != 0)
+                });
+                if !keep_all
+                    && !preferred
+                    && best.is_some_and(|((not_preferred, ..), _)| !not_preferred)
+                {
+                    // A preferred agent is ahead whatever this one scores.
+                    break 'look;
+                }
+                let score = score_fn.as_ref().map_or(0, |f| f.run(skills, attrs));
+                if keep_all {
+                    eligible.push((a, preferred, score));
+                    break 'look;
+                }
                 let key = self.rank(strategy, a, preferred, score);
                 // Agents this caller already rang come last: the call goes
                 // to someone else while anyone else is eligible.
@@ -1257,17 +1259,16 @@ impl Inner {
                 if slot.is_none_or(|(k, _)| key < k) {
                     *slot = Some((key, a));
                 }
-                return best.is_some();
             }
-            true
+            best.is_some()
         };
         match &preferred_terms {
             Some(preferred) => {
-                let mut any = false;
+                let mut found = false;
                 for a in preferred.iter().flat_map(|t| Term::intersection(t)) {
-                    any |= consider(a, Some(true));
+                    found = consider(a, Some(true));
                 }
-                if !any {
+                if !found {
                     // No eligible candidate is preferred, or every one
                     // was rung already.
                     for a in Term::intersection(&terms) {
@@ -1488,13 +1489,12 @@ fn walk_needs(n: &Node, out: &mut Vec<Need>) -> bool {
     }
 }
 
-/// One factor of a candidate intersection: an index set, or the union of
-/// a few (`language in [english, spanish]`).
+/// One factor of a candidate intersection: an index set, or the agents in
+/// every term of at least one clause (`language in [english, spanish]`,
+/// `prefer sales >= 5 or premium >= 5`).
+#[derive(Clone)]
 enum Term<'s> {
     Set(&'s AgentSet),
-    Union(Vec<&'s AgentSet>),
-    /// Agents in every term of at least one clause (`prefer sales >= 5 or
-    /// premium >= 5`).
     Any(Vec<Vec<Term<'s>>>),
 }
 
@@ -1503,7 +1503,6 @@ impl Term<'_> {
     fn is_empty(&self) -> bool {
         match self {
             Term::Set(s) => s.is_empty(),
-            Term::Union(sets) => sets.iter().all(|s| s.is_empty()),
             Term::Any(clauses) => clauses.iter().all(|c| c.iter().any(Term::is_empty)),
         }
     }
@@ -1511,7 +1510,6 @@ impl Term<'_> {
     fn word(&self, i: usize) -> u64 {
         match self {
             Term::Set(s) => s.words[i],
-            Term::Union(sets) => sets.iter().fold(0, |acc, s| acc | s.words[i]),
             Term::Any(clauses) => clauses.iter().fold(0, |acc, c| acc | Term::all_of(c, i)),
         }
     }
@@ -1525,7 +1523,6 @@ impl Term<'_> {
     fn words(&self) -> usize {
         match self {
             Term::Set(s) => s.words.len(),
-            Term::Union(sets) => sets.iter().map(|s| s.words.len()).min().unwrap_or(0),
             Term::Any(clauses) => clauses.iter().flatten().map(Term::words).min().unwrap_or(0),
         }
     }

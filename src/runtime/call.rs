@@ -63,20 +63,7 @@ impl<'c, C: Channel> Call<'c, C> {
             program,
             chan,
             facts,
-            summary: Summary {
-                call: id,
-                caller,
-                dialed,
-                started_ms: now,
-                ended_ms: now,
-                disposition: Disposition::Failed,
-                path: Vec::new(),
-                queue: None,
-                agent: None,
-                wait_ms: 0,
-                talk_ms: 0,
-                tags: Vec::new(),
-            },
+            summary: Summary::begun(id, caller, dialed, now),
             answered: false,
             menus: Vec::new(),
             offers: 0,
@@ -358,7 +345,10 @@ impl<'c, C: Channel> Call<'c, C> {
             .chain(fns.steps.iter().copied().filter(|s| s.is_some()))
             .collect();
         if let Some(actions) = &queue.no_agents
-            && !self.anyone_could(&program, &widest, started)
+            && !self
+                .rt
+                .acd
+                .anyone_could(&program, &widest, &self.facts, started)
         {
             self.summary.path.push("no agents".into());
             return Next::Actions(actions.clone());
@@ -439,7 +429,10 @@ impl<'c, C: Channel> Call<'c, C> {
                         // Out of line only if no offer is on its way (an
                         // agent ringing for the call is logged in).
                         if let Some(actions) = &queue.no_agents
-                            && !self.anyone_could(&program, &widest, now)
+                            && !self
+                                .rt
+                                .acd
+                                .anyone_could(&program, &widest, &self.facts, now)
                             && self.rt.acd.leave(priority, seq)
                         {
                             return self.leave(&queue.name, started, actions, Leave::NoAgents);
@@ -569,18 +562,6 @@ impl<'c, C: Channel> Call<'c, C> {
         self.rt.events.publish(event);
         self.summary.path.push(step.into());
         Next::Actions(actions.clone())
-    }
-
-    /// Whether any logged-in agent passes one of these filters.
-    fn anyone_could(
-        &self,
-        program: &Program,
-        filters: &[Option<crate::ir::FuncId>],
-        now: i64,
-    ) -> bool {
-        filters
-            .iter()
-            .any(|f| self.rt.acd.anyone_could(program, *f, &self.facts, now))
     }
 
     /// The caller hung up while waiting: takes them out of line or, when an

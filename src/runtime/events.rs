@@ -64,6 +64,27 @@ pub struct Summary {
     pub tags: Vec<String>,
 }
 
+impl Summary {
+    /// The record of a call that begins at `started_ms`: `failed` until
+    /// the call says how it ended.
+    pub fn begun(call: u64, caller: String, dialed: String, started_ms: i64) -> Summary {
+        Summary {
+            call,
+            caller,
+            dialed,
+            started_ms,
+            ended_ms: started_ms,
+            disposition: Disposition::Failed,
+            path: Vec::new(),
+            queue: None,
+            agent: None,
+            wait_ms: 0,
+            talk_ms: 0,
+            tags: Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {

@@ -5,8 +5,10 @@
 //! Keys are pressed one at a time, as the runtime collects them: the first
 //! after a think time, the others after gaps; a key that would come after
 //! the menu's timeout (first key) or digit timeout (the others) is too
-//! late, and the entry is what came before it. `max_digits` and `#` (when
-//! it ends entries) end an entry as they would on a phone line.
+//! late, and the entry is what came before it. `max_digits`, `#` (when it
+//! ends entries) and, in a menu, a key no longer key can follow end an
+//! entry as they would on a phone line; an entry that could still grow is
+//! taken once the digit timeout has passed.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

@@ -450,18 +450,9 @@ mod tests {
 
     fn ended(call: u64, disposition: Disposition, ended_ms: i64) -> Event {
         Event::CallEnded(Summary {
-            call,
-            caller: String::new(),
-            dialed: String::new(),
-            started_ms: 0,
             ended_ms,
             disposition,
-            path: Vec::new(),
-            queue: None,
-            agent: None,
-            wait_ms: 0,
-            talk_ms: 0,
-            tags: Vec::new(),
+            ..Summary::begun(call, String::new(), String::new(), 0)
         })
     }
 
