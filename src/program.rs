@@ -14,7 +14,7 @@ use crate::checked::{
 use crate::facts::{AgentFacts, Facts, Row};
 use crate::interp;
 use crate::ir::{self, FuncId};
-use crate::jit::{self, AgentFn, AgentFrame, Compiled, Frame};
+use crate::jit::{self, AgentFn, Compiled, Frame};
 
 /// Which engine runs decisions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -186,18 +186,14 @@ impl Program {
         facts: &Facts,
         agent: Option<&AgentFacts>,
     ) -> i64 {
-        match engine {
-            Engine::Interp => interp::run(&self.ir, f, facts, agent),
-            Engine::Jit => {
-                let frame = self.native.frame(facts);
-                match agent {
-                    Some(a) => {
-                        let a = AgentFrame::new(&self.native, a);
-                        self.native.run(f, &frame, Some(&a))
-                    }
-                    None => self.native.run(f, &frame, None),
-                }
-            }
+        match (agent, engine) {
+            // Queue functions take the ACD's way in.
+            (Some(a), _) => self
+                .agent_calls(engine, facts)
+                .bind(f)
+                .run(&a.skills, a.attrs),
+            (None, Engine::Interp) => interp::run(&self.ir, f, facts, None),
+            (None, Engine::Jit) => self.native.run(f, &self.native.frame(facts), None),
         }
     }
 
