@@ -351,6 +351,37 @@ test "wrongly expects nobody to ring" {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `dialect test` follows a call as the runtime does: time moves through
+/// menus, over-long entries are cut where the collector stops, and a hunt
+/// group without `then` can be expected to hang up.
+#[test]
+fn tests_follow_the_runtimes_path() {
+    for engine in ["jit", "interp"] {
+        let out = dialect(&[
+            "test",
+            "--engine",
+            engine,
+            "tests/fixtures/cli/same_path.dial",
+        ]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{engine}: {text}");
+        assert!(text.contains("5 passed, 0 failed"), "{engine}: {text}");
+    }
+    // `explain` shows the same path.
+    let out = dialect(&[
+        "explain",
+        "tests/fixtures/cli/same_path.dial",
+        "--to",
+        "+18005550100",
+        "--at",
+        "2026-11-23 10:00",
+        "--press",
+        "timeout",
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("ends: voicemail \"closed\""), "{text}");
+}
+
 #[test]
 fn explain_lists_every_rule_with_its_result() {
     let args = [

@@ -170,7 +170,9 @@ impl<'a> Checker<'a> {
             }
         }
         self.owner = Owner::Nowhere;
-        self.route_cycles();
+        if !self.route_cycles() {
+            self.route_chains();
+        }
         self.lints(files);
         if let (false, Some(loc)) = (self.has_zone, self.first_time_use) {
             self.diagnostics.push(

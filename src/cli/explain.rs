@@ -130,9 +130,8 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     let mut facts = Facts::new(&program.ir.layout);
     facts.caller = from.clone();
     facts.dialed = to.clone();
-    facts.set_time(&program.checked.zones, instant);
     let engine: Engine = args.engine.into();
-    let walk = program.walk(engine, &mut facts, &presses, &[]);
+    let walk = crate::flow::walk::walk(&program, engine, facts, instant, &presses, Vec::new());
     let lines = path::lines(&program, &scripts.loader.sources, &walk, true);
     let outcome = path::outcome(&program, &walk);
     let weekday = zone.tz.to_datetime(instant).weekday();

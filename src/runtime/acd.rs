@@ -225,6 +225,11 @@ impl Acd {
         })
     }
 
+    /// What runs the queues' `require`, `prefer` and `score`.
+    pub fn engine(&self) -> Engine {
+        self.lock().engine
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock would be a bug; keep serving.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
