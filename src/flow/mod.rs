@@ -232,6 +232,15 @@ impl<'p> Flow<'p> {
         self.menus.last().copied()
     }
 
+    /// The menu whose keys are being collected (not digits for `dial
+    /// extension`).
+    pub fn collecting_for(&self) -> Option<MenuId> {
+        match self.state {
+            State::InMenu(m) => Some(m),
+            _ => None,
+        }
+    }
+
     /// Starts the call: the entry decision and what follows.
     pub fn start(&mut self, refresh: &mut Refresh) -> Effect<'p> {
         self.advance(refresh)
@@ -330,9 +339,10 @@ impl<'p> Flow<'p> {
 
     fn entry(&mut self, refresh: &mut Refresh) -> Go<'p> {
         let program = self.program;
-        refresh(&mut self.facts);
+        // Rows first: queue statistics are counted for this caller.
         program.look_up(&mut self.facts, LookupKey::Caller, &self.fixed);
         program.look_up(&mut self.facts, LookupKey::Dialed, &self.fixed);
+        refresh(&mut self.facts);
         let Some(entry) = program.entry(self.engine, &self.facts) else {
             return self.stop(End::NoEntry);
         };

@@ -104,7 +104,7 @@ impl<'c, C: Channel> Call<'c, C> {
                     let got = self.chan.collect(&request).await;
                     match &got {
                         Collected::HungUp => break Disposition::Abandoned,
-                        Collected::Keys(keys) if flow.menu().is_some() => {
+                        Collected::Keys(keys) if flow.collecting_for().is_some() => {
                             rt.events.publish(Event::MenuInput {
                                 call: self.summary.call,
                                 menu: request.menu.clone(),
@@ -253,7 +253,7 @@ impl<'c, C: Channel> Call<'c, C> {
             .chain(fns.steps.iter().copied().filter(|s| s.is_some()))
             .collect();
         if let Some(actions) = &queue.no_agents
-            && !self.rt.acd.anyone_could(&program, &widest, facts, started)
+            && !self.rt.acd.anyone_could(program, &widest, facts, started)
         {
             self.summary.path.push("no agents".into());
             return Next::Then(actions);
@@ -334,7 +334,7 @@ impl<'c, C: Channel> Call<'c, C> {
                         // Out of line only if no offer is on its way (an
                         // agent ringing for the call is logged in).
                         if let Some(actions) = &queue.no_agents
-                            && !self.rt.acd.anyone_could(&program, &widest, facts, now)
+                            && !self.rt.acd.anyone_could(program, &widest, facts, now)
                             && self.rt.acd.leave(priority, seq)
                         {
                             return self.leave(&queue.name, started, actions, Leave::NoAgents);
