@@ -24,7 +24,9 @@ use tokio::sync::{oneshot, watch};
 use super::channel::Target;
 use super::events::{Event, EventBus};
 use super::roster::{AgentSpec, Roster, RosterError};
-use crate::checked::{self, AgentState, Presentation, QueueId, SkillId, SkillKind, Strategy};
+use crate::checked::{
+    self, AgentAttr, AgentState, Presentation, QueueId, SkillId, SkillKind, Strategy,
+};
 use crate::facts::Facts;
 use crate::ir::{self, CmpOp, FuncId, Node};
 use crate::program::{Engine, Program};
@@ -164,6 +166,10 @@ struct Inner {
     /// became available, callers who joined or relaxed their filter, or
     /// "everything" (a roster change, or time for a full pass).
     fresh: Fresh,
+    /// Waiting callers whose filter reads what changes with time alone
+    /// (`agent.idle_minutes`): while there are any, dispatch must also run
+    /// on a timer (see [`Acd::next_pass_ms`]).
+    timed: HashSet<(Reverse<u32>, u64)>,
     /// What runs the queues' `require`, `prefer` and `score`.
     engine: Engine,
 }
@@ -179,8 +185,9 @@ struct Fresh {
 }
 
 /// How often dispatch matches every waiting caller against every available
-/// agent, for filters that change with time alone (`agent.idle_minutes`).
-const FULL_PASS_MS: i64 = 60_000;
+/// agent, for filters that change with time alone (`agent.idle_minutes`,
+/// which counts whole minutes).
+pub const FULL_PASS_MS: i64 = 60_000;
 
 impl Acd {
     /// An ACD for a roster, every agent logged out; the roster's skills
@@ -215,6 +222,7 @@ impl Acd {
             pinned: HashMap::new(),
             logged_in: 0,
             fresh: Fresh::default(),
+            timed: HashSet::new(),
             engine,
         };
         inner.set_agents(agents);
@@ -487,6 +495,12 @@ impl Acd {
             let seq = place.unwrap_or(inner.next_place);
             inner.next_place = inner.next_place.max(seq + 1);
             let key = (Reverse(waiter.priority), seq);
+            if waiter
+                .require
+                .is_some_and(|f| reads_idle_time(&waiter.program.ir, f))
+            {
+                inner.timed.insert(key);
+            }
             inner.waiting.insert(key, waiter);
             inner.fresh.waiters.push(key);
             seq
@@ -499,9 +513,16 @@ impl Acd {
     pub fn relax(&self, priority: u32, place: u64, require: Option<FuncId>, now_ms: i64) {
         {
             let mut inner = self.lock();
-            if let Some(w) = inner.waiting.get_mut(&(Reverse(priority), place)) {
+            let key = (Reverse(priority), place);
+            if let Some(w) = inner.waiting.get_mut(&key) {
                 w.require = require;
-                inner.fresh.waiters.push((Reverse(priority), place));
+                let timed = require.is_some_and(|f| reads_idle_time(&w.program.ir, f));
+                if timed {
+                    inner.timed.insert(key);
+                } else {
+                    inner.timed.remove(&key);
+                }
+                inner.fresh.waiters.push(key);
             }
         }
         self.dispatch(now_ms);
@@ -510,10 +531,30 @@ impl Acd {
     /// Takes a caller out of line (abandoned or overflowed); false if the
     /// caller was not waiting (an offer is on its way).
     pub fn leave(&self, priority: u32, place: u64) -> bool {
-        self.lock()
-            .waiting
-            .remove(&(Reverse(priority), place))
-            .is_some()
+        let mut inner = self.lock();
+        let key = (Reverse(priority), place);
+        inner.timed.remove(&key);
+        inner.waiting.remove(&key).is_some()
+    }
+
+    /// When dispatch should next run on a timer, on the runtime's clock:
+    /// a minute after the last full pass while some waiting caller's
+    /// filter reads what changes with time alone (`agent.idle_minutes`),
+    /// `None` while none does (then only events can make a caller and an
+    /// agent match). Callers in line wake by then and call [`Acd::tick`]:
+    /// the ACD needs no task of its own.
+    pub fn next_pass_ms(&self) -> Option<i64> {
+        let inner = self.lock();
+        (!inner.timed.is_empty()).then(|| inner.fresh.full_pass_ms + FULL_PASS_MS)
+    }
+
+    /// Runs the timed full pass if it is due (see [`Acd::next_pass_ms`]);
+    /// does nothing otherwise, so every waiting caller may call it when
+    /// they wake and only the first does the work.
+    pub fn tick(&self, now_ms: i64) {
+        if self.next_pass_ms().is_some_and(|due| now_ms >= due) {
+            self.dispatch(now_ms);
+        }
     }
 
     /// An offered agent answered: they are on the call, the others offered
@@ -661,31 +702,50 @@ impl Acd {
         offer
     }
 
-    /// Queue statistics as decisions read them: waiting, available, agents
-    /// logged in, longest wait and expected wait (milliseconds).
-    pub fn stats(&self, queue: &str, now_ms: i64, aht_ms: i64) -> [i64; 5] {
+    /// Queue statistics as a call's decisions read them, in the order of
+    /// `facts::stat_index`: callers waiting in the queue, the queue's
+    /// agents who are available, the queue's agents (logged in, in any
+    /// state), the longest wait and the expected wait (milliseconds).
+    ///
+    /// The queue's agents are those who could take this call there: logged
+    /// in (departing agents aside) and passing the queue's `require` or
+    /// one of its relaxation steps' (the widest filter, as for `no
+    /// agents`), run with the call's facts, so a filter that reads the
+    /// caller's lookup row counts for this caller. The expected wait is
+    /// the callers ahead, and this one, times the average handle time
+    /// over the queue's agents (0 without any). Values pinned with
+    /// [`Acd::pin_stats`] replace what is counted.
+    pub fn stats(
+        &self,
+        program: &Program,
+        queue: QueueId,
+        facts: &Facts,
+        now_ms: i64,
+        aht_ms: i64,
+    ) -> [i64; 5] {
+        let name = &program.checked.queue(queue).name;
         let inner = self.lock();
         let (waiting, earliest) = inner
             .waiting
             .values()
-            .filter(|w| w.queue_name == queue)
+            .filter(|w| &w.queue_name == name)
             .fold((0i64, i64::MAX), |(n, earliest), w| {
                 (n + 1, earliest.min(w.since_ms))
             });
-        let logged_in = inner.logged_in as i64;
-        let available = inner.available.len() as i64;
+        let filters = widest_filters(program, queue);
+        let (agents, available) = inner.takers(program, &filters, facts, now_ms);
         let longest = if waiting == 0 {
             0
         } else {
             (now_ms - earliest).max(0)
         };
-        let expected = if logged_in == 0 {
+        let expected = if agents == 0 {
             0
         } else {
-            (waiting + 1) * aht_ms / logged_in
+            (waiting + 1) * aht_ms / agents
         };
-        let mut stats = [waiting, available, logged_in, longest, expected];
-        for &(i, value) in inner.pinned.get(queue).into_iter().flatten() {
+        let mut stats = [waiting, available, agents, longest, expected];
+        for &(i, value) in inner.pinned.get(name).into_iter().flatten() {
             if let Some(s) = stats.get_mut(i) {
                 *s = value;
             }
@@ -720,21 +780,12 @@ impl Acd {
         now_ms: i64,
     ) -> bool {
         let inner = self.lock();
-        let mut logged = (0..inner.agents.len()).filter(|&a| {
-            inner.agents[a].state != AgentState::LoggedOut && !inner.agents[a].departing
+        let mut found = false;
+        inner.each_taker(program, filters, facts, now_ms, |_| {
+            found = true;
+            false
         });
-        if filters.iter().any(Option::is_none) {
-            return logged.next().is_some();
-        }
-        let calls = program.agent_calls(inner.engine, facts);
-        let filters: Vec<_> = filters.iter().flatten().map(|&f| calls.bind(f)).collect();
-        let translation = Translation::between(&inner.layout, &program.checked.skills);
-        let mut scratch = Vec::new();
-        logged.any(|a| {
-            let skills = inner.skills_for(a, translation.as_ref(), &mut scratch);
-            let attrs = inner.attrs(a, now_ms);
-            filters.iter().any(|f| f.run(skills, attrs) != 0)
-        })
+        found
     }
 
     /// Matches waiting callers with available agents and sends offers.
@@ -979,6 +1030,62 @@ impl Inner {
         Some(Some(terms))
     }
 
+    /// Calls `each` with every logged-in agent (departing ones aside) who
+    /// passes one of `filters` (`None`: no filter) for these facts, in
+    /// table order, until it returns false.
+    fn each_taker(
+        &self,
+        program: &Program,
+        filters: &[Option<FuncId>],
+        facts: &Facts,
+        now_ms: i64,
+        mut each: impl FnMut(usize) -> bool,
+    ) {
+        let logged = (0..self.agents.len()).filter(|&a| {
+            self.agents[a].state != AgentState::LoggedOut && !self.agents[a].departing
+        });
+        if filters.iter().any(Option::is_none) {
+            for a in logged {
+                if !each(a) {
+                    return;
+                }
+            }
+            return;
+        }
+        let calls = program.agent_calls(self.engine, facts);
+        let filters: Vec<_> = filters.iter().flatten().map(|&f| calls.bind(f)).collect();
+        let translation = Translation::between(&self.layout, &program.checked.skills);
+        let mut scratch = Vec::new();
+        for a in logged {
+            let skills = self.skills_for(a, translation.as_ref(), &mut scratch);
+            let attrs = self.attrs(a, now_ms);
+            if filters.iter().any(|f| f.run(skills, attrs) != 0) && !each(a) {
+                return;
+            }
+        }
+    }
+
+    /// How many logged-in agents pass one of `filters` for these facts,
+    /// and how many of them are available.
+    fn takers(
+        &self,
+        program: &Program,
+        filters: &[Option<FuncId>],
+        facts: &Facts,
+        now_ms: i64,
+    ) -> (i64, i64) {
+        if filters.iter().any(Option::is_none) {
+            return (self.logged_in as i64, self.available.len() as i64);
+        }
+        let (mut agents, mut available) = (0, 0);
+        self.each_taker(program, filters, facts, now_ms, |a| {
+            agents += 1;
+            available += i64::from(self.agents[a].state == AgentState::Available);
+            true
+        });
+        (agents, available)
+    }
+
     /// The index of an agent who is ringing.
     fn ringing(&self, id: &str) -> Option<usize> {
         self.by_id
@@ -1118,6 +1225,8 @@ impl Inner {
             self.waiting.insert(key, w);
             return None;
         }
+        // Out of line from here, offered or gone.
+        self.timed.remove(&key);
         for &a in &chosen {
             self.set_state(a, AgentState::Ringing, now_ms);
         }
@@ -1396,6 +1505,36 @@ pub fn required_skills(module: &ir::Module, f: FuncId) -> Needs {
         _ => false,
     };
     Needs { needs, exact }
+}
+
+/// The filters that decide who could ever take a queue's calls: its
+/// `require` and each relaxation step's (`None`: no filter, anyone).
+pub fn widest_filters(program: &Program, queue: QueueId) -> Vec<Option<FuncId>> {
+    let fns = &program.ir.queues[queue.index()];
+    std::iter::once(fns.require)
+        .chain(fns.steps.iter().copied().filter(Option::is_some))
+        .collect()
+}
+
+/// Whether a filter reads what changes with time alone, with no event to
+/// say so: `agent.idle_minutes` (following calls into other functions).
+/// Calls made and talk time change only when calls end, which dispatch
+/// already follows.
+pub fn reads_idle_time(module: &ir::Module, f: FuncId) -> bool {
+    let mut seen = HashSet::new();
+    let mut todo = vec![f];
+    let mut found = false;
+    while let Some(f) = todo.pop() {
+        if found || !seen.insert(f) {
+            continue;
+        }
+        module.function(f).body.visit(&mut |n| match n {
+            Node::Agent(AgentAttr::IdleMinutes) => found = true,
+            Node::Call(g) => todo.push(*g),
+            _ => {}
+        });
+    }
+    found
 }
 
 /// The most clauses `exact_skills` expands a filter into.

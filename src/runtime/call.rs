@@ -123,8 +123,9 @@ impl<'c, C: Channel> Call<'c, C> {
         let now = self.rt.clock.elapsed_ms();
         // Only statistics some decision reads.
         for &i in &self.program.queues_read {
-            let name = &self.program.checked.queues[i].name;
-            self.facts.queues[i] = self.rt.acd.stats(name, now, self.rt.aht_ms);
+            let q = QueueId(i as u32);
+            self.facts.queues[i] =
+                (self.rt.acd).stats(&self.program, q, &self.facts, now, self.rt.aht_ms);
         }
     }
 
@@ -405,7 +406,9 @@ impl<'c, C: Channel> Call<'c, C> {
             let offer = loop {
                 let now = self.rt.clock.elapsed_ms();
                 let step_at = queue.steps.get(step).map(|s| started + s.after_ms);
-                let until = [step_at, next_announcement]
+                // The ACD's timed pass, for filters that time alone makes
+                // true (`agent.idle_minutes`), is due by then too.
+                let until = [step_at, next_announcement, self.rt.acd.next_pass_ms()]
                     .into_iter()
                     .flatten()
                     .min()
@@ -442,6 +445,7 @@ impl<'c, C: Channel> Call<'c, C> {
                     Wake::Departed(false) => departures = None,
                 }
                 let now = self.rt.clock.elapsed_ms();
+                self.rt.acd.tick(now);
                 if step_at.is_some_and(|t| now >= t) {
                     match &queue.steps[step].kind {
                         StepKind::Relax(_) => {
@@ -467,7 +471,9 @@ impl<'c, C: Channel> Call<'c, C> {
                                 Announce::Position(self.rt.acd.position(priority, seq))
                             }
                             Announcement::Wait => Announce::WaitMinutes(
-                                self.rt.acd.stats(&queue.name, now, self.rt.aht_ms)[4] / 60_000,
+                                (self.rt.acd).stats(&program, q, &self.facts, now, self.rt.aht_ms)
+                                    [4]
+                                    / 60_000,
                             ),
                             Announcement::Prompt(p) => Announce::Prompt(p.clone()),
                         };
