@@ -5,11 +5,13 @@
 //! agent frees up or a caller arrives, waiting callers are matched in that
 //! order with available agents: candidates come from per-skill indexes of
 //! available agents (not a scan of the roster: bit sets per skill level and
-//! per skill value, intersected a word at a time), are filtered by the
+//! per skill value, intersected a word at a time; see `index`), are filtered by the
 //! queue's `require` (the current relaxation step's), split by `prefer`,
 //! and ordered by the queue's strategy. An agent is offered at most one
 //! call at a time: offered agents are `ringing` until the call says how the
-//! offer ended.
+//! offer ended. Filters that time alone makes true are matched again each
+//! minute while a caller with one waits. Queue statistics count each
+//! queue's own agents, for the call that asks.
 //!
 //! Outside this module agents are named by their roster id, never by their
 //! place in the table: a roster reload reorders the table while offers,
@@ -790,7 +792,10 @@ impl Acd {
     /// caller who joined is matched against the available agents, and an
     /// agent who became available goes to the first caller in line who
     /// can take them. Several changes at once, a roster change, or a
-    /// minute gone by make a full pass.
+    /// minute gone by make a full pass. A filter that time alone makes
+    /// true (`agent.idle_minutes`) breaks the invariant with no change at
+    /// all: while one waits, callers in line run the full pass each minute
+    /// through [`Acd::tick`].
     pub fn dispatch(&self, now_ms: i64) {
         let mut offers: Vec<(String, u64, Vec<String>)> = Vec::new();
         {
