@@ -599,6 +599,8 @@ fn a_missing_roster_says_which_file_and_how_to_pass_one() {
 /// agents in `dialect test` as in the runtime: those who pass its
 /// `require` or a relaxation step's, for this caller (a filter that reads
 /// the caller's lookup row counts the agents it holds for this caller).
+/// A filter that only time makes true is dispatched in a test's quiet
+/// center too.
 #[test]
 fn queue_statistics_count_the_queues_own_agents_in_tests() {
     let dir = std::env::temp_dir().join(format!("dialect-stats-{}", std::process::id()));
@@ -633,8 +635,15 @@ route care_line {
   when queue(care).available == 0 -> voicemail "care"
   otherwise                       -> queue care
 }
+queue rested {
+  strategy longest_idle
+  require  agent.idle_minutes >= 2
+  ring     20s then next
+  after 10m -> voicemail "rested"
+}
 entry "+18005550100" -> route billing_line
 entry "+18005550101" -> route care_line
+entry "+18005550102" -> queue rested
 test "billing counts only agents with the billing skill" {
   call from "+15125550101" to "+18005550100"
   given agent ana on_call { billing: 5 }
@@ -659,6 +668,11 @@ test "an English speaker finds ana" {
   expect queue care
   expect answered by ana
 }
+test "a rested agent takes the call once idle two minutes" {
+  call from "+15125550101" to "+18005550102"
+  given agent ana available
+  expect answered by ana
+}
 "#,
     )
     .expect("writes the script");
@@ -667,7 +681,7 @@ test "an English speaker finds ana" {
         let out = dialect(&["test", "--engine", engine, path]);
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(0), "{engine}: {text}");
-        assert!(text.contains("3 passed, 0 failed"), "{engine}: {text}");
+        assert!(text.contains("4 passed, 0 failed"), "{engine}: {text}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
