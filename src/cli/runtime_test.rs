@@ -12,10 +12,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 pub use super::path::clock_text;
 use super::test::call_instant;
 use crate::checked::{
-    self, Actions, AgentState, Fallback, LookupKey, Press, RuntimeOutcome, RuntimeTest, SkillValue,
-    StepKind, Test,
+    self, Actions, AgentState, Fallback, LookupKey, Press, QueueId, RuntimeOutcome, RuntimeTest,
+    SkillValue, StepKind, Test,
 };
-use crate::facts::{Row, Slot};
+use crate::facts::{Facts, Row, Slot};
 use crate::program::{Engine, Program};
 use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
 use crate::runtime::roster::AgentSpec;
@@ -134,11 +134,15 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
             .collect();
         rt.acd.pin_stats(&program.checked.queue(*queue).name, pins);
     }
-    run.stats = program
-        .checked
-        .queues
-        .iter()
-        .map(|q| rt.acd.stats(&q.name, 0, rt.aht_ms))
+    // Counted for this call, as its decisions would at arrival.
+    let mut facts = Facts::new(&program.ir.layout);
+    facts.caller = test.from.clone().unwrap_or_default();
+    facts.dialed = test.to.clone();
+    facts.set_time(&program.checked.zones, call_instant(&program, test));
+    program.look_up(&mut facts, LookupKey::Caller, &[]);
+    program.look_up(&mut facts, LookupKey::Dialed, &[]);
+    run.stats = (0..program.checked.queues.len())
+        .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, 0, rt.aht_ms))
         .collect();
     let behaviour = Behaviour {
         presses: test

@@ -38,8 +38,8 @@ fn refresh(rt: &Runtime, program: &Program, facts: &mut Facts) {
     facts.set_time(&program.checked.zones, rt.clock.now());
     let now = rt.clock.elapsed_ms();
     for &i in &program.queues_read {
-        let name = &program.checked.queues[i].name;
-        facts.queues[i] = rt.acd.stats(name, now, rt.aht_ms);
+        let stats = (rt.acd).stats(program, QueueId(i as u32), facts, now, rt.aht_ms);
+        facts.queues[i] = stats;
     }
 }
 
@@ -310,7 +310,9 @@ impl<'c, C: Channel> Call<'c, C> {
             let offer = loop {
                 let now = self.rt.clock.elapsed_ms();
                 let step_at = queue.steps.get(step).map(|s| started + s.after_ms);
-                let until = [step_at, next_announcement]
+                // The ACD's timed pass, for filters that time alone makes
+                // true (`agent.idle_minutes`), is due by then too.
+                let until = [step_at, next_announcement, self.rt.acd.next_pass_ms()]
                     .into_iter()
                     .flatten()
                     .min()
@@ -344,6 +346,7 @@ impl<'c, C: Channel> Call<'c, C> {
                     Wake::Departed(false) => departures = None,
                 }
                 let now = self.rt.clock.elapsed_ms();
+                self.rt.acd.tick(now);
                 if step_at.is_some_and(|t| now >= t) {
                     match &queue.steps[step].kind {
                         StepKind::Relax(_) => {
@@ -369,7 +372,8 @@ impl<'c, C: Channel> Call<'c, C> {
                                 Announce::Position(self.rt.acd.position(priority, seq))
                             }
                             Announcement::Wait => Announce::WaitMinutes(
-                                self.rt.acd.stats(&queue.name, now, self.rt.aht_ms)[4] / 60_000,
+                                (self.rt.acd).stats(program, q, facts, now, self.rt.aht_ms)[4]
+                                    / 60_000,
                             ),
                             Announcement::Prompt(p) => Announce::Prompt(p.clone()),
                         };
