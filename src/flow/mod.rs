@@ -227,11 +227,6 @@ impl<'p> Flow<'p> {
         self.path
     }
 
-    /// The menu the caller is in, if any.
-    pub fn menu(&self) -> Option<MenuId> {
-        self.menus.last().copied()
-    }
-
     /// The menu whose keys are being collected (not digits for `dial
     /// extension`).
     pub fn collecting_for(&self) -> Option<MenuId> {
