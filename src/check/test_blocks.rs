@@ -7,7 +7,7 @@ use super::actions::Context;
 use super::decls::valid_key;
 use super::{Checker, Kind, options_help};
 use crate::checked::{
-    self, AgentState, Fallback, GivenAgent, LookupId, Press, QueueId, QueueStat, Row,
+    self, AgentState, Fallback, GivenAgent, LookupId, Presentation, Press, QueueId, QueueStat, Row,
     RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, Type, Value,
 };
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
@@ -481,7 +481,17 @@ impl Checker<'_> {
                     is(x) && is(y)
                 })
         };
+        // An `auto answer` queue's offer is picked up by the agent's phone,
+        // so an agent who does not answer still takes such a call. Which
+        // queue a test's call reaches is not known here, so the two lines
+        // contradict each other only when no queue answers by itself.
+        let auto_answer = self
+            .program
+            .queues
+            .iter()
+            .any(|q| q.presentation == Presentation::AutoAnswer);
         if let Some((Some(by), name, span)) = &answered
+            && !auto_answer
             && let Some(n) = lines.unanswering.iter().find(|n| same(by, &n.text))
         {
             let at = name.as_ref().map_or(*span, |n| n.span);

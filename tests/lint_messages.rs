@@ -1,0 +1,99 @@
+//! What lint says about particular scripts: the fixes its help lines
+//! suggest make the diagnostic go away, and messages name the real cause.
+
+use std::path::Path;
+
+use dialect::diagnostic::{Code, Diagnostic};
+use dialect::load::{Loader, MemoryFs};
+
+/// Every diagnostic of a one-file script, in report order.
+fn lint(text: &str) -> Vec<Diagnostic> {
+    let fs = MemoryFs::default().with("main.dial", text);
+    let mut loader = Loader::new(&fs);
+    let root = loader.load(Path::new("main.dial")).expect("in memory");
+    loader.check(root, None).diagnostics
+}
+
+fn codes(text: &str) -> Vec<Code> {
+    lint(text).iter().map(|d| d.code).collect()
+}
+
+/// The text between the first pair of backticks in `s` that starts with `prefix`.
+fn quoted<'a>(s: &'a str, prefix: &str) -> &'a str {
+    s.split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|q| q.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}...` in {s:?}"))
+}
+
+const COLLISION: &str = r#"
+timezone "America/Chicago"
+queue sales   { strategy longest_idle }
+queue support { strategy longest_idle }
+entry "+1 800 555 01XX" -> queue sales
+entry "+1 800 555 0X5X" -> queue support
+"#;
+
+#[test]
+fn entry_collision_fix_from_its_help_lints_clean() {
+    let found = lint(COLLISION);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].code, Code::EntryCollision);
+    let entry = quoted(&found[0].help, "entry ").replace("...", "queue sales");
+    let fixed = format!("{COLLISION}{entry}\n");
+    assert_eq!(codes(&fixed), vec![], "{fixed}");
+}
+
+#[test]
+fn entry_collision_covered_by_several_entries_is_clean() {
+    let fixed = format!(
+        "{COLLISION}entry \"+1 800 555 015[0-4]\" -> queue sales\nentry \"+1 800 555 015[5-9]\" -> queue support\n"
+    );
+    assert_eq!(codes(&fixed), vec![]);
+    let partly = format!("{COLLISION}entry \"+1 800 555 015[0-4]\" -> queue sales\n");
+    assert_eq!(codes(&partly), vec![Code::EntryCollision]);
+}
+
+/// Runs the `dialect` binary on a script written to a fresh folder.
+fn dialect_on(name: &str, text: &str, args: &[&str]) -> (Option<i32>, String) {
+    let dir = std::env::temp_dir().join(format!("dialect-msg-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("main.dial");
+    std::fs::write(&file, text).expect("write script");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dialect"))
+        .args(args)
+        .arg(&file)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the dialect binary runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+const AUTO_ANSWER: &str = r#"timezone "America/Chicago"
+queue desk { strategy linear; auto answer }
+entry "+1 800 555 0100" -> queue desk
+test "the phone picks up for an agent who does not" {
+  call from "+15125550101" to "+18005550100"
+  given agent ana available
+  agent ana does not answer
+  expect answered by ana
+}
+"#;
+
+#[test]
+fn does_not_answer_in_an_auto_answer_queue_is_a_valid_test() {
+    assert_eq!(codes(AUTO_ANSWER), vec![]);
+    let (status, out) = dialect_on("auto-answer", AUTO_ANSWER, &["test"]);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("1 passed"), "{out}");
+    // Ringing the agent instead, the two lines do contradict each other.
+    let rung = AUTO_ANSWER.replace("auto answer", "ring 20s then next");
+    assert_eq!(codes(&rung), vec![Code::ImpossibleExpectation]);
+}
