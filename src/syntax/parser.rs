@@ -120,6 +120,24 @@ fn syntax_error(
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => &[],
     };
+    let hint = super::hints::Expected {
+        name: positives
+            .iter()
+            .any(|r| matches!(r, Rule::ident | Rule::word)),
+        declaration: positives.is_empty()
+            || positives
+                .iter()
+                .any(|r| *r == Rule::EOI || format!("{r:?}").ends_with("_decl")),
+        keywords: positives
+            .iter()
+            .filter_map(|r| format!("{r:?}").strip_prefix("kw_").map(str::to_string))
+            .collect(),
+    };
+    if at < text.len()
+        && let Some(d) = super::hints::explain(file, text, at, &hint)
+    {
+        return d;
+    }
     // Everything that can start an expression is summed up as "an expression".
     let starts_expr = |r: &Rule| {
         matches!(
