@@ -97,3 +97,65 @@ fn does_not_answer_in_an_auto_answer_queue_is_a_valid_test() {
     let rung = AUTO_ANSWER.replace("auto answer", "ring 20s then next");
     assert_eq!(codes(&rung), vec![Code::ImpossibleExpectation]);
 }
+
+/// The README's tour script with the queue misspelled in its menu: `dialect
+/// lint` prints exactly the README's sample, the one error and no
+/// follow-on warnings about what the misspelled name meant to use.
+#[test]
+fn readme_lint_sample_is_what_lint_prints() {
+    let readme = std::fs::read_to_string("README.md").expect("README.md");
+    let block = |opening: &str, after: usize| -> (String, usize) {
+        let start = readme[after..]
+            .find(opening)
+            .map(|i| after + i + opening.len())
+            .unwrap_or_else(|| panic!("README.md has no {opening} block"));
+        let end = start + readme[start..].find("\n```").expect("closed block") + 1;
+        (readme[start..end].to_string(), end)
+    };
+    let (script, end) = block("```dial\n", 0);
+    let (sample, _) = block("```text\n", end);
+    assert!(script.contains("  1 -> queue billing\n"), "{script}");
+    let broken = script.replace("  1 -> queue billing\n", "  1 -> queue biling\n");
+
+    let dir = std::env::temp_dir().join(format!("dialect-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("inbound.dial"), broken).expect("write script");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dialect"))
+        .args(["lint", "inbound.dial"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("the dialect binary runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), sample);
+}
+
+const MISSPELLED_QUEUE: &str = r#"timezone "America/Chicago"
+skill billing
+queue billing { strategy longest_idle; require billing >= 3 }
+queue support { strategy longest_idle }
+menu main {
+  prompt "main-menu"
+  1 -> queue biling
+  2 -> menu support
+}
+entry "+1 800 555 0100" -> menu main
+"#;
+
+#[test]
+fn a_misspelled_or_wrong_kind_name_does_not_make_its_target_unused() {
+    // `biling` means queue `billing` (which uses skill `billing`), and
+    // `menu support` means queue `support`: neither is reported unused.
+    assert_eq!(
+        codes(MISSPELLED_QUEUE),
+        vec![Code::UnknownName, Code::WrongKind]
+    );
+    // A declaration nothing names, even approximately, still is.
+    let unused = MISSPELLED_QUEUE.replace("queue support {", "queue support {}\nqueue sales {");
+    assert_eq!(
+        codes(&unused),
+        vec![Code::Unused, Code::UnknownName, Code::WrongKind]
+    );
+}
