@@ -159,3 +159,42 @@ fn a_misspelled_or_wrong_kind_name_does_not_make_its_target_unused() {
         vec![Code::Unused, Code::UnknownName, Code::WrongKind]
     );
 }
+
+/// The sites of `examples/multisite` use skills that `main.dial` declares:
+/// linted alone, they are checked as part of `main.dial`, with a note,
+/// instead of getting an error for every skill.
+#[test]
+fn an_included_file_linted_alone_is_checked_as_part_of_its_includer() {
+    for path in [
+        "examples/multisite/sites/",
+        "examples/multisite/sites/chicago.dial",
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dialect"))
+            .args(["lint", path])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the dialect binary runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{path}:\n{stdout}{stderr}");
+        assert!(stdout.contains("0 errors, 0 warnings"), "{stdout}");
+        assert!(
+            stderr.contains(
+                "note: `examples/multisite/sites/chicago.dial` is included by `examples/multisite/main.dial`, so it is checked as part of that script"
+            ),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_file_without_entries_using_undeclared_names_gets_a_note() {
+    let lib = r#"queue claims { strategy linear; require claims >= 1 }
+"#;
+    let (status, out) = dialect_on("lib", lib, &["lint"]);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(
+        out.contains("has no entry and uses names it does not declare; if another script includes it, lint that script"),
+        "{out}"
+    );
+}

@@ -60,3 +60,101 @@ pub fn prompt_names(dir: &Path) -> io::Result<BTreeSet<String>> {
     }
     Ok(out)
 }
+
+/// How many folders up from a file its including script is looked for.
+const INCLUDER_LEVELS: usize = 3;
+/// Files larger than this are not read when looking for an includer.
+const INCLUDER_MAX_BYTES: u64 = 1 << 20;
+
+/// For each of `files` that no other of them includes, the script that
+/// includes it, if one is found in its folder or the few folders above
+/// (following includers of includers): such a file is only meaningful as
+/// part of that script. Returns `(file, includer)` pairs.
+pub fn includers(files: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let given: BTreeSet<PathBuf> = files.iter().filter_map(|f| canonical(f)).collect();
+    let included_by_given: BTreeSet<PathBuf> = files
+        .iter()
+        .flat_map(|f| include_targets(f))
+        .filter_map(|p| canonical(&p))
+        .collect();
+    let mut out = Vec::new();
+    for file in files {
+        let Some(mut target) = canonical(file) else {
+            continue;
+        };
+        if included_by_given.contains(&target) {
+            continue;
+        }
+        let mut found: Option<PathBuf> = None;
+        // Bounded, so an include cycle cannot keep this going.
+        for _ in 0..8 {
+            let Some(next) = includer_of(&target, &given) else {
+                break;
+            };
+            target = canonical(&next).unwrap_or_else(|| next.clone());
+            found = Some(next);
+        }
+        if let Some(includer) = found {
+            // Shown (and reported on) relative to the working folder, as the
+            // paths people type are.
+            let relative = std::env::current_dir()
+                .ok()
+                .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+                .and_then(|cwd| includer.strip_prefix(cwd).ok().map(Path::to_path_buf));
+            out.push((file.clone(), relative.unwrap_or(includer)));
+        }
+    }
+    out
+}
+
+/// A `.dial` file, in the folder of `target` or up to [`INCLUDER_LEVELS`]
+/// above it and not among `skip`, whose includes name `target`.
+fn includer_of(target: &Path, skip: &BTreeSet<PathBuf>) -> Option<PathBuf> {
+    let mut dir = target.parent();
+    for _ in 0..=INCLUDER_LEVELS {
+        let d = dir?;
+        let mut candidates: Vec<PathBuf> = std::fs::read_dir(d)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "dial") && p != target)
+            .collect();
+        candidates.sort();
+        for c in candidates {
+            if skip.contains(&c) {
+                continue;
+            }
+            let hit = include_targets(&c)
+                .iter()
+                .any(|t| std::fs::canonicalize(t).is_ok_and(|t| t == target));
+            if hit {
+                return Some(c);
+            }
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// The paths a script's `include "..."` lines name, resolved against its
+/// folder. A light scan of the text: only regular files of modest size are
+/// read, and an unreadable file names nothing.
+fn include_targets(file: &Path) -> Vec<PathBuf> {
+    let readable =
+        std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.len() <= INCLUDER_MAX_BYTES);
+    let Some(text) = readable
+        .then(|| std::fs::read_to_string(file).ok())
+        .flatten()
+    else {
+        return Vec::new();
+    };
+    let dir = file.parent().unwrap_or(Path::new(""));
+    text.split(['\n', '\r'])
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix("include")?;
+            let rest = rest.trim_start().strip_prefix('"')?;
+            let path = &rest[..rest.find('"')?];
+            Some(dir.join(path))
+        })
+        .collect()
+}
