@@ -74,6 +74,32 @@ pub(super) fn explain(
     )
 }
 
+/// When parsing failed at a line that starts with a misspelled declaration
+/// keyword (`queu billing {`), the keyword it stands for. The text before
+/// that line is then a declaration of its own, and the misspelled one is
+/// known by its name, so its uses are not reported again.
+/// Returns the keyword and the span of the name after the misspelling.
+pub(super) fn misspelled_declaration(
+    text: &str,
+    at: usize,
+) -> Option<(&'static str, Option<(usize, usize)>)> {
+    let line_start = text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    if !text[line_start..at].trim().is_empty() {
+        return None;
+    }
+    let (start, end) = name_around(text, at)?;
+    let word = &text[start..end];
+    if start != at || !is_plain(word) || TOP_LEVEL.contains(&word) {
+        return None;
+    }
+    let keyword = did_you_mean(word, TOP_LEVEL.iter().copied())?;
+    let keyword = TOP_LEVEL.iter().copied().find(|k| *k == keyword)?;
+    let after = skip_blanks(text, end);
+    let name = name_around(text, after)
+        .filter(|&(s, e)| s == after && is_plain(&text[s..e]) && !is_reserved(&text[s..e]));
+    Some((keyword, name))
+}
+
 /// Name characters, plus `-` and letters outside ASCII, which people put in
 /// names but the grammar does not accept.
 fn name_char(c: char) -> bool {
