@@ -96,6 +96,18 @@ fn does_not_answer_in_an_auto_answer_queue_is_a_valid_test() {
     // Ringing the agent instead, the two lines do contradict each other.
     let rung = AUTO_ANSWER.replace("auto answer", "ring 20s then next");
     assert_eq!(codes(&rung), vec![Code::ImpossibleExpectation]);
+    // An `auto answer` queue that the test's call cannot reach changes nothing.
+    let elsewhere = format!(
+        "{rung}queue lobby {{ strategy linear; auto answer }}\nentry \"+1 800 555 0199\" -> queue lobby\n"
+    );
+    assert_eq!(codes(&elsewhere), vec![Code::ImpossibleExpectation]);
+    // One reached through a menu key does.
+    let through_menu = AUTO_ANSWER.replace(
+        "entry \"+1 800 555 0100\" -> queue desk",
+        "queue front { strategy linear }\nmenu main {\n  prompt \"main\"\n  1 -> queue front\n  2 -> queue desk\n}\nentry \"+1 800 555 0100\" -> menu main",
+    );
+    assert_ne!(through_menu, AUTO_ANSWER);
+    assert_eq!(codes(&through_menu), vec![]);
 }
 
 /// The README's tour script with the queue misspelled in its menu: `dialect

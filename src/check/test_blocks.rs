@@ -3,12 +3,14 @@
 //! expected outcome (where the decisions send the call, and what the call
 //! runtime does with it).
 
+use std::collections::HashSet;
+
 use super::actions::Context;
 use super::decls::valid_key;
 use super::{Checker, Kind, options_help};
 use crate::checked::{
-    self, AgentState, Fallback, GivenAgent, LookupId, Presentation, Press, QueueId, QueueStat, Row,
-    RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, Type, Value,
+    self, ActionKind, AgentState, Fallback, GivenAgent, LookupId, Presentation, Press, QueueId,
+    QueueStat, Row, RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, Type, Value,
 };
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::number;
@@ -291,7 +293,8 @@ impl Checker<'_> {
             || runtime.answered.is_some()
             || runtime.abandoned.is_some();
         let runtime = if runtime.any {
-            let checked = self.runtime_lines(file, &agents, runtime);
+            let to = call.as_ref().map(|c| c.1.clone());
+            let checked = self.runtime_lines(file, &agents, runtime, to.as_deref());
             broken |= checked.is_none();
             checked
         } else {
@@ -386,6 +389,7 @@ impl Checker<'_> {
         file: FileId,
         agents: &[GivenAgent],
         lines: RuntimeLines,
+        to: Option<&str>,
     ) -> Option<RuntimeTest> {
         let mut ok = true;
         let mut party = |c: &mut Self, name: &ast::Name| -> Option<String> {
@@ -482,14 +486,10 @@ impl Checker<'_> {
                 })
         };
         // An `auto answer` queue's offer is picked up by the agent's phone,
-        // so an agent who does not answer still takes such a call. Which
-        // queue a test's call reaches is not known here, so the two lines
-        // contradict each other only when no queue answers by itself.
-        let auto_answer = self
-            .program
-            .queues
-            .iter()
-            .any(|q| q.presentation == Presentation::AutoAnswer);
+        // so an agent who does not answer still takes such a call: the two
+        // lines contradict each other only when the call cannot reach such
+        // a queue.
+        let auto_answer = self.may_reach_auto_answer(to);
         if let Some((Some(by), name, span)) = &answered
             && !auto_answer
             && let Some(n) = lines.unanswering.iter().find(|n| same(by, &n.text))
@@ -535,6 +535,49 @@ impl Checker<'_> {
             answer_ms: lines.answer_ms,
             unanswering,
         })
+    }
+
+    /// Whether a call to `to` may reach a queue that presents calls with
+    /// `auto answer`: from its entry through every rule of the routes,
+    /// every key and fallback of the menus, queue steps and group
+    /// fallbacks it meets. Without an entry for `to`, whether any queue
+    /// presents calls so.
+    fn may_reach_auto_answer(&self, to: Option<&str>) -> bool {
+        let program = &self.program;
+        let auto = |q: &checked::Queue| q.presentation == Presentation::AutoAnswer;
+        let Some(entry) = to.and_then(|t| program.entry_for(t)) else {
+            return program.queues.iter().any(auto);
+        };
+        let mut seen: HashSet<(Kind, u32)> = HashSet::new();
+        let mut work: Vec<&checked::Actions> = vec![&entry.actions];
+        while let Some(actions) = work.pop() {
+            for action in &actions.list {
+                match &action.kind {
+                    ActionKind::Queue { queue, .. } if seen.insert((Kind::Queue, queue.0)) => {
+                        let q = program.queue(*queue);
+                        if auto(q) {
+                            return true;
+                        }
+                        work.extend(q.steps.iter().filter_map(|s| match &s.kind {
+                            checked::StepKind::Overflow(a) => Some(a),
+                            checked::StepKind::Relax(_) => None,
+                        }));
+                        work.extend(q.no_agents.iter());
+                    }
+                    ActionKind::Route(r) if seen.insert((Kind::Route, r.0)) => {
+                        work.extend(program.route(*r).rules.iter().map(|rule| &rule.actions));
+                    }
+                    ActionKind::Menu(m) if seen.insert((Kind::Menu, m.0)) => {
+                        work.extend(super::lints::menu_lists(program.menu(*m)));
+                    }
+                    ActionKind::Group(g) if seen.insert((Kind::Group, g.0)) => {
+                        work.extend(program.group(*g).then.iter());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        false
     }
 
     fn lookup_row(
