@@ -34,7 +34,7 @@ fn at_is_optional_when_the_script_reads_no_time() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("no time given; the script does not read it"),
+        text.contains("no time given; no decision this call meets reads it"),
         "{text}"
     );
     assert!(text.contains("transfer \"+15125550100\""), "{text}");
@@ -44,6 +44,28 @@ fn at_is_optional_when_the_script_reads_no_time() {
     let report: serde_json::Value =
         serde_json::from_slice(&dialect(&json).stdout).expect("JSON report");
     assert!(report["at"].is_null(), "{report}");
+}
+
+/// `main.dial` routes by the time, but its direct line to extension 2001
+/// meets no decision that reads it.
+#[test]
+fn at_is_optional_when_the_call_meets_no_decision_that_reads_time() {
+    let script = "examples/multisite/main.dial";
+    let out = dialect(&["explain", script, "--to", "+1 312 555 0199"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("ends: extension 2001"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = dialect(&["explain", script, "--to", "+1 312 555 0100"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("reads the local time"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

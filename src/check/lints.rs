@@ -185,7 +185,7 @@ impl Checker<'_> {
 }
 
 /// Every action list of a menu.
-pub(super) fn menu_lists(menu: &crate::checked::Menu) -> impl Iterator<Item = &Actions> {
+fn menu_lists(menu: &crate::checked::Menu) -> impl Iterator<Item = &Actions> {
     menu.keys
         .iter()
         .map(|k| &k.actions)

@@ -3,14 +3,12 @@
 //! expected outcome (where the decisions send the call, and what the call
 //! runtime does with it).
 
-use std::collections::HashSet;
-
 use super::actions::Context;
 use super::decls::valid_key;
 use super::{Checker, Kind, options_help};
 use crate::checked::{
-    self, ActionKind, AgentState, Fallback, GivenAgent, LookupId, Presentation, Press, QueueId,
-    QueueStat, Row, RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, Type, Value,
+    self, AgentState, Fallback, GivenAgent, LookupId, Presentation, Press, QueueId, QueueStat, Row,
+    RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, Type, Value,
 };
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::number;
@@ -548,36 +546,11 @@ impl Checker<'_> {
         let Some(entry) = to.and_then(|t| program.entry_for(t)) else {
             return program.queues.iter().any(auto);
         };
-        let mut seen: HashSet<(Kind, u32)> = HashSet::new();
-        let mut work: Vec<&checked::Actions> = vec![&entry.actions];
-        while let Some(actions) = work.pop() {
-            for action in &actions.list {
-                match &action.kind {
-                    ActionKind::Queue { queue, .. } if seen.insert((Kind::Queue, queue.0)) => {
-                        let q = program.queue(*queue);
-                        if auto(q) {
-                            return true;
-                        }
-                        work.extend(q.steps.iter().filter_map(|s| match &s.kind {
-                            checked::StepKind::Overflow(a) => Some(a),
-                            checked::StepKind::Relax(_) => None,
-                        }));
-                        work.extend(q.no_agents.iter());
-                    }
-                    ActionKind::Route(r) if seen.insert((Kind::Route, r.0)) => {
-                        work.extend(program.route(*r).rules.iter().map(|rule| &rule.actions));
-                    }
-                    ActionKind::Menu(m) if seen.insert((Kind::Menu, m.0)) => {
-                        work.extend(super::lints::menu_lists(program.menu(*m)));
-                    }
-                    ActionKind::Group(g) if seen.insert((Kind::Group, g.0)) => {
-                        work.extend(program.group(*g).then.iter());
-                    }
-                    _ => {}
-                }
-            }
-        }
-        false
+        program
+            .reachable_from(&entry.actions)
+            .queues
+            .iter()
+            .any(|q| auto(program.queue(*q)))
     }
 
     fn lookup_row(

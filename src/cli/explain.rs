@@ -22,8 +22,8 @@ Examples:
   dialect explain office.dial --to \"+1 512 555 0100\" --at \"2026-12-24 17:30\" --press 3,2001
   dialect explain support.dial --to +18005550400 --at \"2026-11-24 09:30\" --format json
 
-`--at` may be left out when no route, menu or queue of the script reads the
-time. A local time that does not exist (clocks go forward) is taken as the
+`--at` may be left out when no route, menu or queue the call may reach reads
+the time. A local time that does not exist (clocks go forward) is taken as the
 same time after the change; one that occurs twice, as its first occurrence;
 the report says so. Lookups are read from their sources (CSV or SQLite)
 with the caller's or dialed number; queue statistics are zero.
@@ -106,7 +106,7 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     let zone = &program.checked.zones[0];
     let when = match &args.at {
         Some(at) => Some(call_time(at, zone)?),
-        None => match reads_time(&program.ir) {
+        None => match reads_time(&program, &to) {
             None => None,
             Some(reader) => {
                 return Err(format!(
@@ -188,7 +188,7 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
                 None => {
                     let _ = writeln!(
                         out,
-                        "call from {caller} to {to} (no time given; the script does not read it)"
+                        "call from {caller} to {to} (no time given; no decision this call meets reads it)"
                     );
                 }
             }
@@ -243,10 +243,14 @@ fn call_time(at: &str, zone: &crate::checked::Zone) -> Result<CallTime, String> 
     Ok(CallTime { zoned, note })
 }
 
-/// The first decision that reads the local time, directly or through hours
-/// and calendars it tests, by name (`route inbound`); `None` when none does.
-fn reads_time(ir: &crate::ir::Module) -> Option<String> {
+/// The first decision a call to `to` may meet that reads the local time,
+/// directly or through hours and calendars it tests, by name (route
+/// `inbound`); `None` when none does.
+fn reads_time(program: &crate::program::Program, to: &str) -> Option<String> {
     use crate::ir::{FuncId, Node};
+    let ir = &program.ir;
+    let entry = program.checked.entry_for(to)?;
+    let reached = program.checked.reachable_from(&entry.actions);
     // Per function: whether it reads the time itself, and what it calls.
     let mut direct = vec![false; ir.functions.len()];
     let mut calls: Vec<Vec<FuncId>> = vec![Vec::new(); ir.functions.len()];
@@ -258,15 +262,21 @@ fn reads_time(ir: &crate::ir::Module) -> Option<String> {
         });
     }
     let roots = std::iter::once(ir.entries)
-        .chain(ir.routes.iter().copied())
-        .chain(ir.menus.iter().copied())
-        .chain(ir.queues.iter().flat_map(|q| {
-            q.require
-                .into_iter()
-                .chain(q.prefer)
-                .chain(q.score)
-                .chain(q.steps.iter().flatten().copied())
-        }));
+        .chain(reached.routes.iter().map(|r| ir.routes[r.index()]))
+        .chain(reached.menus.iter().map(|m| ir.menus[m.index()]))
+        .chain(
+            reached
+                .queues
+                .iter()
+                .map(|q| &ir.queues[q.index()])
+                .flat_map(|q| {
+                    q.require
+                        .into_iter()
+                        .chain(q.prefer)
+                        .chain(q.score)
+                        .chain(q.steps.iter().flatten().copied())
+                }),
+        );
     // A function seen from an earlier root was searched through without
     // finding the time, so one set serves every root.
     let mut seen = vec![false; ir.functions.len()];
