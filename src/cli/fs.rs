@@ -78,6 +78,7 @@ pub fn includers(files: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
         .flat_map(|f| include_targets(f))
         .filter_map(|p| canonical(&p))
         .collect();
+    let mut index = IncludeIndex::default();
     let mut out = Vec::new();
     for file in files {
         let Some(mut target) = canonical(file) else {
@@ -89,10 +90,10 @@ pub fn includers(files: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
         let mut found: Option<PathBuf> = None;
         // Bounded, so an include cycle cannot keep this going.
         for _ in 0..8 {
-            let Some(next) = includer_of(&target, &given) else {
+            let Some(next) = index.includer_of(&target, &given) else {
                 break;
             };
-            target = canonical(&next).unwrap_or_else(|| next.clone());
+            target = next.clone();
             found = Some(next);
         }
         if let Some(includer) = found {
@@ -108,32 +109,61 @@ pub fn includers(files: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
     out
 }
 
-/// A `.dial` file, in the folder of `target` or up to [`INCLUDER_LEVELS`]
-/// above it and not among `skip`, whose includes name `target`.
-fn includer_of(target: &Path, skip: &BTreeSet<PathBuf>) -> Option<PathBuf> {
-    let mut dir = target.parent();
-    for _ in 0..=INCLUDER_LEVELS {
-        let d = dir?;
-        let mut candidates: Vec<PathBuf> = std::fs::read_dir(d)
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "dial") && p != target)
-            .collect();
-        candidates.sort();
-        for c in candidates {
-            if skip.contains(&c) {
-                continue;
+/// Per folder, which of its `.dial` files include which files (canonical
+/// paths), read once however many files are looked up.
+#[derive(Default)]
+struct IncludeIndex {
+    by_dir: std::collections::HashMap<PathBuf, std::collections::HashMap<PathBuf, Vec<PathBuf>>>,
+}
+
+impl IncludeIndex {
+    /// A `.dial` file (canonical), in the folder of `target` or up to
+    /// [`INCLUDER_LEVELS`] above it and not among `skip`, that includes
+    /// `target`.
+    fn includer_of(&mut self, target: &Path, skip: &BTreeSet<PathBuf>) -> Option<PathBuf> {
+        let mut dir = target.parent();
+        for _ in 0..=INCLUDER_LEVELS {
+            let d = dir?;
+            let included = self
+                .by_dir
+                .entry(d.to_path_buf())
+                .or_insert_with(|| folder_includes(d));
+            if let Some(by) = included.get(target).and_then(|by| {
+                by.iter()
+                    .find(|b| !skip.contains(*b) && b.as_path() != target)
+            }) {
+                return Some(by.clone());
             }
-            let hit = include_targets(&c)
-                .iter()
-                .any(|t| std::fs::canonicalize(t).is_ok_and(|t| t == target));
-            if hit {
-                return Some(c);
+            dir = d.parent();
+        }
+        None
+    }
+}
+
+/// For the `.dial` files directly in `dir`: included file → the files that
+/// include it, in name order; all canonical.
+fn folder_includes(dir: &Path) -> std::collections::HashMap<PathBuf, Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "dial"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut out: std::collections::HashMap<PathBuf, Vec<PathBuf>> = Default::default();
+    for file in files {
+        let Ok(me) = std::fs::canonicalize(&file) else {
+            continue;
+        };
+        for t in include_targets(&file) {
+            if let Ok(t) = std::fs::canonicalize(t) {
+                out.entry(t).or_default().push(me.clone());
             }
         }
-        dir = d.parent();
     }
-    None
+    out
 }
 
 /// The paths a script's `include "..."` lines name, resolved against its
