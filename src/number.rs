@@ -211,6 +211,38 @@ impl Pattern {
         go(self, parts, &mut 10_000)
     }
 
+    /// The pattern written with the spacing of `layout`, another pattern of
+    /// the same length as people wrote it (`+1 800 555 015X` after `+1 800
+    /// 555 01XX`); plain when the lengths differ.
+    pub fn spaced_like(&self, layout: &str) -> String {
+        let mut out = String::new();
+        let mut positions = self.positions.iter();
+        let mut chars = layout.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '+' => out.push('+'),
+                '0'..='9' | 'X' | 'x' | 'N' | 'n' | 'Z' | 'z' | '[' => {
+                    if c == '[' {
+                        chars.by_ref().find(|&c| c == ']');
+                    }
+                    let Some(&set) = positions.next() else {
+                        return self.to_string();
+                    };
+                    let one = Pattern {
+                        plus: false,
+                        positions: vec![set],
+                    };
+                    out.push_str(&one.to_string());
+                }
+                other => out.push(other),
+            }
+        }
+        if positions.next().is_some() {
+            return self.to_string();
+        }
+        out
+    }
+
     /// One number the pattern matches, for examples in messages.
     pub fn example(&self) -> String {
         let mut s = String::from(if self.plus { "+" } else { "" });
@@ -314,6 +346,12 @@ mod tests {
             .intersection(&p("+1 800 555 0X5X"))
             .unwrap();
         assert_eq!(both, p("+1 800 555 015X"));
+        assert_eq!(both.spaced_like("+1 800 555 01XX"), "+1 800 555 015X");
+        assert_eq!(
+            both.spaced_like("+1 (800) 555-0[1-3]XX"),
+            "+1 (800) 555-015X"
+        );
+        assert_eq!(both.spaced_like("+1 800"), "+1800555015X");
         assert!(both.is_covered_by(&[&p("+1 800 555 015X")]));
         assert!(both.is_covered_by(&[&p("+1 800 555 015[0-4]"), &p("+1 800 555 015[5-9]")]));
         assert!(!both.is_covered_by(&[&p("+1 800 555 015[0-4]"), &p("+1 800 555 0156")]));

@@ -1021,7 +1021,7 @@ impl Checker<'_> {
                 )
                 .label("overlaps")
                 .with(a.loc, "the other entry")
-                .help(format!("neither pattern is more specific, so the match would be ambiguous; add an entry for the overlap, `entry \"{both}\" -> ...`, or narrow one of them")),
+                .help(format!("neither pattern is more specific, so the match would be ambiguous; add an entry for the overlap, `entry \"{}\" -> ...`, or narrow one of them", both.spaced_like(&a.number))),
             );
         }
     }
