@@ -105,7 +105,7 @@ codes! {
     // D4xxx: warnings.
     Unused = "D4001" "unused" Warning: "a declaration is never used";
     OverlappingHours = "D4002" "overlapping-hours" Warning: "two lines of one hours declaration cover the same time";
-    UnreachableRule = "D4003" "unreachable-rule" Warning: "a rule can never fire because earlier rules catch every call it would";
+    UnreachableRule = "D4003" "unreachable-rule" Warning: "a rule can never fire: earlier rules catch every call it would, or its condition never holds";
     MissingPrompt = "D4004" "missing-prompt" Warning: "a prompt has no audio file in the prompts folder";
     KeyLikeComment = "D4005" "key-like-comment" Warning: "a comment looks like a `#` menu key";
     DuplicateCalendarDay = "D4006" "duplicate-calendar-day" Warning: "a calendar lists the same day twice";

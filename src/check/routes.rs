@@ -75,6 +75,17 @@ impl Checker<'_> {
                             Some(checked::ExprKind::Const(checked::Value::Bool(true)))
                         )
                 });
+                if !a.satisfiable[i] {
+                    // Nothing earlier hides it: its own condition is a
+                    // contradiction (`waiting > 5 and waiting < 6`).
+                    let at = rule.when.as_ref().map_or(rule.loc, |w| w.loc);
+                    self.push(
+                        Diagnostic::at(Code::UnreachableRule, at, "this rule's condition can never hold, so the rule never fires")
+                            .label("false for every call")
+                            .help("the parts of the condition contradict each other; correct the comparison that was meant, or remove the rule"),
+                    );
+                    continue;
+                }
                 let mut d =
                     Diagnostic::at(Code::UnreachableRule, rule.loc, "this rule can never fire")
                         .label("unreachable");
