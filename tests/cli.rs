@@ -627,8 +627,8 @@ fn example_words(line: &str) -> Vec<String> {
     words.into_iter().take_while(|w| w != ">").collect()
 }
 
-/// Every example in the `--help` of `lint`, `test`, `explain` and
-/// `simulate` fits 80 columns (a command too long for one line continues
+/// The `--help` of `lint`, `test`, `explain` and `simulate` documents
+/// the exit statuses, and every example in it fits 80 columns (a command too long for one line continues
 /// with ` \`), runs from the repository root and succeeds; an `explain`
 /// example shows a call that some entry answers.
 #[test]
@@ -636,6 +636,10 @@ fn help_examples_run() {
     let mut ran = 0;
     for command in ["lint", "test", "explain", "simulate"] {
         let help = stdout(&dialect(&[command, "--help"]));
+        assert!(
+            help.contains("Exit status: 0 when"),
+            "`dialect {command} --help` says what its exit statuses mean"
+        );
         let examples = help
             .split("Examples:\n")
             .nth(1)
