@@ -6,7 +6,7 @@
 //!
 //! ```toml
 //! start = "2026-11-23 08:00"     # local time in the script's first zone
-//! length = "8h"                # up to 31 days: "7d" for a week
+//! length = "8h"                  # at most 31 days ("7d" for a week)
 //! interval = "30m"               # reporting interval
 //! service_level = "20s"          # answered within this counts as in service
 //! answer_after = "3s"            # agents pick up after ringing this long
