@@ -4,8 +4,10 @@
 //! the same logic in LuaJIT through mlua (including handing it the call's
 //! data). Also the time to compile the whole script.
 //!
-//! Run: `cargo bench --bench decide`. Ratios matter more than absolutes on
-//! a shared machine; record them in docs/performance.md.
+//! Run: `cargo bench --features bench --bench decide`; the LuaJIT column
+//! needs `--features luajit` instead (it builds a vendored LuaJIT, with a C
+//! compiler and `make`). Ratios matter more than absolutes on a shared
+//! machine; record them in docs/performance.md.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -274,85 +276,125 @@ impl Hand {
     }
 }
 
-/// The same route as a Lua function over a table of the call's data.
-fn lua_source(s: &Spec) -> String {
-    let mut t = String::from("local cal = {}\n");
-    for (i, days) in s.calendars.iter().enumerate() {
-        let set: Vec<String> = days.iter().map(|d| format!("[{d}]=true")).collect();
-        t.push_str(&format!("cal[{i}] = {{{}}}\n", set.join(",")));
-    }
-    t.push_str("return function(c)\n");
-    for (k, r) in s.rules.iter().enumerate() {
-        let cond = match r {
-            Rule::Caller { pattern } => {
-                let lua: String = pattern
-                    .chars()
-                    .map(|ch| match ch {
-                        '+' => "%+".to_string(),
-                        'X' => "%d".to_string(),
-                        'N' => "[2-9]".to_string(),
-                        d => d.to_string(),
-                    })
-                    .collect();
-                format!("string.find(c.caller, \"^{lua}$\")")
-            }
-            Rule::OpenAndBusy {
-                hours,
-                queue,
-                above,
-            } => {
-                let (a, b, from, to) = s.hours[*hours];
-                format!(
-                    "(c.weekday >= {a} and c.weekday <= {b} and c.minute >= {from} and c.minute < {to}) and c.waiting[{}] > {above}",
-                    queue + 1
-                )
-            }
-            Rule::Customer { above, tier } => {
-                format!(
-                    "c.customer ~= nil and c.customer.balance > {above} and c.customer.tier == \"{tier}\""
-                )
-            }
-            Rule::HolidayWeekend { calendar } => {
-                format!("cal[{calendar}][c.date] and c.weekday >= 5")
-            }
-            Rule::DialedWait {
-                prefix,
-                queue,
-                seconds,
-            } => format!(
-                "string.sub(c.dialed, 1, {}) == \"{prefix}\" and c.expected[{}] > {}",
-                prefix.len(),
-                queue + 1,
-                seconds * 1000
-            ),
-        };
-        t.push_str(&format!("  if {cond} then return {k} end\n"));
-    }
-    t.push_str(&format!("  return {RULES}\nend\n"));
-    t
-}
+/// The LuaJIT column, built only with `--features luajit`.
+#[cfg(feature = "luajit")]
+mod lua {
+    use std::hint::black_box;
 
-/// Hands a call's data to Lua as a table, as an embedder would.
-fn lua_table(lua: &mlua::Lua, f: &Facts) -> mlua::Result<mlua::Table> {
-    let c = lua.create_table()?;
-    let t = &f.time[0];
-    c.set("caller", f.caller.as_str())?;
-    c.set("dialed", f.dialed.as_str())?;
-    c.set("weekday", t.weekday)?;
-    c.set("minute", t.day_minute)?;
-    c.set("date", t.date)?;
-    if let Some(row) = &f.lookups[0] {
-        let customer = lua.create_table()?;
-        customer.set("tier", row[0].text.as_str())?;
-        customer.set("balance", row[1].int)?;
-        c.set("customer", customer)?;
+    use criterion::BenchmarkGroup;
+    use criterion::measurement::WallTime;
+
+    /// The same route as a Lua function over a table of the call's data.
+    pub fn lua_source(s: &super::Spec) -> String {
+        let mut t = String::from("local cal = {}\n");
+        for (i, days) in s.calendars.iter().enumerate() {
+            let set: Vec<String> = days.iter().map(|d| format!("[{d}]=true")).collect();
+            t.push_str(&format!("cal[{i}] = {{{}}}\n", set.join(",")));
+        }
+        t.push_str("return function(c)\n");
+        for (k, r) in s.rules.iter().enumerate() {
+            let cond = match r {
+                super::Rule::Caller { pattern } => {
+                    let lua: String = pattern
+                        .chars()
+                        .map(|ch| match ch {
+                            '+' => "%+".to_string(),
+                            'X' => "%d".to_string(),
+                            'N' => "[2-9]".to_string(),
+                            d => d.to_string(),
+                        })
+                        .collect();
+                    format!("string.find(c.caller, \"^{lua}$\")")
+                }
+                super::Rule::OpenAndBusy {
+                    hours,
+                    queue,
+                    above,
+                } => {
+                    let (a, b, from, to) = s.hours[*hours];
+                    format!(
+                        "(c.weekday >= {a} and c.weekday <= {b} and c.minute >= {from} and c.minute < {to}) and c.waiting[{}] > {above}",
+                        queue + 1
+                    )
+                }
+                super::Rule::Customer { above, tier } => {
+                    format!(
+                        "c.customer ~= nil and c.customer.balance > {above} and c.customer.tier == \"{tier}\""
+                    )
+                }
+                super::Rule::HolidayWeekend { calendar } => {
+                    format!("cal[{calendar}][c.date] and c.weekday >= 5")
+                }
+                super::Rule::DialedWait {
+                    prefix,
+                    queue,
+                    seconds,
+                } => format!(
+                    "string.sub(c.dialed, 1, {}) == \"{prefix}\" and c.expected[{}] > {}",
+                    prefix.len(),
+                    queue + 1,
+                    seconds * 1000
+                ),
+            };
+            t.push_str(&format!("  if {cond} then return {k} end\n"));
+        }
+        t.push_str(&format!("  return {}\nend\n", super::RULES));
+        t
     }
-    let waiting = lua.create_table_from(f.queues.iter().enumerate().map(|(i, q)| (i + 1, q[0])))?;
-    let expected =
-        lua.create_table_from(f.queues.iter().enumerate().map(|(i, q)| (i + 1, q[4])))?;
-    c.set("waiting", waiting)?;
-    c.set("expected", expected)?;
-    Ok(c)
+
+    /// Hands a call's data to Lua as a table, as an embedder would.
+    pub fn lua_table(lua: &mlua::Lua, f: &super::Facts) -> mlua::Result<mlua::Table> {
+        let c = lua.create_table()?;
+        let t = &f.time[0];
+        c.set("caller", f.caller.as_str())?;
+        c.set("dialed", f.dialed.as_str())?;
+        c.set("weekday", t.weekday)?;
+        c.set("minute", t.day_minute)?;
+        c.set("date", t.date)?;
+        if let Some(row) = &f.lookups[0] {
+            let customer = lua.create_table()?;
+            customer.set("tier", row[0].text.as_str())?;
+            customer.set("balance", row[1].int)?;
+            c.set("customer", customer)?;
+        }
+        let waiting =
+            lua.create_table_from(f.queues.iter().enumerate().map(|(i, q)| (i + 1, q[0])))?;
+        let expected =
+            lua.create_table_from(f.queues.iter().enumerate().map(|(i, q)| (i + 1, q[4])))?;
+        c.set("waiting", waiting)?;
+        c.set("expected", expected)?;
+        Ok(c)
+    }
+
+    /// Checks that Lua gives `expected`, then times it with and without
+    /// building the table of the call's data.
+    pub fn bench(
+        g: &mut BenchmarkGroup<'_, WallTime>,
+        spec: &super::Spec,
+        f: &super::Facts,
+        expected: i64,
+    ) {
+        let lua = mlua::Lua::new();
+        let lua_fn: mlua::Function = lua.load(lua_source(spec)).eval().expect("lua compiles");
+        let table = lua_table(&lua, f).expect("table");
+        assert_eq!(
+            lua_fn.call::<i64>(table.clone()).expect("lua runs"),
+            expected
+        );
+        g.bench_function("luajit_with_table", |b| {
+            b.iter(|| {
+                let t = lua_table(&lua, black_box(f)).expect("table");
+                lua_fn.call::<i64>(t).expect("lua runs")
+            })
+        });
+        g.bench_function("luajit", |b| {
+            b.iter(|| {
+                lua_fn
+                    .call::<i64>(black_box(table.clone()))
+                    .expect("lua runs")
+            })
+        });
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -380,8 +422,6 @@ fn bench(c: &mut Criterion) {
     let route = program.ir.routes[0];
     let f = facts(&program);
     let hand = Hand::new(&spec);
-    let lua = mlua::Lua::new();
-    let lua_fn: mlua::Function = lua.load(lua_source(&spec)).eval().expect("lua compiles");
 
     // Every engine must agree before any is timed.
     let expected = program.decide(Engine::Interp, route, &f, None);
@@ -391,11 +431,6 @@ fn bench(c: &mut Criterion) {
     );
     assert_eq!(program.decide(Engine::Jit, route, &f, None), expected);
     assert_eq!(hand.decide(&f), expected);
-    let table = lua_table(&lua, &f).expect("table");
-    assert_eq!(
-        lua_fn.call::<i64>(table.clone()).expect("lua runs"),
-        expected
-    );
 
     let mut g = c.benchmark_group("decide");
     let frame = program.native().frame(&f);
@@ -416,19 +451,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| dialect::interp::run(&program.ir, black_box(route), black_box(&f), None))
     });
     g.bench_function("hand_rust", |b| b.iter(|| hand.decide(black_box(&f))));
-    g.bench_function("luajit_with_table", |b| {
-        b.iter(|| {
-            let t = lua_table(&lua, black_box(&f)).expect("table");
-            lua_fn.call::<i64>(t).expect("lua runs")
-        })
-    });
-    g.bench_function("luajit", |b| {
-        b.iter(|| {
-            lua_fn
-                .call::<i64>(black_box(table.clone()))
-                .expect("lua runs")
-        })
-    });
+    #[cfg(feature = "luajit")]
+    lua::bench(&mut g, &spec, &f, expected);
     g.finish();
 
     let mut g = c.benchmark_group("compile");

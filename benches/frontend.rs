@@ -5,8 +5,8 @@
 //! parsed and checked in under 20 ms. Run with
 //!
 //! ```text
-//! cargo bench --bench frontend
-//! cargo bench --bench frontend -- 100KB     # only the 100 KB groups
+//! cargo bench --features bench --bench frontend
+//! cargo bench --features bench --bench frontend -- 100KB     # only the 100 KB groups
 //! ```
 //!
 //! Criterion prints throughput in binary units (MiB/s; 1 MiB/s = 1.049 MB/s).

@@ -7,7 +7,7 @@
 //! Criterion gives mean and median; a second pass times 100,000 selections
 //! one by one and prints p50, p99 and p99.9, since the target is a p99.
 //!
-//! Run: `cargo bench --bench select`; record results in docs/performance.md.
+//! Run: `cargo bench --features bench --bench select`; record results in docs/performance.md.
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -144,6 +144,14 @@ pub fn parse_cell(ty: &Type, text: &str, values: Option<&[String]>) -> Result<Va
 
 /// `90s`, `1h30m`, `500ms`: units from largest to smallest, at most a day.
 pub fn parse_duration(text: &str) -> Option<i64> {
+    duration_ms(text).filter(|&ms| ms <= 86_400_000)
+}
+
+/// A duration in a script's form, in milliseconds: numbers with units `d`,
+/// `h`, `m`, `s` and `ms`, from largest to smallest, each once (`7d`,
+/// `1h30m`, `2m30s`, `500ms`); `None` when malformed or too large for an
+/// `i64`. Lookup cells and traffic files read durations with it.
+pub fn duration_ms(text: &str) -> Option<i64> {
     let mut rest = text;
     let mut total: i64 = 0;
     let mut last_scale = i64::MAX;
@@ -177,7 +185,7 @@ pub fn parse_duration(text: &str) -> Option<i64> {
         total = total.checked_add(n.checked_mul(scale)?)?;
         rest = &rest[len..];
     }
-    (total <= 86_400_000).then_some(total)
+    Some(total)
 }
 
 #[cfg(test)]

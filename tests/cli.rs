@@ -716,3 +716,132 @@ test "a rested agent takes the call once idle two minutes" {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ------------------------------------------------------ help examples ----
+
+/// The words of an example command line from `--help`: double quotes group
+/// words, and the line ends at a redirection (`> day.csv`) or at two spaces
+/// (a description follows).
+fn example_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let (mut quoted, mut spaces) = (false, 0);
+    for c in line.trim().chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                spaces += 1;
+                if spaces == 2 {
+                    break;
+                }
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            _ => word.push(c),
+        }
+        spaces = 0;
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words.into_iter().take_while(|w| w != ">").collect()
+}
+
+/// The `--help` of `lint`, `test`, `explain` and `simulate` documents
+/// the exit statuses, and every example in it fits 80 columns (a command too long for one line continues
+/// with ` \`), runs from the repository root and succeeds; an `explain`
+/// example shows a call that some entry answers.
+#[test]
+fn help_examples_run() {
+    let mut ran = 0;
+    for command in ["lint", "test", "explain", "simulate"] {
+        let help = stdout(&dialect(&[command, "--help"]));
+        assert!(
+            help.contains("Exit status: 0 when"),
+            "`dialect {command} --help` says what its exit statuses mean"
+        );
+        let examples = help
+            .split("Examples:\n")
+            .nth(1)
+            .and_then(|e| e.split("\n\n").next())
+            .unwrap_or_else(|| panic!("`dialect {command} --help` has examples"));
+        let mut line = String::new();
+        for part in examples.lines() {
+            assert!(part.len() <= 80, "wider than 80 columns: `{part}`");
+            // A continued line's next part is indented under the command.
+            let part = if line.is_empty() {
+                part
+            } else {
+                part.trim_start()
+            };
+            match part.strip_suffix(" \\") {
+                Some(head) => {
+                    line.push_str(head);
+                    line.push(' ');
+                    continue;
+                }
+                None => line.push_str(part),
+            }
+            let words = example_words(&std::mem::take(&mut line));
+            assert_eq!(words[..2], ["dialect", command], "{part}");
+            let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+            let out = dialect(&args);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "`{}` failed:\n{}{}",
+                words.join(" "),
+                stdout(&out),
+                stderr(&out)
+            );
+            assert!(
+                !stdout(&out).contains("no entry answers"),
+                "`{}` dials a number no entry answers",
+                words.join(" ")
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 12, "expected three examples per command, ran {ran}");
+}
+
+#[test]
+fn example_words_follow_the_help_layout() {
+    assert_eq!(
+        example_words("  dialect explain a.dial --at \"2026-12-24 17:30\" --press 3,2001"),
+        [
+            "dialect",
+            "explain",
+            "a.dial",
+            "--at",
+            "2026-12-24 17:30",
+            "--press",
+            "3,2001"
+        ]
+    );
+    assert_eq!(
+        example_words("  dialect lint examples/      check every script"),
+        ["dialect", "lint", "examples/"]
+    );
+    assert_eq!(
+        example_words("  dialect simulate b.dial --format csv > day.csv"),
+        ["dialect", "simulate", "b.dial", "--format", "csv"]
+    );
+}
+
+/// `--filter` that matches no test says so and fails, rather than
+/// reporting "0 passed, 0 failed" as a success.
+#[test]
+fn a_filter_that_matches_nothing_fails() {
+    let out = dialect(&["test", "--filter", "no such test name", "examples/"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no test name contains `no such test name`"),
+        "{}",
+        stdout(&out)
+    );
+    let out = dialect(&["test", "--filter", "holiday", "examples/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

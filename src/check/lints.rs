@@ -13,7 +13,7 @@ impl Checker<'_> {
     pub(super) fn lints(&mut self, files: &[(FileId, &ast::File)]) {
         self.unused();
         self.back_without_previous();
-        self.missing_prompts();
+        self.missing_prompts(files);
         for (file, ast) in files {
             for span in &ast.key_like_comments {
                 self.push(
@@ -157,25 +157,71 @@ impl Checker<'_> {
         }
     }
 
-    /// D4004 for prompts with no audio file, when the prompts folder is known.
-    fn missing_prompts(&mut self) {
+    /// D4004 for prompts with no audio file, when the prompts folder is known:
+    /// once per prompt, at its first use in a declaration in source order
+    /// (files in the order the script reads them). Tests' `expect play`
+    /// lines name prompts the declarations play, so they are not reported.
+    fn missing_prompts(&mut self, files: &[(FileId, &ast::File)]) {
         let Some(available) = &self.options.prompts else {
             return;
         };
-        let mut missing = Vec::new();
-        for (name, loc) in &self.prompts_used {
-            if !available.contains(name) {
-                missing.push((name.clone(), *loc));
+        let file_order: HashMap<FileId, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(i, (f, _))| (*f, i))
+            .collect();
+        let tests: HashMap<FileId, Vec<crate::source::Span>> = files
+            .iter()
+            .map(|(f, ast)| {
+                let spans = ast.items.iter().filter_map(|item| match item {
+                    ast::Item::Test(t) => Some(t.span),
+                    _ => None,
+                });
+                (*f, spans.collect())
+            })
+            .collect();
+        let in_test = |loc: &Loc| {
+            tests.get(&loc.file).is_some_and(|spans| {
+                spans
+                    .iter()
+                    .any(|t| t.start <= loc.span.start && loc.span.end <= t.end)
+            })
+        };
+        let mut uses: Vec<&(String, Loc)> = self
+            .prompts_used
+            .iter()
+            .filter(|(name, loc)| !available.contains(name) && !in_test(loc))
+            .collect();
+        uses.sort_by_key(|(_, loc)| {
+            (
+                file_order.get(&loc.file).copied().unwrap_or(usize::MAX),
+                loc.span.start,
+            )
+        });
+        let mut missing: Vec<(String, Loc, usize)> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for (name, loc) in uses {
+            match index.get(name.as_str()) {
+                Some(&i) => missing[i].2 += 1,
+                None => {
+                    index.insert(name, missing.len());
+                    missing.push((name.clone(), *loc, 0));
+                }
             }
         }
-        for (name, loc) in missing {
+        for (name, loc, more) in missing {
+            let label = match more {
+                0 => "not in the prompts folder".to_string(),
+                1 => "not in the prompts folder (used once more)".to_string(),
+                n => format!("not in the prompts folder (used {n} more times)"),
+            };
             self.push(
                 Diagnostic::at(
                     Code::MissingPrompt,
                     loc,
                     format!("prompt `{name}` has no audio file"),
                 )
-                .label("not in the prompts folder")
+                .label(label)
                 .help(format!(
                     "add `{name}.wav` (8 kHz µ-law or A-law, or 16-bit PCM) to the prompts folder"
                 )),

@@ -18,17 +18,21 @@ use crate::program::Engine;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 Examples:
-  dialect explain examples/bank/bank.dial --from +15125550101 --to +18005550300 --at \"2026-11-23 10:00\"
-  dialect explain office.dial --to \"+1 512 555 0100\" --at \"2026-12-24 17:30\" --press 3,2001
-  dialect explain support.dial --to +18005550400 --at \"2026-11-24 09:30\" --format json
+  dialect explain examples/bank/bank.dial --from +15125550101 \\
+    --to +18005550300 --at \"2026-11-23 10:00\"
+  dialect explain examples/office/office.dial --to \"+1 512 555 0100\" \\
+    --at \"2026-12-24 17:30\" --press 3,2001
+  dialect explain examples/support/support.dial --to +18885550150 \\
+    --at \"2026-11-24 09:30\" --format json
 
 `--at` may be left out when no route, menu or queue the call may reach reads
 the time. A local time that does not exist (clocks go forward) is taken as the
 same time after the change; one that occurs twice, as its first occurrence;
 the report says so. Lookups are read from their sources (CSV or SQLite)
 with the caller's or dialed number; queue statistics are zero.
-Exit status: 0 when the call was explained, 1 when the script has errors,
-2 on usage or I/O errors.")]
+Exit status: 0 when the path is shown (also when no entry answers the
+number), 1 when the script has errors, 2 on usage or I/O errors (a bad
+number or time, a file that cannot be read).")]
 pub struct Args {
     /// The script (its includes are read too)
     #[arg(value_name = "FILE")]

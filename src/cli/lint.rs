@@ -11,9 +11,9 @@ use crate::diagnostic::{Code, Diagnostic};
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 Examples:
-  dialect lint examples/                      check every script under a folder
-  dialect lint --format json acme.dial        one JSON object per line and diagnostic
-  dialect lint --deny warnings --prompts prompts/ main.dial
+  dialect lint examples/                              every script in a folder
+  dialect lint --format json examples/bank/bank.dial  one JSON line per problem
+  dialect lint --deny warnings --prompts prompts examples/
 
 A file that another checked file includes is checked as part of it, not alone;
 so is a file included by a script in its folder or the folders above it.

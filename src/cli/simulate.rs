@@ -22,7 +22,8 @@ use crate::sim::{Report, Traffic, simulate};
 Examples:
   dialect simulate examples/support/support.dial
   dialect simulate examples/bank/bank.dial --seed 7 --format csv > day.csv
-  dialect simulate support.dial --agents staff.toml --traffic monday.toml --format json
+  dialect simulate examples/office/office.dial --format json \\
+    --agents examples/office/agents.toml --traffic examples/office/traffic.toml
 
 The agents file lists the roster ([[agent]] with id, extension and skills);
 the traffic file gives the start and length of the day, the calls per hour
@@ -39,7 +40,10 @@ The figures per queue and interval: offered, answered, abandoned (hung up
 while waiting or ringing), overflow (sent on by an `after` step or by `no
 agents`), SL (answered within the traffic file's service_level, divided by
 answered plus abandoned), ASA (mean wait of answered calls), AHT (talk plus
-wrap-up) and occupancy.")]
+wrap-up) and occupancy.
+Exit status: 0 when the day is simulated, 1 when the script has errors, 2
+on usage or I/O errors and on agents or traffic files that cannot be used
+(the message names the problem).")]
 pub struct Args {
     /// The script to simulate
     #[arg(value_name = "SCRIPT")]

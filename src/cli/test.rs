@@ -20,9 +20,9 @@ use crate::program::{Engine, Program};
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 Examples:
-  dialect test examples/                 run every test of every script
-  dialect test --engine interp bank.dial run them on the reference interpreter
-  dialect test --filter holiday examples/
+  dialect test examples/                                all tests of all scripts
+  dialect test --engine interp examples/bank/bank.dial  on the interpreter
+  dialect test --filter holiday examples/               names with `holiday`
 
 A test names a call (from, to, at), the rows its lookups find, queue
 statistics, key presses, and where the call should end up. A test with
@@ -31,8 +31,8 @@ agents (`given agent`) or with expectations about them (`expect rings`,
 simulated clock. A failing test prints the decision path with the source
 of each step, and for runtime tests what rang, who answered and how long
 the caller waited.
-Exit status: 0 when every test passes, 1 when one fails or a script has
-errors, 2 on usage or I/O errors.")]
+Exit status: 0 when every test passes, 1 when one fails, a script has
+errors or no test matches --filter, 2 on usage or I/O errors.")]
 pub struct Args {
     /// Files or folders with tests; folders are searched for `.dial` files
     #[arg(required = true, value_name = "PATH")]
@@ -141,6 +141,11 @@ pub fn run(args: &Args) -> ExitCode {
                 let _ = write!(out, "{}", failure(&program, sources, test, &result));
             }
         }
+    }
+    if let Some(filter) = args.filter.as_ref().filter(|_| passed + failed == 0) {
+        // A filter that matches nothing is a mistake, not a pass.
+        let _ = writeln!(out, "no test name contains `{filter}`: nothing was run");
+        return ExitCode::from(1);
     }
     let _ = writeln!(out, "{passed} passed, {failed} failed");
     ExitCode::from(u8::from(failed > 0))

@@ -6,7 +6,7 @@
 //!
 //! ```toml
 //! start = "2026-11-23 08:00"     # local time in the script's first zone
-//! length = "8h"
+//! length = "8h"                  # at most 31 days ("7d" for a week)
 //! interval = "30m"               # reporting interval
 //! service_level = "20s"          # answered within this counts as in service
 //! answer_after = "3s"            # agents pick up after ringing this long
@@ -128,29 +128,27 @@ impl Distribution {
     }
 }
 
-/// A duration written as `30s`, `4m`, `1h 30m` or `PT4M`, in milliseconds.
+/// A duration in milliseconds, written as in scripts (`30s`, `4m`, `1h30m`,
+/// `7d`, `500ms`), with spaces allowed between the parts (`1h 30m`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dur(pub i64);
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Dur, D::Error> {
         let text = String::deserialize(d)?;
-        let parsed: jiff::SignedDuration = text.trim().parse().map_err(|_| {
+        let compact: String = text.split_whitespace().collect();
+        let ms = crate::lookup::duration_ms(&compact).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "`{text}` is not a duration; write it like \"30s\", \"4m\" or \"1h 30m\""
+                "`{text}` is not a duration; write it as in scripts, like \"30s\", \"4m\", \
+                 \"1h 30m\" or \"7d\" (units d, h, m, s, ms, largest first)"
             ))
         })?;
-        if parsed.is_negative() {
-            return Err(serde::de::Error::custom(format!(
-                "`{text}` is negative; durations are zero or more"
-            )));
-        }
-        if parsed.as_secs() > 31 * 86_400 {
+        if ms > 31 * DAY_MS {
             return Err(serde::de::Error::custom(format!(
                 "`{text}` is longer than the longest run, 31 days"
             )));
         }
-        Ok(Dur(parsed.as_millis() as i64))
+        Ok(Dur(ms))
     }
 }
 
@@ -496,4 +494,51 @@ pub fn silent_menus(traffic: &Traffic, program: &checked::Program) -> Vec<String
         .filter(|m| !traffic.streams.iter().any(|s| s.keys.contains_key(&m.name)))
         .map(|m| m.name.clone())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dur(text: &str) -> Result<i64, String> {
+        #[derive(Deserialize)]
+        struct One {
+            d: Dur,
+        }
+        toml::from_str::<One>(&format!("d = \"{text}\""))
+            .map(|o| o.d.0)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Traffic files take the durations scripts take, days included.
+    #[test]
+    fn durations_read_as_in_scripts() {
+        assert_eq!(dur("7d"), Ok(7 * DAY_MS));
+        assert_eq!(dur("1d12h"), Ok(36 * 3_600_000));
+        assert_eq!(dur("1h30m"), Ok(90 * 60_000));
+        assert_eq!(dur("1h 30m"), Ok(90 * 60_000));
+        assert_eq!(dur("2m30s"), Ok(150_000));
+        assert_eq!(dur("500ms"), Ok(500));
+        assert_eq!(dur("0s"), Ok(0));
+        assert_eq!(dur("31d"), Ok(31 * DAY_MS));
+        for bad in [
+            "",
+            "3",
+            "m",
+            "30m1h",
+            "1h1h",
+            "-5m",
+            "1.5h",
+            "three minutes",
+        ] {
+            let e = dur(bad).expect_err(bad);
+            assert!(e.contains("is not a duration"), "{bad}: {e}");
+        }
+        assert!(
+            dur("32d")
+                .expect_err("32d")
+                .contains("longer than the longest run")
+        );
+        assert!(dur("99999999999999999d").is_err());
+    }
 }
