@@ -100,6 +100,7 @@ codes! {
     DuplicateSetting = "D3025" "duplicate-setting" Error: "a setting is given twice in one declaration";
     LookupSource = "D3026" "lookup-source" Error: "a lookup's source file is missing or lacks a declared column";
     ImpossibleExpectation = "D3027" "impossible-expectation" Error: "a test expects something its own lines rule out";
+    InvalidHolidayRule = "D3030" "invalid-holiday-rule" Error: "a calendar's holiday rule names no day (a week, month or Easter offset out of range)";
 
     // D4xxx: warnings.
     Unused = "D4001" "unused" Warning: "a declaration is never used";

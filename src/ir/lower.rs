@@ -346,6 +346,15 @@ fn day_ranges(day: &CalendarDay) -> (Vec<(i64, i64)>, TimeField) {
             };
             (ranges, TimeField::MonthDay)
         }
+        // Rules become the dates they fall on over a bounded span of years,
+        // so both engines test them with the date ranges they already share.
+        rule => (
+            checked::RULE_YEARS
+                .flat_map(|year| rule.rule_dates(year))
+                .map(|d| (epoch_days(d), epoch_days(d) + 1))
+                .collect(),
+            TimeField::Date,
+        ),
     }
 }
 
