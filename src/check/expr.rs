@@ -111,6 +111,24 @@ impl Checker<'_> {
             ast::ExprKind::Name(n) => self.name_expr(file, n, scope, hint),
             ast::ExprKind::Builtin(b) => match b {
                 Builtin::Caller => (ExprKind::Caller, Type::Phone),
+                // A withheld caller's number is empty: the test is the text
+                // comparison both engines already share.
+                Builtin::Withheld => (
+                    ExprKind::Binary {
+                        op: BinOp::Eq,
+                        lhs: Box::new(Expr {
+                            kind: ExprKind::Caller,
+                            ty: Type::Phone,
+                            loc,
+                        }),
+                        rhs: Box::new(Expr {
+                            kind: ExprKind::Const(Value::Phone(String::new())),
+                            ty: Type::Phone,
+                            loc,
+                        }),
+                    },
+                    Type::Bool,
+                ),
                 Builtin::Dialed => (ExprKind::Dialed, Type::Phone),
                 Builtin::Digits => (ExprKind::Digits, Type::Text),
                 Builtin::Now => {

@@ -487,6 +487,8 @@ impl BinOp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
     Caller,
+    /// `caller withheld`: the caller's number was not given.
+    Withheld,
     Dialed,
     Now,
     Digits,

@@ -1242,6 +1242,7 @@ impl Builder {
             Rule::int => ExprKind::Int(self.int(pair)),
             Rule::string => ExprKind::Str(self.string(pair)),
             Rule::bool_lit => ExprKind::Bool(pair.as_str() == "true"),
+            Rule::withheld => ExprKind::Builtin(Builtin::Withheld),
             Rule::builtin => ExprKind::Builtin(match pair.as_str() {
                 "caller" => Builtin::Caller,
                 "dialed" => Builtin::Dialed,
