@@ -30,6 +30,8 @@ ids!(
 pub struct Program {
     /// Time zones in use; the first is the script's own (used by `now`).
     pub zones: Vec<Zone>,
+    /// The root file's `country`: calls' numbers without `+` are read in it.
+    pub country: Option<crate::number::Country>,
     pub calendars: Vec<Calendar>,
     pub hours: Vec<Hours>,
     pub skills: Vec<Skill>,
@@ -298,6 +300,9 @@ pub struct Lookup {
     pub file: crate::source::FileId,
     pub table: Option<String>,
     pub fields: Vec<Field>,
+    /// The country the declaring file reads numbers in: key cells and phone
+    /// cells without `+` are read in it.
+    pub country: Option<crate::number::Country>,
 }
 
 #[derive(Clone, Debug)]

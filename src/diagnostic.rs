@@ -111,6 +111,8 @@ codes! {
     DuplicateCalendarDay = "D4006" "duplicate-calendar-day" Warning: "a calendar lists the same day twice";
     UnreachableQueueStep = "D4007" "unreachable-queue-step" Warning: "a queue step comes after the call has already left the queue";
     BackWithoutPrevious = "D4008" "back-without-previous" Warning: "`back` is used in a menu that no other menu leads to";
+    UnmatchableNumber = "D4030" "unmatchable-number" Warning: "a number, pattern or lookup key is in national format and can never match a call";
+    NowInOtherZone = "D4031" "now-in-other-zone" Warning: "`now` is read in the script's zone inside a file that declares another zone";
 }
 
 impl std::fmt::Display for Code {

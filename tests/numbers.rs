@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use dialect::cli::test::run_test;
-use dialect::program::{Engine, Program};
+use dialect::program::{Engine, Program, Step};
 
 /// Runs every test of a script on both engines and returns the names of
 /// those that fail.
@@ -79,4 +79,110 @@ fn a_withheld_test_fails_when_its_expectation_is_wrong() {
         "call from withheld to \"+18005550100\"\n  expect queue support",
     );
     assert_eq!(failing(&wrong).len(), 2, "fails on both engines");
+}
+
+const US: &str = r#"
+country "US"
+
+lookup customer by caller from "customers.csv" {
+  tier: text
+}
+
+queue gold    { strategy longest_idle }
+queue support { strategy longest_idle }
+
+route inbound {
+  when caller == "(512) 555-0101"                   -> voicemail "owner"
+  when known customer and customer.tier == "gold"   -> queue gold
+  when caller matches "512 555 01XX"                -> queue support
+  otherwise                                         -> voicemail "general"
+}
+
+entry "800 555 0100" -> route inbound
+entry "1 888 555 0150" -> voicemail "sales"
+
+test "national numbers in a test meet national numbers in the script" {
+  call from "(512) 555-0101" to "18005550100"
+  expect voicemail "owner"
+}
+
+test "an E.164 caller matches a national pattern" {
+  call from "+1 512 555 0142" to "+1 800 555 0100"
+  expect queue support
+}
+
+test "a national entry takes an international-prefix number" {
+  call from "+44 20 7946 0000" to "1 888 555 0150"
+  expect voicemail "sales"
+}
+"#;
+
+const CUSTOMERS: &str = "caller,tier\n(737) 555-0199,gold\n+1 737 555 0100,silver\n";
+
+fn us_program() -> (Arc<Program>, Vec<dialect::diagnostic::Diagnostic>) {
+    use dialect::load::{Loader, MemoryFs};
+    let fs = MemoryFs::default()
+        .with("main.dial", US)
+        .with("customers.csv", CUSTOMERS);
+    let mut loader = Loader::new(&fs);
+    let root = loader
+        .load(std::path::Path::new("main.dial"))
+        .expect("loads");
+    let checked = loader.check(root, None);
+    let data = dialect::cli::data::lookup_data(&loader, &checked.program).expect("rows");
+    let p = Program::compile(checked.program, data).expect("compiles");
+    (Arc::new(p), checked.diagnostics)
+}
+
+#[test]
+fn country_reads_national_numbers_in_the_script_tests_and_lookups() {
+    let (p, diagnostics) = us_program();
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    for engine in [Engine::Jit, Engine::Interp] {
+        for t in &p.checked.tests {
+            assert!(run_test(&p, engine, t).passed, "{} ({engine:?})", t.name);
+        }
+    }
+    // The CSV key `(737) 555-0199` is read as +17375550199.
+    let mut facts = dialect::facts::Facts::new(&p.ir.layout);
+    facts.caller = "+17375550199".into();
+    facts.dialed = "+18005550100".into();
+    for engine in [Engine::Jit, Engine::Interp] {
+        let walk = p.walk(engine, &mut facts.clone(), &[], &[false]);
+        assert!(
+            walk.steps
+                .iter()
+                .any(|s| matches!(s, Step::Route { fired: Some(1), .. })),
+            "the national CSV key matched, so the gold rule fired: {walk:?}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_runtime_reads_carrier_numbers_in_the_scripts_country() {
+    use dialect::runtime::{Clock, Roster, Runtime};
+    use dialect::sim::{Behaviour, SimCaller};
+    let (p, _) = us_program();
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    let rt = Runtime::new(p, &Roster::default(), clock).expect("runtime");
+    for (caller, dialed, expect) in [
+        ("5125550101", "18005550100", "voicemail owner"),
+        ("(512) 555-0101", "8005550100", "voicemail owner"),
+        ("15125550142", "800 555 0100", "queue support"),
+        ("anonymous", "+18005550100", "voicemail general"),
+        ("+15125550101", "011 1 888 555 0150", "voicemail sales"),
+    ] {
+        let behaviour = Behaviour {
+            patience_ms: Some(1_000),
+            ..Behaviour::default()
+        };
+        let mut c = SimCaller::new(rt.clock.clone(), behaviour);
+        let summary = rt.run_call(&mut c, caller, dialed).await;
+        let path = summary.path.join(", ") + &c.log.join(", ");
+        assert!(
+            path.contains(expect),
+            "{caller} -> {dialed}: {path} ({:?})",
+            summary.disposition
+        );
+    }
 }

@@ -89,10 +89,12 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     };
 
     let from = match &args.from {
-        Some(f) => number::normalize(f).map_err(|e| format!("--from `{f}`: {e}"))?,
+        Some(f) => number::normalize_in(f, program.checked.country)
+            .map_err(|e| format!("--from `{f}`: {e}"))?,
         None => String::new(),
     };
-    let to = number::normalize(&args.to).map_err(|e| format!("--to `{}`: {e}", args.to))?;
+    let to = number::normalize_in(&args.to, program.checked.country)
+        .map_err(|e| format!("--to `{}`: {e}", args.to))?;
     let local: jiff::civil::DateTime = args.at.trim().replace(' ', "T").parse().map_err(|_| {
         format!(
             "--at `{}` is not a local time such as \"2026-12-24 17:30\"",

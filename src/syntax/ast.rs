@@ -131,6 +131,7 @@ pub struct Broken {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     Timezone(Timezone),
+    Country(Country),
     Include(Include),
     Calendar(Calendar),
     Hours(Hours),
@@ -147,6 +148,14 @@ pub enum Item {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timezone {
     pub name: Str,
+    pub span: Span,
+}
+
+/// `country "US"`: the country whose national numbers the file's numbers
+/// (and, in the root file, the calls' numbers) are read in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Country {
+    pub code: Str,
     pub span: Span,
 }
 

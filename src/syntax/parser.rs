@@ -370,6 +370,10 @@ impl Builder {
                 name: self.string(inner.next()?),
                 span,
             }),
+            Rule::country_decl => Item::Country(Country {
+                code: self.string(inner.next()?),
+                span,
+            }),
             Rule::include_decl => Item::Include(Include {
                 path: self.string(inner.next()?),
                 span,
