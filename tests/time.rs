@@ -252,10 +252,11 @@ calendar new_year     { yearly 01-01 observed "New Year's Day" }
 calendar good_friday in "Europe/London"   { yearly easter -2 "Good Friday" }
 calendar easter_monday in "Europe/London" { yearly easter +1 "Easter Monday" }
 calendar thanksgiving_morning { yearly 4th thu of 11 ..12:00 }
+calendar february { yearly last mon of 02; yearly 5th thu of 02; yearly 03-01 observed }
 route r {
   when holiday(thanksgiving) or holiday(memorial) or holiday(labor) or holiday(christmas)
     or holiday(new_year) or holiday(good_friday) or holiday(easter_monday)
-    or holiday(thanksgiving_morning) -> hangup
+    or holiday(thanksgiving_morning) or holiday(february) -> hangup
   otherwise -> hangup
 }
 entry "+18005550100" -> route r
@@ -390,6 +391,39 @@ fn holidays_by_rule_fall_on_known_dates() {
 }
 
 #[test]
+fn february_rules_follow_leap_years() {
+    use jiff::civil::date;
+    let p = program(RULES);
+    let ny = "America/New_York";
+    // 2024 is a leap year: its last Monday of February is the 26th, and
+    // Thursday the 29th is a fifth Thursday. 2025-03-01 is a Saturday,
+    // observed on Friday 2025-02-28; 2020-03-01 is a Sunday, observed on
+    // Monday 2020-03-02; 2036-03-01 is a Saturday after Friday 2036-02-29.
+    let feb = |year| {
+        covered(&p, "february", ny, year)
+            .into_iter()
+            .filter(|d| d.month() <= 3)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        feb(2024),
+        vec![date(2024, 2, 26), date(2024, 2, 29), date(2024, 3, 1)]
+    );
+    assert_eq!(
+        feb(2025),
+        vec![date(2025, 2, 24), date(2025, 2, 28), date(2025, 3, 1)]
+    );
+    assert_eq!(
+        feb(2020),
+        vec![date(2020, 2, 24), date(2020, 3, 1), date(2020, 3, 2)]
+    );
+    assert_eq!(
+        feb(2036),
+        vec![date(2036, 2, 25), date(2036, 2, 29), date(2036, 3, 1)]
+    );
+}
+
+#[test]
 fn holidays_by_rule_take_times_and_stop_at_the_documented_years() {
     let p = program(RULES);
     // Thanksgiving 2026 is Thursday 2026-11-26; New York is on EST (UTC-5).
@@ -411,13 +445,39 @@ fn holidays_by_rule_take_times_and_stop_at_the_documented_years() {
         "thanksgiving_morning",
         "2026-11-25T16:00:00Z"
     ));
-    // Rules are expanded for 1970 to 2199 (docs/language.md).
-    assert!(check(&p, "holiday", "thanksgiving", "2199-11-28T17:00:00Z"));
+    // Rules hold in every year (2200-11-27 and 1950-11-23 are
+    // Thanksgivings), except the last weekday of February and observed days
+    // next to its end, which are dates for 1970 to 2199 (docs/language.md).
+    assert!(check(&p, "holiday", "thanksgiving", "2200-11-27T17:00:00Z"));
+    assert!(check(&p, "holiday", "thanksgiving", "1950-11-23T17:00:00Z"));
     assert!(!check(
         &p,
         "holiday",
         "thanksgiving",
-        "2200-11-27T17:00:00Z"
+        "1950-11-30T17:00:00Z"
     ));
-    assert!(check(&p, "holiday", "thanksgiving", "1970-11-26T17:00:00Z"));
+    // Easter Monday 1900 was April 16, in 2200 it is April 7.
+    assert!(check(
+        &p,
+        "holiday",
+        "easter_monday",
+        "1900-04-16T12:00:00Z"
+    ));
+    assert!(check(
+        &p,
+        "holiday",
+        "easter_monday",
+        "2200-04-07T12:00:00Z"
+    ));
+    assert!(!check(
+        &p,
+        "holiday",
+        "easter_monday",
+        "2200-04-08T12:00:00Z"
+    ));
+    // The last Mondays of February 1970 and 2199, and of 1969 and 2200.
+    assert!(check(&p, "holiday", "february", "1970-02-23T17:00:00Z"));
+    assert!(check(&p, "holiday", "february", "2199-02-25T17:00:00Z"));
+    assert!(!check(&p, "holiday", "february", "1969-02-24T17:00:00Z"));
+    assert!(!check(&p, "holiday", "february", "2200-02-24T17:00:00Z"));
 }
