@@ -186,3 +186,70 @@ async fn the_runtime_reads_carrier_numbers_in_the_scripts_country() {
         );
     }
 }
+
+const SQLITE_SCRIPT: &str = r#"
+country "US"
+
+lookup account by caller from "accounts.db" table "accounts" {
+  tier: text
+}
+
+queue gold { strategy longest_idle }
+
+route inbound {
+  when known account and account.tier == "gold" -> queue gold
+  otherwise                                     -> voicemail "general"
+}
+
+entry "800 555 0100" -> route inbound
+
+test "a national key in SQLite matches an E.164 caller" {
+  call from "+1 737 555 0199" to "+18005550100"
+  expect queue gold
+}
+"#;
+
+/// `dialect test` reads SQLite keys, and `dialect explain` its `--from`
+/// and `--to`, in the script's country.
+#[test]
+fn the_cli_reads_sqlite_keys_and_explain_numbers_in_the_country() {
+    let dir = std::env::temp_dir().join(format!("dialect-numbers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("main.dial");
+    std::fs::write(&script, SQLITE_SCRIPT).expect("script");
+    let db_path = dir.join("accounts.db");
+    let _ = std::fs::remove_file(&db_path);
+    let db = rusqlite::Connection::open(&db_path).expect("db");
+    db.execute_batch(
+        "CREATE TABLE accounts (caller TEXT, tier TEXT);
+         INSERT INTO accounts VALUES ('(737) 555-0199', 'gold');",
+    )
+    .expect("rows");
+    drop(db);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dialect"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let script = script.to_str().expect("utf-8 path");
+    let (ok, text) = run(&["test", script]);
+    assert!(ok, "{text}");
+    let (ok, text) = run(&[
+        "explain",
+        script,
+        "--from",
+        "737-555-0199",
+        "--to",
+        "8005550100",
+        "--at",
+        "2026-11-23 10:00",
+    ]);
+    assert!(ok && text.contains("+17375550199"), "{text}");
+    assert!(text.contains("ends: queue gold"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
