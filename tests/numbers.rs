@@ -253,3 +253,20 @@ fn the_cli_reads_sqlite_keys_and_explain_numbers_in_the_country() {
     assert!(text.contains("ends: queue gold"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A traffic file's numbers are read as the runtime reads calls'.
+#[test]
+fn traffic_files_read_national_numbers_in_the_country() {
+    let (p, _) = us_program();
+    let traffic = r#"
+start = "2026-11-23 08:00"
+[[calls]]
+to = "800 555 0100"
+from = ["(512) 555-0101"]
+per_hour = 60
+talk = { distribution = "exponential", mean = "3m" }
+"#;
+    let roster = dialect::runtime::Roster::default();
+    let parsed = dialect::sim::Traffic::parse(traffic, &p, &roster);
+    assert!(parsed.is_ok(), "{:?}", parsed.err());
+}
