@@ -270,3 +270,16 @@ talk = { distribution = "exponential", mean = "3m" }
     let parsed = dialect::sim::Traffic::parse(traffic, &p, &roster);
     assert!(parsed.is_ok(), "{:?}", parsed.err());
 }
+
+/// The tests written in the fixtures of holidays by rule and national
+/// numbers pass on both engines.
+#[test]
+fn fixture_tests_pass() {
+    for path in [
+        "tests/fixtures/lint/ok/national_numbers.dial",
+        "tests/fixtures/lint/ok/calendars_and_hours.dial",
+    ] {
+        let text = std::fs::read_to_string(path).expect("fixture");
+        assert_eq!(failing(&text), Vec::<String>::new(), "{path}");
+    }
+}
