@@ -109,6 +109,55 @@ impl Program {
             .filter(|e| e.pattern.matches(dialed))
             .min_by_key(|e| e.pattern.breadth())
     }
+
+    /// Every route, menu, queue and group a call may meet after `actions`:
+    /// through every rule of a route, every key and fallback of a menu,
+    /// a queue's steps and `no agents`, a group's `then`. An over-estimate
+    /// of where one call goes, for checks that must never be wrong about
+    /// where it cannot go.
+    pub fn reachable_from(&self, actions: &Actions) -> Reached {
+        let mut reached = Reached::default();
+        let mut work: Vec<&Actions> = vec![actions];
+        while let Some(actions) = work.pop() {
+            for action in &actions.list {
+                match &action.kind {
+                    ActionKind::Queue { queue, .. } if reached.queues.insert(*queue) => {
+                        let q = self.queue(*queue);
+                        work.extend(q.steps.iter().filter_map(|s| match &s.kind {
+                            StepKind::Overflow(a) => Some(a),
+                            StepKind::Relax(_) => None,
+                        }));
+                        work.extend(q.no_agents.iter());
+                    }
+                    ActionKind::Route(r) if reached.routes.insert(*r) => {
+                        work.extend(self.route(*r).rules.iter().map(|rule| &rule.actions));
+                    }
+                    ActionKind::Menu(m) if reached.menus.insert(*m) => {
+                        let menu = self.menu(*m);
+                        work.extend(menu.keys.iter().map(|k| &k.actions));
+                        work.extend(menu.collect.iter().map(|c| &c.actions));
+                        work.extend(menu.invalid.iter());
+                        work.extend(menu.on_timeout.iter());
+                        work.extend(menu.exhausted.iter());
+                    }
+                    ActionKind::Group(g) if reached.groups.insert(*g) => {
+                        work.extend(self.group(*g).then.iter());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        reached
+    }
+}
+
+/// What [`Program::reachable_from`] found.
+#[derive(Clone, Debug, Default)]
+pub struct Reached {
+    pub routes: std::collections::BTreeSet<RouteId>,
+    pub menus: std::collections::BTreeSet<MenuId>,
+    pub queues: std::collections::BTreeSet<QueueId>,
+    pub groups: std::collections::BTreeSet<GroupId>,
 }
 
 #[derive(Clone, Debug)]

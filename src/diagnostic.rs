@@ -100,12 +100,13 @@ codes! {
     DuplicateSetting = "D3025" "duplicate-setting" Error: "a setting is given twice in one declaration";
     LookupSource = "D3026" "lookup-source" Error: "a lookup's source file is missing or lacks a declared column";
     ImpossibleExpectation = "D3027" "impossible-expectation" Error: "a test expects something its own lines rule out";
+    RouteChain = "D3028" "route-chain" Error: "routes hand a call along a chain longer than a call may pass through";
     InvalidHolidayRule = "D3030" "invalid-holiday-rule" Error: "a calendar's holiday rule names no day (a week, month or Easter offset out of range)";
 
     // D4xxx: warnings.
     Unused = "D4001" "unused" Warning: "a declaration is never used";
     OverlappingHours = "D4002" "overlapping-hours" Warning: "two lines of one hours declaration cover the same time";
-    UnreachableRule = "D4003" "unreachable-rule" Warning: "a rule can never fire because earlier rules catch every call it would";
+    UnreachableRule = "D4003" "unreachable-rule" Warning: "a rule can never fire: earlier rules catch every call it would, or its condition never holds";
     MissingPrompt = "D4004" "missing-prompt" Warning: "a prompt has no audio file in the prompts folder";
     KeyLikeComment = "D4005" "key-like-comment" Warning: "a comment looks like a `#` menu key";
     DuplicateCalendarDay = "D4006" "duplicate-calendar-day" Warning: "a calendar lists the same day twice";

@@ -17,6 +17,7 @@ pub mod checked;
 pub mod cli;
 pub mod diagnostic;
 pub mod facts;
+pub mod flow;
 pub mod interp;
 pub mod ir;
 pub mod jit;

@@ -311,6 +311,89 @@ impl Pattern {
         self.positions.iter().map(|s| s.count_ones()).sum()
     }
 
+    /// The numbers both patterns match, when they overlap.
+    pub fn intersection(&self, other: &Pattern) -> Option<Pattern> {
+        self.overlaps(other).then(|| Pattern {
+            plus: self.plus,
+            positions: self
+                .positions
+                .iter()
+                .zip(&other.positions)
+                .map(|(a, b)| a & b)
+                .collect(),
+        })
+    }
+
+    /// Every number `self` matches is matched by one of `parts`. The search
+    /// splits `self` digit by digit where no part covers it whole; it gives
+    /// up (answers false) after a bounded amount of work, so a caller that
+    /// reports an error when this is false stays sound.
+    pub fn is_covered_by(&self, parts: &[&Pattern]) -> bool {
+        fn go(target: &Pattern, parts: &[&Pattern], budget: &mut u32) -> bool {
+            if parts.iter().any(|p| target.is_subset_of(p)) {
+                return true;
+            }
+            let parts: Vec<&Pattern> = parts
+                .iter()
+                .copied()
+                .filter(|p| p.overlaps(target))
+                .collect();
+            if parts.is_empty() || *budget == 0 {
+                return false;
+            }
+            *budget -= 1;
+            // Some part leaves out a digit the target accepts at some
+            // position (or it would contain the target): split there.
+            let Some(i) = (0..target.positions.len()).find(|&i| {
+                parts
+                    .iter()
+                    .any(|p| target.positions[i] & !p.positions[i] != 0)
+            }) else {
+                return false;
+            };
+            (0..10u32)
+                .filter(|d| target.positions[i] & (1 << d) != 0)
+                .all(|d| {
+                    let mut one = target.clone();
+                    one.positions[i] = 1 << d;
+                    go(&one, &parts, budget)
+                })
+        }
+        go(self, parts, &mut 10_000)
+    }
+
+    /// The pattern written with the spacing of `layout`, another pattern of
+    /// the same length as people wrote it (`+1 800 555 015X` after `+1 800
+    /// 555 01XX`); plain when the lengths differ.
+    pub fn spaced_like(&self, layout: &str) -> String {
+        let mut out = String::new();
+        let mut positions = self.positions.iter();
+        let mut chars = layout.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '+' => out.push('+'),
+                '0'..='9' | 'X' | 'x' | 'N' | 'n' | 'Z' | 'z' | '[' => {
+                    if c == '[' {
+                        chars.by_ref().find(|&c| c == ']');
+                    }
+                    let Some(&set) = positions.next() else {
+                        return self.to_string();
+                    };
+                    let one = Pattern {
+                        plus: false,
+                        positions: vec![set],
+                    };
+                    out.push_str(&one.to_string());
+                }
+                other => out.push(other),
+            }
+        }
+        if positions.next().is_some() {
+            return self.to_string();
+        }
+        out
+    }
+
     /// One number the pattern matches, for examples in messages.
     pub fn example(&self) -> String {
         let mut s = String::from(if self.plus { "+" } else { "" });
@@ -444,5 +527,29 @@ mod tests {
         assert_eq!(class.to_string(), "+18005550[123]N5");
         assert!(Pattern::parse("+1[5-3]").is_err());
         assert!(Pattern::parse("+1[").is_err());
+    }
+
+    #[test]
+    fn overlap_is_covered_by_smaller_patterns() {
+        let p = |s: &str| Pattern::parse(s).unwrap();
+        let both = p("+1 800 555 01XX")
+            .intersection(&p("+1 800 555 0X5X"))
+            .unwrap();
+        assert_eq!(both, p("+1 800 555 015X"));
+        assert_eq!(both.spaced_like("+1 800 555 01XX"), "+1 800 555 015X");
+        assert_eq!(
+            both.spaced_like("+1 (800) 555-0[1-3]XX"),
+            "+1 (800) 555-015X"
+        );
+        assert_eq!(both.spaced_like("+1 800"), "+1800555015X");
+        assert!(both.is_covered_by(&[&p("+1 800 555 015X")]));
+        assert!(both.is_covered_by(&[&p("+1 800 555 015[0-4]"), &p("+1 800 555 015[5-9]")]));
+        assert!(!both.is_covered_by(&[&p("+1 800 555 015[0-4]"), &p("+1 800 555 0156")]));
+        assert!(!both.is_covered_by(&[]));
+        assert!(
+            p("+1 800 555 01XX")
+                .intersection(&p("+1 800 555 02XX"))
+                .is_none()
+        );
     }
 }

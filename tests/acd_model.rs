@@ -8,6 +8,9 @@
 //!
 //! - an agent is offered (or rung) for one call at a time, and only when
 //!   available and eligible for the caller's queue;
+//! - no caller waits while an agent who could take the call is available;
+//!   for a filter that time alone makes true (`agent.idle_minutes`), not
+//!   longer than a minute after it holds, with nothing else happening;
 //! - every call that arrives ends with exactly one summary;
 //! - a caller of a queue with `no agents` waits only while an agent who
 //!   could take the call is logged in (in any state), and leaves the line
@@ -84,6 +87,12 @@ queue talk {
   ring     9s then next
   after 45s -> queue everyone
 }
+queue rested {
+  strategy longest_idle
+  require  billing >= 1 and agent.idle_minutes >= 1
+  ring     RING then next
+  after 3m -> voicemail "rested"
+}
 group desk { members 2001, 2002, 2999; mode simultaneous 10s; then -> voicemail "desk" }
 entry "+18005550101" -> queue everyone
 entry "+18005550102" -> queue billing
@@ -96,10 +105,11 @@ entry "+18005550108" -> queue best
 entry "+18005550109" -> queue talk
 entry "+18005550110" -> group desk
 entry "+18005550111" -> extension 2003
+entry "+18005550112" -> queue rested
 "#;
 
 /// The numbers callers dial, one per entry.
-const ENTRIES: [&str; 11] = [
+const ENTRIES: [&str; 12] = [
     "+18005550101",
     "+18005550102",
     "+18005550103",
@@ -111,6 +121,7 @@ const ENTRIES: [&str; 11] = [
     "+18005550109",
     "+18005550110",
     "+18005550111",
+    "+18005550112",
 ];
 
 /// Wrap-up per queue, as the script says.
@@ -136,9 +147,10 @@ fn has_no_agents(queue: &str) -> bool {
 }
 
 /// Whether an agent may take a call of `queue`: the script's `require`
-/// (relaxed or not) in Rust.
-fn eligible(queue: &str, relaxed: bool, skills: &Skills) -> bool {
+/// (relaxed or not) in Rust, for an agent idle for `idle_ms`.
+fn eligible(queue: &str, relaxed: bool, skills: &Skills, idle_ms: i64) -> bool {
     match queue {
+        "rested" => skills.billing >= 1 && idle_ms >= 60_000,
         "billing" if !relaxed => skills.billing >= 3,
         "billing" | "best" => skills.billing >= 1,
         "spanish" => skills.spanish,
@@ -153,6 +165,7 @@ fn overflow_ms(queue: &str) -> Option<i64> {
     match queue {
         "billing" => Some(120_000),
         "talk" => Some(45_000),
+        "rested" => Some(180_000),
         _ => None,
     }
 }
@@ -494,12 +507,12 @@ impl Model {
         for (i, id) in self.order.iter().enumerate() {
             let skills = &self.roster[id];
             let free = self.states.get(id) == Some(&AgentState::Available) || offered.contains(id);
-            if !free || !eligible(queue, relaxed, skills) {
+            let (i, idle) = (i as i64, get(&self.idle_since, id));
+            if !free || !eligible(queue, relaxed, skills, at_ms - idle) {
                 continue;
             }
-            let (i, idle) = (i as i64, get(&self.idle_since, id));
             let key = match queue {
-                "everyone" => (false, idle, i),
+                "everyone" | "rested" => (false, idle, i),
                 "fewest" => (false, get(&self.calls, id), i),
                 "billing" => (!skills.spanish, idle, i),
                 "linear" => (false, i, i),
@@ -603,8 +616,9 @@ impl Model {
                         self.fail(at_ms, format!("{a} offered call {call} without ringing"));
                     }
                     let relaxed = waited >= BILLING_RELAXES_MS;
+                    let idle = at_ms - self.idle_since.get(&a).copied().unwrap_or(0);
                     match self.roster.get(&a) {
-                        Some(s) if eligible(&queue, relaxed, s) => {}
+                        Some(s) if eligible(&queue, relaxed, s, idle) => {}
                         Some(s) => {
                             let s = *s;
                             self.fail(
@@ -682,7 +696,7 @@ impl Model {
                     && self
                         .roster
                         .get(*id)
-                        .is_some_and(|skills| eligible(queue, true, skills))
+                        .is_some_and(|skills| eligible(queue, true, skills, i64::MAX))
             })
             .cloned()
     }
@@ -872,9 +886,14 @@ impl Harness {
             // that very instant the caller may not have woken up yet.
             let relaxed = now - since > BILLING_RELAXES_MS;
             for (agent, state) in &self.model.states {
+                // A filter that time alone makes true (`rested`'s idle
+                // minute) is looked at again within a minute of holding:
+                // an agent counts as missed only after that minute.
+                let idle_ms = now - self.model.idle_since.get(agent).copied().unwrap_or(0);
+                let grace = if queue == "rested" { 60_000 } else { 0 };
                 if *state == AgentState::Available
                     && let Some(skills) = self.model.roster.get(agent)
-                    && eligible(queue, relaxed, skills)
+                    && eligible(queue, relaxed, skills, idle_ms - grace - 1)
                 {
                     idle.push(format!(
                         "call {call} waits in {queue} while {agent} is available"
@@ -1237,5 +1256,20 @@ fn a_waiting_caller_leaves_for_no_agents_when_the_last_taker_logs_out() {
         Op::Wait(5_000),
         Op::Agent(Logout, CY),
         Op::Wait(1_000),
+    ]);
+}
+
+/// A caller whose filter only time makes true (`agent.idle_minutes >= 1`)
+/// waited, in a center where nothing else happened, until the overflow:
+/// dispatch ran only on events.
+#[test]
+fn a_filter_that_time_makes_true_is_dispatched_in_a_quiet_center() {
+    // Ana, bob and cy are in from the start.
+    replay(&[
+        call(11, 200_000, 0, 1_000, 0),
+        Op::Wait(40_000),
+        Op::Wait(40_000),
+        Op::Wait(40_000),
+        Op::Wait(40_000),
     ]);
 }

@@ -351,6 +351,37 @@ test "wrongly expects nobody to ring" {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `dialect test` follows a call as the runtime does: time moves through
+/// menus, over-long entries are cut where the collector stops, and a hunt
+/// group without `then` can be expected to hang up.
+#[test]
+fn tests_follow_the_runtimes_path() {
+    for engine in ["jit", "interp"] {
+        let out = dialect(&[
+            "test",
+            "--engine",
+            engine,
+            "tests/fixtures/cli/same_path.dial",
+        ]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{engine}: {text}");
+        assert!(text.contains("5 passed, 0 failed"), "{engine}: {text}");
+    }
+    // `explain` shows the same path.
+    let out = dialect(&[
+        "explain",
+        "tests/fixtures/cli/same_path.dial",
+        "--to",
+        "+18005550100",
+        "--at",
+        "2026-11-23 10:00",
+        "--press",
+        "timeout",
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("ends: voicemail \"closed\""), "{text}");
+}
+
 #[test]
 fn explain_lists_every_rule_with_its_result() {
     let args = [
@@ -593,4 +624,95 @@ fn a_missing_roster_says_which_file_and_how_to_pass_one() {
         err.contains("nowhere/agents.toml") && err.contains("--agents"),
         "{err}"
     );
+}
+
+/// `queue(Q).available` and `queue(Q).agents` count the queue's own
+/// agents in `dialect test` as in the runtime: those who pass its
+/// `require` or a relaxation step's, for this caller (a filter that reads
+/// the caller's lookup row counts the agents it holds for this caller).
+/// A filter that only time makes true is dispatched in a test's quiet
+/// center too.
+#[test]
+fn queue_statistics_count_the_queues_own_agents_in_tests() {
+    let dir = std::env::temp_dir().join(format!("dialect-stats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("customers.csv"), "number,language\n").expect("writes the csv");
+    let script = dir.join("stats.dial");
+    std::fs::write(
+        &script,
+        r#"
+timezone "America/Chicago"
+skill billing
+skill language { english, spanish }
+lookup customer by caller from "customers.csv" {
+  language: language
+}
+queue billing {
+  strategy longest_idle
+  require  billing >= 3
+  ring     20s then next
+  after 1m require billing >= 2
+}
+queue care {
+  strategy longest_idle
+  require  known customer and language == customer.language
+  ring     20s then next
+}
+route billing_line {
+  when queue(billing).available == 1 and queue(billing).agents == 2 -> queue billing
+  otherwise -> voicemail "billing"
+}
+route care_line {
+  when queue(care).available == 0 -> voicemail "care"
+  otherwise                       -> queue care
+}
+queue rested {
+  strategy longest_idle
+  require  agent.idle_minutes >= 2
+  ring     20s then next
+  after 10m -> voicemail "rested"
+}
+entry "+18005550100" -> route billing_line
+entry "+18005550101" -> route care_line
+entry "+18005550102" -> queue rested
+test "billing counts only agents with the billing skill" {
+  call from "+15125550101" to "+18005550100"
+  given agent ana on_call { billing: 5 }
+  given agent bob available { billing: 2 }
+  given agent cy available { billing: 1 }
+  given agent dee available
+  expect queue billing
+  expect answered by bob
+}
+test "care counts agents who speak this caller's language" {
+  call from "+15125550101" to "+18005550101"
+  given customer { language: spanish }
+  given agent ana available { language: english }
+  given agent lucia on_call { language: spanish }
+  expect voicemail "care"
+}
+test "an English speaker finds ana" {
+  call from "+15125550101" to "+18005550101"
+  given customer { language: english }
+  given agent ana available { language: english }
+  given agent lucia on_call { language: spanish }
+  expect queue care
+  expect answered by ana
+}
+test "a rested agent takes the call once idle two minutes" {
+  call from "+15125550101" to "+18005550102"
+  given agent ana available
+  expect answered by ana
+}
+"#,
+    )
+    .expect("writes the script");
+    let path = script.to_str().expect("utf-8 path");
+    for engine in ["jit", "interp"] {
+        let out = dialect(&["test", "--engine", engine, path]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{engine}: {text}");
+        assert!(text.contains("4 passed, 0 failed"), "{engine}: {text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dialect::checked::AgentState;
+use dialect::checked::{AgentState, QueueId};
+use dialect::facts::Facts;
 use dialect::program::Program;
 use dialect::runtime::{Clock, Disposition, Event, Roster, Runtime};
 use dialect::sim::{Behaviour, SimCaller};
@@ -79,6 +80,17 @@ fn caller(rt: &Runtime, presses: &[&str], patience_s: Option<i64>) -> SimCaller 
             ..Behaviour::default()
         },
     )
+}
+
+/// A queue's statistics at time 0 as a call with no facts of its own
+/// (withheld number, no lookup rows) reads them.
+fn stats(rt: &Runtime, queue: &str, aht_ms: i64) -> [i64; 5] {
+    let program = rt.program();
+    let i = (program.checked.queues.iter())
+        .position(|q| q.name == queue)
+        .expect("queue");
+    let facts = Facts::new(&program.ir.layout);
+    rt.acd.stats(&program, QueueId(i as u32), &facts, 0, aht_ms)
 }
 
 fn state(rt: &Runtime, id: &str) -> AgentState {
@@ -268,11 +280,11 @@ async fn tests_place_agents_and_pin_statistics() {
     assert!(rt.acd.place("nobody", AgentState::Wrapup, 0).is_err());
     rt.acd.login("bob", 0).expect("login");
     // Waiting, available, logged in: ana on a call and bob count as in.
-    assert_eq!(rt.acd.stats("billing", 0, 1_000)[..3], [0, 1, 2]);
+    assert_eq!(stats(&rt, "billing", 1_000)[..3], [0, 1, 2]);
     rt.acd.pin_stats("billing", vec![(0, 25), (1, 0)]);
-    assert_eq!(rt.acd.stats("billing", 0, 1_000)[..3], [25, 0, 2]);
+    assert_eq!(stats(&rt, "billing", 1_000)[..3], [25, 0, 2]);
     assert_eq!(
-        rt.acd.stats("sales", 0, 1_000)[..3],
+        stats(&rt, "sales", 1_000)[..3],
         [0, 1, 2],
         "pins hold for one queue"
     );
@@ -551,4 +563,170 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
         summary.path[summary.path.len() - 3..],
         ["queue spanish", "no agents", "voicemail spanish"]
     );
+}
+
+/// A queue's statistics count the queue's own agents: `agents` those
+/// logged in who pass its `require` or a relaxation step's, `available`
+/// those of them who are free; agents the queue never offers a call to
+/// count for neither, and the expected wait divides by the queue's agents.
+#[tokio::test(start_paused = true)]
+async fn queue_statistics_count_the_queues_own_agents() {
+    const SCRIPT: &str = r#"
+timezone "America/Chicago"
+skill billing
+queue billing {
+  strategy longest_idle
+  require  billing >= 3
+  after 1m require billing >= 2
+  ring     20s then next
+}
+queue anyone { strategy linear; ring 10s then next }
+route inbound {
+  when queue(billing).available == 1 and queue(billing).agents == 2
+    -> set tag "per queue", queue billing
+  otherwise -> set tag "over all agents", queue billing
+}
+entry "+18005550100" -> route inbound
+"#;
+    const ROSTER: &str = r#"
+[[agent]]
+id = "ana"
+skills = { billing = 5 }
+
+[[agent]]
+id = "bob"
+skills = { billing = 2 }
+
+[[agent]]
+id = "cy"
+skills = { billing = 1 }
+
+[[agent]]
+id = "dee"
+"#;
+    let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
+    let roster = Roster::parse(ROSTER).expect("roster");
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    let rt = Runtime::new(program, &roster, clock).expect("runtime");
+    // Ana is on a call; bob, cy and dee are free, but only bob (billing 2,
+    // after the one-minute step) could ever take a billing call.
+    rt.acd
+        .place("ana", AgentState::OnCall, 0)
+        .expect("places ana");
+    for id in ["bob", "cy", "dee"] {
+        rt.acd.login(id, 0).expect("login");
+    }
+    assert_eq!(
+        stats(&rt, "billing", 60_000),
+        [0, 1, 2, 0, 30_000],
+        "waiting, available, agents, longest wait, expected wait"
+    );
+    assert_eq!(
+        stats(&rt, "anyone", 60_000),
+        [0, 3, 4, 0, 15_000],
+        "a queue without `require` counts every agent logged in"
+    );
+    // The route reads the same numbers, and bob takes the call once the
+    // filter relaxes.
+    let mut c = caller(&rt, &[], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.tags, ["per queue"], "{:?}", summary.path);
+    assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
+    assert_eq!(summary.agent.as_deref(), Some("bob"));
+}
+
+const IDLE_SCRIPT: &str = r#"
+timezone "America/Chicago"
+skill billing
+queue rested {
+  strategy longest_idle
+  require  agent.idle_minutes >= 2
+  ring     20s then next
+  after 10m -> voicemail "rested"
+}
+queue relaxed {
+  strategy longest_idle
+  require  billing >= 5
+  ring     20s then next
+  after 30s require agent.idle_minutes >= 3
+  after 10m -> voicemail "relaxed"
+}
+entry "+18005550100" -> queue rested
+entry "+18005550101" -> queue relaxed
+"#;
+
+/// A runtime with `IDLE_SCRIPT` and one agent, ana (billing 1), who
+/// logged in when the clock started and has been idle since.
+fn idle_runtime() -> Arc<Runtime> {
+    let program = Arc::new(Program::from_text(IDLE_SCRIPT).expect("the script compiles"));
+    let roster =
+        Roster::parse("[[agent]]\nid = \"ana\"\nskills = { billing = 1 }\n").expect("roster");
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    let rt = Runtime::new(program, &roster, clock).expect("runtime");
+    rt.acd.login("ana", 0).expect("login");
+    rt
+}
+
+/// A caller whose `require` only time makes true (`agent.idle_minutes`)
+/// is offered the agent once it holds, in a center where nothing else
+/// happens: dispatch runs on a timer while such a filter waits, not only
+/// when an agent or a caller comes along.
+#[tokio::test(start_paused = true)]
+async fn a_filter_that_time_makes_true_is_dispatched_without_another_event() {
+    let rt = idle_runtime();
+    assert_eq!(rt.acd.next_pass_ms(), None, "no timer without a waiter");
+    let mut c = caller(&rt, &[], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
+    assert_eq!(summary.agent.as_deref(), Some("ana"));
+    // Ana reaches two idle minutes at 2:00; she answers after 3 s.
+    assert_eq!(summary.wait_ms, 123_000, "{:?}", c.log);
+    assert_eq!(
+        rt.acd.next_pass_ms(),
+        None,
+        "no timer once nobody waits for one"
+    );
+}
+
+/// The same after a relaxation step: the step's filter, which only time
+/// makes true, is looked at again each minute after the step.
+#[tokio::test(start_paused = true)]
+async fn a_relaxed_filter_that_time_makes_true_is_dispatched_without_another_event() {
+    let rt = idle_runtime();
+    let mut c = caller(&rt, &[], None);
+    let summary = rt.run_call(&mut c, "+15125550101", "+18005550101").await;
+    assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
+    assert_eq!(summary.agent.as_deref(), Some("ana"));
+    // The step at 0:30 asks for three idle minutes, which ana has at 3:00
+    // (a timed pass is due each minute); she answers after 3 s.
+    assert_eq!(summary.wait_ms, 183_000, "{:?}", c.log);
+}
+
+/// The timed pass offers within a minute of the filter holding, whenever
+/// the agent's idle time began; an agent who becomes available meanwhile
+/// is offered at once as before.
+#[tokio::test(start_paused = true)]
+async fn the_timed_pass_runs_each_minute_while_a_timed_filter_waits() {
+    let rt = idle_runtime();
+    // Ana takes a break at 0:30 and comes back at 0:40: her two idle
+    // minutes end at 2:40, and the next pass (each minute after the last)
+    // finds her at 3:00.
+    let call = {
+        let rt = Arc::clone(&rt);
+        tokio::spawn(async move {
+            let mut c = caller(&rt, &[], None);
+            let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+            (summary, c.log)
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    rt.acd.pause("ana", rt.clock.elapsed_ms()).expect("pause");
+    assert!(rt.acd.next_pass_ms().is_some(), "a timed filter waits");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    rt.acd
+        .unpause("ana", rt.clock.elapsed_ms())
+        .expect("unpause");
+    let (summary, log) = finish(call).await;
+    assert_eq!(summary.disposition, Disposition::Answered, "{log:?}");
+    assert_eq!(summary.wait_ms, 183_000, "{log:?}");
 }

@@ -994,7 +994,7 @@ impl Checker<'_> {
         for (i, e) in entries.iter().enumerate() {
             if e.pattern.is_literal() {
                 match literals.get(&e.pattern) {
-                    Some(&first) => self.collision(&entries[first], e),
+                    Some(&first) => self.collision(&entries[first], e, &entries),
                     None => {
                         literals.insert(&e.pattern, i);
                     }
@@ -1002,7 +1002,7 @@ impl Checker<'_> {
             } else {
                 for &p in &patterns {
                     if entries[p].pattern.overlaps(&e.pattern) {
-                        self.collision(&entries[p], e);
+                        self.collision(&entries[p], e, &entries);
                     }
                 }
                 patterns.push(i);
@@ -1011,8 +1011,10 @@ impl Checker<'_> {
         self.program.entries = entries;
     }
 
-    /// D3012 for two overlapping entries, unless one is inside the other.
-    fn collision(&mut self, a: &checked::Entry, b: &checked::Entry) {
+    /// D3012 for two overlapping entries, unless one is inside the other
+    /// or entries more specific than both cover every number they share
+    /// (the most specific entry wins, so those decide the shared numbers).
+    fn collision(&mut self, a: &checked::Entry, b: &checked::Entry, all: &[checked::Entry]) {
         if a.pattern == b.pattern {
             self.push(
                 Diagnostic::at(
@@ -1025,9 +1027,16 @@ impl Checker<'_> {
                 .help("remove one of the two entries; a dialed number must lead to one place"),
             );
         } else if !(a.pattern.is_subset_of(&b.pattern) || b.pattern.is_subset_of(&a.pattern)) {
-            let mut both = a.pattern.clone();
-            for (x, y) in both.positions.iter_mut().zip(&b.pattern.positions) {
-                *x &= y;
+            let Some(both) = a.pattern.intersection(&b.pattern) else {
+                return;
+            };
+            let inside: Vec<&crate::number::Pattern> = all
+                .iter()
+                .map(|e| &e.pattern)
+                .filter(|p| p.is_subset_of(&both))
+                .collect();
+            if both.is_covered_by(&inside) {
+                return;
             }
             self.push(
                 Diagnostic::at(
@@ -1037,7 +1046,7 @@ impl Checker<'_> {
                 )
                 .label("overlaps")
                 .with(a.loc, "the other entry")
-                .help("neither pattern is more specific, so the match would be ambiguous; add an entry for the overlap or narrow one of them"),
+                .help(format!("neither pattern is more specific, so the match would be ambiguous; add an entry for the overlap, `entry \"{}\" -> ...`, or narrow one of them", both.spaced_like(&a.number))),
             );
         }
     }

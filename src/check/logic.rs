@@ -18,6 +18,8 @@ pub const MAX_ATOMS: usize = 16;
 pub struct Analysis {
     /// Per rule: some call reaches and fires it.
     pub reachable: Vec<bool>,
+    /// Per rule: its condition holds for some call, earlier rules aside.
+    pub satisfiable: Vec<bool>,
     /// Some rule fires for every call.
     pub exhaustive: bool,
 }
@@ -47,16 +49,19 @@ pub fn analyse(conditions: &[Option<&Expr>], skills: &[SkillKind]) -> Option<Ana
     // all assignments at once, 64 per word.
     let size = 1usize << n;
     let consistent = consistent_assignments(&groups, size);
-    let mut remaining = consistent;
+    let mut remaining = consistent.clone();
     let mut reachable = Vec::with_capacity(formulas.len());
+    let mut satisfiable = Vec::with_capacity(formulas.len());
     for f in &formulas {
         let holds = f.bits(size);
+        satisfiable.push(consistent.intersects(&holds));
         reachable.push(remaining.intersects(&holds));
         remaining.and_not(&holds);
     }
     let exhaustive = remaining.is_empty();
     Some(Analysis {
         reachable,
+        satisfiable,
         exhaustive,
     })
 }
@@ -642,6 +647,22 @@ mod tests {
         let b = cmp(BinOp::Gt, 20);
         let r = analyse(&[Some(&a), Some(&b), None], &[]).unwrap();
         assert_eq!(r.reachable, vec![true, false, true]);
+    }
+
+    #[test]
+    fn contradictory_condition_is_unsatisfiable() {
+        let a = e(
+            ExprKind::Binary {
+                op: BinOp::And,
+                lhs: Box::new(cmp(BinOp::Gt, 5)),
+                rhs: Box::new(cmp(BinOp::Lt, 6)),
+            },
+            Type::Bool,
+        );
+        let b = cmp(BinOp::Gt, 20);
+        let r = analyse(&[Some(&a), Some(&b), Some(&b)], &[]).unwrap();
+        assert_eq!(r.reachable, vec![false, true, false]);
+        assert_eq!(r.satisfiable, vec![false, true, true]);
     }
 
     #[test]

@@ -175,7 +175,9 @@ impl<'a> Checker<'a> {
             }
         }
         self.owner = Owner::Nowhere;
-        self.route_cycles();
+        if !self.route_cycles() {
+            self.route_chains();
+        }
         self.lints(files);
         if let (false, Some(loc)) = (self.has_zone, self.first_time_use) {
             self.diagnostics.push(
@@ -304,6 +306,11 @@ impl<'a> Checker<'a> {
         }
         let loc = Loc::new(file, name.span);
         if let Some((other, other_loc)) = self.names.any_kind(&name.text) {
+            // As for a misspelling: the declaration of the other kind is
+            // what was meant, so it is not reported as unused as well.
+            if let Some(id) = self.names.get(other, &name.text) {
+                self.refer(other, id);
+            }
             self.push(
                 Diagnostic::at(
                     Code::WrongKind,
@@ -335,6 +342,10 @@ impl<'a> Checker<'a> {
         }
         let known: Vec<&str> = self.names.names(kind).collect();
         let suggestion = diagnostic::did_you_mean(&name.text, known.iter().copied());
+        // For the unused-declaration lint, a misspelled name counts as a
+        // use of the declaration it is closest to: reporting that
+        // declaration as unused would only repeat this error.
+        let guessed = suggestion.and_then(|s| self.names.get(kind, s));
         let help = match suggestion {
             Some(s) => format!("did you mean `{s}`?"),
             None if known.is_empty() => {
@@ -351,6 +362,9 @@ impl<'a> Checker<'a> {
             .label(format!("unknown {}", kind.noun()))
             .help(help),
         );
+        if let Some(id) = guessed {
+            self.refer(kind, id);
+        }
         None
     }
 

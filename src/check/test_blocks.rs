@@ -7,7 +7,7 @@ use super::actions::Context;
 use super::decls::valid_key;
 use super::{Checker, Kind, options_help};
 use crate::checked::{
-    self, AgentState, Fallback, GivenAgent, LookupId, Press, QueueId, QueueStat, Row,
+    self, AgentState, Fallback, GivenAgent, LookupId, Presentation, Press, QueueId, QueueStat, Row,
     RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, Type, Value,
 };
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
@@ -291,7 +291,8 @@ impl Checker<'_> {
             || runtime.answered.is_some()
             || runtime.abandoned.is_some();
         let runtime = if runtime.any {
-            let checked = self.runtime_lines(file, &agents, runtime);
+            let to = call.as_ref().map(|c| c.1.clone());
+            let checked = self.runtime_lines(file, &agents, runtime, to.as_deref());
             broken |= checked.is_none();
             checked
         } else {
@@ -386,6 +387,7 @@ impl Checker<'_> {
         file: FileId,
         agents: &[GivenAgent],
         lines: RuntimeLines,
+        to: Option<&str>,
     ) -> Option<RuntimeTest> {
         let mut ok = true;
         let mut party = |c: &mut Self, name: &ast::Name| -> Option<String> {
@@ -481,7 +483,13 @@ impl Checker<'_> {
                     is(x) && is(y)
                 })
         };
+        // An `auto answer` queue's offer is picked up by the agent's phone,
+        // so an agent who does not answer still takes such a call: the two
+        // lines contradict each other only when the call cannot reach such
+        // a queue.
+        let auto_answer = self.may_reach_auto_answer(to);
         if let Some((Some(by), name, span)) = &answered
+            && !auto_answer
             && let Some(n) = lines.unanswering.iter().find(|n| same(by, &n.text))
         {
             let at = name.as_ref().map_or(*span, |n| n.span);
@@ -525,6 +533,24 @@ impl Checker<'_> {
             answer_ms: lines.answer_ms,
             unanswering,
         })
+    }
+
+    /// Whether a call to `to` may reach a queue that presents calls with
+    /// `auto answer`: from its entry through every rule of the routes,
+    /// every key and fallback of the menus, queue steps and group
+    /// fallbacks it meets. Without an entry for `to`, whether any queue
+    /// presents calls so.
+    fn may_reach_auto_answer(&self, to: Option<&str>) -> bool {
+        let program = &self.program;
+        let auto = |q: &checked::Queue| q.presentation == Presentation::AutoAnswer;
+        let Some(entry) = to.and_then(|t| program.entry_for(t)) else {
+            return program.queues.iter().any(auto);
+        };
+        program
+            .reachable_from(&entry.actions)
+            .queues
+            .iter()
+            .any(|q| auto(program.queue(*q)))
     }
 
     fn lookup_row(

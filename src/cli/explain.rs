@@ -22,8 +22,13 @@ Examples:
   dialect explain office.dial --to \"+1 512 555 0100\" --at \"2026-12-24 17:30\" --press 3,2001
   dialect explain support.dial --to +18005550400 --at \"2026-11-24 09:30\" --format json
 
-Lookups are read from their sources (CSV or SQLite) with the caller's or
-dialed number; queue statistics are zero.")]
+`--at` may be left out when no route, menu or queue the call may reach reads
+the time. A local time that does not exist (clocks go forward) is taken as the
+same time after the change; one that occurs twice, as its first occurrence;
+the report says so. Lookups are read from their sources (CSV or SQLite)
+with the caller's or dialed number; queue statistics are zero.
+Exit status: 0 when the call was explained, 1 when the script has errors,
+2 on usage or I/O errors.")]
 pub struct Args {
     /// The script (its includes are read too)
     #[arg(value_name = "FILE")]
@@ -37,9 +42,10 @@ pub struct Args {
     #[arg(long, value_name = "NUMBER")]
     pub to: String,
 
-    /// Local date and time of the call, `YYYY-MM-DD HH:MM`, in the script's zone
+    /// Local date and time of the call, `YYYY-MM-DD HH:MM`, in the script's
+    /// zone; needed when the script's routing reads the time
     #[arg(long, value_name = "WHEN")]
-    pub at: String,
+    pub at: Option<String>,
 
     /// Key presses, one entry per menu, comma-separated (`9,1`; `timeout` for none)
     #[arg(long, value_name = "KEYS", value_delimiter = ',')]
@@ -64,8 +70,12 @@ pub enum Format {
 struct Report<'a> {
     from: &'a str,
     to: &'a str,
-    at: String,
+    /// RFC 3339 with the zone's UTC offset; `null` without `--at`.
+    at: Option<String>,
     zone: &'a str,
+    /// How a skipped or repeated local time was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
     steps: &'a [path::Line],
     outcome: String,
 }
@@ -95,19 +105,23 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     };
     let to = number::normalize_in(&args.to, program.checked.country)
         .map_err(|e| format!("--to `{}`: {e}", args.to))?;
-    let local: jiff::civil::DateTime = args.at.trim().replace(' ', "T").parse().map_err(|_| {
-        format!(
-            "--at `{}` is not a local time such as \"2026-12-24 17:30\"",
-            args.at
-        )
-    })?;
     let zone = &program.checked.zones[0];
-    let instant = zone
-        .tz
-        .to_ambiguous_zoned(local)
-        .compatible()
-        .map_err(|e| format!("--at `{}`: {e}", args.at))?
-        .timestamp();
+    let when = match &args.at {
+        Some(at) => Some(call_time(at, zone)?),
+        None => match reads_time(&program, &to) {
+            None => None,
+            Some(reader) => {
+                return Err(format!(
+                    "--at is needed: {reader} reads the local time, so the call's path depends on when it happens (give it as --at \"2026-11-23 10:00\", in {})",
+                    zone.name
+                ));
+            }
+        },
+    };
+    // Nothing reads the time without `--at`, so any instant will do.
+    let instant = when
+        .as_ref()
+        .map_or(jiff::Timestamp::default(), |w| w.zoned.timestamp());
     let presses: Vec<Press> = args
         .press
         .iter()
@@ -132,19 +146,21 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     let mut facts = Facts::new(&program.ir.layout);
     facts.caller = from.clone();
     facts.dialed = to.clone();
-    facts.set_time(&program.checked.zones, instant);
     let engine: Engine = args.engine.into();
-    let walk = program.walk(engine, &mut facts, &presses, &[]);
+    let walk = crate::flow::walk::walk(&program, engine, facts, instant, &presses, Vec::new());
     let lines = path::lines(&program, &scripts.loader.sources, &walk, true);
     let outcome = path::outcome(&program, &walk);
-    let weekday = zone.tz.to_datetime(instant).weekday();
+    let note = when.as_ref().and_then(|w| w.note.clone());
     match args.format {
         Format::Json => {
             let report = Report {
                 from: &from,
                 to: &to,
-                at: local.to_string(),
+                at: when
+                    .as_ref()
+                    .map(|w| w.zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()),
                 zone: &zone.name,
+                note,
                 steps: &lines,
                 outcome,
             };
@@ -160,16 +176,130 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
             } else {
                 from.clone()
             };
-            let _ = writeln!(
-                out,
-                "call from {caller} to {to} at {} {:?} ({})",
-                args.at.trim(),
-                weekday,
-                zone.name
-            );
+            match &when {
+                Some(w) => {
+                    let _ = writeln!(
+                        out,
+                        "call from {caller} to {to} at {} {:?} ({})",
+                        w.zoned.strftime("%Y-%m-%d %H:%M"),
+                        w.zoned.weekday(),
+                        zone.name
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "call from {caller} to {to} (no time given; no decision this call meets reads it)"
+                    );
+                }
+            }
+            if let Some(note) = &note {
+                let _ = writeln!(out, "note: {note}");
+            }
             let _ = write!(out, "{}", path::render(&lines, "  "));
             let _ = writeln!(out, "ends: {outcome}");
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The call's time as `--at` gives it, in the script's zone.
+struct CallTime {
+    zoned: jiff::Zoned,
+    /// Set when the local time was skipped or repeated by a clock change.
+    note: Option<String>,
+}
+
+fn call_time(at: &str, zone: &crate::checked::Zone) -> Result<CallTime, String> {
+    use jiff::tz::AmbiguousOffset;
+    let local: jiff::civil::DateTime = at
+        .trim()
+        .replace(' ', "T")
+        .parse()
+        .map_err(|_| format!("--at `{at}` is not a local time such as \"2026-12-24 17:30\""))?;
+    let ambiguous = zone.tz.to_ambiguous_zoned(local);
+    let offset = ambiguous.offset();
+    let zoned = ambiguous
+        .compatible()
+        .map_err(|e| format!("--at `{at}`: {e}"))?;
+    let clock = |d: jiff::civil::DateTime| d.strftime("%H:%M").to_string();
+    let note = match offset {
+        AmbiguousOffset::Unambiguous { .. } => None,
+        AmbiguousOffset::Gap { .. } => Some(format!(
+            "{} does not exist on {} in {} (the clocks go forward); taken as {}",
+            clock(local),
+            local.date(),
+            zone.name,
+            clock(zoned.datetime())
+        )),
+        AmbiguousOffset::Fold { before, after } => Some(format!(
+            "{} occurs twice on {} in {} (the clocks go back); taken as the first, at UTC{} rather than UTC{}",
+            clock(local),
+            local.date(),
+            zone.name,
+            before,
+            after
+        )),
+    };
+    Ok(CallTime { zoned, note })
+}
+
+/// The first decision a call to `to` may meet that reads the local time,
+/// directly or through hours and calendars it tests, by name (route
+/// `inbound`); `None` when none does.
+fn reads_time(program: &crate::program::Program, to: &str) -> Option<String> {
+    use crate::ir::{FuncId, Node};
+    let ir = &program.ir;
+    let entry = program.checked.entry_for(to)?;
+    let reached = program.checked.reachable_from(&entry.actions);
+    // Per function: whether it reads the time itself, and what it calls.
+    let mut direct = vec![false; ir.functions.len()];
+    let mut calls: Vec<Vec<FuncId>> = vec![Vec::new(); ir.functions.len()];
+    for (i, f) in ir.functions.iter().enumerate() {
+        f.body.visit(&mut |n| match n {
+            Node::Time(..) => direct[i] = true,
+            Node::Call(g) => calls[i].push(*g),
+            _ => {}
+        });
+    }
+    let roots = std::iter::once(ir.entries)
+        .chain(reached.routes.iter().map(|r| ir.routes[r.index()]))
+        .chain(reached.menus.iter().map(|m| ir.menus[m.index()]))
+        .chain(
+            reached
+                .queues
+                .iter()
+                .map(|q| &ir.queues[q.index()])
+                .flat_map(|q| {
+                    q.require
+                        .into_iter()
+                        .chain(q.prefer)
+                        .chain(q.score)
+                        .chain(q.steps.iter().flatten().copied())
+                }),
+        );
+    // A function seen from an earlier root was searched through without
+    // finding the time, so one set serves every root.
+    let mut seen = vec![false; ir.functions.len()];
+    for root in roots {
+        let mut work = vec![root];
+        while let Some(f) = work.pop() {
+            if std::mem::replace(&mut seen[f.index()], true) {
+                continue;
+            }
+            if direct[f.index()] {
+                // `route inbound` → route `inbound`
+                let name = &ir.function(root).name;
+                return Some(match name.split_once(' ') {
+                    Some((kind, rest)) => match rest.split_once(' ') {
+                        Some((decl, more)) => format!("{kind} `{decl}` ({more})"),
+                        None => format!("{kind} `{rest}`"),
+                    },
+                    None => name.clone(),
+                });
+            }
+            work.extend(calls[f.index()].iter().copied());
+        }
+    }
+    None
 }

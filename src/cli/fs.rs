@@ -60,3 +60,131 @@ pub fn prompt_names(dir: &Path) -> io::Result<BTreeSet<String>> {
     }
     Ok(out)
 }
+
+/// How many folders up from a file its including script is looked for.
+const INCLUDER_LEVELS: usize = 3;
+/// Files larger than this are not read when looking for an includer.
+const INCLUDER_MAX_BYTES: u64 = 1 << 20;
+
+/// For each of `files` that no other of them includes, the script that
+/// includes it, if one is found in its folder or the few folders above
+/// (following includers of includers): such a file is only meaningful as
+/// part of that script. Returns `(file, includer)` pairs.
+pub fn includers(files: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let given: BTreeSet<PathBuf> = files.iter().filter_map(|f| canonical(f)).collect();
+    let included_by_given: BTreeSet<PathBuf> = files
+        .iter()
+        .flat_map(|f| include_targets(f))
+        .filter_map(|p| canonical(&p))
+        .collect();
+    let mut index = IncludeIndex::default();
+    let mut out = Vec::new();
+    for file in files {
+        let Some(mut target) = canonical(file) else {
+            continue;
+        };
+        if included_by_given.contains(&target) {
+            continue;
+        }
+        let mut found: Option<PathBuf> = None;
+        // Bounded, so an include cycle cannot keep this going.
+        for _ in 0..8 {
+            let Some(next) = index.includer_of(&target, &given) else {
+                break;
+            };
+            target = next.clone();
+            found = Some(next);
+        }
+        if let Some(includer) = found {
+            // Shown (and reported on) relative to the working folder, as the
+            // paths people type are.
+            let relative = std::env::current_dir()
+                .ok()
+                .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+                .and_then(|cwd| includer.strip_prefix(cwd).ok().map(Path::to_path_buf));
+            out.push((file.clone(), relative.unwrap_or(includer)));
+        }
+    }
+    out
+}
+
+/// Per folder, which of its `.dial` files include which files (canonical
+/// paths), read once however many files are looked up.
+#[derive(Default)]
+struct IncludeIndex {
+    by_dir: std::collections::HashMap<PathBuf, std::collections::HashMap<PathBuf, Vec<PathBuf>>>,
+}
+
+impl IncludeIndex {
+    /// A `.dial` file (canonical), in the folder of `target` or up to
+    /// [`INCLUDER_LEVELS`] above it and not among `skip`, that includes
+    /// `target`.
+    fn includer_of(&mut self, target: &Path, skip: &BTreeSet<PathBuf>) -> Option<PathBuf> {
+        let mut dir = target.parent();
+        for _ in 0..=INCLUDER_LEVELS {
+            let d = dir?;
+            let included = self
+                .by_dir
+                .entry(d.to_path_buf())
+                .or_insert_with(|| folder_includes(d));
+            if let Some(by) = included.get(target).and_then(|by| {
+                by.iter()
+                    .find(|b| !skip.contains(*b) && b.as_path() != target)
+            }) {
+                return Some(by.clone());
+            }
+            dir = d.parent();
+        }
+        None
+    }
+}
+
+/// For the `.dial` files directly in `dir`: included file → the files that
+/// include it, in name order; all canonical.
+fn folder_includes(dir: &Path) -> std::collections::HashMap<PathBuf, Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "dial"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut out: std::collections::HashMap<PathBuf, Vec<PathBuf>> = Default::default();
+    for file in files {
+        let Ok(me) = std::fs::canonicalize(&file) else {
+            continue;
+        };
+        for t in include_targets(&file) {
+            if let Ok(t) = std::fs::canonicalize(t) {
+                out.entry(t).or_default().push(me.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The paths a script's `include "..."` lines name, resolved against its
+/// folder. A light scan of the text: only regular files of modest size are
+/// read, and an unreadable file names nothing.
+fn include_targets(file: &Path) -> Vec<PathBuf> {
+    let readable =
+        std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.len() <= INCLUDER_MAX_BYTES);
+    let Some(text) = readable
+        .then(|| std::fs::read_to_string(file).ok())
+        .flatten()
+    else {
+        return Vec::new();
+    };
+    let dir = file.parent().unwrap_or(Path::new(""));
+    text.split(['\n', '\r'])
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix("include")?;
+            let rest = rest.trim_start().strip_prefix('"')?;
+            let path = &rest[..rest.find('"')?];
+            Some(dir.join(path))
+        })
+        .collect()
+}

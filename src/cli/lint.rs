@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::render::{self, Style};
 use super::scripts;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
@@ -15,7 +15,8 @@ Examples:
   dialect lint --format json acme.dial        one JSON object per line and diagnostic
   dialect lint --deny warnings --prompts prompts/ main.dial
 
-A file that another checked file includes is checked as part of it, not alone.
+A file that another checked file includes is checked as part of it, not alone;
+so is a file included by a script in its folder or the folders above it.
 Exit status: 0 when clean, 1 when there are errors (or warnings under
 --deny warnings), 2 on usage or I/O errors. Every code is explained in
 docs/diagnostics.md.")]
@@ -64,6 +65,8 @@ pub struct Outcome {
     pub loader_sources: crate::source::SourceMap,
     pub diagnostics: Vec<Diagnostic>,
     pub files: usize,
+    /// Files that were checked as part of the script that includes them.
+    pub notes: Vec<String>,
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -74,6 +77,9 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    for note in &outcome.notes {
+        eprintln!("dialect lint: note: {note}");
+    }
     let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = outcome.diagnostics.len() - errors;
     let stdout = std::io::stdout();
@@ -134,10 +140,51 @@ pub fn summary(errors: usize, warnings: usize, files: usize) -> String {
 /// Loads and checks every script named by `paths`. Errors are usage or
 /// I/O problems with the paths themselves.
 pub fn lint(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Outcome, String> {
-    let scripts = scripts::load(paths, prompts)?;
+    // A file another script includes (a site's declarations) means nothing
+    // alone: its names are declared by the includer. Check it as part of
+    // that script instead of reporting every such name as unknown.
+    let files: Vec<PathBuf> = paths
+        .iter()
+        .flat_map(|p| {
+            if p.is_dir() {
+                super::fs::dial_files(p).unwrap_or_default()
+            } else {
+                vec![p.clone()]
+            }
+        })
+        .collect();
+    let includers = super::fs::includers(&files);
+    let mut all = paths.to_vec();
+    let mut notes = Vec::new();
+    for (file, includer) in includers {
+        notes.push(format!(
+            "`{}` is included by `{}`, so it is checked as part of that script",
+            crate::load::display(&file),
+            crate::load::display(&includer)
+        ));
+        if !all.contains(&includer) {
+            all.push(includer);
+        }
+    }
+    let scripts = scripts::load(&all, prompts)?;
+    // A file with no entry that uses names it does not declare is most
+    // likely included by a script that was not found.
+    for c in &scripts.checked {
+        let unknown = c.diagnostics.iter().any(|d| {
+            matches!(d.code, Code::UnknownName | Code::WrongKind)
+                && c.files.contains(&d.primary.loc.file)
+        });
+        if c.program.entries.is_empty() && unknown {
+            notes.push(format!(
+                "`{}` has no entry and uses names it does not declare; if another script includes it, lint that script",
+                scripts.loader.sources.get(c.files[0]).name
+            ));
+        }
+    }
     Ok(Outcome {
         files: scripts.files,
         diagnostics: scripts.diagnostics,
         loader_sources: scripts.loader.sources,
+        notes,
     })
 }

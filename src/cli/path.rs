@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use crate::checked::{ActionKind, Press};
-use crate::program::{End, Meaning, Program, Step, Walk};
+use crate::flow::walk::Walk;
+use crate::flow::{End, Meaning, Step};
+use crate::program::Program;
 use crate::source::{Loc, SourceMap};
 
 /// One step of a path, ready to show.
@@ -49,7 +51,12 @@ pub fn lines(program: &Program, sources: &SourceMap, walk: &Walk, every_rule: bo
             source,
         });
     };
-    for step in &walk.steps {
+    for (n, step) in walk.steps.iter().enumerate() {
+        // Decisions made after time moved (prompts, keys, silences) say when.
+        let when = match walk.times.get(n) {
+            Some(&ms) if ms > 0 => format!(", {} into the call", clock_text(ms)),
+            _ => String::new(),
+        };
         match step {
             Step::Entry(i) => {
                 let e = &c.entries[*i];
@@ -75,7 +82,7 @@ pub fn lines(program: &Program, sources: &SourceMap, walk: &Walk, every_rule: bo
                     let verdict = if fires { "fires" } else { "does not hold" };
                     push(
                         "rule",
-                        format!("route {}: {what} {verdict}", r.name),
+                        format!("route {}{when}: {what} {verdict}", r.name),
                         Some(rule.loc),
                     );
                 }
@@ -96,7 +103,7 @@ pub fn lines(program: &Program, sources: &SourceMap, walk: &Walk, every_rule: bo
                 };
                 push(
                     "menu",
-                    format!("menu {} is offered{again}", m.name),
+                    format!("menu {} is offered{again}{when}", m.name),
                     Some(m.loc),
                 );
             }
@@ -145,7 +152,10 @@ pub fn lines(program: &Program, sources: &SourceMap, walk: &Walk, every_rule: bo
             "menu {} ran out of tries: hang up",
             c.menu(*m).name
         )),
-        End::TooLong => Some("the call loops without end".to_string()),
+        End::TooLong => Some(format!(
+            "more than {} steps without the caller hearing or pressing anything: the call is cut off",
+            crate::flow::MAX_STEPS
+        )),
     };
     if let Some(end) = end {
         push("end", end, None);
@@ -190,8 +200,18 @@ pub fn outcome(program: &Program, walk: &Walk) -> String {
         .collect();
     match &walk.end {
         End::NoEntry => "no entry answers".into(),
-        End::TooLong => "an endless loop".into(),
+        End::TooLong => "cut off: too many steps".into(),
         _ if text.is_empty() => "nothing".into(),
         _ => text.join(", "),
+    }
+}
+
+/// Milliseconds as `m:ss` (or `h:mm:ss`).
+pub fn clock_text(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
     }
 }

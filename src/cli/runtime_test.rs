@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
+pub use super::path::clock_text;
 use super::test::call_instant;
 use crate::checked::{
-    self, Actions, AgentState, Fallback, LookupKey, Press, RuntimeOutcome, RuntimeTest, SkillValue,
-    StepKind, Test,
+    self, Actions, AgentState, Fallback, LookupKey, Press, QueueId, RuntimeOutcome, RuntimeTest,
+    SkillValue, StepKind, Test,
 };
-use crate::facts::{Row, Slot};
+use crate::facts::{Facts, Row, Slot};
 use crate::program::{Engine, Program};
 use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
 use crate::runtime::roster::AgentSpec;
@@ -42,6 +43,8 @@ pub struct Run {
     pub timeline: Vec<(i64, String)>,
     /// Why the call could not run at all.
     pub error: Option<String>,
+    /// The engine the runtime's decisions and its ACD ran on.
+    pub engine: Engine,
 }
 
 /// One expectation that did not hold, in script words.
@@ -102,16 +105,16 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
     let roster = roster(&program.checked, test);
     // The clock is made inside the paused runtime, so it reads paused time.
     let clock = Clock::starting_at(call_instant(&program, test));
-    let mut rt = match Runtime::new(Arc::clone(&program), &roster, clock) {
+    // The engine is the runtime's from the start: the ACD runs the queues'
+    // `require`, `prefer` and `score` on it too.
+    let rt = match Runtime::with_engine(Arc::clone(&program), &roster, clock, engine) {
         Ok(rt) => rt,
         Err(e) => {
             run.error = Some(format!("the test's agents do not fit the script: {e}"));
             return run;
         }
     };
-    if let Some(r) = Arc::get_mut(&mut rt) {
-        r.engine = engine;
-    }
+    run.engine = rt.acd.engine();
     for a in &test.agents {
         let placed = match a.state {
             AgentState::LoggedOut => Ok(()),
@@ -131,11 +134,15 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
             .collect();
         rt.acd.pin_stats(&program.checked.queue(*queue).name, pins);
     }
-    run.stats = program
-        .checked
-        .queues
-        .iter()
-        .map(|q| rt.acd.stats(&q.name, 0, rt.aht_ms))
+    // Counted for this call, as its decisions would at arrival.
+    let mut facts = Facts::new(&program.ir.layout);
+    facts.caller = test.from.clone().unwrap_or_default();
+    facts.dialed = test.to.clone();
+    facts.set_time(&program.checked.zones, call_instant(&program, test));
+    program.look_up(&mut facts, LookupKey::Caller, &[]);
+    program.look_up(&mut facts, LookupKey::Dialed, &[]);
+    run.stats = (0..program.checked.queues.len())
+        .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, 0, rt.aht_ms))
         .collect();
     let behaviour = Behaviour {
         presses: test
@@ -442,16 +449,6 @@ fn target_name(t: &Target) -> &str {
     t.agent.as_deref().unwrap_or(&t.extension)
 }
 
-/// Milliseconds as `m:ss` (or `h:mm:ss`).
-pub fn clock_text(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
-}
-
 fn actions_text(program: &checked::Program, actions: &Actions) -> String {
     actions
         .list
@@ -512,16 +509,25 @@ pub fn fallbacks(program: &checked::Program, path: &[String]) -> Vec<Left> {
                 });
             }
         } else if let Some(name) = step.strip_prefix("group ")
-            && next.is_some()
-            && let Some(then) = program
-                .groups
-                .iter()
-                .find(|g| g.name == name)
-                .and_then(|g| g.then.as_ref())
+            && let Some(next) = next
+            && let Some(group) = program.groups.iter().find(|g| g.name == name)
         {
+            // Nobody answered: the group's `then`, or, without one, the
+            // hangup that ends the call.
+            let actions = match &group.then {
+                Some(then) => then.clone(),
+                None if next == "hangup" => Actions {
+                    list: vec![checked::Action {
+                        kind: checked::ActionKind::Hangup,
+                        loc: group.loc,
+                    }],
+                    loc: group.loc,
+                },
+                None => continue,
+            };
             out.push(Left {
                 kind: LeftKind::GroupThen(name.to_string()),
-                actions: then.clone(),
+                actions,
             });
         }
     }
@@ -673,5 +679,38 @@ impl Channel for Traced {
     async fn hangup(&mut self) {
         self.note("the script hangs up".to_string());
         self.inner.hangup().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `dialect test --engine interp` runs the ACD's `require`, `prefer`
+    /// and `score` on the interpreter too, not only the routes.
+    #[test]
+    fn the_acd_runs_on_the_test_engine() {
+        let program = Program::from_text(
+            r#"
+timezone "UTC"
+skill billing
+queue billing { strategy best_score; require billing >= 3; score billing }
+entry "+18005550100" -> queue billing
+test "ana answers" {
+  call to "+18005550100" at 2026-11-23 10:00
+  given agent ana available { billing: 5 }
+  expect answered by ana
+}
+"#,
+        )
+        .expect("compiles");
+        let program = Arc::new(program);
+        let test = &program.checked.tests[0];
+        let spec = test.runtime.as_ref().expect("a runtime test");
+        for engine in [Engine::Jit, Engine::Interp] {
+            let run = run(&program, engine, test, spec);
+            assert_eq!(run.engine, engine);
+            assert!(misses(&program, test, spec, &run).is_empty());
+        }
     }
 }

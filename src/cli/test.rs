@@ -14,7 +14,8 @@ use super::runtime_test::{self, Miss, given_row};
 use super::scripts;
 use crate::checked::Test;
 use crate::facts::{Facts, Slot, stat_index};
-use crate::program::{Engine, Program, Walk};
+use crate::flow::walk::{self, Walk};
+use crate::program::{Engine, Program};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
@@ -242,7 +243,6 @@ pub fn run_test(program: &Arc<Program>, engine: Engine, test: &Test) -> Outcome 
     let mut facts = Facts::new(&program.ir.layout);
     facts.caller = test.from.clone().unwrap_or_default();
     facts.dialed = test.to.clone();
-    facts.set_time(&program.checked.zones, call_instant(program, test));
     let mut fixed = vec![false; program.checked.lookups.len()];
     for (lookup, row) in &test.lookups {
         fixed[lookup.index()] = true;
@@ -267,7 +267,8 @@ pub fn run_test(program: &Arc<Program>, engine: Engine, test: &Test) -> Outcome 
             }
         }
     }
-    let walk = program.walk(engine, &mut facts, &test.presses, &fixed);
+    let at = call_instant(program, test);
+    let walk = walk::walk(program, engine, facts, at, &test.presses, fixed);
     let walk_passed = test
         .expect
         .as_ref()

@@ -5,11 +5,13 @@
 //! agent frees up or a caller arrives, waiting callers are matched in that
 //! order with available agents: candidates come from per-skill indexes of
 //! available agents (not a scan of the roster: bit sets per skill level and
-//! per skill value, intersected a word at a time), are filtered by the
+//! per skill value, intersected a word at a time; see `index`), are filtered by the
 //! queue's `require` (the current relaxation step's), split by `prefer`,
 //! and ordered by the queue's strategy. An agent is offered at most one
 //! call at a time: offered agents are `ringing` until the call says how the
-//! offer ended.
+//! offer ended. Filters that time alone makes true are matched again each
+//! minute while a caller with one waits. Queue statistics count each
+//! queue's own agents, for the call that asks.
 //!
 //! Outside this module agents are named by their roster id, never by their
 //! place in the table: a roster reload reorders the table while offers,
@@ -23,10 +25,11 @@ use tokio::sync::{oneshot, watch};
 
 use super::channel::Target;
 use super::events::{Event, EventBus};
+use super::index::{Need, Needs, SkillIndex, Term, exact_skills, required_skills};
 use super::roster::{AgentSpec, Roster, RosterError};
-use crate::checked::{self, AgentState, Presentation, QueueId, SkillId, SkillKind, Strategy};
+use crate::checked::{self, AgentAttr, AgentState, Presentation, QueueId, SkillKind, Strategy};
 use crate::facts::Facts;
-use crate::ir::{self, CmpOp, FuncId, Node};
+use crate::ir::{self, FuncId, Node};
 use crate::program::{Engine, Program};
 
 /// An agent and what the ACD tracks about them.
@@ -141,12 +144,8 @@ struct Inner {
     /// skills (per skill of the layout), then [`Hot`]. A copy of fields of
     /// `agents`, refreshed wherever those change.
     rows: Vec<i64>,
-    /// Available agents.
-    available: AgentSet,
-    /// Per skill of the layout, available agents: for a levelled skill by
-    /// level (set `k - 1` holds those at level `k` or above), for an
-    /// enumerated skill by value (set `v` holds those with value `v`).
-    skill_index: Vec<Vec<AgentSet>>,
+    /// Available agents, by skill.
+    available: SkillIndex,
     /// Waiting callers: (priority, then arrival) → waiter.
     waiting: BTreeMap<(Reverse<u32>, u64), Waiter>,
     /// Per queue name: the agent index round robin starts after.
@@ -157,13 +156,18 @@ struct Inner {
     next_place: u64,
     /// Per queue name: statistics held at a value (see `pin_stats`).
     pinned: HashMap<String, Vec<(usize, i64)>>,
-    /// Agents logged in (any state but logged out), departing ones aside.
-    logged_in: usize,
+    /// Agents logged in (any state but logged out), departing ones
+    /// aside, by skill: who could take a queue's calls now or later.
+    logged: SkillIndex,
     /// What changed since the last dispatch, so that it need not match
     /// every waiting caller against every available agent: agents who
     /// became available, callers who joined or relaxed their filter, or
     /// "everything" (a roster change, or time for a full pass).
     fresh: Fresh,
+    /// Waiting callers whose filter reads what changes with time alone
+    /// (`agent.idle_minutes`): while there are any, dispatch must also run
+    /// on a timer (see [`Acd::next_pass_ms`]).
+    timed: HashSet<(Reverse<u32>, u64)>,
     /// What runs the queues' `require`, `prefer` and `score`.
     engine: Engine,
 }
@@ -179,8 +183,9 @@ struct Fresh {
 }
 
 /// How often dispatch matches every waiting caller against every available
-/// agent, for filters that change with time alone (`agent.idle_minutes`).
-const FULL_PASS_MS: i64 = 60_000;
+/// agent, for filters that change with time alone (`agent.idle_minutes`,
+/// which counts whole minutes).
+pub const FULL_PASS_MS: i64 = 60_000;
 
 impl Acd {
     /// An ACD for a roster, every agent logged out; the roster's skills
@@ -205,16 +210,16 @@ impl Acd {
             roster_len: 0,
             by_id: HashMap::new(),
             by_extension: HashMap::new(),
-            available: AgentSet::default(),
-            skill_index: Vec::new(),
+            available: SkillIndex::default(),
             waiting: BTreeMap::new(),
             round_robin: HashMap::new(),
             random: 0x9E37_79B9_7F4A_7C15,
             answers: 0,
             next_place: 0,
             pinned: HashMap::new(),
-            logged_in: 0,
+            logged: SkillIndex::default(),
             fresh: Fresh::default(),
+            timed: HashSet::new(),
             engine,
         };
         inner.set_agents(agents);
@@ -223,6 +228,11 @@ impl Acd {
             events,
             departures: watch::Sender::new(0),
         })
+    }
+
+    /// What runs the queues' `require`, `prefer` and `score`.
+    pub fn engine(&self) -> Engine {
+        self.lock().engine
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -487,6 +497,12 @@ impl Acd {
             let seq = place.unwrap_or(inner.next_place);
             inner.next_place = inner.next_place.max(seq + 1);
             let key = (Reverse(waiter.priority), seq);
+            if waiter
+                .require
+                .is_some_and(|f| reads_idle_time(&waiter.program.ir, f))
+            {
+                inner.timed.insert(key);
+            }
             inner.waiting.insert(key, waiter);
             inner.fresh.waiters.push(key);
             seq
@@ -499,9 +515,16 @@ impl Acd {
     pub fn relax(&self, priority: u32, place: u64, require: Option<FuncId>, now_ms: i64) {
         {
             let mut inner = self.lock();
-            if let Some(w) = inner.waiting.get_mut(&(Reverse(priority), place)) {
+            let key = (Reverse(priority), place);
+            if let Some(w) = inner.waiting.get_mut(&key) {
                 w.require = require;
-                inner.fresh.waiters.push((Reverse(priority), place));
+                let timed = require.is_some_and(|f| reads_idle_time(&w.program.ir, f));
+                if timed {
+                    inner.timed.insert(key);
+                } else {
+                    inner.timed.remove(&key);
+                }
+                inner.fresh.waiters.push(key);
             }
         }
         self.dispatch(now_ms);
@@ -510,10 +533,30 @@ impl Acd {
     /// Takes a caller out of line (abandoned or overflowed); false if the
     /// caller was not waiting (an offer is on its way).
     pub fn leave(&self, priority: u32, place: u64) -> bool {
-        self.lock()
-            .waiting
-            .remove(&(Reverse(priority), place))
-            .is_some()
+        let mut inner = self.lock();
+        let key = (Reverse(priority), place);
+        inner.timed.remove(&key);
+        inner.waiting.remove(&key).is_some()
+    }
+
+    /// When dispatch should next run on a timer, on the runtime's clock:
+    /// a minute after the last full pass while some waiting caller's
+    /// filter reads what changes with time alone (`agent.idle_minutes`),
+    /// `None` while none does (then only events can make a caller and an
+    /// agent match). Callers in line wake by then and call [`Acd::tick`]:
+    /// the ACD needs no task of its own.
+    pub fn next_pass_ms(&self) -> Option<i64> {
+        let inner = self.lock();
+        (!inner.timed.is_empty()).then(|| inner.fresh.full_pass_ms + FULL_PASS_MS)
+    }
+
+    /// Runs the timed full pass if it is due (see [`Acd::next_pass_ms`]);
+    /// does nothing otherwise, so every waiting caller may call it when
+    /// they wake and only the first does the work.
+    pub fn tick(&self, now_ms: i64) {
+        if self.next_pass_ms().is_some_and(|due| now_ms >= due) {
+            self.dispatch(now_ms);
+        }
     }
 
     /// An offered agent answered: they are on the call, the others offered
@@ -661,31 +704,50 @@ impl Acd {
         offer
     }
 
-    /// Queue statistics as decisions read them: waiting, available, agents
-    /// logged in, longest wait and expected wait (milliseconds).
-    pub fn stats(&self, queue: &str, now_ms: i64, aht_ms: i64) -> [i64; 5] {
+    /// Queue statistics as a call's decisions read them, in the order of
+    /// `facts::stat_index`: callers waiting in the queue, the queue's
+    /// agents who are available, the queue's agents (logged in, in any
+    /// state), the longest wait and the expected wait (milliseconds).
+    ///
+    /// The queue's agents are those who could take this call there: logged
+    /// in (departing agents aside) and passing the queue's `require` or
+    /// one of its relaxation steps' (the widest filter, as for `no
+    /// agents`), run with the call's facts, so a filter that reads the
+    /// caller's lookup row counts for this caller. The expected wait is
+    /// the callers ahead, and this one, times the average handle time
+    /// over the queue's agents (0 without any). Values pinned with
+    /// [`Acd::pin_stats`] replace what is counted.
+    pub fn stats(
+        &self,
+        program: &Program,
+        queue: QueueId,
+        facts: &Facts,
+        now_ms: i64,
+        aht_ms: i64,
+    ) -> [i64; 5] {
+        let name = &program.checked.queue(queue).name;
         let inner = self.lock();
         let (waiting, earliest) = inner
             .waiting
             .values()
-            .filter(|w| w.queue_name == queue)
+            .filter(|w| &w.queue_name == name)
             .fold((0i64, i64::MAX), |(n, earliest), w| {
                 (n + 1, earliest.min(w.since_ms))
             });
-        let logged_in = inner.logged_in as i64;
-        let available = inner.available.len() as i64;
+        let filters = widest_filters(program, queue);
+        let (agents, available) = inner.takers(program, &filters, facts, now_ms);
         let longest = if waiting == 0 {
             0
         } else {
             (now_ms - earliest).max(0)
         };
-        let expected = if logged_in == 0 {
+        let expected = if agents == 0 {
             0
         } else {
-            (waiting + 1) * aht_ms / logged_in
+            (waiting + 1) * aht_ms / agents
         };
-        let mut stats = [waiting, available, logged_in, longest, expected];
-        for &(i, value) in inner.pinned.get(queue).into_iter().flatten() {
+        let mut stats = [waiting, available, agents, longest, expected];
+        for &(i, value) in inner.pinned.get(name).into_iter().flatten() {
             if let Some(s) = stats.get_mut(i) {
                 *s = value;
             }
@@ -720,21 +782,12 @@ impl Acd {
         now_ms: i64,
     ) -> bool {
         let inner = self.lock();
-        let mut logged = (0..inner.agents.len()).filter(|&a| {
-            inner.agents[a].state != AgentState::LoggedOut && !inner.agents[a].departing
+        let mut found = false;
+        inner.each_taker(program, filters, facts, now_ms, |_| {
+            found = true;
+            false
         });
-        if filters.iter().any(Option::is_none) {
-            return logged.next().is_some();
-        }
-        let calls = program.agent_calls(inner.engine, facts);
-        let filters: Vec<_> = filters.iter().flatten().map(|&f| calls.bind(f)).collect();
-        let translation = Translation::between(&inner.layout, &program.checked.skills);
-        let mut scratch = Vec::new();
-        logged.any(|a| {
-            let skills = inner.skills_for(a, translation.as_ref(), &mut scratch);
-            let attrs = inner.attrs(a, now_ms);
-            filters.iter().any(|f| f.run(skills, attrs) != 0)
-        })
+        found
     }
 
     /// Matches waiting callers with available agents and sends offers.
@@ -744,7 +797,10 @@ impl Acd {
     /// caller who joined is matched against the available agents, and an
     /// agent who became available goes to the first caller in line who
     /// can take them. Several changes at once, a roster change, or a
-    /// minute gone by make a full pass.
+    /// minute gone by make a full pass. A filter that time alone makes
+    /// true (`agent.idle_minutes`) breaks the invariant with no change at
+    /// all: while one waits, callers in line run the full pass each minute
+    /// through [`Acd::tick`].
     pub fn dispatch(&self, now_ms: i64) {
         let mut offers: Vec<(String, u64, Vec<String>)> = Vec::new();
         {
@@ -754,7 +810,7 @@ impl Acd {
             let full =
                 fresh.everything || changes > 1 || now_ms - fresh.full_pass_ms >= FULL_PASS_MS;
             inner.fresh.full_pass_ms = if full { now_ms } else { fresh.full_pass_ms };
-            if inner.available.is_empty() || inner.waiting.is_empty() {
+            if inner.available.all.is_empty() || inner.waiting.is_empty() {
                 return;
             }
             let keys: Vec<(Reverse<u32>, u64)> = if full {
@@ -767,7 +823,7 @@ impl Acd {
                 Vec::new()
             };
             for key in keys {
-                if inner.available.is_empty() {
+                if inner.available.all.is_empty() {
                     break;
                 }
                 if let Some(offer) = inner.offer(key, now_ms) {
@@ -847,108 +903,28 @@ impl Inner {
         debug_assert!(agents[self.roster_len..].iter().all(|a| a.departing));
         self.fresh.everything = true;
         self.agents = agents;
-        self.logged_in = self
-            .agents
-            .iter()
-            .filter(|a| a.state != AgentState::LoggedOut && !a.departing)
-            .count();
         self.rows = vec![0; self.agents.len() * self.row_len()];
         for a in 0..self.agents.len() {
             self.refresh_row(a);
         }
-        self.available = AgentSet::new(self.agents.len());
-        self.skill_index = self
-            .layout
-            .iter()
-            .map(|skill| {
-                let sets = match &skill.kind {
-                    SkillKind::Level => MAX_LEVEL as usize,
-                    SkillKind::Values(values) => values.len(),
-                };
-                vec![self.available.clone(); sets]
-            })
-            .collect();
+        self.available = SkillIndex::new(&self.layout, self.agents.len());
+        self.logged = SkillIndex::new(&self.layout, self.agents.len());
         for i in 0..self.agents.len() {
-            if self.agents[i].state == AgentState::Available {
-                self.index(i, true);
+            let a = &self.agents[i];
+            if a.state == AgentState::Available {
+                self.available.set(&self.layout, i, &a.skills, true);
+            }
+            if a.state != AgentState::LoggedOut && !a.departing {
+                self.logged.set(&self.layout, i, &a.skills, true);
             }
         }
-    }
-
-    fn index(&mut self, agent: usize, available: bool) {
-        let a = &self.agents[agent];
-        for (s, &value) in a.skills.iter().enumerate() {
-            let (Some(sets), Some(skill)) = (self.skill_index.get_mut(s), self.layout.get(s))
-            else {
-                continue;
-            };
-            match skill.kind {
-                SkillKind::Level => {
-                    for set in sets.iter_mut().take(value.clamp(0, MAX_LEVEL) as usize) {
-                        set.set(agent, available);
-                    }
-                }
-                SkillKind::Values(_) => {
-                    for (v, set) in sets.iter_mut().enumerate() {
-                        if value & (1 << v) != 0 {
-                            set.set(agent, available);
-                        }
-                    }
-                }
-            }
-        }
-        self.available.set(agent, available);
     }
 
     /// The index sets whose intersection holds every available agent that
     /// meets `needs`, and whether it holds only those (false when a need
     /// does not fit the layout and is left out); `None` when no agent can.
     fn terms(&self, needs: &[Need]) -> Option<(Vec<Term<'_>>, bool)> {
-        let mut terms = Vec::new();
-        let mut all = true;
-        for need in needs {
-            match *need {
-                Need::Level(s, level) => {
-                    if !matches!(
-                        self.layout.get(s.index()).map(|k| &k.kind),
-                        Some(SkillKind::Level)
-                    ) {
-                        all = false;
-                        continue;
-                    }
-                    if level > MAX_LEVEL {
-                        return None;
-                    }
-                    if level >= 1 {
-                        terms.push(Term::Set(&self.skill_index[s.index()][level as usize - 1]));
-                    }
-                }
-                Need::AnyOf(s, bits) => {
-                    if !matches!(
-                        self.layout.get(s.index()).map(|k| &k.kind),
-                        Some(SkillKind::Values(_))
-                    ) {
-                        all = false;
-                        continue;
-                    }
-                    let mut sets: Vec<Vec<Term>> = self.skill_index[s.index()]
-                        .iter()
-                        .enumerate()
-                        .filter(|&(v, _)| bits & (1 << v) != 0)
-                        .map(|(_, set)| vec![Term::Set(set)])
-                        .collect();
-                    match sets.len() {
-                        0 => return None,
-                        1 => terms.append(&mut sets[0]),
-                        _ => terms.push(Term::Any(sets)),
-                    }
-                }
-            }
-        }
-        if terms.is_empty() {
-            terms.push(Term::Set(&self.available));
-        }
-        Some((terms, all))
+        self.available.terms(&self.layout, needs)
     }
 
     /// When the indexes answer a `prefer` exactly: the terms whose
@@ -977,6 +953,81 @@ impl Inner {
             _ => terms.push(Term::Any(clauses)),
         }
         Some(Some(terms))
+    }
+
+    /// Calls `each` with every logged-in agent (departing ones aside) who
+    /// passes one of `filters` (`None`: no filter) for these facts, in
+    /// table order, until it returns false.
+    fn each_taker(
+        &self,
+        program: &Program,
+        filters: &[Option<FuncId>],
+        facts: &Facts,
+        now_ms: i64,
+        mut each: impl FnMut(usize) -> bool,
+    ) {
+        let logged = (0..self.agents.len()).filter(|&a| {
+            self.agents[a].state != AgentState::LoggedOut && !self.agents[a].departing
+        });
+        if filters.iter().any(Option::is_none) {
+            for a in logged {
+                if !each(a) {
+                    return;
+                }
+            }
+            return;
+        }
+        let calls = program.agent_calls(self.engine, facts);
+        let filters: Vec<_> = filters.iter().flatten().map(|&f| calls.bind(f)).collect();
+        let translation = Translation::between(&self.layout, &program.checked.skills);
+        let mut scratch = Vec::new();
+        for a in logged {
+            let skills = self.skills_for(a, translation.as_ref(), &mut scratch);
+            let attrs = self.attrs(a, now_ms);
+            if filters.iter().any(|f| f.run(skills, attrs) != 0) && !each(a) {
+                return;
+            }
+        }
+    }
+
+    /// How many logged-in agents pass one of `filters` for these facts,
+    /// and how many of them are available. Filters made of skill
+    /// comparisons with constants (`and`, `or`) are counted from the
+    /// indexes of logged-in and available agents, without looking at any
+    /// agent; others run on each logged-in agent.
+    fn takers(
+        &self,
+        program: &Program,
+        filters: &[Option<FuncId>],
+        facts: &Facts,
+        now_ms: i64,
+    ) -> (i64, i64) {
+        if filters.iter().any(Option::is_none) {
+            return (
+                self.logged.all.len() as i64,
+                self.available.all.len() as i64,
+            );
+        }
+        if Translation::between(&self.layout, &program.checked.skills).is_none()
+            && let Some(clauses) = (filters.iter().flatten())
+                .map(|&f| exact_skills(&program.ir, f))
+                .collect::<Option<Vec<_>>>()
+        {
+            let clauses = clauses.concat();
+            if let (Some(agents), Some(available)) = (
+                self.logged.count(&self.layout, &clauses),
+                self.available.count(&self.layout, &clauses),
+            ) {
+                return (agents as i64, available as i64);
+            }
+        }
+        let (mut agents, mut available) = (0, 0);
+        self.each_taker(program, filters, facts, now_ms, |a| {
+            agents += 1;
+            available += i64::from(self.agents[a].state == AgentState::Available);
+            true
+        });
+        (agents, available)
     }
 
     /// The index of an agent who is ringing.
@@ -1017,21 +1068,20 @@ impl Inner {
         if from == to {
             return;
         }
+        let a = &self.agents[agent];
         if from == AgentState::Available {
-            self.index(agent, false);
+            self.available.set(&self.layout, agent, &a.skills, false);
         }
-        if !self.agents[agent].departing {
-            if from == AgentState::LoggedOut {
-                self.logged_in += 1;
-            } else if to == AgentState::LoggedOut {
-                self.logged_in -= 1;
-            }
+        if !a.departing && (from == AgentState::LoggedOut || to == AgentState::LoggedOut) {
+            let logged_in = to != AgentState::LoggedOut;
+            self.logged.set(&self.layout, agent, &a.skills, logged_in);
         }
         self.agents[agent].state = to;
         if to == AgentState::Available {
             self.agents[agent].idle_since_ms = now_ms;
             self.refresh_row(agent);
-            self.index(agent, true);
+            let a = &self.agents[agent];
+            self.available.set(&self.layout, agent, &a.skills, true);
             self.fresh.agents.push(agent);
         }
     }
@@ -1118,6 +1168,8 @@ impl Inner {
             self.waiting.insert(key, w);
             return None;
         }
+        // Out of line from here, offered or gone.
+        self.timed.remove(&key);
         for &a in &chosen {
             self.set_state(a, AgentState::Ringing, now_ms);
         }
@@ -1363,226 +1415,34 @@ impl Hot {
     const COUNT: usize = 3;
 }
 
-/// Skill levels are 1 to 10 (0: the agent lacks the skill).
-const MAX_LEVEL: i64 = 10;
-
-/// Something a filter requires of an agent's skills, which the skill
-/// indexes can answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Need {
-    /// A levelled skill at this level or above (above 10: nobody).
-    Level(SkillId, i64),
-    /// At least one of these values (bits) of an enumerated skill.
-    AnyOf(SkillId, i64),
+/// The filters that decide who could ever take a queue's calls: its
+/// `require` and each relaxation step's (`None`: no filter, anyone).
+pub fn widest_filters(program: &Program, queue: QueueId) -> Vec<Option<FuncId>> {
+    let fns = &program.ir.queues[queue.index()];
+    std::iter::once(fns.require)
+        .chain(fns.steps.iter().copied().filter(Option::is_some))
+        .collect()
 }
 
-/// What a filter requires of agents' skills.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Needs {
-    pub needs: Vec<Need>,
-    /// The filter is exactly the conjunction of `needs`: an agent who
-    /// meets them passes it.
-    pub exact: bool,
-}
-
-/// What a filter requires of agents' skills, read from its top-level
-/// `and`s: `billing >= 3`, `language == spanish`, `language in [english,
-/// spanish]` and the like. Unless the filter is exactly those, it still
-/// runs on every candidate; the needs only narrow the candidates.
-pub fn required_skills(module: &ir::Module, f: FuncId) -> Needs {
-    let mut needs = Vec::new();
-    let exact = match &module.function(f).body {
-        ir::Body::Bool(n) => walk_needs(n, &mut needs),
-        _ => false,
-    };
-    Needs { needs, exact }
-}
-
-/// The most clauses `exact_skills` expands a filter into.
-const MAX_CLAUSES: usize = 8;
-
-/// A filter that says nothing but what the skill indexes answer, joined by
-/// `and` and `or`, as a disjunction of conjunctions: `sales >= 5 or
-/// premium >= 5` is `[[sales >= 5], [premium >= 5]]`. `None` when it says
-/// anything more, or expands past `MAX_CLAUSES` clauses.
-pub fn exact_skills(module: &ir::Module, f: FuncId) -> Option<Vec<Vec<Need>>> {
-    fn clauses(n: &Node) -> Option<Vec<Vec<Need>>> {
-        match n {
-            Node::Or(a, b) => {
-                let mut all = clauses(a)?;
-                all.extend(clauses(b)?);
-                (all.len() <= MAX_CLAUSES).then_some(all)
-            }
-            Node::And(a, b) => {
-                let (a, b) = (clauses(a)?, clauses(b)?);
-                if a.len() * b.len() > MAX_CLAUSES {
-                    return None;
-                }
-                Some(
-                    a.iter()
-                        .flat_map(|x| b.iter().map(move |y| [x.as_slice(), y].concat()))
-                        .collect(),
-                )
-            }
-            leaf => {
-                let mut needs = Vec::new();
-                walk_needs(leaf, &mut needs).then_some(vec![needs])
-            }
+/// Whether a filter reads what changes with time alone, with no event to
+/// say so: `agent.idle_minutes` (following calls into other functions).
+/// Calls made and talk time change only when calls end, which dispatch
+/// already follows.
+pub fn reads_idle_time(module: &ir::Module, f: FuncId) -> bool {
+    let mut seen = HashSet::new();
+    let mut todo = vec![f];
+    let mut found = false;
+    while let Some(f) = todo.pop() {
+        if found || !seen.insert(f) {
+            continue;
         }
+        module.function(f).body.visit(&mut |n| match n {
+            Node::Agent(AgentAttr::IdleMinutes) => found = true,
+            Node::Call(g) => todo.push(*g),
+            _ => {}
+        });
     }
-    match &module.function(f).body {
-        ir::Body::Bool(n) => clauses(n),
-        _ => None,
-    }
-}
-
-/// Adds what `n` needs, through its top-level `and`s; false if that is not
-/// all `n` says.
-fn walk_needs(n: &Node, out: &mut Vec<Need>) -> bool {
-    match n {
-        Node::And(a, b) => {
-            let a = walk_needs(a, out);
-            walk_needs(b, out) && a
-        }
-        Node::Cmp(op, a, b) => match (op, a.as_ref(), b.as_ref()) {
-            // `skill >= k`, `k <= skill`
-            (CmpOp::Ge, Node::Skill(s), Node::Int(k))
-            | (CmpOp::Le, Node::Int(k), Node::Skill(s)) => {
-                out.push(Need::Level(*s, *k));
-                true
-            }
-            // `skill == k` needs at least `k`, and says more.
-            (CmpOp::Eq, Node::Skill(s), Node::Int(k))
-            | (CmpOp::Eq, Node::Int(k), Node::Skill(s)) => {
-                out.push(Need::Level(*s, *k));
-                false
-            }
-            // `skill > k`, `k < skill`
-            (CmpOp::Gt, Node::Skill(s), Node::Int(k))
-            | (CmpOp::Lt, Node::Int(k), Node::Skill(s)) => {
-                out.push(Need::Level(*s, k.saturating_add(1)));
-                true
-            }
-            _ => false,
-        },
-        Node::HasBit { mask, bit } => match (mask.as_ref(), bit.as_ref()) {
-            (Node::Skill(s), Node::Int(v @ 0..=63)) => {
-                out.push(Need::AnyOf(*s, 1i64 << v));
-                true
-            }
-            // A value read from the caller's facts: any value at all
-            // is needed, one in particular is said.
-            (Node::Skill(s), _) => {
-                out.push(Need::AnyOf(*s, -1));
-                false
-            }
-            _ => false,
-        },
-        Node::AnyBit(x, bits) => match x.as_ref() {
-            Node::Skill(s) => {
-                out.push(Need::AnyOf(*s, *bits));
-                true
-            }
-            _ => false,
-        },
-        _ => false,
-    }
-}
-
-/// One factor of a candidate intersection: an index set, or the agents in
-/// every term of at least one clause (`language in [english, spanish]`,
-/// `prefer sales >= 5 or premium >= 5`).
-#[derive(Clone)]
-enum Term<'s> {
-    Set(&'s AgentSet),
-    Any(Vec<Vec<Term<'s>>>),
-}
-
-impl Term<'_> {
-    /// True only if the term holds nobody.
-    fn is_empty(&self) -> bool {
-        match self {
-            Term::Set(s) => s.is_empty(),
-            Term::Any(clauses) => clauses.iter().all(|c| c.iter().any(Term::is_empty)),
-        }
-    }
-
-    fn word(&self, i: usize) -> u64 {
-        match self {
-            Term::Set(s) => s.words[i],
-            Term::Any(clauses) => clauses.iter().fold(0, |acc, c| acc | Term::all_of(c, i)),
-        }
-    }
-
-    /// Word `i` of the intersection of `terms`.
-    fn all_of(terms: &[Term], i: usize) -> u64 {
-        terms.iter().fold(!0u64, |acc, t| acc & t.word(i))
-    }
-
-    /// How many words every set the term reads has.
-    fn words(&self) -> usize {
-        match self {
-            Term::Set(s) => s.words.len(),
-            Term::Any(clauses) => clauses.iter().flatten().map(Term::words).min().unwrap_or(0),
-        }
-    }
-
-    /// The agents in every term, in table order.
-    fn intersection<'t>(terms: &'t [Term<'t>]) -> impl Iterator<Item = usize> + 't {
-        let words = terms.iter().map(Term::words).min().unwrap_or(0);
-        (0..words).flat_map(move |i| {
-            let mut bits = Term::all_of(terms, i);
-            std::iter::from_fn(move || {
-                if bits == 0 {
-                    return None;
-                }
-                let bit = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                Some(i * 64 + bit)
-            })
-        })
-    }
-}
-
-/// A set of agents, by place in the table, as bits: the per-skill indexes
-/// intersect a word (64 agents) at a time.
-#[derive(Clone, Debug, Default)]
-struct AgentSet {
-    words: Vec<u64>,
-    len: usize,
-}
-
-impl AgentSet {
-    /// An empty set for a table of `agents`.
-    fn new(agents: usize) -> AgentSet {
-        AgentSet {
-            words: vec![0; agents.div_ceil(64)],
-            len: 0,
-        }
-    }
-
-    fn set(&mut self, agent: usize, member: bool) {
-        let (word, bit) = (agent / 64, 1u64 << (agent % 64));
-        let Some(w) = self.words.get_mut(word) else {
-            return;
-        };
-        if (*w & bit != 0) != member {
-            *w ^= bit;
-            if member {
-                self.len += 1;
-            } else {
-                self.len -= 1;
-            }
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
+    found
 }
 
 /// How a program reads agents' skills when it declares them differently
@@ -1653,4 +1513,89 @@ impl Translation {
 /// Whether an agent is busy with a call: ringing for it or talking.
 fn busy(state: AgentState) -> bool {
     matches!(state, AgentState::Ringing | AgentState::OnCall)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCRIPT: &str = r#"
+timezone "America/Chicago"
+skill billing
+skill language { english, spanish, french }
+queue plain { strategy linear }
+queue level { require billing >= 3 }
+queue either { require language == spanish or billing > 7 }
+queue both { require language in [english, french] and billing >= 2 }
+queue relaxing { require billing >= 9; after 1m require language == french }
+queue other { require billing != 1 }
+queue never { require billing > 10 }
+queue rested { require billing >= 1 and agent.idle_minutes >= 1 }
+"#;
+
+    /// Counting a queue's agents from the indexes gives what running its
+    /// filters on every logged-in agent gives, over rosters wider than a
+    /// word of the bit sets, with agents in every state.
+    #[test]
+    fn indexed_counts_match_running_the_filters() {
+        let program = Program::from_text(SCRIPT).expect("the script compiles");
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..20 {
+            let size = 1 + next(200);
+            let mut text = String::new();
+            for i in 0..size {
+                let languages: Vec<&str> = ["english", "spanish", "french"]
+                    .into_iter()
+                    .filter(|_| next(3) == 0)
+                    .collect();
+                text.push_str(&format!(
+                    "[[agent]]\nid = \"a{i}\"\nskills = {{ billing = {}, language = {languages:?} }}\n",
+                    next(11)
+                ));
+            }
+            let roster = Roster::parse(&text).expect("roster");
+            let acd = Acd::new(
+                &roster,
+                &program.checked,
+                Arc::new(EventBus::default()),
+                Engine::Jit,
+            )
+            .expect("acd");
+            for i in 0..size {
+                let id = format!("a{i}");
+                let state = match next(6) {
+                    0 => AgentState::LoggedOut,
+                    1 => AgentState::Paused,
+                    2 => AgentState::OnCall,
+                    3 => AgentState::Wrapup,
+                    _ => AgentState::Available,
+                };
+                acd.place(&id, state, (i as i64) * 1_000).expect("places");
+            }
+            let facts = Facts::new(&program.ir.layout);
+            let now = 90_000;
+            let inner = acd.lock();
+            for (q, queue) in program.checked.queues.iter().enumerate() {
+                let filters = widest_filters(&program, QueueId(q as u32));
+                let (mut agents, mut available) = (0, 0);
+                inner.each_taker(&program, &filters, &facts, now, |a| {
+                    agents += 1;
+                    available += i64::from(inner.agents[a].state == AgentState::Available);
+                    true
+                });
+                assert_eq!(
+                    inner.takers(&program, &filters, &facts, now),
+                    (agents, available),
+                    "round {round}, queue {}",
+                    queue.name
+                );
+            }
+        }
+    }
 }

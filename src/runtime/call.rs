@@ -8,18 +8,14 @@ use tokio::sync::{oneshot, watch};
 
 use super::Runtime;
 use super::acd::{Offer, Waiter};
-use super::channel::{Announce, Channel, Collect, Collected, Rang, Ring, Target};
+use super::channel::{Announce, Channel, Collected, Rang, Ring, Target};
 use super::events::{Disposition, Event, Summary};
 use crate::checked::{
-    self, Action, ActionKind, Announcement, ExtensionTarget, GroupMode, LookupKey, MenuId,
-    Presentation, QueueId, StepKind,
+    self, Announcement, GroupMode, Presentation, QueueId, RejectReason, StepKind,
 };
 use crate::facts::Facts;
-use crate::program::{MenuInput, Program};
-
-/// Longest a call may run through routes and menus before it is cut off
-/// (a script error would otherwise keep a line busy forever).
-pub const MAX_STEPS: usize = 10_000;
+use crate::flow::{Effect, End, Flow, Step};
+use crate::program::Program;
 
 /// Ring time for extensions, when nothing says otherwise.
 pub const EXTENSION_RING_MS: i64 = 30_000;
@@ -28,20 +24,30 @@ pub(super) struct Call<'c, C: Channel> {
     rt: Arc<Runtime>,
     program: Arc<Program>,
     chan: &'c mut C,
-    facts: Facts,
     summary: Summary,
     answered: bool,
-    /// Menus on the way, for `back`; offers of the current one.
-    menus: Vec<MenuId>,
-    offers: u32,
     whisper: Option<String>,
     record: bool,
-    steps: usize,
+    /// Steps of the flow already written to the summary's path.
+    noted: usize,
 }
 
-enum Next {
-    Actions(checked::Actions),
-    Offer(MenuId),
+/// Brings a call's facts up to date before a decision: the local time,
+/// and the statistics of the queues some decision reads.
+fn refresh(rt: &Runtime, program: &Program, facts: &mut Facts) {
+    facts.set_time(&program.checked.zones, rt.clock.now());
+    let now = rt.clock.elapsed_ms();
+    for &i in &program.queues_read {
+        let stats = (rt.acd).stats(program, QueueId(i as u32), facts, now, rt.aht_ms);
+        facts.queues[i] = stats;
+    }
+}
+
+/// How a queue or a hunt group left the call.
+enum Next<'p> {
+    /// Handed on to these actions (an overflow step, `no agents`, a
+    /// group's `then`).
+    Then(&'p checked::Actions),
     Done(Disposition),
 }
 
@@ -54,60 +60,118 @@ impl<'c, C: Channel> Call<'c, C> {
         caller: String,
         dialed: String,
     ) -> Self {
-        let mut facts = Facts::new(&program.ir.layout);
-        facts.caller = caller.clone();
-        facts.dialed = dialed.clone();
         let now = rt.clock.elapsed_ms();
         Call {
             rt,
             program,
             chan,
-            facts,
             summary: Summary::begun(id, caller, dialed, now),
             answered: false,
-            menus: Vec::new(),
-            offers: 0,
             whisper: None,
             record: false,
-            steps: 0,
+            noted: 0,
         }
     }
 
     pub(super) async fn run(mut self) -> Summary {
         let program = Arc::clone(&self.program);
-        self.rt.events.publish(Event::CallArrived {
+        let rt = Arc::clone(&self.rt);
+        rt.events.publish(Event::CallArrived {
             call: self.summary.call,
             caller: self.summary.caller.clone(),
             dialed: self.summary.dialed.clone(),
             at_ms: self.summary.started_ms,
         });
-        self.refresh();
-        program.look_up(&mut self.facts, LookupKey::Caller, &[]);
-        program.look_up(&mut self.facts, LookupKey::Dialed, &[]);
-        let disposition = match program.entry(self.rt.engine, &self.facts) {
-            None => {
-                self.summary.path.push("no entry".into());
-                self.chan.reject(checked::RejectReason::Unavailable).await;
-                Disposition::Rejected
-            }
-            Some(e) => {
-                let entry = &program.checked.entries[e];
-                self.summary.path.push(format!("entry {}", entry.number));
-                let mut next = Next::Actions(entry.actions.clone());
-                loop {
-                    self.steps += 1;
-                    if self.steps > MAX_STEPS {
-                        self.chan.hangup().await;
-                        break Disposition::Failed;
+        let mut facts = Facts::new(&program.ir.layout);
+        facts.caller = self.summary.caller.clone();
+        facts.dialed = self.summary.dialed.clone();
+        let mut flow = Flow::new(&program, rt.engine, facts, Vec::new());
+        let mut refresh = |f: &mut Facts| refresh(&rt, &program, f);
+        let mut effect = flow.start(&mut refresh);
+        let disposition = loop {
+            self.note(&flow);
+            effect = match effect {
+                Effect::Play(p) => {
+                    if !self.answer().await || !self.chan.play(p).await {
+                        break Disposition::Abandoned;
                     }
-                    next = match next {
-                        Next::Actions(a) => self.actions(&a).await,
-                        Next::Offer(m) => self.offer(m).await,
+                    flow.played(&mut refresh)
+                }
+                Effect::Collect(request) => {
+                    if !self.answer().await {
+                        break Disposition::Abandoned;
+                    }
+                    let got = self.chan.collect(&request).await;
+                    match &got {
+                        Collected::HungUp => break Disposition::Abandoned,
+                        Collected::Keys(keys) if flow.collecting_for().is_some() => {
+                            rt.events.publish(Event::MenuInput {
+                                call: self.summary.call,
+                                menu: request.menu.clone(),
+                                keys: keys.clone(),
+                                at_ms: rt.clock.elapsed_ms(),
+                            });
+                        }
+                        _ => {}
+                    }
+                    flow.collected(got, &mut refresh)
+                }
+                Effect::Queue { queue, priority } => {
+                    self.take_extras(&flow);
+                    match self.queue(&program, flow.facts(), queue, priority).await {
+                        Next::Then(actions) => flow.then(actions, &mut refresh),
                         Next::Done(d) => break d,
+                    }
+                }
+                Effect::Group(g) => {
+                    self.take_extras(&flow);
+                    match self.group(program.checked.group(g)).await {
+                        Next::Then(actions) => flow.then(actions, &mut refresh),
+                        Next::Done(d) => break d,
+                    }
+                }
+                Effect::Extension(x) => {
+                    self.take_extras(&flow);
+                    break self.extension(&x).await;
+                }
+                Effect::Transfer(n) => {
+                    self.summary.path.push(format!("transfer {n}"));
+                    break if self.chan.transfer(n).await {
+                        Disposition::Transferred
+                    } else {
+                        Disposition::Failed
                     };
                 }
-            }
+                Effect::Voicemail(b) => {
+                    self.summary.path.push(format!("voicemail {b}"));
+                    if !self.answer().await {
+                        break Disposition::Abandoned;
+                    }
+                    self.chan.voicemail(b).await;
+                    break Disposition::Voicemail;
+                }
+                Effect::Reject(r) => {
+                    self.summary.path.push(format!("reject {}", r.name()));
+                    self.chan.reject(r).await;
+                    break Disposition::Rejected;
+                }
+                Effect::Hangup => break self.hang_up(Disposition::Rejected).await,
+                Effect::Stop(End::NoEntry) => {
+                    self.summary.path.push("no entry".into());
+                    self.chan.reject(RejectReason::Unavailable).await;
+                    break Disposition::Rejected;
+                }
+                // No rule fired (a script with errors), or a loop through
+                // queues or groups with nobody to take the call.
+                Effect::Stop(_) => {
+                    self.chan.hangup().await;
+                    break Disposition::Failed;
+                }
+            };
         };
+        self.note(&flow);
+        self.summary.tags = flow.tags.iter().map(|t| t.to_string()).collect();
+        self.summary.steps = flow.into_path().steps;
         self.summary.disposition = disposition;
         self.summary.ended_ms = self.rt.clock.elapsed_ms();
         self.rt
@@ -116,16 +180,35 @@ impl<'c, C: Channel> Call<'c, C> {
         self.summary
     }
 
-    /// Local time and queue statistics as of now.
-    fn refresh(&mut self) {
-        self.facts
-            .set_time(&self.program.checked.zones, self.rt.clock.now());
-        let now = self.rt.clock.elapsed_ms();
-        // Only statistics some decision reads.
-        for &i in &self.program.queues_read {
-            let name = &self.program.checked.queues[i].name;
-            self.facts.queues[i] = self.rt.acd.stats(name, now, self.rt.aht_ms);
+    /// Writes the flow's new steps to the summary's path: the entry, each
+    /// route decided, each menu offered.
+    fn note(&mut self, flow: &Flow) {
+        let c = &self.program.checked;
+        let steps = &flow.path().steps;
+        for step in &steps[self.noted.min(steps.len())..] {
+            match step {
+                Step::Entry(e) => self
+                    .summary
+                    .path
+                    .push(format!("entry {}", c.entries[*e].number)),
+                Step::Route { route, .. } => self
+                    .summary
+                    .path
+                    .push(format!("route {}", c.route(*route).name)),
+                Step::Offer { menu, .. } => self
+                    .summary
+                    .path
+                    .push(format!("menu {}", c.menu(*menu).name)),
+                Step::Input { .. } | Step::Action(_) => {}
+            }
         }
+        self.noted = steps.len();
+    }
+
+    /// The whisper and recording asked for so far, for the call's answer.
+    fn take_extras(&mut self, flow: &Flow) {
+        self.whisper = flow.whisper.map(str::to_string);
+        self.record = flow.record;
     }
 
     async fn answer(&mut self) -> bool {
@@ -136,196 +219,21 @@ impl<'c, C: Channel> Call<'c, C> {
         true
     }
 
-    async fn actions(&mut self, actions: &checked::Actions) -> Next {
-        let program = Arc::clone(&self.program);
-        for action in &actions.list {
-            let Action { kind, .. } = action;
-            match kind {
-                ActionKind::Play(p) => {
-                    if !self.answer().await || !self.chan.play(p).await {
-                        return Next::Done(Disposition::Abandoned);
-                    }
-                }
-                ActionKind::Whisper(p) => self.whisper = Some(p.clone()),
-                ActionKind::Record => self.record = true,
-                ActionKind::SetTag(t) => self.summary.tags.push(t.clone()),
-                ActionKind::Route(r) => {
-                    self.refresh();
-                    self.summary
-                        .path
-                        .push(format!("route {}", program.checked.route(*r).name));
-                    return match program.route(self.rt.engine, *r, &self.facts) {
-                        Some(i) => {
-                            Next::Actions(program.checked.route(*r).rules[i].actions.clone())
-                        }
-                        None => {
-                            self.chan.hangup().await;
-                            Next::Done(Disposition::Failed)
-                        }
-                    };
-                }
-                ActionKind::Menu(m) => {
-                    if self.menus.last() != Some(m) {
-                        self.menus.push(*m);
-                    }
-                    self.offers = 0;
-                    return Next::Offer(*m);
-                }
-                ActionKind::Repeat => {
-                    return match self.menus.last() {
-                        Some(&m) => Next::Offer(m),
-                        None => Next::Done(self.hang_up().await),
-                    };
-                }
-                ActionKind::Back => {
-                    if self.menus.len() > 1 {
-                        self.menus.pop();
-                        self.offers = 0;
-                    }
-                    return match self.menus.last() {
-                        Some(&m) => Next::Offer(m),
-                        None => Next::Done(self.hang_up().await),
-                    };
-                }
-                ActionKind::Queue { queue, priority } => {
-                    return self.queue(*queue, *priority).await;
-                }
-                ActionKind::Group(g) => return self.group(program.checked.group(*g)).await,
-                ActionKind::DialExtension { digits } => {
-                    let request = Collect {
-                        menu: self
-                            .menus
-                            .last()
-                            .map_or_else(String::new, |m| program.checked.menu(*m).name.clone()),
-                        prompt: None,
-                        first_timeout_ms: 5_000,
-                        digit_timeout_ms: 3_000,
-                        max_digits: *digits as usize,
-                        hash_ends: true,
-                        keys: Vec::new(),
-                    };
-                    if !self.answer().await {
-                        return Next::Done(Disposition::Abandoned);
-                    }
-                    return match self.chan.collect(&request).await {
-                        Collected::HungUp => Next::Done(Disposition::Abandoned),
-                        Collected::Keys(k) if k.len() == *digits as usize => {
-                            self.extension(&k).await
-                        }
-                        _ => match self.menus.last() {
-                            Some(&m) => self.failed(m, false),
-                            None => Next::Done(self.hang_up().await),
-                        },
-                    };
-                }
-                ActionKind::Extension(ExtensionTarget::LastDigits(n)) => {
-                    let dialed = self.facts.dialed.clone();
-                    let tail = &dialed[dialed.len().saturating_sub(*n as usize)..];
-                    return self.extension(tail).await;
-                }
-                ActionKind::Extension(ExtensionTarget::Number(x)) => {
-                    return self.extension(x).await;
-                }
-                ActionKind::Transfer(n) => {
-                    self.summary.path.push(format!("transfer {n}"));
-                    let ok = self.chan.transfer(n).await;
-                    return Next::Done(if ok {
-                        Disposition::Transferred
-                    } else {
-                        Disposition::Failed
-                    });
-                }
-                ActionKind::Voicemail(b) => {
-                    self.summary.path.push(format!("voicemail {b}"));
-                    if !self.answer().await {
-                        return Next::Done(Disposition::Abandoned);
-                    }
-                    self.chan.voicemail(b).await;
-                    return Next::Done(Disposition::Voicemail);
-                }
-                ActionKind::Reject(r) => {
-                    self.summary.path.push(format!("reject {}", r.name()));
-                    self.chan.reject(*r).await;
-                    return Next::Done(Disposition::Rejected);
-                }
-                ActionKind::Hangup => return Next::Done(self.hang_up().await),
-            }
-        }
-        Next::Done(self.hang_up().await)
-    }
-
-    async fn hang_up(&mut self) -> Disposition {
+    /// The script ends the call; `disposition` says how it counts.
+    async fn hang_up(&mut self, disposition: Disposition) -> Disposition {
         self.summary.path.push("hangup".into());
         self.chan.hangup().await;
-        Disposition::Rejected
-    }
-
-    /// Offers a menu and reads the caller's keys.
-    async fn offer(&mut self, menu: MenuId) -> Next {
-        let program = Arc::clone(&self.program);
-        let m = program.checked.menu(menu);
-        self.offers += 1;
-        if self.offers > 1 + m.retries {
-            return match &m.exhausted {
-                Some(actions) => Next::Actions(actions.clone()),
-                None => Next::Done(self.hang_up().await),
-            };
-        }
-        self.summary.path.push(format!("menu {}", m.name));
-        if !self.answer().await {
-            return Next::Done(Disposition::Abandoned);
-        }
-        let longest = m.keys.iter().map(|k| k.key.len()).max().unwrap_or(1);
-        let request = Collect {
-            menu: m.name.clone(),
-            prompt: m.prompt.clone(),
-            first_timeout_ms: m.timeout_ms,
-            digit_timeout_ms: m.digit_timeout_ms,
-            max_digits: m.collect.as_ref().map_or(longest, |c| c.max as usize),
-            hash_ends: m.collect.is_some(),
-            keys: match m.collect {
-                Some(_) => Vec::new(),
-                None => m.keys.iter().map(|k| k.key.clone()).collect(),
-            },
-        };
-        let keys = match self.chan.collect(&request).await {
-            Collected::HungUp => return Next::Done(Disposition::Abandoned),
-            Collected::Timeout => return self.failed(menu, true),
-            Collected::Keys(k) => k,
-        };
-        self.rt.events.publish(Event::MenuInput {
-            call: self.summary.call,
-            menu: m.name.clone(),
-            keys: keys.clone(),
-            at_ms: self.rt.clock.elapsed_ms(),
-        });
-        self.facts.digits = keys.clone();
-        program.look_up(&mut self.facts, LookupKey::Digits, &[]);
-        if let Some(c) = &m.collect {
-            let n = keys.len() as u32;
-            if n >= c.min && n <= c.max && keys.bytes().all(|b| b.is_ascii_digit()) {
-                return Next::Actions(c.actions.clone());
-            }
-            return self.failed(menu, false);
-        }
-        match program.menu(self.rt.engine, menu, &self.facts) {
-            MenuInput::Key(i) => Next::Actions(m.keys[i].actions.clone()),
-            MenuInput::Incomplete | MenuInput::Invalid => self.failed(menu, false),
-        }
-    }
-
-    fn failed(&mut self, menu: MenuId, timeout: bool) -> Next {
-        let m = self.program.checked.menu(menu);
-        let handler = if timeout { &m.on_timeout } else { &m.invalid };
-        match handler {
-            Some(actions) => Next::Actions(actions.clone()),
-            None => Next::Offer(menu),
-        }
+        disposition
     }
 
     /// Waits in a queue: relaxation, overflow, announcements and offers.
-    async fn queue(&mut self, q: QueueId, priority: u32) -> Next {
-        let program = Arc::clone(&self.program);
+    async fn queue<'p>(
+        &mut self,
+        program: &'p Program,
+        facts: &Facts,
+        q: QueueId,
+        priority: u32,
+    ) -> Next<'p> {
         let queue = program.checked.queue(q);
         let fns = &program.ir.queues[q.index()];
         self.summary.path.push(format!("queue {}", queue.name));
@@ -345,13 +253,10 @@ impl<'c, C: Channel> Call<'c, C> {
             .chain(fns.steps.iter().copied().filter(|s| s.is_some()))
             .collect();
         if let Some(actions) = &queue.no_agents
-            && !self
-                .rt
-                .acd
-                .anyone_could(&program, &widest, &self.facts, started)
+            && !self.rt.acd.anyone_could(program, &widest, facts, started)
         {
             self.summary.path.push("no agents".into());
-            return Next::Actions(actions.clone());
+            return Next::Then(actions);
         }
         // Only now is the caller in line (`no agents` turns them away first).
         self.rt.events.publish(Event::Queued {
@@ -390,8 +295,8 @@ impl<'c, C: Channel> Call<'c, C> {
                     queue_name: queue.name.clone(),
                     queue: q,
                     priority,
-                    program: Arc::clone(&program),
-                    facts: self.facts.clone(),
+                    program: Arc::clone(&self.program),
+                    facts: facts.clone(),
                     require,
                     offer: tx,
                     passed_over: passed_over.clone(),
@@ -405,7 +310,9 @@ impl<'c, C: Channel> Call<'c, C> {
             let offer = loop {
                 let now = self.rt.clock.elapsed_ms();
                 let step_at = queue.steps.get(step).map(|s| started + s.after_ms);
-                let until = [step_at, next_announcement]
+                // The ACD's timed pass, for filters that time alone makes
+                // true (`agent.idle_minutes`), is due by then too.
+                let until = [step_at, next_announcement, self.rt.acd.next_pass_ms()]
                     .into_iter()
                     .flatten()
                     .min()
@@ -429,10 +336,7 @@ impl<'c, C: Channel> Call<'c, C> {
                         // Out of line only if no offer is on its way (an
                         // agent ringing for the call is logged in).
                         if let Some(actions) = &queue.no_agents
-                            && !self
-                                .rt
-                                .acd
-                                .anyone_could(&program, &widest, &self.facts, now)
+                            && !self.rt.acd.anyone_could(program, &widest, facts, now)
                             && self.rt.acd.leave(priority, seq)
                         {
                             return self.leave(&queue.name, started, actions, Leave::NoAgents);
@@ -442,6 +346,7 @@ impl<'c, C: Channel> Call<'c, C> {
                     Wake::Departed(false) => departures = None,
                 }
                 let now = self.rt.clock.elapsed_ms();
+                self.rt.acd.tick(now);
                 if step_at.is_some_and(|t| now >= t) {
                     match &queue.steps[step].kind {
                         StepKind::Relax(_) => {
@@ -467,7 +372,8 @@ impl<'c, C: Channel> Call<'c, C> {
                                 Announce::Position(self.rt.acd.position(priority, seq))
                             }
                             Announcement::Wait => Announce::WaitMinutes(
-                                self.rt.acd.stats(&queue.name, now, self.rt.aht_ms)[4] / 60_000,
+                                (self.rt.acd).stats(program, q, facts, now, self.rt.aht_ms)[4]
+                                    / 60_000,
                             ),
                             Announcement::Prompt(p) => Announce::Prompt(p.clone()),
                         };
@@ -548,7 +454,13 @@ impl<'c, C: Channel> Call<'c, C> {
     /// Leaves a queue by an overflow step, or by `no agents` once every
     /// agent who could take the call has logged out (the caller is out of
     /// line), and runs the step's actions.
-    fn leave(&mut self, queue: &str, started: i64, actions: &checked::Actions, why: Leave) -> Next {
+    fn leave<'p>(
+        &mut self,
+        queue: &str,
+        started: i64,
+        actions: &'p checked::Actions,
+        why: Leave,
+    ) -> Next<'p> {
         let (call, queue, at_ms) = (
             self.summary.call,
             queue.to_string(),
@@ -561,7 +473,7 @@ impl<'c, C: Channel> Call<'c, C> {
         };
         self.rt.events.publish(event);
         self.summary.path.push(step.into());
-        Next::Actions(actions.clone())
+        Next::Then(actions)
     }
 
     /// The caller hung up while waiting: takes them out of line or, when an
@@ -590,7 +502,7 @@ impl<'c, C: Channel> Call<'c, C> {
     }
 
     /// Rings a hunt group.
-    async fn group(&mut self, g: &checked::Group) -> Next {
+    async fn group<'p>(&mut self, g: &'p checked::Group) -> Next<'p> {
         self.summary.path.push(format!("group {}", g.name));
         let mut members: Vec<String> = g.members.clone();
         if g.mode == GroupMode::MostRecent {
@@ -615,20 +527,21 @@ impl<'c, C: Channel> Call<'c, C> {
             }
         }
         match &g.then {
-            Some(actions) => Next::Actions(actions.clone()),
-            None => Next::Done(self.hang_up().await),
+            Some(actions) => Next::Then(actions),
+            // Everyone rang out and the script says no more.
+            None => Next::Done(self.hang_up(Disposition::Unanswered).await),
         }
     }
 
-    async fn extension(&mut self, number: &str) -> Next {
+    async fn extension(&mut self, number: &str) -> Disposition {
         self.summary.path.push(format!("extension {number}"));
         match self
             .ring_extensions(&[number.to_string()], EXTENSION_RING_MS)
             .await
         {
-            Rung::Talked => Next::Done(Disposition::Answered),
-            Rung::HungUp => Next::Done(Disposition::Abandoned),
-            Rung::NoAnswer => Next::Done(self.hang_up().await),
+            Rung::Talked => Disposition::Answered,
+            Rung::HungUp => Disposition::Abandoned,
+            Rung::NoAnswer => self.hang_up(Disposition::Unanswered).await,
         }
     }
 

@@ -5,6 +5,7 @@
 use std::future::Future;
 
 use crate::checked::RejectReason;
+pub use crate::flow::{Collect, Collected};
 
 /// Someone to ring: an agent (by roster id) or a bare extension.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,48 +13,6 @@ pub struct Target {
     pub agent: Option<String>,
     pub extension: String,
     pub sip_user: String,
-}
-
-/// A request for key presses in a menu.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Collect {
-    pub menu: String,
-    /// Prompt to play first (the caller may press keys while it plays).
-    pub prompt: Option<String>,
-    /// Wait for the first key.
-    pub first_timeout_ms: i64,
-    /// Wait between keys.
-    pub digit_timeout_ms: i64,
-    /// Stop after this many keys.
-    pub max_digits: usize,
-    /// Whether `#` ends the entry (it is then not part of it).
-    pub hash_ends: bool,
-    /// A menu's keys (empty for free-form entry): once no key is longer
-    /// than the entry and starts with it, the entry is complete, and the
-    /// channel returns it without waiting for more.
-    pub keys: Vec<String>,
-}
-
-impl Collect {
-    /// Whether `entry` is all the caller can mean: `max_digits` keys, or,
-    /// in a menu, no key left that the entry could grow into (`1` when the
-    /// keys are `1`, `2` and `42`; not `4`).
-    pub fn is_complete(&self, entry: &str) -> bool {
-        entry.chars().count() >= self.max_digits.max(1)
-            || (!self.keys.is_empty()
-                && !self
-                    .keys
-                    .iter()
-                    .any(|k| k.len() > entry.len() && k.starts_with(entry)))
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Collected {
-    /// The keys pressed (may be empty after a partial entry timed out).
-    Keys(String),
-    Timeout,
-    HungUp,
 }
 
 /// How to ring the targets of an offer.

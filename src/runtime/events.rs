@@ -24,6 +24,9 @@ pub enum Disposition {
     /// The script turned the call away (`reject`, or `hangup` after
     /// announcements, or no entry for the number).
     Rejected,
+    /// Nobody answered: the extension or every member of a hunt group
+    /// rang out, and the script had nothing more to do than hang up.
+    Unanswered,
     /// Something went wrong (a transfer failed, a loop without end).
     Failed,
 }
@@ -36,13 +39,14 @@ impl Disposition {
             Disposition::Voicemail => "voicemail",
             Disposition::Transferred => "transferred",
             Disposition::Rejected => "rejected",
+            Disposition::Unanswered => "unanswered",
             Disposition::Failed => "failed",
         }
     }
 }
 
 /// The one record a call ends with.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {
     pub call: u64,
     pub caller: String,
@@ -62,6 +66,10 @@ pub struct Summary {
     /// Time spent talking once answered.
     pub talk_ms: i64,
     pub tags: Vec<String>,
+    /// The call's way through the script (entry, routes, menus, keys,
+    /// actions), step for step as `dialect test` and `explain` walk it.
+    #[serde(skip)]
+    pub steps: Vec<crate::flow::Step>,
 }
 
 impl Summary {
@@ -81,6 +89,7 @@ impl Summary {
             wait_ms: 0,
             talk_ms: 0,
             tags: Vec::new(),
+            steps: Vec::new(),
         }
     }
 }

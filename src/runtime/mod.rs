@@ -12,6 +12,7 @@ mod call;
 pub mod channel;
 pub mod clock;
 pub mod events;
+pub mod index;
 pub mod roster;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,13 +2,11 @@
 //! given patience, and whose agents answer and talk for given times. Used
 //! by the simulator and by runtime tests, always on the runtime's clock.
 //!
-//! Keys are pressed one at a time, as the runtime collects them: the first
-//! after a think time, the others after gaps; a key that would come after
-//! the menu's timeout (first key) or digit timeout (the others) is too
-//! late, and the entry is what came before it. `max_digits`, `#` (when it
-//! ends entries) and, in a menu, a key no longer key can follow end an
-//! entry as they would on a phone line; an entry that could still grow is
-//! taken once the digit timeout has passed.
+//! Keys are pressed one at a time, as the runtime collects them
+//! (`flow::Collect::take`): the first after a think time, the others after
+//! gaps; a key that would come after the menu's timeout (first key) or
+//! digit timeout (the others) is too late, and the entry is what came
+//! before it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -24,12 +22,9 @@ use crate::sim::traffic::{Distribution, Dur};
 /// the rest for callers who hang up at that menu.
 pub type MenuKeys = HashMap<String, Vec<(Option<String>, f64)>>;
 
-/// How long prompts last, on the simulated clock.
-pub const PROMPT_MS: i64 = 2_000;
-
-/// The think time and the gap between keys, unless said otherwise: half a
-/// second, well under any menu's timeouts.
-pub const KEY_MS: i64 = 500;
+/// How long prompts last, and the think time and gap between keys unless
+/// said otherwise: the walk behind `dialect test` keeps the same pace.
+pub use crate::flow::walk::{KEY_MS, PROMPT_MS};
 
 /// How fast a caller presses keys.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -140,49 +135,21 @@ impl SimCaller {
         Some(choices[i].0.clone())
     }
 
-    /// Presses an entry's keys one at a time and returns what the runtime
-    /// collects: every key, or those before one that came too late, before
-    /// the `#` that ends the entry, or up to where the entry is complete
-    /// (`Collect::is_complete`). An entry that could still grow is returned
-    /// once the digit timeout has passed after its last key.
+    /// Presses an entry's keys one at a time, as `Collect::take` says a
+    /// collector takes them, with think times and gaps drawn from the
+    /// caller's keying; returns when the collector would.
     async fn key_in(&mut self, keys: &str, request: &Collect) -> Collected {
-        let mut got = String::new();
-        for (count, key) in keys.chars().enumerate() {
-            let (wait, limit) = if count == 0 {
-                let think = self.behaviour.keying.think;
-                (
-                    think.draw(&mut self.behaviour.rng),
-                    request.first_timeout_ms,
-                )
+        let Keying { think, gap } = self.behaviour.keying;
+        let rng = &mut self.behaviour.rng;
+        let (got, ms) = request.take(keys, |n| {
+            if n == 0 {
+                think.draw(rng)
             } else {
-                let gap = self.behaviour.keying.gap;
-                (gap.draw(&mut self.behaviour.rng), request.digit_timeout_ms)
-            };
-            if wait >= limit {
-                // The runtime stops waiting first; the rest of the entry
-                // is lost.
-                self.note(|| format!("too slow after {count} keys"));
-                self.clock.sleep(limit.max(0)).await;
-                return if count == 0 {
-                    Collected::Timeout
-                } else {
-                    Collected::Keys(got)
-                };
+                gap.draw(rng)
             }
-            self.clock.sleep(wait).await;
-            if key == '#' && request.hash_ends {
-                return Collected::Keys(got);
-            }
-            got.push(key);
-            if request.is_complete(&got) {
-                return Collected::Keys(got);
-            }
-        }
-        if !got.is_empty() {
-            // More keys could follow: the runtime waits for them.
-            self.clock.sleep(request.digit_timeout_ms.max(0)).await;
-        }
-        Collected::Keys(got)
+        });
+        self.clock.sleep(ms).await;
+        got
     }
 
     fn answers(&self, t: &Target) -> bool {

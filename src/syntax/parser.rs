@@ -85,6 +85,37 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
             }
             Err(error) => {
                 let diagnostic = syntax_error(file, text, chunk.start, &error);
+                let at = diagnostic.primary.loc.span.start as usize;
+                // `queu billing {` on a line of its own does not start a
+                // chunk: the declaration before it is whole, and the broken
+                // one is known by the keyword it misspells.
+                if at > chunk.start
+                    && let Some((keyword, name)) = super::hints::misspelled_declaration(text, at)
+                {
+                    match Grammar::parse(Rule::chunk, &text[chunk.start..at]) {
+                        Ok(pairs) => {
+                            for pair in pairs.flat_map(|p| p.into_inner()) {
+                                if let Some(item) = builder.item(pair) {
+                                    out.items.push(item);
+                                }
+                            }
+                        }
+                        Err(first) => {
+                            let d = syntax_error(file, text, chunk.start, &first);
+                            builder.diagnostics.push(d);
+                            out.broken.extend(broken_declaration(text, chunk.start, at));
+                        }
+                    }
+                    builder.diagnostics.push(diagnostic);
+                    out.broken.push(Broken {
+                        keyword: keyword.to_string(),
+                        name: name.map(|(s, e)| Name {
+                            text: text[s..e].to_string(),
+                            span: Span::new(s, e),
+                        }),
+                    });
+                    continue;
+                }
                 builder.diagnostics.push(diagnostic);
                 out.broken
                     .extend(broken_declaration(text, chunk.start, chunk.end));
@@ -120,6 +151,24 @@ fn syntax_error(
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => &[],
     };
+    let hint = super::hints::Expected {
+        name: positives
+            .iter()
+            .any(|r| matches!(r, Rule::ident | Rule::word)),
+        declaration: positives.is_empty()
+            || positives
+                .iter()
+                .any(|r| *r == Rule::EOI || format!("{r:?}").ends_with("_decl")),
+        keywords: positives
+            .iter()
+            .filter_map(|r| format!("{r:?}").strip_prefix("kw_").map(str::to_string))
+            .collect(),
+    };
+    if at < text.len()
+        && let Some(d) = super::hints::explain(file, text, at, &hint)
+    {
+        return d;
+    }
     // Everything that can start an expression is summed up as "an expression".
     let starts_expr = |r: &Rule| {
         matches!(
