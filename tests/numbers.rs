@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use dialect::cli::test::run_test;
-use dialect::program::{Engine, Program, Step};
+use dialect::flow::Step;
+use dialect::program::{Engine, Program};
 
 /// Runs every test of a script on both engines and returns the names of
 /// those that fail.
@@ -148,7 +149,14 @@ fn country_reads_national_numbers_in_the_script_tests_and_lookups() {
     facts.caller = "+17375550199".into();
     facts.dialed = "+18005550100".into();
     for engine in [Engine::Jit, Engine::Interp] {
-        let walk = p.walk(engine, &mut facts.clone(), &[], &[false]);
+        let walk = dialect::flow::walk::walk(
+            &p,
+            engine,
+            facts.clone(),
+            "2026-11-23T16:00:00Z".parse().expect("instant"),
+            &[],
+            vec![false],
+        );
         assert!(
             walk.steps
                 .iter()
