@@ -30,6 +30,8 @@ ids!(
 pub struct Program {
     /// Time zones in use; the first is the script's own (used by `now`).
     pub zones: Vec<Zone>,
+    /// The root file's `country`: calls' numbers without `+` are read in it.
+    pub country: Option<crate::number::Country>,
     pub calendars: Vec<Calendar>,
     pub hours: Vec<Hours>,
     pub skills: Vec<Skill>,
@@ -194,6 +196,98 @@ pub enum DaySpan {
     /// Inclusive range of month-days every year; `02-29` only exists in leap
     /// years. A range may wrap the new year (`12-24..01-02`).
     Yearly { from: (u8, u8), to: (u8, u8) },
+    /// A yearly day that, when it falls on a Saturday, is also observed on
+    /// the Friday before and, on a Sunday, on the Monday after.
+    Observed { day: (u8, u8) },
+    /// The `nth` (1 to 5) weekday of a month every year, or the last one
+    /// when `nth` is `None`. Years without a fifth such weekday have none.
+    NthWeekday {
+        nth: Option<u8>,
+        weekday: Weekday,
+        month: u8,
+    },
+    /// A day `offset` days from Western (Gregorian) Easter Sunday.
+    Easter { offset: i16 },
+}
+
+/// The years over which rule-based calendar days (nth weekdays, Easter,
+/// observed days) are turned into dates; outside them they cover nothing.
+pub const RULE_YEARS: std::ops::RangeInclusive<i16> = 1970..=2199;
+
+impl DaySpan {
+    /// Whether the span is a rule that moves from year to year.
+    pub fn is_rule(&self) -> bool {
+        !matches!(self, DaySpan::Dates { .. } | DaySpan::Yearly { .. })
+    }
+
+    /// The dates a rule-based span covers in one year (empty for the
+    /// other spans, which are ranges, not rules).
+    pub fn rule_dates(&self, year: i16) -> Vec<jiff::civil::Date> {
+        use jiff::civil::{Date, Weekday as W};
+        match *self {
+            DaySpan::Dates { .. } | DaySpan::Yearly { .. } => Vec::new(),
+            DaySpan::Observed { day: (m, d) } => {
+                let Ok(date) = Date::new(year, m as i8, d as i8) else {
+                    return Vec::new();
+                };
+                let moved = match date.weekday() {
+                    W::Saturday => date.yesterday().ok(),
+                    W::Sunday => date.tomorrow().ok(),
+                    _ => None,
+                };
+                std::iter::once(date).chain(moved).collect()
+            }
+            DaySpan::NthWeekday {
+                nth,
+                weekday,
+                month,
+            } => {
+                let Ok(first) = Date::new(year, month as i8, 1) else {
+                    return Vec::new();
+                };
+                let want = weekday.index() as i16;
+                let date = match nth {
+                    Some(n) => {
+                        let have = first.weekday().to_monday_zero_offset() as i16;
+                        let day = 1 + (want - have).rem_euclid(7) + 7 * (n as i16 - 1);
+                        Date::new(year, month as i8, day as i8).ok()
+                    }
+                    None => {
+                        let last = first.last_of_month();
+                        let have = last.weekday().to_monday_zero_offset() as i16;
+                        let day = last.day() as i16 - (have - want).rem_euclid(7);
+                        Date::new(year, month as i8, day as i8).ok()
+                    }
+                };
+                date.into_iter().collect()
+            }
+            DaySpan::Easter { offset } => easter_sunday(year)
+                .and_then(|e| e.checked_add(jiff::Span::new().days(offset as i64)).ok())
+                .into_iter()
+                .collect(),
+        }
+    }
+}
+
+/// Western Easter Sunday of a Gregorian year (the anonymous Gregorian
+/// algorithm of Meeus, Jones and Butcher).
+pub fn easter_sunday(year: i16) -> Option<jiff::civil::Date> {
+    let y = year as i32;
+    let a = y % 19;
+    let b = y / 100;
+    let c = y % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    jiff::civil::Date::new(year, month as i8, day as i8).ok()
 }
 
 #[derive(Clone, Debug)]
@@ -255,6 +349,9 @@ pub struct Lookup {
     pub file: crate::source::FileId,
     pub table: Option<String>,
     pub fields: Vec<Field>,
+    /// The country the declaring file reads numbers in: key cells and phone
+    /// cells without `+` are read in it.
+    pub country: Option<crate::number::Country>,
 }
 
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@
 
 use jiff::Timestamp;
 
-use crate::checked::{AgentAttr, QueueStat, Value, Zone, epoch_days};
+use crate::checked::{AgentAttr, QueueStat, Value, Zone, easter_sunday, epoch_days};
 use crate::ir::{Layout, TimeField};
 
 /// Local time fields in one zone. The layout is shared with generated code.
@@ -20,6 +20,7 @@ pub struct LocalTime {
     pub weekday: i64,
     pub date: i64,
     pub month_day: i64,
+    pub easter_day: i64,
 }
 
 impl LocalTime {
@@ -34,6 +35,10 @@ impl LocalTime {
             weekday,
             date: epoch_days(dt.date()),
             month_day: dt.month() as i64 * 100 + dt.day() as i64,
+            // Far from any Easter offset a script can name if jiff has no
+            // Easter for the year (it has for every year it represents).
+            easter_day: easter_sunday(dt.year())
+                .map_or(i64::MIN / 2, |e| epoch_days(dt.date()) - epoch_days(e)),
         }
     }
 
@@ -44,6 +49,7 @@ impl LocalTime {
             TimeField::Weekday => self.weekday,
             TimeField::Date => self.date,
             TimeField::MonthDay => self.month_day,
+            TimeField::EasterDay => self.easter_day,
         }
     }
 }

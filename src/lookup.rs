@@ -77,8 +77,18 @@ pub fn read_csv(text: &str) -> Result<CsvTable, String> {
 
 /// Normalises a key cell the way the call's value is normalised.
 pub fn parse_key(key: LookupKey, text: &str) -> Result<String, String> {
+    parse_key_in(key, text, None)
+}
+
+/// Normalises a key cell, reading national numbers in a country as the
+/// runtime reads the call's numbers.
+pub fn parse_key_in(
+    key: LookupKey,
+    text: &str,
+    country: Option<number::Country>,
+) -> Result<String, String> {
     match key {
-        LookupKey::Caller | LookupKey::Dialed => number::normalize(text),
+        LookupKey::Caller | LookupKey::Dialed => number::normalize_in(text, country),
         LookupKey::Digits => {
             if text
                 .chars()

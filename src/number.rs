@@ -41,6 +41,157 @@ pub fn normalize(text: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// A country whose national numbers a script reads (`country "US"`):
+/// numbers written or delivered without `+` in that country's national (or
+/// international-prefix) format become E.164.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Country {
+    /// United States (NANP, +1).
+    Us,
+    /// Canada (NANP, +1).
+    Ca,
+    /// United Kingdom (+44, trunk prefix 0).
+    Gb,
+    /// Germany (+49, trunk prefix 0).
+    De,
+    /// France (+33, trunk prefix 0).
+    Fr,
+}
+
+/// Numbers without `+` this long or longer are phone numbers, not
+/// extensions or short codes; if they stay without `+` they are in a
+/// national format no call in E.164 can match.
+pub const NATIONAL_DIGITS: usize = 10;
+
+impl Country {
+    pub const ALL: [Country; 5] = [
+        Country::Us,
+        Country::Ca,
+        Country::Gb,
+        Country::De,
+        Country::Fr,
+    ];
+
+    /// From an ISO 3166 alpha-2 code, in either case.
+    pub fn parse(code: &str) -> Option<Country> {
+        Country::ALL
+            .into_iter()
+            .find(|c| c.code().eq_ignore_ascii_case(code))
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Country::Us => "US",
+            Country::Ca => "CA",
+            Country::Gb => "GB",
+            Country::De => "DE",
+            Country::Fr => "FR",
+        }
+    }
+
+    /// The country calling code's digits.
+    fn calling_code(self) -> &'static [u8] {
+        match self {
+            Country::Us | Country::Ca => &[1],
+            Country::Gb => &[4, 4],
+            Country::De => &[4, 9],
+            Country::Fr => &[3, 3],
+        }
+    }
+
+    /// What callers dial before a country code.
+    fn international_prefix(self) -> &'static [u8] {
+        match self {
+            Country::Us | Country::Ca => &[0, 1, 1],
+            _ => &[0, 0],
+        }
+    }
+
+    /// The digits after `+` of a national or international-prefix number
+    /// (as digit sets, so patterns and numbers share one rule), or `None`
+    /// when the digits are neither (an extension, a short code).
+    fn international(self, positions: &[DigitSet]) -> Option<Vec<DigitSet>> {
+        let single = |set: DigitSet, d: u8| set == 1 << d;
+        let starts = |prefix: &[u8]| {
+            positions.len() > prefix.len() + 1
+                && prefix.iter().zip(positions).all(|(&d, &s)| single(s, d))
+        };
+        // Digits 2 to 9, as NANP area codes and national numbers begin.
+        let n = |set: DigitSet| set & 0b11 == 0;
+        let prefix = self.international_prefix();
+        if starts(prefix) {
+            return Some(positions[prefix.len()..].to_vec());
+        }
+        let code: Vec<DigitSet> = self.calling_code().iter().map(|&d| 1 << d).collect();
+        let national_len = match self {
+            Country::Us | Country::Ca => {
+                return match positions.len() {
+                    10 if n(positions[0]) => Some([&code[..], positions].concat()),
+                    11 if single(positions[0], 1) && n(positions[1]) => Some(positions.to_vec()),
+                    _ => None,
+                };
+            }
+            Country::Gb => 10..=11,
+            Country::De => 6..=12,
+            Country::Fr => 10..=10,
+        };
+        // Trunk prefix 0, then a digit that is not 0.
+        (national_len.contains(&positions.len())
+            && single(positions[0], 0)
+            && positions[1] & 1 == 0)
+            .then(|| [&code[..], &positions[1..]].concat())
+    }
+
+    /// A normalised number in E.164 when it is a national number of the
+    /// country; otherwise unchanged.
+    pub fn number(self, normalized: &str) -> String {
+        if normalized.starts_with('+') || !normalized.bytes().all(|b| b.is_ascii_digit()) {
+            return normalized.to_string();
+        }
+        let positions: Vec<DigitSet> = normalized.bytes().map(|b| 1 << (b - b'0')).collect();
+        match self.international(&positions) {
+            Some(digits) => std::iter::once('+')
+                .chain(
+                    digits
+                        .iter()
+                        .map(|s| char::from(b'0' + s.trailing_zeros() as u8)),
+                )
+                .collect(),
+            None => normalized.to_string(),
+        }
+    }
+
+    /// A pattern of national numbers as the pattern of their E.164 forms;
+    /// other patterns unchanged.
+    pub fn pattern(self, pattern: Pattern) -> Pattern {
+        if pattern.plus {
+            return pattern;
+        }
+        match self.international(&pattern.positions) {
+            Some(positions) => Pattern {
+                plus: true,
+                positions,
+            },
+            None => pattern,
+        }
+    }
+}
+
+/// Normalises a number and, with a country, reads national numbers as E.164.
+pub fn normalize_in(text: &str, country: Option<Country>) -> Result<String, String> {
+    let n = normalize(text)?;
+    Ok(match country {
+        Some(c) => c.number(&n),
+        None => n,
+    })
+}
+
+/// Whether a normalised number is in a national format (no `+`, and long
+/// enough to be a phone number rather than an extension).
+pub fn looks_national(normalized: &str) -> bool {
+    !normalized.starts_with('+') && normalized.len() >= NATIONAL_DIGITS
+}
+
 /// One position of a pattern: the set of digits it accepts, bit `d` for digit `d`.
 pub type DigitSet = u16;
 
@@ -321,6 +472,45 @@ mod tests {
         assert!(normalize("1+1").is_err());
         assert!(normalize("+").is_err());
         assert!(normalize("+1234567890123456").is_err());
+    }
+
+    #[test]
+    fn national_numbers_become_e164() {
+        let us = |n: &str| normalize_in(n, Some(Country::Us)).unwrap();
+        assert_eq!(us("18005550100"), "+18005550100");
+        assert_eq!(us("8005550100"), "+18005550100");
+        assert_eq!(us("(512) 555-0101"), "+15125550101");
+        assert_eq!(us("011 44 20 7946 0000"), "+442079460000");
+        assert_eq!(us("+44 20 7946 0000"), "+442079460000");
+        // Extensions, short codes and impossible area codes stay as dialed.
+        assert_eq!(us("2001"), "2001");
+        assert_eq!(us("911"), "911");
+        assert_eq!(us("1005550100"), "1005550100");
+        let gb = |n: &str| normalize_in(n, Some(Country::Gb)).unwrap();
+        assert_eq!(gb("020 7946 0000"), "+442079460000");
+        assert_eq!(gb("0800 123 4567"), "+448001234567");
+        assert_eq!(gb("00 1 800 555 0100"), "+18005550100");
+        assert_eq!(gb("999"), "999");
+        let de = |n: &str| normalize_in(n, Some(Country::De)).unwrap();
+        assert_eq!(de("030 1234567"), "+49301234567");
+        assert_eq!(de("0049 30 1234567"), "+49301234567");
+        let fr = |n: &str| normalize_in(n, Some(Country::Fr)).unwrap();
+        assert_eq!(fr("01 23 45 67 89"), "+33123456789");
+        assert_eq!(fr("0123"), "0123");
+        assert_eq!(normalize_in("8005550100", None).unwrap(), "8005550100");
+        assert_eq!(Country::parse("us"), Some(Country::Us));
+        assert_eq!(Country::parse("XX"), None);
+    }
+
+    #[test]
+    fn national_patterns_become_e164() {
+        let p = |t: &str, c| Country::pattern(c, Pattern::parse(t).unwrap()).to_string();
+        assert_eq!(p("800 555 01XX", Country::Us), "+180055501XX");
+        assert_eq!(p("1 NXX NXX XXXX", Country::Ca), "+1NXXNXXXXXX");
+        assert_eq!(p("020 7946 XXXX", Country::Gb), "+44207946XXXX");
+        assert_eq!(p("2XXX", Country::Us), "2XXX");
+        // A first digit that may be 0 or 1 is not an area code.
+        assert_eq!(p("XXX XXX XXXX", Country::Us), "XXXXXXXXXX");
     }
 
     #[test]

@@ -436,16 +436,31 @@ impl Gen {
             }
             for (k, &(m, d)) in days[..count].iter().enumerate() {
                 let line = match k % 5 {
+                    0 if self.rng.chance(30) => {
+                        format!("yearly {m:02}-{d:02} observed   \"Public holiday {k}\"")
+                    }
                     0 => format!("yearly {m:02}-{d:02}            \"Public holiday {k}\""),
                     1 => format!("2026-{m:02}-{d:02}            \"Site closure\""),
                     2 => format!("2026-{m:02}-{d:02} 12:00..      \"Half day\""),
                     3 => format!("2027-{m:02}-{d:02} ..10:00      \"Late opening\""),
                     _ => {
-                        // A span of days, or a yearly span.
-                        if self.rng.chance(50) {
-                            format!("2026-{m:02}-{d:02}..2026-{m:02}-{:02}  \"Shutdown\"", d + 2)
-                        } else {
-                            format!("yearly {m:02}-{d:02}..{m:02}-{:02}    \"Festival\"", d + 1)
+                        // A span of days, a yearly span, or a holiday by rule.
+                        match self.rng.below(4) {
+                            0 => format!(
+                                "2026-{m:02}-{d:02}..2026-{m:02}-{:02}  \"Shutdown\"",
+                                d + 2
+                            ),
+                            1 => {
+                                format!("yearly {m:02}-{d:02}..{m:02}-{:02}    \"Festival\"", d + 1)
+                            }
+                            2 => {
+                                let nth = ["1st", "2nd", "3rd", "4th", "last"][d as usize % 5];
+                                let day = ["mon", "tue", "wed", "thu", "fri"][m as usize % 5];
+                                format!("yearly {nth} {day} of {m:02}   \"Moving holiday\"")
+                            }
+                            _ => {
+                                format!("yearly easter {:+}     \"Easter holiday\"", d as i64 - 13)
+                            }
                         }
                     }
                 };

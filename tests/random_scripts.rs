@@ -185,6 +185,10 @@ impl Gen<'_> {
                 self.rng.pick(&["caller", "dialed"]),
                 self.rng.pick(&["+1512", "+1800", "+44", "+"])
             ),
+            10 if self.rng.chance(25) => self
+                .rng
+                .pick(&["caller withheld", "not caller withheld"])
+                .to_string(),
             10 => format!(
                 "{} {} {}",
                 self.rng.pick(&["caller", "dialed"]),
@@ -257,6 +261,30 @@ fn script(seed: u64) -> String {
         let _ = writeln!(s, "calendar c{c} {{");
         for _ in 0..1 + r.below(3) {
             let (m, d) = (1 + r.below(12), 1 + r.below(28));
+            // Holidays by rule, sometimes with times of day.
+            let times = if r.chance(30) {
+                format!(" {:02}:00..{:02}:30", r.below(12), 12 + r.below(12))
+            } else {
+                String::new()
+            };
+            match r.below(7) {
+                4 => {
+                    let nth = ["1st", "2nd", "3rd", "4th", "5th", "last"][r.below(6) as usize];
+                    let day = DAYS[r.below(7) as usize];
+                    let _ = writeln!(s, "  yearly {nth} {day} of {m:02}{times}");
+                    continue;
+                }
+                5 => {
+                    let offset = r.below(127) as i64 - 63;
+                    let _ = writeln!(s, "  yearly easter {offset:+}{times}");
+                    continue;
+                }
+                6 => {
+                    let _ = writeln!(s, "  yearly {m:02}-{d:02} observed{times}");
+                    continue;
+                }
+                _ => {}
+            }
             match r.below(4) {
                 0 => {
                     let _ = writeln!(s, "  yearly {m:02}-{d:02}");
@@ -334,7 +362,21 @@ fn facts(rng: &mut Rng, p: &checked::Program, m: &ir::Module) -> Facts {
     f.caller = number(rng);
     f.dialed = number(rng);
     f.digits = ["", "12", "gold", "1", "23", "#"][rng.below(6) as usize].to_string();
-    let seconds = 1_577_836_800 + rng.below(11 * 365 * 86_400) as i64;
+    let mut seconds = 1_577_836_800 + rng.below(11 * 365 * 86_400) as i64;
+    if rng.chance(25) {
+        // Near the days holiday rules fall on (Easter, the ends of months,
+        // weekends around fixed days), so the rules' dates come up often.
+        let start = [(3, 18), (5, 22), (11, 20), (12, 22), (12, 28)][rng.below(5) as usize];
+        let day = jiff::civil::date(2020 + rng.below(11) as i16, start.0, start.1)
+            .checked_add(jiff::Span::new().days(rng.below(45) as i64))
+            .expect("a date");
+        seconds = day
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .expect("in range")
+            .timestamp()
+            .as_second()
+            + rng.below(86_400) as i64;
+    }
     f.set_time(
         &p.zones,
         jiff::Timestamp::from_second(seconds).expect("in range"),

@@ -126,13 +126,15 @@ impl Checker<'_> {
                 }
                 ast::ExtensionTarget::Number(n) => ExtensionTarget::Number(n.text.clone()),
             }),
-            ast::ActionKind::Transfer(n) => match number::normalize(&n.value) {
-                Ok(number) => ActionKind::Transfer(number),
-                Err(why) => {
-                    self.bad_number(Loc::new(file, n.span), &n.value, &why);
-                    return None;
+            ast::ActionKind::Transfer(n) => {
+                match number::normalize_in(&n.value, self.country_of(file)) {
+                    Ok(number) => ActionKind::Transfer(number),
+                    Err(why) => {
+                        self.bad_number(Loc::new(file, n.span), &n.value, &why);
+                        return None;
+                    }
                 }
-            },
+            }
             ast::ActionKind::Voicemail(b) => {
                 if b.value.trim().is_empty() {
                     self.push(

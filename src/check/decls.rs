@@ -9,7 +9,7 @@ use crate::checked::{
 };
 use crate::diagnostic::{Code, Diagnostic};
 use crate::lookup::{self, CsvTable};
-use crate::number::Pattern;
+use crate::number;
 use crate::source::{FileId, Loc, Span};
 use crate::syntax::ast;
 use std::collections::HashMap;
@@ -200,6 +200,7 @@ impl Checker<'_> {
             file,
             table: l.table.as_ref().map(|t| t.value.clone()),
             fields,
+            country: self.country_of(file),
         });
     }
 
@@ -271,6 +272,26 @@ impl Checker<'_> {
         };
         let mut reports = 0;
         let mut keys: HashMap<String, u64> = HashMap::new();
+        let country = self.country_of(file);
+        // National keys: the first row with one, and how many there are.
+        let mut national: Option<(Loc, String)> = None;
+        let mut national_rows = 0;
+        for row in &table.rows {
+            if key != LookupKey::Digits
+                && let Some(Ok(k)) = row
+                    .cells
+                    .first()
+                    .map(|k| lookup::parse_key_in(key, k, country))
+                && number::looks_national(&k)
+            {
+                national_rows += 1;
+                national.get_or_insert((Loc::new(csv_file, row.span), k));
+            }
+        }
+        if let Some((at, k)) = national {
+            let what = format!("key of lookup `{}`", l.name.text);
+            self.national_rows(file, at, &k, &what, national_rows - 1);
+        }
         for row in &table.rows {
             if reports >= MAX_ROW_REPORTS {
                 break;
@@ -284,7 +305,11 @@ impl Checker<'_> {
                     table.columns.len()
                 ));
             }
-            match row.cells.first().map(|k| lookup::parse_key(key, k)) {
+            match row
+                .cells
+                .first()
+                .map(|k| lookup::parse_key_in(key, k, country))
+            {
                 Some(Ok(k)) => {
                     if let Some(first) = keys.insert(k.clone(), row.line) {
                         problems.push(format!("its key {k} is already on line {first}"));
@@ -939,7 +964,7 @@ impl Checker<'_> {
 
     pub(super) fn entry(&mut self, file: FileId, e: &ast::Entry) -> Option<checked::Entry> {
         let actions = self.actions(file, &e.actions, Context::Entry);
-        match Pattern::parse(&e.number.value) {
+        match self.dial_pattern(file, &e.number) {
             Ok(pattern) => Some(checked::Entry {
                 number: e.number.value.clone(),
                 pattern,

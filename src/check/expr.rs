@@ -4,10 +4,10 @@
 use super::{Checker, Kind};
 use crate::checked::{
     AgentAttr, CalendarId, Expr, ExprKind, HoursId, LookupId, NowField, QueueId, QueueStat,
-    SkillId, SkillKind, Type, Value,
+    SkillId, SkillKind, Type, Value, ZoneId,
 };
 use crate::diagnostic::{self, Code, Diagnostic};
-use crate::number::{self, Pattern};
+use crate::number::Pattern;
 use crate::source::{FileId, Loc};
 use crate::syntax::ast::{self, BinOp, Builtin, Weekday};
 
@@ -97,12 +97,9 @@ impl Checker<'_> {
             },
             ast::ExprKind::Str(s) => {
                 if hint == Some(&Type::Phone) {
-                    match number::normalize(&s.value) {
-                        Ok(n) => (ExprKind::Const(Value::Phone(n)), Type::Phone),
-                        Err(why) => {
-                            self.bad_number(loc, &s.value, &why);
-                            (ExprKind::Error, Type::Error)
-                        }
+                    match self.phone(file, s) {
+                        Some(n) => (ExprKind::Const(Value::Phone(n)), Type::Phone),
+                        None => (ExprKind::Error, Type::Error),
                     }
                 } else {
                     (ExprKind::Const(Value::Text(s.value.clone())), Type::Text)
@@ -111,6 +108,24 @@ impl Checker<'_> {
             ast::ExprKind::Name(n) => self.name_expr(file, n, scope, hint),
             ast::ExprKind::Builtin(b) => match b {
                 Builtin::Caller => (ExprKind::Caller, Type::Phone),
+                // A withheld caller's number is empty: the test is the text
+                // comparison both engines already share.
+                Builtin::Withheld => (
+                    ExprKind::Binary {
+                        op: BinOp::Eq,
+                        lhs: Box::new(Expr {
+                            kind: ExprKind::Caller,
+                            ty: Type::Phone,
+                            loc,
+                        }),
+                        rhs: Box::new(Expr {
+                            kind: ExprKind::Const(Value::Phone(String::new())),
+                            ty: Type::Phone,
+                            loc,
+                        }),
+                    },
+                    Type::Bool,
+                ),
                 Builtin::Dialed => (ExprKind::Dialed, Type::Phone),
                 Builtin::Digits => (ExprKind::Digits, Type::Text),
                 Builtin::Now => {
@@ -165,7 +180,13 @@ impl Checker<'_> {
             ast::ExprKind::Binary { op, lhs, rhs } => self.binary(file, loc, *op, lhs, rhs, scope),
             ast::ExprKind::Matches { subject, pattern } => {
                 let s = self.text_subject(file, subject, scope, "matches");
-                match Pattern::parse(&pattern.value) {
+                // Numbers are read in the file's country; entered digits are not numbers.
+                let parsed = if s.ty == Type::Phone {
+                    self.dial_pattern(file, pattern)
+                } else {
+                    Pattern::parse(&pattern.value)
+                };
+                match parsed {
                     Ok(p) => (ExprKind::Matches(Box::new(s), p), Type::Bool),
                     Err(why) => {
                         self.push(
@@ -504,6 +525,31 @@ impl Checker<'_> {
     }
 
     /// `x.field` for lookups, `now`, `agent`, `queue(q)` and qualified values.
+    /// D4031: `now` is the script's (root file's) zone, even in a file
+    /// that declares another one for its hours and calendars.
+    fn now_in_other_zone(&mut self, file: FileId, loc: Loc) {
+        let Some(&(zone, zone_loc)) = self.file_zones.get(&file) else {
+            return;
+        };
+        if zone == ZoneId(0) || self.program.zones.is_empty() {
+            return;
+        }
+        let script = self.program.zones[0].name.clone();
+        let own = self.program.zones[zone.index()].name.clone();
+        self.push(
+            Diagnostic::at(
+                Code::NowInOtherZone,
+                loc,
+                format!("`now` is read in the script's zone, {script}, not this file's {own}"),
+            )
+            .label(format!("{script} time"))
+            .with(zone_loc, format!("this file's hours and calendars use {own}"))
+            .help(format!(
+                "to test the time in {own}, declare hours in this file (`hours evening {{ every day 17:00.. }}`) and use `open(evening)`; they are read in {own}"
+            )),
+        );
+    }
+
     fn field(
         &mut self,
         file: FileId,
@@ -516,6 +562,7 @@ impl Checker<'_> {
         match &base.kind {
             ast::ExprKind::Builtin(Builtin::Now) => {
                 self.note_time_use(loc);
+                self.now_in_other_zone(file, loc);
                 let (f, ty) = match field.text.as_str() {
                     "time" => (NowField::Time, Type::Time),
                     "weekday" => (NowField::Weekday, Type::Weekday),

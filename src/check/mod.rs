@@ -12,6 +12,7 @@ mod expr;
 mod lints;
 mod logic;
 mod names;
+mod numbers;
 mod routes;
 mod test_blocks;
 mod time;
@@ -75,6 +76,8 @@ struct Checker<'a> {
     names: names::Names,
     /// The zone declared by each file that declares one.
     file_zones: HashMap<FileId, (ZoneId, Loc)>,
+    /// The country declared by each file that declares one.
+    file_countries: HashMap<FileId, crate::number::Country>,
     /// Whether the root file declared a zone.
     has_zone: bool,
     /// The first place the script depends on local time, for D3018.
@@ -99,6 +102,7 @@ impl<'a> Checker<'a> {
             program: Program::default(),
             names: names::Names::default(),
             file_zones: HashMap::new(),
+            file_countries: HashMap::new(),
             has_zone: false,
             first_time_use: None,
             owner: Owner::Nowhere,
@@ -119,6 +123,7 @@ impl<'a> Checker<'a> {
         }
         let decls = self.declare(files);
         self.zones(files);
+        self.countries(files);
         for &(file, skill) in &decls.skills {
             self.skill(file, skill);
         }
@@ -232,7 +237,7 @@ impl<'a> Checker<'a> {
                     }
                     ast::Item::Entry(e) => decls.entries.push((file, e)),
                     ast::Item::Test(t) => decls.tests.push((file, t)),
-                    ast::Item::Timezone(_) | ast::Item::Include(_) => {}
+                    ast::Item::Timezone(_) | ast::Item::Country(_) | ast::Item::Include(_) => {}
                 }
             }
         }

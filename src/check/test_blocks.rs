@@ -45,7 +45,7 @@ impl Checker<'_> {
                 ast::TestStmt::Call { from, to, at, span } => {
                     self.once(file, &mut seen, "call", *span, &t.name.value);
                     let from = match from {
-                        Some(f) => match number::normalize(&f.value) {
+                        Some(f) => match number::normalize_in(&f.value, self.country_of(file)) {
                             Ok(n) => Some(n),
                             Err(why) => {
                                 self.bad_number(Loc::new(file, f.span), &f.value, &why);
@@ -55,7 +55,7 @@ impl Checker<'_> {
                         },
                         None => None,
                     };
-                    let to_number = match number::normalize(&to.value) {
+                    let to_number = match number::normalize_in(&to.value, self.country_of(file)) {
                         Ok(n) => Some(n),
                         Err(why) => {
                             self.bad_number(Loc::new(file, to.span), &to.value, &why);
@@ -660,13 +660,15 @@ impl Checker<'_> {
             }
             (ast::Value::Date(d), Type::Date) => return self.date(file, d).map(Value::Date),
             (ast::Value::Str(s), Type::Text) => Some(Value::Text(s.value.clone())),
-            (ast::Value::Str(s), Type::Phone) => match number::normalize(&s.value) {
-                Ok(n) => Some(Value::Phone(n)),
-                Err(why) => {
-                    self.bad_number(Loc::new(file, s.span), &s.value, &why);
-                    return None;
+            (ast::Value::Str(s), Type::Phone) => {
+                match number::normalize_in(&s.value, self.country_of(file)) {
+                    Ok(n) => Some(Value::Phone(n)),
+                    Err(why) => {
+                        self.bad_number(Loc::new(file, s.span), &s.value, &why);
+                        return None;
+                    }
                 }
-            },
+            }
             (ast::Value::Word(w), Type::Weekday) => {
                 ast::Weekday::parse(&w.text).map(Value::Weekday)
             }

@@ -8,6 +8,10 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Loc};
 use crate::syntax::ast::{self, Unit};
 
+/// Furthest an Easter-relative day may be from Easter Sunday: nine weeks
+/// reach Corpus Christi (`easter +60`) and Shrove Tuesday (`easter -47`).
+pub const MAX_EASTER_OFFSET: i64 = 63;
+
 /// Longest duration any setting accepts.
 pub const MAX_DURATION_MS: i64 = 24 * 3600 * 1000;
 
@@ -187,6 +191,58 @@ impl Checker<'_> {
         Some((md.month as u8, md.day as u8))
     }
 
+    /// `1st` to `5th` (D3030 otherwise).
+    fn ordinal(&mut self, file: FileId, text: &str, span: crate::source::Span) -> Option<u8> {
+        let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let suffix = &text[digits.len()..];
+        let n = digits.parse::<u8>().ok().filter(|n| (1..=5).contains(n));
+        let expected = match n {
+            Some(1) => "st",
+            Some(2) => "nd",
+            Some(3) => "rd",
+            _ => "th",
+        };
+        if let Some(n) = n
+            && suffix == expected
+        {
+            return Some(n);
+        }
+        let (message, help) = match n {
+            None => (
+                format!("`{text}` is not a week of a month"),
+                "a month has at most five of each weekday: write `1st`, `2nd`, `3rd`, `4th`, `5th` or `last`".to_string(),
+            ),
+            Some(n) => (
+                format!("`{text}` is not an ordinal"),
+                format!("write `{n}{expected}`"),
+            ),
+        };
+        self.push(
+            Diagnostic::new(Code::InvalidHolidayRule, file, span, message)
+                .label("not 1st to 5th")
+                .help(help),
+        );
+        None
+    }
+
+    /// A month number `1` to `12` (D3030 otherwise).
+    fn month_number(&mut self, file: FileId, month: &ast::Int) -> Option<u8> {
+        let m = month.value.filter(|m| (1..=12).contains(m));
+        if m.is_none() {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidHolidayRule,
+                    file,
+                    month.span,
+                    "this is not a month",
+                )
+                .label("not 1 to 12")
+                .help("months are numbered from `01` (January) to `12` (December), such as `4th thu of 11`"),
+            );
+        }
+        m.map(|m| m as u8)
+    }
+
     /// A time range within one day, `from < to` (D3016), for calendars.
     fn day_range(&mut self, file: FileId, r: &ast::TimeRange) -> Option<(Minute, Minute)> {
         let from = match &r.from {
@@ -241,7 +297,7 @@ impl Checker<'_> {
                     }
                     DaySpan::Dates { from: a, to: b }
                 }
-                ast::CalendarDays::Yearly { from, to } => {
+                ast::CalendarDays::Yearly { from, to, observed } => {
                     let Some(a) = self.month_day(file, from) else {
                         continue;
                     };
@@ -252,7 +308,67 @@ impl Checker<'_> {
                             None => continue,
                         },
                     };
-                    DaySpan::Yearly { from: a, to: b }
+                    match observed {
+                        None => DaySpan::Yearly { from: a, to: b },
+                        Some(_) if to.is_none() => DaySpan::Observed { day: a },
+                        Some(span) => {
+                            self.push(
+                                Diagnostic::new(
+                                    Code::InvalidHolidayRule,
+                                    file,
+                                    *span,
+                                    "`observed` applies to a single yearly day, not a range",
+                                )
+                                .label("on a range")
+                                .help("write each day of the range as its own entry, such as `yearly 12-25 observed`"),
+                            );
+                            continue;
+                        }
+                    }
+                }
+                ast::CalendarDays::NthWeekday {
+                    nth,
+                    weekday,
+                    month,
+                    ..
+                } => {
+                    let nth = match nth {
+                        ast::Nth::Last(_) => Some(None),
+                        ast::Nth::Ordinal { text, span } => {
+                            self.ordinal(file, text, *span).map(Some)
+                        }
+                    };
+                    let month = self.month_number(file, month);
+                    let (Some(nth), Some(month)) = (nth, month) else {
+                        continue;
+                    };
+                    DaySpan::NthWeekday {
+                        nth,
+                        weekday: *weekday,
+                        month,
+                    }
+                }
+                ast::CalendarDays::Easter { offset, span } => {
+                    let days = offset.as_ref().map_or(Some(0), |o| o.value);
+                    match days.filter(|d| d.abs() <= MAX_EASTER_OFFSET) {
+                        Some(d) => DaySpan::Easter { offset: d as i16 },
+                        None => {
+                            let at = offset.as_ref().map_or(*span, |o| o.span);
+                            self.push(
+                                Diagnostic::new(
+                                    Code::InvalidHolidayRule,
+                                    file,
+                                    at,
+                                    "this day is too far from Easter",
+                                )
+                                .label(format!("more than {MAX_EASTER_OFFSET} days"))
+                                .help(format!(
+                                    "Easter-relative days are at most {MAX_EASTER_OFFSET} days before or after Easter Sunday (`easter -2` is Good Friday, `easter +50` Whit Monday); write other holidays as dates"
+                                )),
+                            );
+                            continue;
+                        }
+                    }
                 }
             };
             let times = match &entry.times {
@@ -499,24 +615,17 @@ fn overlap(
     {
         return None;
     }
+    // A rule that meets another entry in some years only (Easter Monday on
+    // a fixed bank holiday) is how calendars are; the same rule twice is a
+    // duplicate.
+    if a.is_rule() || b.is_rule() {
+        return (a == b).then(|| describe(a));
+    }
     match (a, b) {
         (DaySpan::Dates { from: f1, to: t1 }, DaySpan::Dates { from: f2, to: t2 }) => {
             (f1 <= t2 && f2 <= t1).then(|| (*f1).max(*f2).to_string())
         }
-        (DaySpan::Yearly { .. }, DaySpan::Yearly { .. }) => {
-            // Every day of a leap year, so 02-29 counts.
-            let mut day = civil::date(2024, 1, 1);
-            while day.year() == 2024 {
-                let md = (day.month() as u8, day.day() as u8);
-                if yearly_contains(a, md) && yearly_contains(b, md) {
-                    return Some(format!("{:02}-{:02} (every year)", md.0, md.1));
-                }
-                day = day.tomorrow().ok()?;
-            }
-            None
-        }
-        (DaySpan::Dates { from, to }, yearly @ DaySpan::Yearly { .. })
-        | (yearly @ DaySpan::Yearly { .. }, DaySpan::Dates { from, to }) => {
+        (DaySpan::Dates { from, to }, yearly) | (yearly, DaySpan::Dates { from, to }) => {
             let mut day = *from;
             for _ in 0..800 {
                 if day > *to {
@@ -529,6 +638,43 @@ fn overlap(
             }
             None
         }
+        _ => {
+            // Every day of a leap year, so 02-29 counts.
+            let mut day = civil::date(2024, 1, 1);
+            while day.year() == 2024 {
+                let md = (day.month() as u8, day.day() as u8);
+                if yearly_contains(a, md) && yearly_contains(b, md) {
+                    return Some(format!("{:02}-{:02} (every year)", md.0, md.1));
+                }
+                day = day.tomorrow().ok()?;
+            }
+            None
+        }
+    }
+}
+
+/// A rule-based span as written, for messages.
+fn describe(span: &DaySpan) -> String {
+    match span {
+        DaySpan::Observed { day } => format!("{:02}-{:02} observed", day.0, day.1),
+        DaySpan::NthWeekday {
+            nth,
+            weekday,
+            month,
+        } => {
+            let nth = match nth {
+                None => "last".to_string(),
+                Some(1) => "1st".to_string(),
+                Some(2) => "2nd".to_string(),
+                Some(3) => "3rd".to_string(),
+                Some(n) => format!("{n}th"),
+            };
+            format!("{nth} {} of {month:02}", weekday.name())
+        }
+        DaySpan::Easter { offset: 0 } => "easter".to_string(),
+        DaySpan::Easter { offset } => format!("easter {offset:+}"),
+        DaySpan::Dates { from, .. } => from.to_string(),
+        DaySpan::Yearly { from, .. } => format!("{:02}-{:02}", from.0, from.1),
     }
 }
 
@@ -537,6 +683,6 @@ pub fn yearly_contains(span: &DaySpan, md: (u8, u8)) -> bool {
     match span {
         DaySpan::Yearly { from, to } if from <= to => *from <= md && md <= *to,
         DaySpan::Yearly { from, to } => md >= *from || md <= *to,
-        DaySpan::Dates { .. } => false,
+        _ => false,
     }
 }

@@ -55,14 +55,14 @@ pub fn lookup_data(loader: &Loader<'_>, program: &checked::Program) -> Result<Lo
         };
         let mut table: HashMap<String, Row> = HashMap::with_capacity(rows.len());
         for (key, cells) in rows {
-            let Ok(key) = lookup::parse_key(l.key, &key) else {
+            let Ok(key) = lookup::parse_key_in(l.key, &key, l.country) else {
                 continue;
             };
             let row: Option<Row> = l
                 .fields
                 .iter()
                 .zip(&cells)
-                .map(|(f, cell)| parse(program, f, cell))
+                .map(|(f, cell)| parse(program, l, f, cell))
                 .collect();
             if let Some(row) = row {
                 table.entry(key).or_insert(row);
@@ -87,7 +87,7 @@ fn columns(l: &Lookup, header: &[String]) -> Vec<Option<usize>> {
         .collect()
 }
 
-fn parse(program: &checked::Program, f: &Field, cell: &str) -> Option<Slot> {
+fn parse(program: &checked::Program, l: &Lookup, f: &Field, cell: &str) -> Option<Slot> {
     let values = match &f.ty {
         Type::Enum(s) => match &program.skill(*s).kind {
             SkillKind::Values(v) => Some(v.as_slice()),
@@ -97,6 +97,11 @@ fn parse(program: &checked::Program, f: &Field, cell: &str) -> Option<Slot> {
     };
     lookup::parse_cell(&f.ty, cell, values)
         .ok()
+        .map(|v| match (v, l.country) {
+            // Phone cells are read in the lookup's country, like its keys.
+            (checked::Value::Phone(n), Some(c)) => checked::Value::Phone(c.number(&n)),
+            (v, _) => v,
+        })
         .map(|v| Slot::from_value(&v))
 }
 

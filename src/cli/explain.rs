@@ -103,10 +103,12 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     };
 
     let from = match &args.from {
-        Some(f) => number::normalize(f).map_err(|e| format!("--from `{f}`: {e}"))?,
+        Some(f) => number::normalize_in(f, program.checked.country)
+            .map_err(|e| format!("--from `{f}`: {e}"))?,
         None => String::new(),
     };
-    let to = number::normalize(&args.to).map_err(|e| format!("--to `{}`: {e}", args.to))?;
+    let to = number::normalize_in(&args.to, program.checked.country)
+        .map_err(|e| format!("--to `{}`: {e}", args.to))?;
     let zone = &program.checked.zones[0];
     let when = match &args.at {
         Some(at) => Some(call_time(at, zone)?),

@@ -175,6 +175,19 @@ impl Lower<'_> {
         let mut yearly: Vec<(i64, i64)> = Vec::new();
         let mut timed: Vec<Node> = Vec::new();
         for day in &c.days {
+            if let Some(node) = rule(c.zone, &day.days) {
+                timed.push(match day.times {
+                    None => node,
+                    Some((from, to)) => Node::And(
+                        Box::new(node),
+                        Box::new(Node::InRanges(
+                            Box::new(Node::Time(c.zone, TimeField::DayMinute)),
+                            vec![(from as i64, to as i64)],
+                        )),
+                    ),
+                });
+                continue;
+            }
             let (ranges, field) = day_ranges(day);
             match day.times {
                 None if field == TimeField::Date => dates.extend(ranges),
@@ -329,6 +342,72 @@ impl Lower<'_> {
     }
 }
 
+/// Holidays by rule as tests of local time fields, exact in every year:
+/// nth weekdays and observed days (away from the end of February) by the
+/// day of the year and the weekday, Easter-relative days by the days from
+/// Easter. `None` for other spans.
+fn rule(zone: ZoneId, span: &DaySpan) -> Option<Node> {
+    let month_day = |ranges: Vec<(i64, i64)>| {
+        Box::new(Node::InRanges(
+            Box::new(Node::Time(zone, TimeField::MonthDay)),
+            ranges,
+        ))
+    };
+    let weekday = |w: i64| {
+        Box::new(Node::Cmp(
+            CmpOp::Eq,
+            Box::new(Node::Time(zone, TimeField::Weekday)),
+            Box::new(Node::Int(w)),
+        ))
+    };
+    match *span {
+        DaySpan::NthWeekday {
+            nth,
+            weekday: w,
+            month,
+        } => {
+            let m = month as i64 * 100;
+            let last = jiff::civil::Date::new(2024, month as i8, 1)
+                .map(|d| d.days_in_month() as i64)
+                .unwrap_or(31);
+            // The nth weekday is among days 7n-6 to 7n; the last among the
+            // month's last seven (February: in a leap year, 23 to 29).
+            let (from, to) = match nth {
+                Some(n) => (7 * n as i64 - 6, (7 * n as i64).min(last)),
+                None if month == 2 => return None,
+                None => (last - 6, last),
+            };
+            Some(Node::And(
+                month_day(vec![(m + from, m + to + 1)]),
+                weekday(w.index() as i64),
+            ))
+        }
+        DaySpan::Observed { day: (m, d) } => {
+            // Days next to the end of February depend on leap years.
+            if matches!((m, d), (2, 28) | (2, 29) | (3, 1)) {
+                return None;
+            }
+            let md = |date: jiff::civil::Date| date.month() as i64 * 100 + date.day() as i64;
+            let date = jiff::civil::Date::new(2023, m as i8, d as i8).ok()?;
+            let before = md(date.yesterday().ok()?);
+            let after = md(date.tomorrow().ok()?);
+            let day = m as i64 * 100 + d as i64;
+            // Friday is 4, Monday 0.
+            let on =
+                |md: i64, w: i64| Box::new(Node::And(month_day(vec![(md, md + 1)]), weekday(w)));
+            Some(Node::Or(
+                month_day(vec![(day, day + 1)]),
+                Box::new(Node::Or(on(before, 4), on(after, 0))),
+            ))
+        }
+        DaySpan::Easter { offset } => Some(Node::InRanges(
+            Box::new(Node::Time(zone, TimeField::EasterDay)),
+            vec![(offset as i64, offset as i64 + 1)],
+        )),
+        _ => None,
+    }
+}
+
 /// The ranges a calendar entry covers, and the time field they are over.
 fn day_ranges(day: &CalendarDay) -> (Vec<(i64, i64)>, TimeField) {
     match &day.days {
@@ -346,6 +425,15 @@ fn day_ranges(day: &CalendarDay) -> (Vec<(i64, i64)>, TimeField) {
             };
             (ranges, TimeField::MonthDay)
         }
+        // Rules become the dates they fall on over a bounded span of years,
+        // so both engines test them with the date ranges they already share.
+        rule => (
+            checked::RULE_YEARS
+                .flat_map(|year| rule.rule_dates(year))
+                .map(|d| (epoch_days(d), epoch_days(d) + 1))
+                .collect(),
+            TimeField::Date,
+        ),
     }
 }
 

@@ -103,15 +103,18 @@ pub enum TimeField {
     Date,
     /// `month * 100 + day`.
     MonthDay,
+    /// Days since this year's (Western) Easter Sunday, negative before it.
+    EasterDay,
 }
 
 impl TimeField {
-    pub const ALL: [TimeField; 5] = [
+    pub const ALL: [TimeField; 6] = [
         TimeField::WeekMinute,
         TimeField::DayMinute,
         TimeField::Weekday,
         TimeField::Date,
         TimeField::MonthDay,
+        TimeField::EasterDay,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -120,6 +123,7 @@ impl TimeField {
             TimeField::Weekday => "weekday",
             TimeField::Date => "date",
             TimeField::MonthDay => "month_day",
+            TimeField::EasterDay => "easter_day",
         }
     }
 }

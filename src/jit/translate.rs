@@ -182,6 +182,10 @@ impl Translator<'_, '_> {
                 );
                 self.branch_if_then(long_enough, no, |t| t.bytes_equal(p, &bytes), yes);
             }
+            Node::InRanges(x, ranges) if searchable(ranges) => {
+                let v = self.int(x);
+                self.search_ranges(v, ranges, yes, no);
+            }
             Node::Matches(x, pat) => {
                 let (p, len) = self.text(x);
                 let pattern = self.module.pattern(*pat).clone();
@@ -295,20 +299,23 @@ impl Translator<'_, '_> {
                 }
                 acc
             }
-            Node::InRanges(x, ranges) => {
-                // `lo <= v < hi` is one unsigned compare: `v - lo < hi - lo`.
+            Node::InRanges(x, ranges) if searchable(ranges) => {
                 let v = self.int(x);
-                let mut acc = self.b.ins().iconst(types::I8, 0);
-                for &(lo, hi) in ranges {
-                    let shifted = self.b.ins().iadd_imm_s(v, lo.wrapping_neg());
-                    let c = self.b.ins().icmp_imm_s(
-                        IntCC::UnsignedLessThan,
-                        shifted,
-                        hi.wrapping_sub(lo),
-                    );
-                    acc = self.b.ins().bor(acc, c);
+                let (yes, no) = (self.b.create_block(), self.b.create_block());
+                let merge = self.b.create_block();
+                self.b.append_block_param(merge, types::I8);
+                self.search_ranges(v, ranges, yes, no);
+                for (block, value) in [(yes, 1), (no, 0)] {
+                    self.b.switch_to_block(block);
+                    let c = self.b.ins().iconst(types::I8, value);
+                    self.b.ins().jump(merge, &[BlockArg::Value(c)]);
                 }
-                acc
+                self.b.switch_to_block(merge);
+                self.b.block_params(merge)[0]
+            }
+            Node::InRanges(x, ranges) => {
+                let v = self.int(x);
+                self.any_range(v, ranges)
             }
             // Hours and calendar checks are small and never recursive:
             // inline them, so their loads merge with the caller's.
@@ -386,6 +393,39 @@ impl Translator<'_, '_> {
     }
 
     /// `and`/`or`, evaluating the right side only when it matters.
+    /// Whether `v` is in one of the ranges, as an `i8`: one unsigned
+    /// compare per range, `lo <= v < hi` being `v - lo < hi - lo`.
+    fn any_range(&mut self, v: Value, ranges: &[(i64, i64)]) -> Value {
+        let mut acc = self.b.ins().iconst(types::I8, 0);
+        for &(lo, hi) in ranges {
+            let shifted = self.b.ins().iadd_imm_s(v, lo.wrapping_neg());
+            let c = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::UnsignedLessThan, shifted, hi.wrapping_sub(lo));
+            acc = self.b.ins().bor(acc, c);
+        }
+        acc
+    }
+
+    /// Binary search over sorted, disjoint ranges (the dates of holidays by
+    /// rule run to hundreds): halves until a few ranges are left.
+    fn search_ranges(&mut self, v: Value, ranges: &[(i64, i64)], yes: Block, no: Block) {
+        if ranges.len() <= LINEAR_RANGES {
+            let c = self.any_range(v, ranges);
+            self.b.ins().brif(c, yes, &[], no, &[]);
+            return;
+        }
+        let (low, high) = ranges.split_at(ranges.len() / 2);
+        let below = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, v, high[0].0);
+        let (left, right) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(below, left, &[], right, &[]);
+        self.b.switch_to_block(left);
+        self.search_ranges(v, low, yes, no);
+        self.b.switch_to_block(right);
+        self.search_ranges(v, high, yes, no);
+    }
+
     fn translate_logic(&mut self, and: bool, x: &Node, y: &Node) -> Value {
         let xc = self.cond(x);
         let rhs = self.b.create_block();
@@ -632,4 +672,15 @@ fn chunks(n: usize) -> Vec<(usize, usize)> {
         out.push((n - width, width));
     }
     out
+}
+
+/// Range lists up to this long are tested one range after another.
+const LINEAR_RANGES: usize = 8;
+
+/// Long range lists that are sorted and disjoint are binary-searched.
+fn searchable(ranges: &[(i64, i64)]) -> bool {
+    ranges.len() > LINEAR_RANGES
+        && ranges
+            .windows(2)
+            .all(|w| w[0].0 < w[0].1 && w[0].1 <= w[1].0)
 }

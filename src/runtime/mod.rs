@@ -110,8 +110,12 @@ impl Runtime {
     ) -> Summary {
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         let program = self.program();
-        let caller = crate::number::normalize(caller).unwrap_or_default();
-        let dialed = crate::number::normalize(dialed).unwrap_or_else(|_| dialed.to_string());
+        // National numbers are read in the script's country; a withheld or
+        // unreadable caller is empty (`caller withheld`).
+        let country = program.checked.country;
+        let caller = crate::number::normalize_in(caller, country).unwrap_or_default();
+        let dialed =
+            crate::number::normalize_in(dialed, country).unwrap_or_else(|_| dialed.to_string());
         call::Call::new(Arc::clone(self), program, channel, id, caller, dialed)
             .run()
             .await

@@ -360,7 +360,9 @@ impl Traffic {
 }
 
 fn stream(c: CallsFile, what: &str, program: &Program) -> Result<Stream, TrafficError> {
-    let to = crate::number::normalize(&c.to)
+    // Numbers are read as the runtime reads a call's: in the script's country.
+    let country = program.checked.country;
+    let to = crate::number::normalize_in(&c.to, country)
         .map_err(|e| TrafficError::Invalid(format!("{what}: `to` {e}")))?;
     let mut facts = Facts::new(&program.ir.layout);
     facts.dialed = to.clone();
@@ -379,7 +381,7 @@ fn stream(c: CallsFile, what: &str, program: &Program) -> Result<Stream, Traffic
     let mut from = Vec::new();
     for f in &c.from {
         from.push(
-            crate::number::normalize(f)
+            crate::number::normalize_in(f, country)
                 .map_err(|e| TrafficError::Invalid(format!("{what}: `from` {f}: {e}")))?,
         );
     }

@@ -131,6 +131,7 @@ pub struct Broken {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     Timezone(Timezone),
+    Country(Country),
     Include(Include),
     Calendar(Calendar),
     Hours(Hours),
@@ -147,6 +148,14 @@ pub enum Item {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timezone {
     pub name: Str,
+    pub span: Span,
+}
+
+/// `country "US"`: the country whose national numbers the file's numbers
+/// (and, in the root file, the calls' numbers) are read in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Country {
+    pub code: Str,
     pub span: Span,
 }
 
@@ -176,11 +185,30 @@ pub struct CalendarEntry {
 pub enum CalendarDays {
     /// `2026-11-26` or `2026-12-24..2026-12-26`.
     Dates { from: Date, to: Option<Date> },
-    /// `yearly 12-25` or `yearly 12-24..12-26`.
+    /// `yearly 12-25` or `yearly 12-24..12-26`; `observed` after it is kept
+    /// as its span (the checker allows it on single days only).
     Yearly {
         from: MonthDay,
         to: Option<MonthDay>,
+        observed: Option<Span>,
     },
+    /// `yearly 4th thu of 11` or `yearly last mon of 05`.
+    NthWeekday {
+        nth: Nth,
+        weekday: Weekday,
+        month: Int,
+        span: Span,
+    },
+    /// `yearly easter`, `yearly easter -2`, `yearly easter +1`.
+    Easter { offset: Option<Int>, span: Span },
+}
+
+/// Which weekday of a month: an ordinal as typed (`4th`, so the checker can
+/// reject `0th` or `2st`) or `last`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Nth {
+    Ordinal { text: String, span: Span },
+    Last(Span),
 }
 
 /// `08:00..18:00`; either end may be left out (`12:00..` runs to midnight).
@@ -468,6 +496,8 @@ impl BinOp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
     Caller,
+    /// `caller withheld`: the caller's number was not given.
+    Withheld,
     Dialed,
     Now,
     Digits,

@@ -260,6 +260,8 @@ fn describe(rule: Rule) -> Option<String> {
             Rule::time => "a time such as `08:00`",
             Rule::date => "a date such as `2026-12-25`",
             Rule::month_day => "a month and day such as `12-25`",
+            Rule::ordinal => "an ordinal such as `4th`, or `last`",
+            Rule::month_number => "a month number such as `11`",
             Rule::weekday => "a weekday (`mon` … `sun`)",
             Rule::bool_lit => "`true` or `false`",
             Rule::expr | Rule::paren | Rule::known_expr | Rule::call | Rule::builtin => {
@@ -415,6 +417,10 @@ impl Builder {
         Some(match rule {
             Rule::timezone_decl => Item::Timezone(Timezone {
                 name: self.string(inner.next()?),
+                span,
+            }),
+            Rule::country_decl => Item::Country(Country {
+                code: self.string(inner.next()?),
                 span,
             }),
             Rule::include_decl => Item::Include(Include {
@@ -583,6 +589,59 @@ impl Builder {
         })
     }
 
+    /// `yearly MM-DD[..MM-DD] [observed]`, `yearly 4th thu of 11`, `yearly easter -2`.
+    fn yearly_days(&self, pair: Pair<'_, Rule>) -> Option<CalendarDays> {
+        let mut month_days = Vec::new();
+        let mut observed = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::month_day => month_days.push(self.month_day(p)),
+                Rule::kw_observed => observed = Some(self.span(&p)),
+                Rule::nth_weekday => {
+                    let span = self.span(&p);
+                    let mut nth = None;
+                    let mut weekday = None;
+                    let mut month = None;
+                    for q in p.into_inner() {
+                        match q.as_rule() {
+                            Rule::ordinal => {
+                                nth = Some(Nth::Ordinal {
+                                    text: q.as_str().to_string(),
+                                    span: self.span(&q),
+                                })
+                            }
+                            Rule::kw_last => nth = Some(Nth::Last(self.span(&q))),
+                            Rule::weekday => weekday = Weekday::parse(q.as_str()),
+                            Rule::month_number => month = Some(self.int(q)),
+                            _ => {}
+                        }
+                    }
+                    return Some(CalendarDays::NthWeekday {
+                        nth: nth?,
+                        weekday: weekday?,
+                        month: month?,
+                        span,
+                    });
+                }
+                Rule::easter_day => {
+                    let span = self.span(&p);
+                    let offset = p
+                        .into_inner()
+                        .find(|q| q.as_rule() == Rule::day_offset)
+                        .map(|q| self.int(q));
+                    return Some(CalendarDays::Easter { offset, span });
+                }
+                _ => {}
+            }
+        }
+        let mut it = month_days.into_iter();
+        Some(CalendarDays::Yearly {
+            from: it.next()?,
+            to: it.next(),
+            observed,
+        })
+    }
+
     fn calendar_entry(&self, pair: Pair<'_, Rule>) -> CalendarEntry {
         let span = self.span(&pair);
         let mut days = None;
@@ -590,15 +649,7 @@ impl Builder {
         let mut label = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::yearly_days => {
-                    let mut it = p.into_inner().filter(|p| p.as_rule() == Rule::month_day);
-                    if let Some(from) = it.next() {
-                        days = Some(CalendarDays::Yearly {
-                            from: self.month_day(from),
-                            to: it.next().map(|p| self.month_day(p)),
-                        });
-                    }
-                }
+                Rule::yearly_days => days = self.yearly_days(p),
                 Rule::date_span => {
                     let mut it = p.into_inner().filter(|p| p.as_rule() == Rule::date);
                     if let Some(from) = it.next() {
@@ -1244,6 +1295,7 @@ impl Builder {
             Rule::int => ExprKind::Int(self.int(pair)),
             Rule::string => ExprKind::Str(self.string(pair)),
             Rule::bool_lit => ExprKind::Bool(pair.as_str() == "true"),
+            Rule::withheld => ExprKind::Builtin(Builtin::Withheld),
             Rule::builtin => ExprKind::Builtin(match pair.as_str() {
                 "caller" => Builtin::Caller,
                 "dialed" => Builtin::Dialed,

@@ -14,8 +14,8 @@ pub const MAX_NESTING: usize = 32;
 
 /// Words that start a top-level declaration.
 pub const TOP_LEVEL: &[&str] = &[
-    "timezone", "include", "calendar", "hours", "skill", "lookup", "queue", "group", "menu",
-    "route", "entry", "test",
+    "timezone", "country", "include", "calendar", "hours", "skill", "lookup", "queue", "group",
+    "menu", "route", "entry", "test",
 ];
 
 #[derive(Debug, Default)]
