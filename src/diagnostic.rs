@@ -101,7 +101,7 @@ codes! {
     LookupSource = "D3026" "lookup-source" Error: "a lookup's source file is missing or lacks a declared column";
     ImpossibleExpectation = "D3027" "impossible-expectation" Error: "a test expects something its own lines rule out";
     RouteChain = "D3028" "route-chain" Error: "routes hand a call along a chain longer than a call may pass through";
-    InvalidHolidayRule = "D3030" "invalid-holiday-rule" Error: "a calendar's holiday rule names no day (a week, month or Easter offset out of range)";
+    InvalidHolidayRule = "D3029" "invalid-holiday-rule" Error: "a calendar's holiday rule names no day (a week, month or Easter offset out of range)";
 
     // D4xxx: warnings.
     Unused = "D4001" "unused" Warning: "a declaration is never used";
@@ -112,8 +112,8 @@ codes! {
     DuplicateCalendarDay = "D4006" "duplicate-calendar-day" Warning: "a calendar lists the same day twice";
     UnreachableQueueStep = "D4007" "unreachable-queue-step" Warning: "a queue step comes after the call has already left the queue";
     BackWithoutPrevious = "D4008" "back-without-previous" Warning: "`back` is used in a menu that no other menu leads to";
-    UnmatchableNumber = "D4030" "unmatchable-number" Warning: "a number, pattern or lookup key is in national format and can never match a call";
-    NowInOtherZone = "D4031" "now-in-other-zone" Warning: "`now` is read in the script's zone inside a file that declares another zone";
+    UnmatchableNumber = "D4009" "unmatchable-number" Warning: "a number, pattern or lookup key is in national format and can never match a call";
+    NowInOtherZone = "D4010" "now-in-other-zone" Warning: "`now` is read in the script's zone inside a file that declares another zone";
 }
 
 impl std::fmt::Display for Code {

@@ -525,7 +525,7 @@ impl Checker<'_> {
     }
 
     /// `x.field` for lookups, `now`, `agent`, `queue(q)` and qualified values.
-    /// D4031: `now` is the script's (root file's) zone, even in a file
+    /// D4010: `now` is the script's (root file's) zone, even in a file
     /// that declares another one for its hours and calendars.
     fn now_in_other_zone(&mut self, file: FileId, loc: Loc) {
         let Some(&(zone, zone_loc)) = self.file_zones.get(&file) else {

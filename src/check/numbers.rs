@@ -1,5 +1,5 @@
 //! Countries and numbers: `country "US"` declarations, and reading the
-//! numbers and dial patterns of a file in its country (D4030 where one stays
+//! numbers and dial patterns of a file in its country (D4009 where one stays
 //! in a national format that calls never arrive in).
 
 use super::Checker;
@@ -68,7 +68,7 @@ impl Checker<'_> {
     }
 
     /// A phone number written in a file, normalised in the file's country
-    /// (D3014 when malformed, D4030 when left in a national format).
+    /// (D3014 when malformed, D4009 when left in a national format).
     pub(super) fn phone(&mut self, file: FileId, s: &ast::Str) -> Option<String> {
         let loc = Loc::new(file, s.span);
         match number::normalize_in(&s.value, self.country_of(file)) {
@@ -85,7 +85,7 @@ impl Checker<'_> {
         }
     }
 
-    /// A dial pattern written in a file, read in the file's country (D4030
+    /// A dial pattern written in a file, read in the file's country (D4009
     /// when left in a national format).
     pub(super) fn dial_pattern(&mut self, file: FileId, s: &ast::Str) -> Result<Pattern, String> {
         let mut p = Pattern::parse(&s.value)?;
@@ -98,13 +98,13 @@ impl Checker<'_> {
         Ok(p)
     }
 
-    /// D4030 for a number, pattern or key that calls, whose numbers arrive
+    /// D4009 for a number, pattern or key that calls, whose numbers arrive
     /// in E.164, never match.
     pub(super) fn national(&mut self, file: FileId, loc: Loc, text: &str, what: &str) {
         self.national_rows(file, loc, text, what, 0);
     }
 
-    /// D4030, saying how many more places (rows of a lookup) share the problem.
+    /// D4009, saying how many more places (rows of a lookup) share the problem.
     pub(super) fn national_rows(
         &mut self,
         file: FileId,

@@ -191,7 +191,7 @@ impl Checker<'_> {
         Some((md.month as u8, md.day as u8))
     }
 
-    /// `1st` to `5th` (D3030 otherwise).
+    /// `1st` to `5th` (D3029 otherwise).
     fn ordinal(&mut self, file: FileId, text: &str, span: crate::source::Span) -> Option<u8> {
         let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let suffix = &text[digits.len()..];
@@ -225,7 +225,7 @@ impl Checker<'_> {
         None
     }
 
-    /// A month number `1` to `12` (D3030 otherwise).
+    /// A month number `1` to `12` (D3029 otherwise).
     fn month_number(&mut self, file: FileId, month: &ast::Int) -> Option<u8> {
         let m = month.value.filter(|m| (1..=12).contains(m));
         if m.is_none() {
