@@ -6,14 +6,15 @@
 //!
 //! The machine asks its driver to do things (play a prompt, collect keys,
 //! put the caller in a queue, ring, hand the call on) as [`Effect`]s, and
-//! goes on from what the driver reports. Before each decision (the entry,
-//! a route's rules, a menu's keys) it asks the driver to bring the call's
+//! goes on from what the driver reports. Before each decision that reads
+//! them (the entry, a route's rules) it asks the driver to bring the call's
 //! facts up to date, so a decision sees the local time and the queue
 //! statistics as they are when it is made: after a menu's timeout, a route
 //! that checks opening hours sees the later time.
 //!
 //! **Invariant:** no I/O and no clock here; time and statistics come in
-//! through the driver's refresh.
+//! through the driver's refresh, which runs before the decisions that
+//! read them (the entry and each route; a menu's keys read only digits).
 
 pub mod collect;
 pub mod walk;
@@ -255,7 +256,7 @@ impl<'p> Flow<'p> {
     pub fn collected(&mut self, got: Collected, refresh: &mut Refresh) -> Effect<'p> {
         self.quiet = 0;
         let go = match self.state {
-            State::InMenu(menu) => self.menu_input(menu, got, refresh),
+            State::InMenu(menu) => self.menu_input(menu, got),
             State::Dialing(action, digits) => self.dialed(action, digits, got),
             _ => Go::Continue,
         };
@@ -523,7 +524,7 @@ impl<'p> Flow<'p> {
     }
 
     /// What the keys entered in a menu mean, and where the call goes.
-    fn menu_input(&mut self, menu: MenuId, got: Collected, refresh: &mut Refresh) -> Go<'p> {
+    fn menu_input(&mut self, menu: MenuId, got: Collected) -> Go<'p> {
         let program = self.program;
         let m = program.checked.menu(menu);
         let keys = match got {
@@ -549,13 +550,11 @@ impl<'p> Flow<'p> {
                     Meaning::Invalid
                 }
             }
-            None => {
-                refresh(&mut self.facts);
-                match program.menu(self.engine, menu, &self.facts) {
-                    MenuInput::Key(i) => Meaning::Key(i),
-                    MenuInput::Incomplete | MenuInput::Invalid => Meaning::Invalid,
-                }
-            }
+            // A menu's keys read only the digits: nothing to refresh.
+            None => match program.menu(self.engine, menu, &self.facts) {
+                MenuInput::Key(i) => Meaning::Key(i),
+                MenuInput::Incomplete | MenuInput::Invalid => Meaning::Invalid,
+            },
         };
         self.path.steps.push(Step::Input {
             menu,
