@@ -198,16 +198,12 @@ impl<'fs> Loader<'fs> {
                         Code::IncludeOutside,
                         id,
                         inc.path.span,
-                        format!(
-                            "`{}` is outside the script's folder `{}`",
-                            inc.path.value,
-                            display_dir(tree)
-                        ),
+                        format!("`{}` is outside the script's folder", inc.path.value),
                     )
-                    .label("outside the script's folder")
+                    .label("outside the script's folder; not read")
                     .help(
-                        "include files from the script's folder or below, or pass \
-                         --allow-include-outside to allow any file",
+                        "include files from the folder named on the command line (or the \
+                         named file's folder) or below, or pass --allow-include-outside",
                     );
                     self.loaded_mut(id).diagnostics.push(d);
                     continue;
@@ -556,12 +552,6 @@ impl FileSystem for MemoryFs {
 pub fn within(path: &Path, tree: &Path) -> bool {
     path.strip_prefix(tree)
         .is_ok_and(|rest| rest.components().all(|c| matches!(c, Component::Normal(_))))
-}
-
-/// A folder as shown in messages: `.` for the current one.
-fn display_dir(dir: &Path) -> String {
-    let shown = display(dir);
-    if shown.is_empty() { ".".into() } else { shown }
 }
 
 /// The length in bytes of the character at `at` (1 past the end).

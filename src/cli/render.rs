@@ -126,6 +126,9 @@ struct Report<'a> {
     related: Vec<Report<'a>>,
 }
 
+/// Two labels' snippets this many lines apart or fewer are shown as one.
+const JOIN_GAP: usize = 4;
+
 /// A file as miette reads it. miette's own sources find a span's lines by
 /// scanning from the start of the text, which made a report cost time in
 /// the size of the file; this one finds them with the file's line table and
@@ -169,7 +172,12 @@ impl SourceCode for FileSource<'_> {
             ),
             inner.line() + first,
             column,
-            inner.line_count(),
+            // miette joins two labels' snippets into one when the first's
+            // line plus this count reaches the second's first line. Its own
+            // sources count from the start of the file, which joined labels
+            // hundreds of lines apart into one snippet of every line between
+            // them; this joins snippets at most `JOIN_GAP` lines apart.
+            inner.line_count() + JOIN_GAP,
         )))
     }
 }
