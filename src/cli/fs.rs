@@ -81,17 +81,11 @@ impl FileSystem for RealFs {
     }
 }
 
-/// Every `.dial` file under a folder, sorted, skipping hidden folders. A
-/// folder reached twice (through a symbolic link) is searched once, so a
-/// link to a parent folder cannot make the search endless.
+/// Every `.dial` file under a folder, sorted, skipping hidden folders.
 pub fn dial_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
-    let mut seen = std::collections::HashSet::new();
     while let Some(d) = stack.pop() {
-        if !seen.insert(std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone())) {
-            continue;
-        }
         for entry in std::fs::read_dir(&d)? {
             let path = entry?.path();
             let hidden = path
