@@ -943,3 +943,21 @@ fn columns_count_characters_in_both_formats() {
     let row = json_row(&out, "D2001");
     assert_eq!((row["line"].as_u64(), row["column"].as_u64()), (Some(3), Some(37)));
 }
+
+/// A file that is one long line (40,000 declarations, 1.1 MB): each report
+/// shows the part of the line around its labels, not the whole line.
+#[test]
+fn snippets_of_one_long_line_are_cut_to_the_labels() {
+    let dir = scratch("one-line");
+    std::fs::write(
+        dir.join("line.dial"),
+        "queue q { strategy linear } ".repeat(40_000),
+    )
+    .expect("write");
+    let out = dialect_within(&dir, &["lint", "line.dial"], 120);
+    let text = stdout(&out);
+    assert_eq!(text.matches("D2002\n").count(), 100);
+    assert!(text.contains("line.dial:1:35"), "{}", &text[..2000.min(text.len())]);
+    // 100 reports of at most a few kilobytes each, not 100 copies of the file.
+    assert!(text.len() < 1_000_000, "{} bytes of output", text.len());
+}

@@ -129,6 +129,12 @@ struct Report<'a> {
 /// Two labels' snippets this many lines apart or fewer are shown as one.
 const JOIN_GAP: usize = 4;
 
+/// Snippets longer than this many bytes are cut to the span's own line...
+const MAX_WINDOW: usize = 4096;
+
+/// ...and to this many bytes either side of the span on it.
+const LONG_LINE_MARGIN: usize = 120;
+
 /// A file as miette reads it. miette's own sources find a span's lines by
 /// scanning from the start of the text, which made a report cost time in
 /// the size of the file; this one finds them with the file's line table and
@@ -151,10 +157,23 @@ impl SourceCode for FileSource<'_> {
         if start + len > text.len() {
             return Err(MietteError::OutOfBounds);
         }
-        let first = file.line_of(start).saturating_sub(before);
+        let mut first = file.line_of(start).saturating_sub(before);
         let last = file.line_of((start + len).saturating_sub(1).max(start));
-        let window_start = file.line_start(first);
-        let window_end = file.line_start(last + after + 2);
+        let mut window_start = file.line_start(first);
+        let mut window_end = file.line_start(last + after + 2);
+        if window_end - window_start > MAX_WINDOW {
+            // A very long line (a minified or generated file): show the
+            // part of it around the span, without context lines.
+            first = file.line_of(start);
+            let line = file.line_start(first)..file.line_end(last);
+            let lo = start.saturating_sub(LONG_LINE_MARGIN).max(line.start);
+            let hi = (start + len + LONG_LINE_MARGIN).min(line.end).max(start + len);
+            let text_str = file.lf_text();
+            window_start = (0..=lo).rev().find(|&i| text_str.is_char_boundary(i)).unwrap_or(0);
+            window_end = (hi..=text.len())
+                .find(|&i| text_str.is_char_boundary(i))
+                .unwrap_or(text.len());
+        }
         let window = &text[window_start..window_end];
         let local = SourceSpan::new((start - window_start).into(), len);
         let inner = <[u8] as SourceCode>::read_span(window, &local, before, after)?;
