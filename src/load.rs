@@ -30,7 +30,9 @@ pub const MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
 pub enum FileKind {
     /// A regular file and the size its metadata gives (files under `/proc`
     /// say 0 and still have content, so reading is bounded anyway).
-    Regular { len: u64 },
+    Regular {
+        len: u64,
+    },
     Directory,
     Fifo,
     Socket,
@@ -102,12 +104,8 @@ pub fn read_bytes(fs: &dyn FileSystem, path: &Path) -> Result<Vec<u8>, ReadError
 
 /// Reads a file as UTF-8 text, bounded as [`read_bytes`].
 pub fn read_text(fs: &dyn FileSystem, path: &Path) -> Result<String, ReadError> {
-    String::from_utf8(read_bytes(fs, path)?).map_err(|_| {
-        ReadError::Io(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "not UTF-8 text",
-        ))
-    })
+    String::from_utf8(read_bytes(fs, path)?)
+        .map_err(|_| ReadError::Io(io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text")))
 }
 
 /// Reads, parses and caches files; checks scripts made of them.
@@ -153,7 +151,10 @@ impl<'fs> Loader<'fs> {
     /// the file's folder and below.
     pub fn load(&mut self, path: &Path) -> Result<FileId, ReadError> {
         let canonical = self.fs.canonical(path);
-        let tree = canonical.parent().map(Path::to_path_buf).unwrap_or_default();
+        let tree = canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         self.load_in(path, Some(&tree))
     }
 
@@ -530,10 +531,17 @@ impl FileSystem for MemoryFs {
         match self.special.get(&path) {
             Some(SpecialFile::Bytes(b)) => Ok(b[..b.len().min(limit)].to_vec()),
             Some(SpecialFile::Kind(kind)) => {
-                panic!("{} opened: the loader must not open {}", path.display(), kind.describe())
+                panic!(
+                    "{} opened: the loader must not open {}",
+                    path.display(),
+                    kind.describe()
+                )
             }
             Some(SpecialFile::Sized(len)) => {
-                Ok(vec![b'a'; usize::try_from(*len).unwrap_or(usize::MAX).min(limit)])
+                Ok(vec![
+                    b'a';
+                    usize::try_from(*len).unwrap_or(usize::MAX).min(limit)
+                ])
             }
             Some(SpecialFile::Endless) => Ok(vec![b'a'; limit]),
             None => Err(io::Error::new(io::ErrorKind::NotFound, "no such file")),

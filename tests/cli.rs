@@ -675,11 +675,7 @@ fn dev_zero_is_a_diagnostic_not_a_hang() {
     let out = dialect_within(&dir, &["lint", "main.dial"], 30);
     let text = stdout(&out);
     assert!(text.contains("D1007"), "{text}");
-    let out = dialect_within(
-        &dir,
-        &["lint", "--allow-include-outside", "main.dial"],
-        30,
-    );
+    let out = dialect_within(&dir, &["lint", "--allow-include-outside", "main.dial"], 30);
     let text = stdout(&out);
     assert!(
         text.contains("D1004") && text.contains("character device"),
@@ -771,7 +767,11 @@ fn many_duplicates_render_in_linear_time_and_are_capped() {
     );
     assert!(text.contains("39999 errors, 0 warnings in 1 file"));
     // A report shows the lines around its labels, not everything between.
-    assert!(text.lines().count() < 100 * 20, "{} lines", text.lines().count());
+    assert!(
+        text.lines().count() < 100 * 20,
+        "{} lines",
+        text.lines().count()
+    );
 
     let out = dialect_within(&dir, &["lint", "--format", "json", "dups.dial"], 120);
     assert_eq!(stdout(&out).lines().count(), 100);
@@ -783,7 +783,14 @@ fn many_duplicates_render_in_linear_time_and_are_capped() {
 
     let out = dialect_within(
         &dir,
-        &["lint", "--format", "json", "--max-diagnostics", "0", "dups.dial"],
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--max-diagnostics",
+            "0",
+            "dups.dial",
+        ],
         120,
     );
     assert_eq!(stdout(&out).lines().count(), n - 1);
@@ -801,7 +808,14 @@ fn the_cap_shows_errors_before_warnings() {
     std::fs::write(dir.join("main.dial"), text).expect("write");
     let out = dialect_within(
         &dir,
-        &["lint", "--format", "json", "--max-diagnostics", "5", "main.dial"],
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--max-diagnostics",
+            "5",
+            "main.dial",
+        ],
         30,
     );
     let codes: Vec<String> = stdout(&out)
@@ -858,7 +872,10 @@ fn cr_line_ends_are_line_ends() {
         assert!(text.contains(" 4 │ entry"), "{file}: {text}");
         let out = dialect_within(&dir, &["lint", "--format", "json", file], 30);
         let row = json_row(&out, "D2001");
-        assert_eq!((row["line"].as_u64(), row["column"].as_u64()), (Some(4), Some(34)));
+        assert_eq!(
+            (row["line"].as_u64(), row["column"].as_u64()),
+            (Some(4), Some(34))
+        );
     }
 }
 
@@ -880,9 +897,15 @@ fn a_file_that_is_not_utf8_does_not_stop_the_folder() {
     let out = dialect_within(&dir, &["lint", "."], 30);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
-    assert!(text.contains("D1006") && text.contains("a.dial:2:10"), "{text}");
+    assert!(
+        text.contains("D1006") && text.contains("a.dial:2:10"),
+        "{text}"
+    );
     assert!(text.contains("0xE9"), "{text}");
-    assert!(text.contains("D2001") && text.contains("b.dial:4:"), "{text}");
+    assert!(
+        text.contains("D2001") && text.contains("b.dial:4:"),
+        "{text}"
+    );
 }
 
 /// `include "/etc/passwd"` is refused without reading the file, so nothing
@@ -901,7 +924,14 @@ fn includes_stay_in_the_scripts_folder() {
         &["lint", "site/main.dial"][..],
         &["lint", "site"],
         &["test", "site/main.dial"],
-        &["explain", "site/main.dial", "--to", "+18005550100", "--at", "2026-11-23 10:00"],
+        &[
+            "explain",
+            "site/main.dial",
+            "--to",
+            "+18005550100",
+            "--at",
+            "2026-11-23 10:00",
+        ],
     ] {
         let out = dialect_within(&dir, args, 30);
         let text = format!("{}{}", stdout(&out), stderr(&out));
@@ -941,7 +971,10 @@ fn columns_count_characters_in_both_formats() {
     assert!(stdout(&out).contains("main.dial:3:37"), "{}", stdout(&out));
     let out = dialect_within(&dir, &["lint", "--format", "json", "main.dial"], 30);
     let row = json_row(&out, "D2001");
-    assert_eq!((row["line"].as_u64(), row["column"].as_u64()), (Some(3), Some(37)));
+    assert_eq!(
+        (row["line"].as_u64(), row["column"].as_u64()),
+        (Some(3), Some(37))
+    );
 }
 
 /// A file that is one long line (40,000 declarations, 1.1 MB): each report
@@ -957,7 +990,11 @@ fn snippets_of_one_long_line_are_cut_to_the_labels() {
     let out = dialect_within(&dir, &["lint", "line.dial"], 120);
     let text = stdout(&out);
     assert_eq!(text.matches("D2002\n").count(), 100);
-    assert!(text.contains("line.dial:1:35"), "{}", &text[..2000.min(text.len())]);
+    assert!(
+        text.contains("line.dial:1:35"),
+        "{}",
+        &text[..2000.min(text.len())]
+    );
     // 100 reports of at most a few kilobytes each, not 100 copies of the file.
     assert!(text.len() < 1_000_000, "{} bytes of output", text.len());
 }

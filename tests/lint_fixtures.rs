@@ -88,8 +88,8 @@ fn err_fixtures_report_their_code() {
             path.display()
         );
         // Lossy: one fixture is deliberately not UTF-8.
-        let source = String::from_utf8_lossy(&std::fs::read(&path).expect("fixture text"))
-            .into_owned();
+        let source =
+            String::from_utf8_lossy(&std::fs::read(&path).expect("fixture text")).into_owned();
         insta::assert_snapshot!(stem, format!("{source}\n----- dialect lint -----\n{text}"));
     }
 }

@@ -671,7 +671,11 @@ fn fs_part() -> impl Strategy<Value = Vec<u8>> {
         Just(b"timezone \"Europe/Paris\"\n".to_vec()),
         Just(b"entry \"+1 800 555 0100\" -> queue q\n".to_vec()),
         Just(b"queue caf\xe9 { strategy linear }\n".to_vec()),
-        Just("menu m { prompt \"caf\u{e9} \u{1F600}\" 1 -> queue nowhere }\n".as_bytes().to_vec()),
+        Just(
+            "menu m { prompt \"caf\u{e9} \u{1F600}\" 1 -> queue nowhere }\n"
+                .as_bytes()
+                .to_vec()
+        ),
         proptest::collection::vec(any::<u8>(), 0..12),
     ];
     prop_oneof![
@@ -707,7 +711,9 @@ proptest! {
 /// codes and messages of every diagnostic.
 fn load_main(fs: &MemoryFs) -> Vec<(Code, String)> {
     let mut loader = Loader::new(fs);
-    let root = loader.load(Path::new("main.dial")).expect("main.dial loads");
+    let root = loader
+        .load(Path::new("main.dial"))
+        .expect("main.dial loads");
     let checked = loader.check(root, None);
     checked
         .diagnostics
@@ -747,13 +753,16 @@ fn special_files_are_reported_not_read() {
     let mut loader = Loader::new(&fs);
     let err = loader
         .load(Path::new("main.dial"))
-        .err()
-        .expect("a FIFO is not loaded");
+        .expect_err("a FIFO is not loaded");
     assert!(err.to_string().contains("FIFO"), "{err}");
     let id = loader.unreadable(Path::new("main.dial"), &err);
     let checked = loader.check(id, None);
     assert_eq!(
-        checked.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(),
+        checked
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .collect::<Vec<_>>(),
         [Code::UnreadableFile]
     );
 }
@@ -841,7 +850,10 @@ fn includes_outside_the_folder_are_not_read() {
     // Inside, through a detour, is fine.
     let fs = includes("sub/../y.dial").with("y.dial", "queue y { strategy linear }\n");
     let found = load_main(&fs);
-    assert!(!found.iter().any(|(c, _)| *c == Code::IncludeOutside), "{found:?}");
+    assert!(
+        !found.iter().any(|(c, _)| *c == Code::IncludeOutside),
+        "{found:?}"
+    );
 }
 
 /// `\r` alone ends a line for comments, strings, line numbers and snippets.
@@ -850,7 +862,10 @@ fn cr_alone_ends_lines_everywhere() {
     let text = "# comment\rtimezone \"Europe/Paris\"\rqueue q { strategy linear }\r\
                 entry \"+1 800 555 0100\" -> queue nowhere\r";
     let found = parse_check(text);
-    let unknown: Vec<&Diagnostic> = found.iter().filter(|d| d.code == Code::UnknownName).collect();
+    let unknown: Vec<&Diagnostic> = found
+        .iter()
+        .filter(|d| d.code == Code::UnknownName)
+        .collect();
     assert_eq!(unknown.len(), 1, "{found:?}");
     let file = dialect::source::SourceFile::new("cr.dial", text);
     assert_eq!(file.line_col(unknown[0].primary.loc.span.start), (4, 34));

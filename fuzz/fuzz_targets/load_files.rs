@@ -145,7 +145,11 @@ pub fn run(data: &[u8]) {
             }
             if !allow_outside {
                 assert!(
-                    !loader.sources.get(d.primary.loc.file).name.starts_with(".."),
+                    !loader
+                        .sources
+                        .get(d.primary.loc.file)
+                        .name
+                        .starts_with(".."),
                     "{} in a file outside the folder, which must not be read",
                     d.code
                 );
@@ -161,7 +165,11 @@ pub fn run(data: &[u8]) {
             assert!(text.contains(d.code.as_str()), "{text}");
             let json = render::json(&loader.sources, d);
             let file = loader.sources.get(d.primary.loc.file);
-            assert!(json.line >= 1 && json.line <= file.line_count(), "{}", json.line);
+            assert!(
+                json.line >= 1 && json.line <= file.line_count(),
+                "{}",
+                json.line
+            );
         }
     }
 }

@@ -32,7 +32,10 @@ pub struct Omitted {
 /// a file's errors first, then its warnings, each in order of position,
 /// shown in the order given. Also returns what was left out, by file and
 /// code.
-pub fn cap(diagnostics: &[Diagnostic], per_file: Option<usize>) -> (Vec<&Diagnostic>, Vec<Omitted>) {
+pub fn cap(
+    diagnostics: &[Diagnostic],
+    per_file: Option<usize>,
+) -> (Vec<&Diagnostic>, Vec<Omitted>) {
     let Some(limit) = per_file else {
         return (diagnostics.iter().collect(), Vec::new());
     };
@@ -81,7 +84,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -167,9 +170,14 @@ impl SourceCode for FileSource<'_> {
             first = file.line_of(start);
             let line = file.line_start(first)..file.line_end(last);
             let lo = start.saturating_sub(LONG_LINE_MARGIN).max(line.start);
-            let hi = (start + len + LONG_LINE_MARGIN).min(line.end).max(start + len);
+            let hi = (start + len + LONG_LINE_MARGIN)
+                .min(line.end)
+                .max(start + len);
             let text_str = file.lf_text();
-            window_start = (0..=lo).rev().find(|&i| text_str.is_char_boundary(i)).unwrap_or(0);
+            window_start = (0..=lo)
+                .rev()
+                .find(|&i| text_str.is_char_boundary(i))
+                .unwrap_or(0);
             window_end = (hi..=text.len())
                 .find(|&i| text_str.is_char_boundary(i))
                 .unwrap_or(text.len());
