@@ -69,6 +69,9 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     line_starts: Vec<u32>,
+    /// Per line, where its first non-ASCII byte is (`u32::MAX` if none):
+    /// before it a column is a byte count, found without scanning the line.
+    first_non_ascii: Vec<u32>,
     /// The text with each lone `\r` made a `\n` (same length, so spans
     /// still fit), for tools that know only `\n` and `\r\n`; `None` when
     /// the text has no lone `\r`.
@@ -80,12 +83,18 @@ impl SourceFile {
         let text = text.into();
         let bytes = text.as_bytes();
         let mut line_starts = vec![0];
+        let mut first_non_ascii = vec![u32::MAX];
         let mut lone_cr = false;
         for (i, &b) in bytes.iter().enumerate() {
             let cr_alone = b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
             lone_cr |= cr_alone;
             if b == b'\n' || cr_alone {
                 line_starts.push(i as u32 + 1);
+                first_non_ascii.push(u32::MAX);
+            } else if !b.is_ascii()
+                && let Some(first) = first_non_ascii.last_mut()
+            {
+                *first = (*first).min(i as u32);
             }
         }
         let lf_text = lone_cr.then(|| {
@@ -102,6 +111,7 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            first_non_ascii,
             lf_text,
         }
     }
@@ -159,10 +169,12 @@ impl SourceFile {
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line] as usize;
         let end = (offset as usize).max(start);
-        let column = self
-            .text
-            .get(start..end)
-            .map_or(end - start, |s| s.chars().count());
+        let ascii_end = (self.first_non_ascii[line] as usize).clamp(start, end);
+        let column = (ascii_end - start)
+            + self
+                .text
+                .get(ascii_end..end)
+                .map_or(end - ascii_end, |s| s.chars().count());
         (line + 1, column + 1)
     }
 
@@ -261,5 +273,45 @@ fn comment_start(line: &str) -> Option<usize> {
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Line and column of the first occurrence of `needle` in `text`.
+    fn at(text: &str, needle: &str) -> (usize, usize) {
+        let file = SourceFile::new("t.dial", text);
+        file.line_col(text.find(needle).expect("needle") as u32)
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        assert_eq!(at("abc x", "x"), (1, 5));
+        assert_eq!(at("é😀 x", "x"), (1, 4));
+        assert_eq!(at("ab x é", "x"), (1, 4));
+        assert_eq!(at("ascii\nab é x\nnext", "x"), (2, 6));
+        assert_eq!(at("é\nab x", "x"), (2, 4));
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_lone_cr() {
+        let text = "a\r\nb\rc\nd\r";
+        assert_eq!(at(text, "b"), (2, 1));
+        assert_eq!(at(text, "c"), (3, 1));
+        assert_eq!(at(text, "d"), (4, 1));
+        let file = SourceFile::new("t.dial", text);
+        assert_eq!(file.line_count(), 5);
+        assert_eq!(file.line_text(1), "a");
+        assert_eq!(file.line_text(4), "d");
+        assert_eq!(file.line_text(5), "");
+        assert_eq!(file.lf_text(), "a\r\nb\nc\nd\n");
+        // A span's trailing comment stops at a lone `\r` too.
+        assert_eq!(
+            content_len("queue q # c\rqueue r"),
+            "queue q # c\rqueue r".len()
+        );
+        assert_eq!(content_len("queue q # c\r"), "queue q".len());
     }
 }
