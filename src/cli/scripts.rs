@@ -30,9 +30,8 @@ pub struct Scripts {
 /// scripts.
 #[derive(clap::Args, Clone, Copy, Debug, Default)]
 pub struct Access {
-    /// Let `include` name files outside the script's folder (by default an
-    /// include must stay in the folder of the file, or of the folder, named
-    /// on the command line, or below it)
+    /// Let `include` name any file; by default an include must stay in the
+    /// folder named on the command line (or the named file's folder)
     #[arg(long)]
     pub allow_include_outside: bool,
 }
