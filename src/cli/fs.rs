@@ -41,7 +41,9 @@ impl FileSystem for RealFs {
     fn read(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         let file = std::fs::File::open(path)?;
         // The kind was checked before opening; check the opened file too, in
-        // case the path was replaced in between.
+        // case the path was replaced in between. (A FIFO swapped in between
+        // the check and this open would still block the open: closing that
+        // window needs `O_NONBLOCK`, which std does not name portably.)
         if !file.metadata()?.is_file() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
