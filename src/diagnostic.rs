@@ -58,6 +58,8 @@ codes! {
     UnbalancedBraces = "D1003" "unbalanced-braces" Error: "a `{` is never closed, or a `}` closes nothing";
     IncludeNotFound = "D1004" "include-not-found" Error: "an included file cannot be read";
     TooComplex = "D1005" "too-complex" Error: "an expression is nested too deeply or is too long";
+    UnreadableFile = "D1006" "unreadable-file" Error: "a script file is not UTF-8 text, or a file named on the command line cannot be read";
+    IncludeOutside = "D1007" "include-outside" Error: "an include names a file outside the script's folder";
 
     // D2xxx: names and types.
     UnknownName = "D2001" "unknown-name" Error: "a name does not refer to any declaration";

@@ -845,3 +845,407 @@ fn a_filter_that_matches_nothing_fails() {
     let out = dialect(&["test", "--filter", "holiday", "examples/"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+// ------------------------------------------------------ hostile input ----
+//
+// Each case is built in a fresh folder and run with a deadline, so that a
+// regression (a read that blocks, a quadratic renderer, a stack overflow)
+// fails the test instead of hanging it.
+
+/// A fresh, empty folder for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// Runs `dialect` in `dir`, killing it after `secs` seconds. Output goes to
+/// files, so a large report cannot block the child on a full pipe.
+fn dialect_within(dir: &std::path::Path, args: &[&str], secs: u64) -> Output {
+    use std::process::Stdio;
+    let out_path = dir.join(".stdout");
+    let err_path = dir.join(".stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dialect"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("the dialect binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`dialect {}` took more than {secs} s", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap_or_default(),
+        stderr: std::fs::read(&err_path).unwrap_or_default(),
+    }
+}
+
+/// The first JSON diagnostic with this code.
+fn json_row(out: &Output, code: &str) -> serde_json::Value {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .find(|r| r["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {}", stdout(out)))
+}
+
+const MINIMAL: &str = "timezone \"America/Chicago\"\nqueue q { strategy linear }\n\
+                       entry \"+1 800 555 0100\" -> queue q\n";
+
+#[cfg(unix)]
+#[test]
+fn dev_zero_is_a_diagnostic_not_a_hang() {
+    let dir = scratch("dev-zero");
+    let out = dialect_within(&dir, &["lint", "/dev/zero"], 30);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("D1006") && text.contains("character device"),
+        "{text}"
+    );
+
+    std::fs::write(
+        dir.join("main.dial"),
+        format!("include \"/dev/zero\"\n{MINIMAL}"),
+    )
+    .expect("write");
+    let out = dialect_within(&dir, &["lint", "main.dial"], 30);
+    let text = stdout(&out);
+    assert!(text.contains("D1007"), "{text}");
+    let out = dialect_within(&dir, &["lint", "--allow-include-outside", "main.dial"], 30);
+    let text = stdout(&out);
+    assert!(
+        text.contains("D1004") && text.contains("character device"),
+        "{text}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_are_diagnostics_not_hangs() {
+    let dir = scratch("fifo");
+    let made = Command::new("mkfifo")
+        .arg(dir.join("pipe.dial"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+    std::fs::write(
+        dir.join("main.dial"),
+        format!("include \"pipe.dial\"\n{MINIMAL}"),
+    )
+    .expect("write");
+
+    let out = dialect_within(&dir, &["lint", "pipe.dial"], 30);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("D1006") && text.contains("FIFO"), "{text}");
+
+    let out = dialect_within(&dir, &["lint", "main.dial"], 30);
+    let text = stdout(&out);
+    assert!(text.contains("D1004") && text.contains("FIFO"), "{text}");
+    assert!(text.contains("main.dial:1:9"), "{text}");
+
+    // A folder holding the FIFO: the include of it and the FIFO itself are
+    // reported, and nothing blocks.
+    let out = dialect_within(&dir, &["lint", "--format", "json", "."], 30);
+    let codes: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .map(|r| r["code"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(codes, ["D1004", "D1006"], "{}", stderr(&out));
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_not_read() {
+    let dir = scratch("too-large");
+    // Sparse: nine mebibytes of nothing, written in no time.
+    let f = std::fs::File::create(dir.join("big.dial")).expect("create");
+    f.set_len(9 << 20).expect("set_len");
+    std::fs::write(
+        dir.join("main.dial"),
+        format!("include \"big.dial\"\n{MINIMAL}"),
+    )
+    .expect("write");
+    let out = dialect_within(&dir, &["lint", "big.dial"], 30);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("D1006") && text.contains("larger than 8 MiB"),
+        "{text}"
+    );
+    let out = dialect_within(&dir, &["lint", "main.dial"], 30);
+    let text = stdout(&out);
+    assert!(
+        text.contains("D1004") && text.contains("larger than 8 MiB"),
+        "{text}"
+    );
+}
+
+/// 40,000 duplicate declarations (1.1 MB): both formats answer promptly,
+/// show 100 diagnostics and count the rest; the summary counts them all.
+#[test]
+fn many_duplicates_render_in_linear_time_and_are_capped() {
+    let dir = scratch("duplicates");
+    let n = 40_000;
+    std::fs::write(
+        dir.join("dups.dial"),
+        "queue q { strategy linear }\n".repeat(n),
+    )
+    .expect("write");
+    let out = dialect_within(&dir, &["lint", "dups.dial"], 120);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(text.matches("D2002\n").count(), 100);
+    assert!(
+        text.contains("and 39,899 more D2002 (duplicate-declaration) in dups.dial"),
+        "{}",
+        &text[text.len().saturating_sub(500)..]
+    );
+    assert!(text.contains("39999 errors, 0 warnings in 1 file"));
+    // A report shows the lines around its labels, not everything between.
+    assert!(
+        text.lines().count() < 100 * 20,
+        "{} lines",
+        text.lines().count()
+    );
+
+    let out = dialect_within(&dir, &["lint", "--format", "json", "dups.dial"], 120);
+    assert_eq!(stdout(&out).lines().count(), 100);
+    let err = stderr(&out);
+    assert!(
+        err.contains("and 39,899 more D2002") && err.contains("39999 errors"),
+        "{err}"
+    );
+
+    let out = dialect_within(
+        &dir,
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--max-diagnostics",
+            "0",
+            "dups.dial",
+        ],
+        120,
+    );
+    assert_eq!(stdout(&out).lines().count(), n - 1);
+}
+
+/// Errors come before warnings when a file has more than the limit.
+#[test]
+fn the_cap_shows_errors_before_warnings() {
+    let dir = scratch("cap-errors-first");
+    let mut text = String::from("timezone \"America/Chicago\"\n");
+    for i in 0..20 {
+        text.push_str(&format!("queue unused{i} {{ strategy linear }}\n"));
+    }
+    text.push_str("entry \"+1 800 555 0100\" -> queue nowhere\n");
+    std::fs::write(dir.join("main.dial"), text).expect("write");
+    let out = dialect_within(
+        &dir,
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--max-diagnostics",
+            "5",
+            "main.dial",
+        ],
+        30,
+    );
+    let codes: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .map(|r| r["code"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(codes.len(), 5, "{codes:?}");
+    assert!(codes.contains(&"D2001".to_string()), "{codes:?}");
+    assert!(stderr(&out).contains("more D4001"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_include_chain_8000_deep_loads() {
+    let dir = scratch("deep-includes");
+    let n = 8000;
+    for i in 0..n {
+        let text = if i + 1 < n {
+            format!("include \"f{}.dial\"\n", i + 1)
+        } else {
+            // The last file has an error, so the whole chain must be read.
+            format!("{MINIMAL}route r {{ otherwise -> queue nowhere }}\n")
+        };
+        std::fs::write(dir.join(format!("f{i}.dial")), text).expect("write");
+    }
+    let out = dialect_within(&dir, &["lint", "f0.dial"], 120);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        text.contains("D2001") && text.contains(&format!("f{}.dial:4:", n - 1)),
+        "{text}"
+    );
+    assert!(text.contains("in 8000 files"), "{text}");
+}
+
+/// A file with old Mac line ends (`\r` alone): a leading comment ends at
+/// the first `\r`, and lines and columns count them as line ends.
+#[test]
+fn cr_line_ends_are_line_ends() {
+    let dir = scratch("cr-only");
+    let text = "# a comment\rtimezone \"America/Chicago\"\rqueue q { strategy linear }\r\
+                entry \"+1 800 555 0100\" -> queue nowhere\r";
+    std::fs::write(dir.join("cr.dial"), text).expect("write");
+    std::fs::write(dir.join("crlf.dial"), text.replace('\r', "\r\n")).expect("write");
+    for file in ["cr.dial", "crlf.dial"] {
+        let out = dialect_within(&dir, &["lint", file], 30);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{file}: {text}");
+        assert!(
+            text.contains("D2001") && text.contains(&format!("{file}:4:34")),
+            "{file}: {text}"
+        );
+        // The snippet shows the lines, not one long line.
+        assert!(text.contains(" 4 │ entry"), "{file}: {text}");
+        let out = dialect_within(&dir, &["lint", "--format", "json", file], 30);
+        let row = json_row(&out, "D2001");
+        assert_eq!(
+            (row["line"].as_u64(), row["column"].as_u64()),
+            (Some(4), Some(34))
+        );
+    }
+}
+
+/// A file that is not UTF-8 gets a coded diagnostic at its first invalid
+/// byte, and the other files of the folder are still checked.
+#[test]
+fn a_file_that_is_not_utf8_does_not_stop_the_folder() {
+    let dir = scratch("not-utf8");
+    std::fs::write(
+        dir.join("a.dial"),
+        b"timezone \"Europe/Paris\"\nqueue caf\xe9 { strategy linear }\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("b.dial"),
+        format!("{MINIMAL}route r {{ otherwise -> queue nowhere }}\n"),
+    )
+    .expect("write");
+    let out = dialect_within(&dir, &["lint", "."], 30);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("D1006") && text.contains("a.dial:2:10"),
+        "{text}"
+    );
+    assert!(text.contains("0xE9"), "{text}");
+    assert!(
+        text.contains("D2001") && text.contains("b.dial:4:"),
+        "{text}"
+    );
+}
+
+/// `include "/etc/passwd"` is refused without reading the file, so nothing
+/// of it is quoted; a relative path out of the folder is refused too.
+#[test]
+fn includes_stay_in_the_scripts_folder() {
+    let dir = scratch("include-outside");
+    std::fs::create_dir_all(dir.join("site")).expect("mkdir");
+    std::fs::write(dir.join("secret.dial"), "top secret words\n").expect("write");
+    std::fs::write(
+        dir.join("site/main.dial"),
+        format!("include \"../secret.dial\"\ninclude \"/etc/passwd\"\n{MINIMAL}"),
+    )
+    .expect("write");
+    for args in [
+        &["lint", "site/main.dial"][..],
+        &["lint", "site"],
+        &["test", "site/main.dial"],
+        &[
+            "explain",
+            "site/main.dial",
+            "--to",
+            "+18005550100",
+            "--at",
+            "2026-11-23 10:00",
+        ],
+    ] {
+        let out = dialect_within(&dir, args, 30);
+        let text = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(text.matches("D1007").count(), 2, "{args:?}: {text}");
+        assert!(
+            !text.contains("secret words") && !text.contains("root:"),
+            "{args:?}: {text}"
+        );
+    }
+    // Linting the parent folder puts `../secret.dial` inside it.
+    let out = dialect_within(&dir, &["lint", "."], 30);
+    let text = stdout(&out);
+    assert_eq!(text.matches("D1007").count(), 1, "{text}");
+    // With the flag, the include is read (and its text fails to parse).
+    let out = dialect_within(
+        &dir,
+        &["lint", "--allow-include-outside", "site/main.dial"],
+        30,
+    );
+    let text = stdout(&out);
+    assert!(!text.contains("D1007") && text.contains("D1001"), "{text}");
+}
+
+/// Columns count characters in both formats.
+#[test]
+fn columns_count_characters_in_both_formats() {
+    let dir = scratch("columns");
+    std::fs::write(
+        dir.join("main.dial"),
+        "timezone \"America/Chicago\"\nqueue q { strategy linear }\n\
+         menu m { prompt \"café 😀\" 1 -> queue nowhere }\n\
+         entry \"+1 800 555 0100\" -> menu m\n",
+    )
+    .expect("write");
+    // `nowhere` is the 37th character of its line, and starts at its 41st byte.
+    let out = dialect_within(&dir, &["lint", "main.dial"], 30);
+    assert!(stdout(&out).contains("main.dial:3:37"), "{}", stdout(&out));
+    let out = dialect_within(&dir, &["lint", "--format", "json", "main.dial"], 30);
+    let row = json_row(&out, "D2001");
+    assert_eq!(
+        (row["line"].as_u64(), row["column"].as_u64()),
+        (Some(3), Some(37))
+    );
+}
+
+/// A file that is one long line (40,000 declarations, 1.1 MB): each report
+/// shows the part of the line around its labels, not the whole line.
+#[test]
+fn snippets_of_one_long_line_are_cut_to_the_labels() {
+    let dir = scratch("one-line");
+    std::fs::write(
+        dir.join("line.dial"),
+        "queue q { strategy linear } ".repeat(40_000),
+    )
+    .expect("write");
+    let out = dialect_within(&dir, &["lint", "line.dial"], 120);
+    let text = stdout(&out);
+    assert_eq!(text.matches("D2002\n").count(), 100);
+    assert!(
+        text.contains("line.dial:1:35"),
+        "{}",
+        &text[..2000.min(text.len())]
+    );
+    // 100 reports of at most a few kilobytes each, not 100 copies of the file.
+    assert!(text.len() < 1_000_000, "{} bytes of output", text.len());
+}

@@ -644,3 +644,245 @@ fn generated_scripts_lint_clean() {
         );
     }
 }
+
+// ------------------------------------------------- files the loader meets ----
+//
+// The body of the `load` fuzz target (fuzz/fuzz_targets/load_files.rs) on
+// random file systems, and the special files one at a time.
+
+#[path = "../fuzz/fuzz_targets/load_files.rs"]
+mod load_files;
+
+use dialect::load::{FileKind, MAX_FILE_SIZE, SpecialFile};
+
+/// One part of a fuzz input: a script made of lines that include the other
+/// files, or a special file.
+fn fs_part() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        Just(b"include \"f1.dial\"\n".to_vec()),
+        Just(b"include \"f2.dial\"\n".to_vec()),
+        Just(b"include \"sub/f4.dial\"\n".to_vec()),
+        Just(b"include \"../f5.dial\"\n".to_vec()),
+        Just(b"include \"/abs/f6.dial\"\n".to_vec()),
+        Just(b"include \"sub/../f3.dial\"\n".to_vec()),
+        Just(b"# comment\r".to_vec()),
+        Just(b"queue q { strategy linear }\r\n".to_vec()),
+        Just(b"queue q { strategy linear }\n".to_vec()),
+        Just(b"timezone \"Europe/Paris\"\n".to_vec()),
+        Just(b"entry \"+1 800 555 0100\" -> queue q\n".to_vec()),
+        Just(b"queue caf\xe9 { strategy linear }\n".to_vec()),
+        Just(
+            "menu m { prompt \"caf\u{e9} \u{1F600}\" 1 -> queue nowhere }\n"
+                .as_bytes()
+                .to_vec()
+        ),
+        proptest::collection::vec(any::<u8>(), 0..12),
+    ];
+    prop_oneof![
+        proptest::collection::vec(line, 0..8).prop_map(|ls| ls.concat()),
+        prop_oneof![
+            Just(b"F".to_vec()),
+            Just(b"S".to_vec()),
+            Just(b"C".to_vec()),
+            Just(b"B".to_vec()),
+            Just(b"D".to_vec()),
+            Just(b"L".to_vec()),
+            Just(b"E".to_vec()),
+            (1usize..300).prop_map(|n| format!("N{n}").into_bytes()),
+        ],
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn random_file_systems_load_without_panics(
+        cr in any::<bool>(),
+        parts in proptest::collection::vec(fs_part(), 1..load_files::NAMES.len()),
+    ) {
+        let mut input = if cr { b"R".to_vec() } else { Vec::new() };
+        input.extend(parts.join(&0u8));
+        load_files::run(&input);
+    }
+}
+
+/// Loads `main.dial` of `fs` with includes kept to its folder; returns the
+/// codes and messages of every diagnostic.
+fn load_main(fs: &MemoryFs) -> Vec<(Code, String)> {
+    let mut loader = Loader::new(fs);
+    let root = loader
+        .load(Path::new("main.dial"))
+        .expect("main.dial loads");
+    let checked = loader.check(root, None);
+    checked
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, format!("{} / {}", d.message, d.primary.message)))
+        .collect()
+}
+
+fn includes(target: &str) -> MemoryFs {
+    MemoryFs::default().with(
+        "main.dial",
+        &format!("include \"{target}\"\nqueue q {{ strategy linear }}\n"),
+    )
+}
+
+/// Special files are never opened (MemoryFs panics if they are) and are
+/// reported with their kind.
+#[test]
+fn special_files_are_reported_not_read() {
+    for (kind, words) in [
+        (FileKind::Fifo, "FIFO"),
+        (FileKind::Socket, "socket"),
+        (FileKind::CharDevice, "character device"),
+        (FileKind::BlockDevice, "block device"),
+        (FileKind::Directory, "folder"),
+    ] {
+        let fs = includes("x.dial").with_special("x.dial", SpecialFile::Kind(kind));
+        let found = load_main(&fs);
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == Code::IncludeNotFound && m.contains(words)),
+            "{kind:?}: {found:?}"
+        );
+    }
+    let fs = MemoryFs::default().with_special("main.dial", SpecialFile::Kind(FileKind::Fifo));
+    let mut loader = Loader::new(&fs);
+    let err = loader
+        .load(Path::new("main.dial"))
+        .expect_err("a FIFO is not loaded");
+    assert!(err.to_string().contains("FIFO"), "{err}");
+    let id = loader.unreadable(Path::new("main.dial"), &err);
+    let checked = loader.check(id, None);
+    assert_eq!(
+        checked
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .collect::<Vec<_>>(),
+        [Code::UnreadableFile]
+    );
+}
+
+/// Files over the limit are refused by their size, and files that say they
+/// are small but go on (as under /proc) are refused after the limit.
+#[test]
+fn large_and_endless_files_are_refused_at_the_limit() {
+    for file in [SpecialFile::Sized(MAX_FILE_SIZE + 1), SpecialFile::Endless] {
+        let fs = includes("x.dial").with_special("x.dial", file.clone());
+        let found = load_main(&fs);
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == Code::IncludeNotFound && m.contains("larger than 8 MiB")),
+            "{file:?}: {found:?}"
+        );
+    }
+    // Exactly at the limit is read.
+    let fs = includes("x.dial").with_special("x.dial", SpecialFile::Sized(MAX_FILE_SIZE));
+    let found = load_main(&fs);
+    assert!(
+        !found.iter().any(|(c, _)| *c == Code::IncludeNotFound),
+        "{found:?}"
+    );
+}
+
+/// A file that is not UTF-8 is reported at its first invalid byte, by line
+/// and character column.
+#[test]
+fn text_that_is_not_utf8_is_reported_at_its_first_bad_byte() {
+    let fs = includes("x.dial").with_special(
+        "x.dial",
+        SpecialFile::Bytes(b"# caf\xc3\xa9\nqueue caf\xe9 { strategy linear }\n".to_vec()),
+    );
+    let mut loader = Loader::new(&fs);
+    let root = loader.load(Path::new("main.dial")).expect("loads");
+    let checked = loader.check(root, None);
+    let d = checked
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::UnreadableFile)
+        .expect("D1006");
+    let file = loader.sources.get(d.primary.loc.file);
+    assert_eq!(file.name, "x.dial");
+    assert_eq!(file.line_col(d.primary.loc.span.start), (2, 10));
+    assert!(d.primary.message.contains("0xE9"), "{}", d.primary.message);
+}
+
+/// Includes are followed with a queue: a chain far deeper than any stack
+/// allows loads on a small one.
+#[test]
+fn deep_include_chains_load_on_a_small_stack() {
+    let found = on_small_stack(|| {
+        let fs = load_files::chain(
+            MemoryFs::default().with("main.dial", "include \"c.dial\"\n"),
+            "c.dial",
+            load_files::MAX_CHAIN,
+        );
+        let mut loader = Loader::new(&fs);
+        let root = loader.load(Path::new("main.dial")).expect("loads");
+        let checked = loader.check(root, None);
+        (checked.files.len(), checked.diagnostics.len())
+    });
+    // Every file, and nothing to report (a script without entries does not
+    // report unused queues).
+    assert_eq!(found, (load_files::MAX_CHAIN + 1, 0));
+}
+
+/// Includes leaving the root's folder are reported and not read.
+#[test]
+fn includes_outside_the_folder_are_not_read() {
+    for target in ["../x.dial", "/etc/x.dial", "sub/../../x.dial"] {
+        let fs = includes(target)
+            .with("../x.dial", "not a script")
+            .with("/etc/x.dial", "not a script")
+            .with("x.dial", "not a script");
+        let found = load_main(&fs);
+        assert!(
+            found.iter().any(|(c, _)| *c == Code::IncludeOutside)
+                && !found.iter().any(|(c, _)| *c == Code::SyntaxError),
+            "{target}: {found:?}"
+        );
+    }
+    // Inside, through a detour, is fine.
+    let fs = includes("sub/../y.dial").with("y.dial", "queue y { strategy linear }\n");
+    let found = load_main(&fs);
+    assert!(
+        !found.iter().any(|(c, _)| *c == Code::IncludeOutside),
+        "{found:?}"
+    );
+}
+
+/// `\r` alone ends a line for comments, strings, line numbers and snippets.
+#[test]
+fn cr_alone_ends_lines_everywhere() {
+    let text = "# comment\rtimezone \"Europe/Paris\"\rqueue q { strategy linear }\r\
+                entry \"+1 800 555 0100\" -> queue nowhere\r";
+    let found = parse_check(text);
+    let unknown: Vec<&Diagnostic> = found
+        .iter()
+        .filter(|d| d.code == Code::UnknownName)
+        .collect();
+    assert_eq!(unknown.len(), 1, "{found:?}");
+    let file = dialect::source::SourceFile::new("cr.dial", text);
+    assert_eq!(file.line_col(unknown[0].primary.loc.span.start), (4, 34));
+    assert_eq!(file.line_text(3), "queue q { strategy linear }");
+    assert_eq!(file.line_count(), 5);
+    // A string cannot run past a lone `\r` either.
+    let found = parse_check("queue q { strategy linear }\rentry \"+1 800\r555 0100\" -> queue q\r");
+    assert!(
+        found.iter().any(|d| d.code == Code::UnterminatedString),
+        "{found:?}"
+    );
+    // `\r\n` is one line end.
+    let file = dialect::source::SourceFile::new("crlf.dial", "a\r\nb\rc\nd");
+    assert_eq!(file.line_count(), 4);
+    assert_eq!(
+        (1..=4).map(|l| file.line_text(l)).collect::<Vec<_>>(),
+        ["a", "b", "c", "d"]
+    );
+    assert_eq!(file.line_col(3), (2, 1));
+}

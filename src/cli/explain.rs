@@ -62,6 +62,9 @@ pub struct Args {
     /// `jit` runs native code; `interp` the reference interpreter
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     pub engine: EngineArg,
+
+    #[command(flatten)]
+    pub access: scripts::Access,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +98,7 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 fn explain(args: &Args) -> Result<ExitCode, String> {
-    let scripts = scripts::load(std::slice::from_ref(&args.file), None)?;
+    let scripts = scripts::load_with(std::slice::from_ref(&args.file), None, args.access)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let Some(program) = scripts::compile_first(&scripts, &mut out, "explain")? else {

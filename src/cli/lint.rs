@@ -17,6 +17,9 @@ Examples:
 
 A file that another checked file includes is checked as part of it, not alone;
 so is a file included by a script in its folder or the folders above it.
+An include must stay in the folder named (or the named file's folder) unless
+--allow-include-outside is given. At most 100 diagnostics of a file are shown,
+errors first, and a line counts the rest (--max-diagnostics changes this).
 Exit status: 0 when clean, 1 when there are errors (or warnings under
 --deny warnings), 2 on usage or I/O errors. Every code is explained in
 docs/diagnostics.md.")]
@@ -40,6 +43,13 @@ pub struct Args {
     /// When to colour reports; `auto` colours a terminal unless NO_COLOR is set
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+
+    /// Diagnostics shown per file, errors first (0: all); the rest are counted
+    #[arg(long, value_name = "N", default_value_t = render::MAX_PER_FILE)]
+    pub max_diagnostics: usize,
+
+    #[command(flatten)]
+    pub access: scripts::Access,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,7 +80,7 @@ pub struct Outcome {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let outcome = match lint(&args.paths, args.prompts.as_ref()) {
+    let outcome = match lint_with(&args.paths, args.prompts.as_ref(), args.access) {
         Ok(o) => o,
         Err(message) => {
             eprintln!("dialect lint: {message}");
@@ -84,12 +94,22 @@ pub fn run(args: &Args) -> ExitCode {
     let warnings = outcome.diagnostics.len() - errors;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let per_file = (args.max_diagnostics > 0).then_some(args.max_diagnostics);
+    let (shown, omitted) = render::cap(&outcome.diagnostics, per_file);
+    let omitted: Vec<String> = omitted
+        .iter()
+        .map(|o| render::omitted_line(&outcome.loader_sources, o))
+        .collect();
     match args.format {
         Format::Json => {
-            for d in &outcome.diagnostics {
+            for d in shown {
                 let line = serde_json::to_string(&render::json(&outcome.loader_sources, d))
                     .unwrap_or_default();
                 let _ = writeln!(out, "{line}");
+            }
+            // Standard output holds only diagnostics, one per line.
+            for line in &omitted {
+                eprintln!("{line}");
             }
             eprintln!("{}", summary(errors, warnings, outcome.files));
         }
@@ -103,13 +123,16 @@ pub fn run(args: &Args) -> ExitCode {
                 }
             };
             let width = terminal_width();
-            for d in &outcome.diagnostics {
+            for d in shown {
                 let _ = write!(
                     out,
                     "{}",
                     render::human(&outcome.loader_sources, d, Style { color, width })
                 );
                 let _ = writeln!(out);
+            }
+            for line in &omitted {
+                let _ = writeln!(out, "{line}");
             }
             let _ = writeln!(out, "{}", summary(errors, warnings, outcome.files));
         }
@@ -137,9 +160,19 @@ pub fn summary(errors: usize, warnings: usize, files: usize) -> String {
     )
 }
 
-/// Loads and checks every script named by `paths`. Errors are usage or
-/// I/O problems with the paths themselves.
+/// Loads and checks every script named by `paths`, with includes kept to
+/// their folders. Errors are usage or I/O problems with the paths
+/// themselves.
 pub fn lint(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Outcome, String> {
+    lint_with(paths, prompts, scripts::Access::default())
+}
+
+/// [`lint`], with includes allowed as far as `access` says.
+pub fn lint_with(
+    paths: &[PathBuf],
+    prompts: Option<&PathBuf>,
+    access: scripts::Access,
+) -> Result<Outcome, String> {
     // A file another script includes (a site's declarations) means nothing
     // alone: its names are declared by the includer. Check it as part of
     // that script instead of reporting every such name as unknown.
@@ -166,7 +199,7 @@ pub fn lint(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Outcome, Str
             all.push(includer);
         }
     }
-    let scripts = scripts::load(&all, prompts)?;
+    let scripts = scripts::load_with(&all, prompts, access)?;
     // A file with no entry that uses names it does not declare is most
     // likely included by a script that was not found.
     for c in &scripts.checked {

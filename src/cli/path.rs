@@ -31,13 +31,8 @@ pub fn lines(program: &Program, sources: &SourceMap, walk: &Walk, every_rule: bo
             Some(l) if (l.file.0 as usize) < sources.len() => {
                 let f = sources.get(l.file);
                 let (line, _) = f.line_col(l.span.start);
-                let text = f
-                    .text
-                    .lines()
-                    .nth(line - 1)
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
+                // Any line end counts (`\r` alone too), as in diagnostics.
+                let text = f.line_text(line).trim().to_string();
                 (Some(f.name.clone()), Some(line), Some(text))
             }
             _ => (None, None, None),

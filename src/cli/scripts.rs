@@ -9,7 +9,7 @@ use super::data::lookup_data;
 use super::fs::{RealFs, dial_files, prompt_names};
 use super::render::{self, Style};
 use crate::diagnostic::Diagnostic;
-use crate::load::{self, Checked, Loader};
+use crate::load::{self, Checked, FileSystem, Loader};
 use crate::program::Program;
 use crate::source::FileId;
 
@@ -26,10 +26,37 @@ pub struct Scripts {
     pub files: usize,
 }
 
-/// Loads and checks every script named by `paths`. Errors are usage or
-/// I/O problems with the paths themselves.
+/// How far a script's includes may reach, for every command that loads
+/// scripts.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct Access {
+    /// Let `include` name any file; by default an include must stay in the
+    /// folder named on the command line (or the named file's folder)
+    #[arg(long)]
+    pub allow_include_outside: bool,
+}
+
+/// Loads and checks every script named by `paths`, with includes kept to
+/// their folders. Errors are usage or I/O problems with the paths
+/// themselves.
 pub fn load(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Scripts, String> {
-    let mut candidates = Vec::new();
+    load_with(paths, prompts, Access::default())
+}
+
+/// [`load`], with includes allowed as far as `access` says. A file named
+/// on the command line (or found in a folder) that cannot be read as a
+/// script, a FIFO or a file too large, is a diagnostic (D1006), not an
+/// error, so that the other files are still checked.
+pub fn load_with(
+    paths: &[PathBuf],
+    prompts: Option<&PathBuf>,
+    access: Access,
+) -> Result<Scripts, String> {
+    // Each candidate with the folder its includes must stay in.
+    let mut candidates: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    let tree = |folder: &std::path::Path| {
+        (!access.allow_include_outside).then(|| REAL_FS.canonical(folder))
+    };
     for path in paths {
         if path.is_dir() {
             let found = dial_files(path).map_err(|e| {
@@ -42,9 +69,12 @@ pub fn load(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Scripts, Str
             if found.is_empty() {
                 return Err(format!("no `.dial` files in `{}`", load::display(path)));
             }
-            candidates.extend(found);
+            let tree = tree(path);
+            candidates.extend(found.into_iter().map(|f| (f, tree.clone())));
         } else if path.exists() {
-            candidates.push(path.clone());
+            let canonical = REAL_FS.canonical(path);
+            let folder = canonical.parent().unwrap_or(&canonical);
+            candidates.push((path.clone(), tree(folder)));
         } else {
             return Err(format!("`{}` does not exist", load::display(path)));
         }
@@ -61,14 +91,10 @@ pub fn load(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Scripts, Str
     };
     let mut loader = Loader::new(&REAL_FS);
     let mut ids: Vec<FileId> = Vec::new();
-    for path in &candidates {
-        let id = loader.load(path).map_err(|e| {
-            format!(
-                "cannot read `{}`: {}",
-                load::display(path),
-                load::io_reason(&e)
-            )
-        })?;
+    for (path, tree) in &candidates {
+        let id = loader
+            .load_in(path, tree.as_deref())
+            .unwrap_or_else(|e| loader.unreadable(path, &e));
         if !ids.contains(&id) {
             ids.push(id);
         }
@@ -111,19 +137,27 @@ pub fn load(paths: &[PathBuf], prompts: Option<&PathBuf>) -> Result<Scripts, Str
     })
 }
 
-/// Prints the scripts' errors (not warnings) to `out`, without colour;
-/// returns how many there were.
+/// Prints the scripts' errors (not warnings) to `out`, without colour and
+/// at most [`render::MAX_PER_FILE`] of a file; returns how many there were.
 pub fn print_errors(scripts: &Scripts, out: &mut dyn Write) -> usize {
     let style = Style {
         color: false,
         width: 100,
     };
-    let mut errors = 0;
-    for d in scripts.diagnostics.iter().filter(|d| d.is_error()) {
+    let errors: Vec<Diagnostic> = scripts
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    let (shown, omitted) = render::cap(&errors, Some(render::MAX_PER_FILE));
+    for d in shown {
         let _ = writeln!(out, "{}", render::human(&scripts.loader.sources, d, style));
-        errors += 1;
     }
-    errors
+    for o in &omitted {
+        let _ = writeln!(out, "{}", render::omitted_line(&scripts.loader.sources, o));
+    }
+    errors.len()
 }
 
 /// Compiles the first script with its lookup rows, for commands that run

@@ -69,6 +69,9 @@ pub struct Args {
     /// score: compiled code, or the reference interpreter
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     pub engine: EngineArg,
+
+    #[command(flatten)]
+    pub access: scripts::Access,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +115,7 @@ fn read(path: &Path, what: &str) -> Result<String, String> {
 }
 
 fn run_inner(args: &Args) -> Result<ExitCode, String> {
-    let scripts = scripts::load(std::slice::from_ref(&args.script), None)?;
+    let scripts = scripts::load_with(std::slice::from_ref(&args.script), None, args.access)?;
     let Some(program) = scripts::compile_first(&scripts, &mut std::io::stderr(), "simulate")?
     else {
         return Ok(ExitCode::from(1));

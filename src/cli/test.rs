@@ -45,6 +45,9 @@ pub struct Args {
     /// Run only tests whose name contains this text
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
+
+    #[command(flatten)]
+    pub access: scripts::Access,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +79,7 @@ pub struct Outcome {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let scripts = match scripts::load(&args.paths, None) {
+    let scripts = match scripts::load_with(&args.paths, None, args.access) {
         Ok(s) => s,
         Err(message) => {
             eprintln!("dialect test: {message}");

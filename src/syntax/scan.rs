@@ -1,6 +1,8 @@
 //! A linear pre-scan of a file: top-level chunks, unbalanced braces, unclosed
 //! strings, nesting depth and comments that look like a `#` key.
 //!
+//! A line ends at `\n`, `\r\n` or a lone `\r`, as in the grammar.
+//!
 //! The grammar parses a whole file at once and stops at the first error. To
 //! report every error of a broken file, the parser falls back to parsing each
 //! top-level declaration ("chunk") found here on its own.
@@ -50,7 +52,7 @@ pub fn scan(file: FileId, text: &str) -> Scan {
         if at_line_start {
             // Skip indentation, then look at the first word of the line.
             let indent_start = i;
-            while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t' || bytes[i] == b'\r') {
+            while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
                 i += 1;
             }
             at_line_start = false;
@@ -99,14 +101,16 @@ pub fn scan(file: FileId, text: &str) -> Scan {
             continue;
         }
         match b {
-            b'\n' => {
+            b'\n' | b'\r' => {
+                // `\r\n` is two line ends in a row; the empty line between
+                // them has no first word, so that is harmless.
                 at_line_start = true;
                 i += 1;
             }
             b'#' => {
                 let end = bytes[i..]
                     .iter()
-                    .position(|&c| c == b'\n')
+                    .position(|&c| c == b'\n' || c == b'\r')
                     .map_or(bytes.len(), |p| i + p);
                 let body = text[i + 1..end].trim_start();
                 if body.starts_with("->") {
@@ -126,7 +130,7 @@ pub fn scan(file: FileId, text: &str) -> Scan {
                             i += 1;
                             break;
                         }
-                        b'\n' => break,
+                        b'\n' | b'\r' => break,
                         _ => i += 1,
                     }
                 }
@@ -189,7 +193,7 @@ pub fn scan(file: FileId, text: &str) -> Scan {
                 while i < bytes.len()
                     && !matches!(
                         bytes[i],
-                        b'\n' | b'#' | b'"' | b'{' | b'}' | b'(' | b'[' | b')' | b']'
+                        b'\n' | b'\r' | b'#' | b'"' | b'{' | b'}' | b'(' | b'[' | b')' | b']'
                     )
                 {
                     i += 1;
@@ -222,7 +226,7 @@ pub fn scan(file: FileId, text: &str) -> Scan {
 
 /// Whether a slice holds anything but whitespace and comments.
 fn has_content(s: &str) -> bool {
-    s.lines().any(|line| {
+    s.split(['\n', '\r']).any(|line| {
         let t = line.trim();
         !t.is_empty() && !t.starts_with('#')
     })
