@@ -100,7 +100,7 @@ fn same_path(walk: &Walk, summary: &Summary) -> Result<(), String> {
     let agrees = if hands_on {
         ran.len() >= walked.len() && ran[..walked.len()] == walked[..]
     } else {
-        *ran == walked
+        ran[..] == walked[..]
     };
     if agrees {
         Ok(())

@@ -171,7 +171,7 @@ impl<'c, C: Channel> Call<'c, C> {
         };
         self.note(&flow);
         self.summary.tags = flow.tags.iter().map(|t| t.to_string()).collect();
-        self.summary.steps = flow.into_path().steps;
+        self.summary.steps = flow.into_path().steps.into();
         self.summary.disposition = disposition;
         self.summary.ended_ms = self.rt.clock.elapsed_ms();
         self.rt

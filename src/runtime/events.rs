@@ -68,8 +68,9 @@ pub struct Summary {
     pub tags: Vec<String>,
     /// The call's way through the script (entry, routes, menus, keys,
     /// actions), step for step as `dialect test` and `explain` walk it.
+    /// Shared, so that the `CallEnded` event's copy costs nothing.
     #[serde(skip)]
-    pub steps: Vec<crate::flow::Step>,
+    pub steps: std::sync::Arc<[crate::flow::Step]>,
 }
 
 impl Summary {
@@ -89,7 +90,7 @@ impl Summary {
             wait_ms: 0,
             talk_ms: 0,
             tags: Vec::new(),
-            steps: Vec::new(),
+            steps: std::sync::Arc::from([]),
         }
     }
 }
