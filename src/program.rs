@@ -37,6 +37,10 @@ pub struct Program {
     pub data: LookupData,
     /// The queues whose statistics some decision reads (indexes).
     pub queues_read: Vec<usize>,
+    /// Per queue, its agents as the ACD's skill indexes can count them
+    /// (`ir::needs::queue_clauses`), worked out once here rather than on
+    /// every call that reads the queue's statistics.
+    pub queue_clauses: Vec<Option<Vec<Vec<crate::ir::needs::Need>>>>,
 }
 
 /// A program's queue functions bound to one call's facts; see
@@ -125,12 +129,14 @@ impl Program {
         let queues_read = (ir.queue_stats_read().iter().enumerate())
             .filter_map(|(i, &read)| read.then_some(i))
             .collect();
+        let queue_clauses = crate::ir::needs::queue_clauses(&ir);
         Ok(Program {
             checked,
             ir,
             native,
             data,
             queues_read,
+            queue_clauses,
         })
     }
 

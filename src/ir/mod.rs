@@ -13,6 +13,7 @@
 //! nothing of SIP or of the runtime.
 
 mod lower;
+pub mod needs;
 mod print;
 
 pub use lower::lower;

@@ -735,7 +735,8 @@ impl Acd {
                 (n + 1, earliest.min(w.since_ms))
             });
         let filters = widest_filters(program, queue);
-        let (agents, available) = inner.takers(program, &filters, facts, now_ms);
+        let clauses = program.queue_clauses[queue.index()].as_deref();
+        let (agents, available) = inner.takers(program, &filters, clauses, facts, now_ms);
         let longest = if waiting == 0 {
             0
         } else {
@@ -994,11 +995,13 @@ impl Inner {
     /// and how many of them are available. Filters made of skill
     /// comparisons with constants (`and`, `or`) are counted from the
     /// indexes of logged-in and available agents, without looking at any
-    /// agent; others run on each logged-in agent.
+    /// agent (`clauses`, the program's `queue_clauses`, say when they
+    /// can be); others run on each logged-in agent.
     fn takers(
         &self,
         program: &Program,
         filters: &[Option<FuncId>],
+        clauses: Option<&[Vec<Need>]>,
         facts: &Facts,
         now_ms: i64,
     ) -> (i64, i64) {
@@ -1008,15 +1011,12 @@ impl Inner {
                 self.available.all.len() as i64,
             );
         }
-        if Translation::between(&self.layout, &program.checked.skills).is_none()
-            && let Some(clauses) = (filters.iter().flatten())
-                .map(|&f| exact_skills(&program.ir, f))
-                .collect::<Option<Vec<_>>>()
+        if let Some(clauses) = clauses
+            && Translation::between(&self.layout, &program.checked.skills).is_none()
         {
-            let clauses = clauses.concat();
             if let (Some(agents), Some(available)) = (
-                self.logged.count(&self.layout, &clauses),
-                self.available.count(&self.layout, &clauses),
+                self.logged.count(&self.layout, clauses),
+                self.available.count(&self.layout, clauses),
             ) {
                 return (agents as i64, available as i64);
             }
@@ -1589,8 +1589,9 @@ queue rested { require billing >= 1 and agent.idle_minutes >= 1 }
                     available += i64::from(inner.agents[a].state == AgentState::Available);
                     true
                 });
+                let clauses = program.queue_clauses[q].as_deref();
                 assert_eq!(
-                    inner.takers(&program, &filters, &facts, now),
+                    inner.takers(&program, &filters, clauses, &facts, now),
                     (agents, available),
                     "round {round}, queue {}",
                     queue.name
