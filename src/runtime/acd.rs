@@ -1013,13 +1013,12 @@ impl Inner {
         }
         if let Some(clauses) = clauses
             && Translation::between(&self.layout, &program.checked.skills).is_none()
-        {
-            if let (Some(agents), Some(available)) = (
+            && let (Some(agents), Some(available)) = (
                 self.logged.count(&self.layout, clauses),
                 self.available.count(&self.layout, clauses),
-            ) {
-                return (agents as i64, available as i64);
-            }
+            )
+        {
+            return (agents as i64, available as i64);
         }
         let (mut agents, mut available) = (0, 0);
         self.each_taker(program, filters, facts, now_ms, |a| {
