@@ -91,7 +91,7 @@ fn same_path(walk: &Walk, summary: &Summary) -> Result<(), String> {
         walked.pop();
     }
     let ran = &summary.steps;
-    let hands_on = walk.actions.last().is_some_and(|p| {
+    let hands_on = walk.actions().last().is_some_and(|p| {
         matches!(
             p.action.kind,
             ActionKind::Queue { .. } | ActionKind::Group(_)
@@ -119,7 +119,7 @@ fn steps_text(steps: &[Step]) -> String {
     steps
         .iter()
         .map(|s| match s {
-            Step::Action(a) => format!("  Action({:?})", a.kind),
+            Step::Action(p) => format!("  Action({:?})", p.action.kind),
             other => format!("  {other:?}"),
         })
         .collect::<Vec<_>>()
@@ -150,7 +150,7 @@ entry "+18005550100" -> menu main
     let at = "2026-11-23T09:59:58Z";
     for engine in [Engine::Jit, Engine::Interp] {
         let walk = walk_call(&program, engine, "+18005550100", at, &["timeout"]);
-        let last = &walk.actions.last().expect("an action").action.kind;
+        let last = &walk.actions().last().expect("an action").action.kind;
         assert_eq!(*last, ActionKind::Voicemail("closed".into()), "{walk:?}");
         let summary = run_call(
             Arc::clone(&program),
@@ -184,7 +184,7 @@ entry "+18005550100" -> menu main
     );
     let at = "2026-11-23T10:00:00Z";
     let walk = walk_call(&program, Engine::Jit, "+18005550100", at, &["4", "20011"]);
-    let last = walk.actions.last().expect("an action");
+    let last = walk.actions().last().expect("an action");
     assert_eq!(last.extension.as_deref(), Some("2001"), "{walk:?}");
     let summary = run_call(
         Arc::clone(&program),
@@ -204,7 +204,7 @@ entry "+18005550100" -> menu main
 
     let walk = walk_call(&program, Engine::Jit, "+18005550100", at, &["12"]);
     assert_eq!(
-        walk.actions.last().map(|p| &p.action.kind),
+        walk.actions().last().map(|p| &p.action.kind),
         Some(&ActionKind::Voicemail("one".into())),
         "{walk:?}"
     );
@@ -239,7 +239,7 @@ fn the_longest_chain_lint_allows_runs_to_its_end() {
     let walk = walk_call(&program, Engine::Jit, "+18005550100", at, &[]);
     assert_eq!(walk.end, End::Action);
     assert_eq!(
-        walk.actions.last().map(|p| &p.action.kind),
+        walk.actions().last().map(|p| &p.action.kind),
         Some(&ActionKind::Voicemail("end".into()))
     );
     let summary = run_call(program, Engine::Jit, "+18005550100", at, &[]);

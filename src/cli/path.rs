@@ -133,8 +133,9 @@ pub fn lines(program: &Program, sources: &SourceMap, walk: &Walk, every_rule: bo
                 push("input", what, loc.or(Some(m.loc)));
             }
             // The route or menu step that follows says more than the action.
-            Step::Action(a) if matches!(a.kind, ActionKind::Route(_) | ActionKind::Menu(_)) => {}
-            Step::Action(a) => push("action", c.action_text(&a.kind), Some(a.loc)),
+            Step::Action(p)
+                if matches!(p.action.kind, ActionKind::Route(_) | ActionKind::Menu(_)) => {}
+            Step::Action(p) => push("action", c.action_text(&p.action.kind), Some(p.action.loc)),
         }
     }
     let end = match &walk.end {

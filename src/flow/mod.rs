@@ -81,10 +81,7 @@ pub enum Step {
         fired: Option<usize>,
     },
     /// A menu was offered (the count starts at 1).
-    Offer {
-        menu: MenuId,
-        offer: u32,
-    },
+    Offer { menu: MenuId, offer: u32 },
     /// What the caller entered in a menu (or at an extension prompt in
     /// one), as collected, and what it meant.
     Input {
@@ -92,7 +89,8 @@ pub enum Step {
         press: Press,
         meaning: Meaning,
     },
-    Action(Action),
+    /// An action performed (with the extension it rang, if any).
+    Action(Performed),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,16 +130,24 @@ pub enum End {
     TooLong,
 }
 
-/// A call's path: the steps, the actions performed, and where it ended.
+/// A call's path: the steps and where it ended.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Path {
     pub steps: Vec<Step>,
-    /// Every action performed, in order; the last is where the call went.
-    pub actions: Vec<Performed>,
     pub end: End,
     /// When each step happened, in milliseconds since the call arrived
     /// (one per step; kept by the walk, empty in the runtime's record).
     pub times: Vec<i64>,
+}
+
+impl Path {
+    /// Every action performed, in order; the last is where the call went.
+    pub fn actions(&self) -> impl DoubleEndedIterator<Item = &Performed> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Action(p) => Some(p),
+            _ => None,
+        })
+    }
 }
 
 /// Brings a call's facts up to date before a decision (local time, queue
@@ -326,11 +332,10 @@ impl<'p> Flow<'p> {
     }
 
     fn perform(&mut self, action: &Action, extension: Option<String>) {
-        self.path.steps.push(Step::Action(action.clone()));
-        self.path.actions.push(Performed {
+        self.path.steps.push(Step::Action(Performed {
             action: action.clone(),
             extension,
-        });
+        }));
     }
 
     fn entry(&mut self, refresh: &mut Refresh) -> Go<'p> {
@@ -361,21 +366,14 @@ impl<'p> Flow<'p> {
                 self.state = State::Playing(rest);
                 Go::Emit(Effect::Play(p))
             }
-            ActionKind::Whisper(p) => {
+            // What the call carries to whoever answers, or to its record.
+            ActionKind::Whisper(_) | ActionKind::Record | ActionKind::SetTag(_) => {
+                match &action.kind {
+                    ActionKind::Whisper(p) => self.whisper = Some(p),
+                    ActionKind::SetTag(t) => self.tags.push(t),
+                    _ => self.record = true,
+                }
                 self.perform(action, None);
-                self.whisper = Some(p);
-                self.state = State::Run(rest);
-                Go::Continue
-            }
-            ActionKind::Record => {
-                self.perform(action, None);
-                self.record = true;
-                self.state = State::Run(rest);
-                Go::Continue
-            }
-            ActionKind::SetTag(t) => {
-                self.perform(action, None);
-                self.tags.push(t);
                 self.state = State::Run(rest);
                 Go::Continue
             }
@@ -541,35 +539,26 @@ impl<'p> Flow<'p> {
         };
         self.facts.digits = keys.clone();
         program.look_up(&mut self.facts, LookupKey::Digits, &self.fixed);
-        let meaning = match &m.collect {
-            Some(c) => {
-                let n = keys.len() as u32;
-                if n >= c.min && n <= c.max && keys.bytes().all(|b| b.is_ascii_digit()) {
-                    Meaning::Collected
-                } else {
-                    Meaning::Invalid
-                }
-            }
+        // What the entry means, and the actions it leads to.
+        let chosen = match &m.collect {
+            Some(c) => is_number(&keys, c.min, c.max).then_some((Meaning::Collected, &c.actions)),
             // A menu's keys read only the digits: nothing to refresh.
             None => match program.menu(self.engine, menu, &self.facts) {
-                MenuInput::Key(i) => Meaning::Key(i),
-                MenuInput::Incomplete | MenuInput::Invalid => Meaning::Invalid,
+                MenuInput::Key(i) => Some((Meaning::Key(i), &m.keys[i].actions)),
+                MenuInput::Incomplete | MenuInput::Invalid => None,
             },
         };
+        let meaning = chosen
+            .as_ref()
+            .map_or(Meaning::Invalid, |(meaning, _)| meaning.clone());
         self.path.steps.push(Step::Input {
             menu,
             press: Press::Keys(keys),
-            meaning: meaning.clone(),
+            meaning,
         });
-        match meaning {
-            Meaning::Key(i) => self.state = State::Run(&m.keys[i].actions.list),
-            Meaning::Collected => {
-                self.state = match &m.collect {
-                    Some(c) => State::Run(&c.actions.list),
-                    None => State::Run(&[]),
-                }
-            }
-            Meaning::Invalid | Meaning::Timeout => self.failed(menu, meaning),
+        match chosen {
+            Some((_, actions)) => self.state = State::Run(&actions.list),
+            None => self.failed(menu, Meaning::Invalid),
         }
         Go::Continue
     }
@@ -578,8 +567,7 @@ impl<'p> Flow<'p> {
     /// menu's invalid handler runs (outside menus, the call ends).
     fn dialed(&mut self, action: &'p Action, digits: u32, got: Collected) -> Go<'p> {
         if let Collected::Keys(k) = &got
-            && k.len() == digits as usize
-            && k.bytes().all(|b| b.is_ascii_digit())
+            && is_number(k, digits, digits)
         {
             self.perform(action, Some(k.clone()));
             return self.out(Effect::Extension(k.clone()));
@@ -617,4 +605,11 @@ impl<'p> Flow<'p> {
             None => State::Offer(menu),
         };
     }
+}
+
+/// Whether an entry is a number of `min` to `max` digits (what `collect`
+/// and `dial extension` accept).
+fn is_number(keys: &str, min: u32, max: u32) -> bool {
+    let n = keys.len() as u32;
+    n >= min && n <= max && keys.bytes().all(|b| b.is_ascii_digit())
 }

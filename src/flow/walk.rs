@@ -112,7 +112,7 @@ impl Path {
     /// in a menu it re-entered by `repeat` or `back`, and `hangup` when a
     /// menu's tries ran out.
     pub fn outcome_actions(&self) -> Vec<Performed> {
-        let mut out = self.actions.clone();
+        let mut out: Vec<Performed> = self.actions().cloned().collect();
         let synthetic = |kind: ActionKind, like: Option<&Performed>| Performed {
             action: Action {
                 kind,

@@ -26,8 +26,6 @@ pub(super) struct Call<'c, C: Channel> {
     chan: &'c mut C,
     summary: Summary,
     answered: bool,
-    whisper: Option<String>,
-    record: bool,
     /// Steps of the flow already written to the summary's path.
     noted: usize,
 }
@@ -40,6 +38,21 @@ fn refresh(rt: &Runtime, program: &Program, facts: &mut Facts) {
     for &i in &program.queues_read {
         let stats = (rt.acd).stats(program, QueueId(i as u32), facts, now, rt.aht_ms);
         facts.queues[i] = stats;
+    }
+}
+
+/// What the script asked for the conversation: a whisper to whoever
+/// answers, and recording.
+#[derive(Clone, Copy)]
+struct Bridging<'a> {
+    whisper: Option<&'a str>,
+    record: bool,
+}
+
+fn bridging<'a>(flow: &Flow<'a>) -> Bridging<'a> {
+    Bridging {
+        whisper: flow.whisper,
+        record: flow.record,
     }
 }
 
@@ -67,8 +80,6 @@ impl<'c, C: Channel> Call<'c, C> {
             chan,
             summary: Summary::begun(id, caller, dialed, now),
             answered: false,
-            whisper: None,
-            record: false,
             noted: 0,
         }
     }
@@ -117,23 +128,18 @@ impl<'c, C: Channel> Call<'c, C> {
                     flow.collected(got, &mut refresh)
                 }
                 Effect::Queue { queue, priority } => {
-                    self.take_extras(&flow);
-                    match self.queue(&program, flow.facts(), queue, priority).await {
+                    match self.queue(&program, &flow, queue, priority).await {
                         Next::Then(actions) => flow.then(actions, &mut refresh),
                         Next::Done(d) => break d,
                     }
                 }
                 Effect::Group(g) => {
-                    self.take_extras(&flow);
-                    match self.group(program.checked.group(g)).await {
+                    match self.group(program.checked.group(g), bridging(&flow)).await {
                         Next::Then(actions) => flow.then(actions, &mut refresh),
                         Next::Done(d) => break d,
                     }
                 }
-                Effect::Extension(x) => {
-                    self.take_extras(&flow);
-                    break self.extension(&x).await;
-                }
+                Effect::Extension(x) => break self.extension(&x, bridging(&flow)).await,
                 Effect::Transfer(n) => {
                     self.summary.path.push(format!("transfer {n}"));
                     break if self.chan.transfer(n).await {
@@ -205,12 +211,6 @@ impl<'c, C: Channel> Call<'c, C> {
         self.noted = steps.len();
     }
 
-    /// The whisper and recording asked for so far, for the call's answer.
-    fn take_extras(&mut self, flow: &Flow) {
-        self.whisper = flow.whisper.map(str::to_string);
-        self.record = flow.record;
-    }
-
     async fn answer(&mut self) -> bool {
         if !self.answered {
             self.answered = true;
@@ -230,10 +230,11 @@ impl<'c, C: Channel> Call<'c, C> {
     async fn queue<'p>(
         &mut self,
         program: &'p Program,
-        facts: &Facts,
+        flow: &Flow<'_>,
         q: QueueId,
         priority: u32,
     ) -> Next<'p> {
+        let facts = flow.facts();
         let queue = program.checked.queue(q);
         let fns = &program.ir.queues[q.index()];
         self.summary.path.push(format!("queue {}", queue.name));
@@ -407,7 +408,7 @@ impl<'c, C: Channel> Call<'c, C> {
                         waited_ms: answered_at - started,
                         at_ms: answered_at,
                     });
-                    let ended = self.talk(&target, answered_at).await;
+                    let ended = self.talk(&target, bridging(flow), answered_at).await;
                     let wrapup =
                         self.rt
                             .acd
@@ -441,11 +442,8 @@ impl<'c, C: Channel> Call<'c, C> {
     /// Bridges the caller with whoever answered at `answered_at` (the
     /// whisper, if any, plays to them first) and counts the talk time.
     /// Returns when the conversation ended.
-    async fn talk(&mut self, target: &Target, answered_at: i64) -> i64 {
-        let whisper = self.whisper.take();
-        self.chan
-            .bridge(target, whisper.as_deref(), self.record)
-            .await;
+    async fn talk(&mut self, target: &Target, how: Bridging<'_>, answered_at: i64) -> i64 {
+        self.chan.bridge(target, how.whisper, how.record).await;
         let ended = self.rt.clock.elapsed_ms();
         self.summary.talk_ms += ended - answered_at;
         ended
@@ -502,7 +500,7 @@ impl<'c, C: Channel> Call<'c, C> {
     }
 
     /// Rings a hunt group.
-    async fn group<'p>(&mut self, g: &'p checked::Group) -> Next<'p> {
+    async fn group<'p>(&mut self, g: &'p checked::Group, how: Bridging<'_>) -> Next<'p> {
         self.summary.path.push(format!("group {}", g.name));
         let mut members: Vec<String> = g.members.clone();
         if g.mode == GroupMode::MostRecent {
@@ -520,7 +518,7 @@ impl<'c, C: Channel> Call<'c, C> {
             _ => members.into_iter().map(|m| vec![m]).collect(),
         };
         for round in rounds {
-            match self.ring_extensions(&round, g.timeout_ms).await {
+            match self.ring_extensions(&round, g.timeout_ms, how).await {
                 Rung::Talked => return Next::Done(Disposition::Answered),
                 Rung::HungUp => return Next::Done(Disposition::Abandoned),
                 Rung::NoAnswer => {}
@@ -533,10 +531,10 @@ impl<'c, C: Channel> Call<'c, C> {
         }
     }
 
-    async fn extension(&mut self, number: &str) -> Disposition {
+    async fn extension(&mut self, number: &str, how: Bridging<'_>) -> Disposition {
         self.summary.path.push(format!("extension {number}"));
         match self
-            .ring_extensions(&[number.to_string()], EXTENSION_RING_MS)
+            .ring_extensions(&[number.to_string()], EXTENSION_RING_MS, how)
             .await
         {
             Rung::Talked => Disposition::Answered,
@@ -547,7 +545,12 @@ impl<'c, C: Channel> Call<'c, C> {
 
     /// Rings extensions at once (agents who are available, and extensions
     /// outside the roster); talks with whoever answers.
-    async fn ring_extensions(&mut self, extensions: &[String], timeout_ms: i64) -> Rung {
+    async fn ring_extensions(
+        &mut self,
+        extensions: &[String],
+        timeout_ms: i64,
+        how: Bridging<'_>,
+    ) -> Rung {
         let now = self.rt.clock.elapsed_ms();
         let offer = self.rt.acd.reserve(extensions, now);
         let mut targets = offer.targets.clone();
@@ -587,7 +590,7 @@ impl<'c, C: Channel> Call<'c, C> {
                     at_ms: answered_at,
                 });
                 self.summary.agent = Some(who);
-                let ended = self.talk(&target, answered_at).await;
+                let ended = self.talk(&target, how, answered_at).await;
                 if let Some(a) = owner {
                     self.rt.acd.call_ended(&a, ended - answered_at, 0, ended);
                 }
