@@ -2,23 +2,10 @@
 //! whose errors are spread over several files, `test`, `explain` and
 //! `simulate`.
 
+mod common;
+
+use common::{dialect, stderr, stdout};
 use std::process::{Command, Output};
-
-fn dialect(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dialect"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the dialect binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn examples_lint_clean() {

@@ -3,23 +3,9 @@
 //! or repeated by a clock change is reported with the time used, and the
 //! JSON `at` carries the UTC offset.
 
-use std::process::{Command, Output};
+mod common;
 
-fn dialect(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dialect"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the dialect binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{dialect, stderr, stdout};
 
 /// `minimal.dial` never reads the clock.
 #[test]
