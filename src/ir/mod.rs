@@ -73,6 +73,16 @@ pub struct QueueFns {
     pub steps: Vec<Option<FuncId>>,
 }
 
+impl QueueFns {
+    /// The filters that decide who could ever take the queue's calls: its
+    /// `require` and each relaxation step's (`None`: no filter, anyone).
+    pub fn widest(&self) -> Vec<Option<FuncId>> {
+        std::iter::once(self.require)
+            .chain(self.steps.iter().copied().filter(Option::is_some))
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Function {
     pub name: String,

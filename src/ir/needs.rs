@@ -139,8 +139,8 @@ pub fn queue_clauses(module: &super::Module) -> Vec<Option<Vec<Vec<Need>>>> {
         .queues
         .iter()
         .map(|q| {
-            std::iter::once(q.require)
-                .chain(q.steps.iter().copied().filter(Option::is_some))
+            q.widest()
+                .into_iter()
                 .map(|f| f.and_then(|f| exact_skills(module, f)))
                 .collect::<Option<Vec<_>>>()
                 .map(|clauses| clauses.concat())

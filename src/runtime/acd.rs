@@ -734,7 +734,7 @@ impl Acd {
             .fold((0i64, i64::MAX), |(n, earliest), w| {
                 (n + 1, earliest.min(w.since_ms))
             });
-        let filters = widest_filters(program, queue);
+        let filters = program.ir.queues[queue.index()].widest();
         let clauses = program.queue_clauses[queue.index()].as_deref();
         let (agents, available) = inner.takers(program, &filters, clauses, facts, now_ms);
         let longest = if waiting == 0 {
@@ -1414,15 +1414,6 @@ impl Hot {
     const COUNT: usize = 3;
 }
 
-/// The filters that decide who could ever take a queue's calls: its
-/// `require` and each relaxation step's (`None`: no filter, anyone).
-pub fn widest_filters(program: &Program, queue: QueueId) -> Vec<Option<FuncId>> {
-    let fns = &program.ir.queues[queue.index()];
-    std::iter::once(fns.require)
-        .chain(fns.steps.iter().copied().filter(Option::is_some))
-        .collect()
-}
-
 /// Whether a filter reads what changes with time alone, with no event to
 /// say so: `agent.idle_minutes` (following calls into other functions).
 /// Calls made and talk time change only when calls end, which dispatch
@@ -1581,7 +1572,7 @@ queue rested { require billing >= 1 and agent.idle_minutes >= 1 }
             let now = 90_000;
             let inner = acd.lock();
             for (q, queue) in program.checked.queues.iter().enumerate() {
-                let filters = widest_filters(&program, QueueId(q as u32));
+                let filters = program.ir.queues[q].widest();
                 let (mut agents, mut available) = (0, 0);
                 inner.each_taker(&program, &filters, &facts, now, |a| {
                     agents += 1;

@@ -250,9 +250,7 @@ impl<'c, C: Channel> Call<'c, C> {
         let mut departures = queue.no_agents.as_ref().map(|_| self.rt.acd.departures());
         // The widest filter over all steps decides whether anyone could
         // ever take the call.
-        let widest: Vec<Option<crate::ir::FuncId>> = std::iter::once(fns.require)
-            .chain(fns.steps.iter().copied().filter(|s| s.is_some()))
-            .collect();
+        let widest = fns.widest();
         if let Some(actions) = &queue.no_agents
             && !self.rt.acd.anyone_could(program, &widest, facts, started)
         {
