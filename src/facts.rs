@@ -2,8 +2,8 @@
 //! time in each zone, lookup rows, queue statistics) and of an agent.
 //!
 //! The host fills these in; both engines read them (the JIT through a
-//! `#[repr(C)]` view built in `jit`). Times are computed here, once per call,
-//! with jiff in each zone the script uses, so decisions see wall-clock time
+//! `#[repr(C)]` view built in `jit`). Times are computed here, before each
+//! decision that reads them, with jiff in each zone the script uses, so decisions see wall-clock time
 //! with daylight-saving changes applied.
 
 use jiff::Timestamp;

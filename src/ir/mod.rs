@@ -101,7 +101,8 @@ pub enum Body {
     Int(Node),
 }
 
-/// Local time fields, computed by the host once per call for each zone.
+/// Local time fields, computed by the host for each zone before each
+/// decision that reads them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimeField {
     /// Minutes since Monday 00:00, local wall clock.
