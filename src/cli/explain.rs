@@ -255,58 +255,30 @@ fn call_time(at: &str, zone: &crate::checked::Zone) -> Result<CallTime, String> 
 /// directly or through hours and calendars it tests, by name (route
 /// `inbound`); `None` when none does.
 fn reads_time(program: &crate::program::Program, to: &str) -> Option<String> {
-    use crate::ir::{FuncId, Node};
+    use crate::ir::Node;
     let ir = &program.ir;
     let entry = program.checked.entry_for(to)?;
     let reached = program.checked.reachable_from(&entry.actions);
-    // Per function: whether it reads the time itself, and what it calls.
-    let mut direct = vec![false; ir.functions.len()];
-    let mut calls: Vec<Vec<FuncId>> = vec![Vec::new(); ir.functions.len()];
-    for (i, f) in ir.functions.iter().enumerate() {
-        f.body.visit(&mut |n| match n {
-            Node::Time(..) => direct[i] = true,
-            Node::Call(g) => calls[i].push(*g),
-            _ => {}
+    let queue_fns = (reached.queues.iter())
+        .map(|q| &ir.queues[q.index()])
+        .flat_map(|q| {
+            (q.require.into_iter())
+                .chain(q.prefer)
+                .chain(q.score)
+                .chain(q.steps.iter().flatten().copied())
         });
-    }
     let roots = std::iter::once(ir.entries)
         .chain(reached.routes.iter().map(|r| ir.routes[r.index()]))
         .chain(reached.menus.iter().map(|m| ir.menus[m.index()]))
-        .chain(
-            reached
-                .queues
-                .iter()
-                .map(|q| &ir.queues[q.index()])
-                .flat_map(|q| {
-                    q.require
-                        .into_iter()
-                        .chain(q.prefer)
-                        .chain(q.score)
-                        .chain(q.steps.iter().flatten().copied())
-                }),
-        );
-    // A function seen from an earlier root was searched through without
-    // finding the time, so one set serves every root.
-    let mut seen = vec![false; ir.functions.len()];
-    for root in roots {
-        let mut work = vec![root];
-        while let Some(f) = work.pop() {
-            if std::mem::replace(&mut seen[f.index()], true) {
-                continue;
-            }
-            if direct[f.index()] {
-                // `route inbound` → route `inbound`
-                let name = &ir.function(root).name;
-                return Some(match name.split_once(' ') {
-                    Some((kind, rest)) => match rest.split_once(' ') {
-                        Some((decl, more)) => format!("{kind} `{decl}` ({more})"),
-                        None => format!("{kind} `{rest}`"),
-                    },
-                    None => name.clone(),
-                });
-            }
-            work.extend(calls[f.index()].iter().copied());
-        }
-    }
-    None
+        .chain(queue_fns);
+    let root = ir.first_reading(roots, |n| matches!(n, Node::Time(..)))?;
+    // `route inbound` → route `inbound`
+    let name = &ir.function(root).name;
+    Some(match name.split_once(' ') {
+        Some((kind, rest)) => match rest.split_once(' ') {
+            Some((decl, more)) => format!("{kind} `{decl}` ({more})"),
+            None => format!("{kind} `{rest}`"),
+        },
+        None => name.clone(),
+    })
 }

@@ -290,6 +290,38 @@ impl Module {
         read
     }
 
+    /// The first of `roots` that reads something `hit` matches, in its own
+    /// body or in a function it calls (`Node::Call`, followed to any
+    /// depth): which decision reads the time, which filter reads an
+    /// agent's idle time.
+    pub fn first_reading(
+        &self,
+        roots: impl IntoIterator<Item = FuncId>,
+        hit: impl Fn(&Node) -> bool,
+    ) -> Option<FuncId> {
+        // A function searched from an earlier root read nothing `hit`
+        // matches (or the search would have stopped), so one set serves
+        // every root.
+        let mut seen = vec![false; self.functions.len()];
+        for root in roots {
+            let mut work = vec![root];
+            while let Some(f) = work.pop() {
+                if std::mem::replace(&mut seen[f.index()], true) {
+                    continue;
+                }
+                let mut found = false;
+                self.function(f).body.visit(&mut |n| match n {
+                    Node::Call(g) => work.push(*g),
+                    n => found |= hit(n),
+                });
+                if found {
+                    return Some(root);
+                }
+            }
+        }
+        None
+    }
+
     pub fn string(&self, id: StrId) -> &str {
         &self.strings[id.index()]
     }

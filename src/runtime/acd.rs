@@ -1419,20 +1419,7 @@ impl Hot {
 /// Calls made and talk time change only when calls end, which dispatch
 /// already follows.
 pub fn reads_idle_time(module: &ir::Module, f: FuncId) -> bool {
-    let mut seen = HashSet::new();
-    let mut todo = vec![f];
-    let mut found = false;
-    while let Some(f) = todo.pop() {
-        if found || !seen.insert(f) {
-            continue;
-        }
-        module.function(f).body.visit(&mut |n| match n {
-            Node::Agent(AgentAttr::IdleMinutes) => found = true,
-            Node::Call(g) => todo.push(*g),
-            _ => {}
-        });
-    }
-    found
+    (module.first_reading([f], |n| matches!(n, Node::Agent(AgentAttr::IdleMinutes)))).is_some()
 }
 
 /// How a program reads agents' skills when it declares them differently
