@@ -435,16 +435,12 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("decide");
     let frame = program.native().frame(&f);
     g.bench_function("jit", |b| {
-        b.iter(|| {
-            program
-                .native()
-                .run(black_box(route), black_box(&frame), None)
-        })
+        b.iter(|| program.native().run(black_box(route), black_box(&frame)))
     });
     g.bench_function("jit_with_frame", |b| {
         b.iter(|| {
             let frame = program.native().frame(black_box(&f));
-            program.native().run(route, &frame, None)
+            program.native().run(route, &frame)
         })
     });
     g.bench_function("interp", |b| {

@@ -316,6 +316,9 @@ pub fn epoch_days(d: jiff::civil::Date) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The highest skill level: agents hold 1 to this, and 0 means they lack the skill.
+pub const MAX_SKILL_LEVEL: i64 = 10;
+
 #[derive(Clone, Debug)]
 pub struct Skill {
     pub name: String,
@@ -325,7 +328,8 @@ pub struct Skill {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SkillKind {
-    /// Agents hold a level from 1 to 10; 0 means they lack the skill.
+    /// Agents hold a level from 1 to [`MAX_SKILL_LEVEL`]; 0 means they
+    /// lack the skill.
     Level,
     /// Agents hold any subset of these values (at most 64).
     Values(Vec<String>),

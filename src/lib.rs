@@ -25,8 +25,12 @@ pub mod load;
 pub mod lookup;
 pub mod number;
 pub mod program;
+pub mod random;
 pub mod runtime;
 pub mod sim;
 pub mod source;
 pub mod syntax;
+#[cfg(feature = "testkit")]
 pub mod synth;
+#[cfg(feature = "testkit")]
+pub mod testkit;

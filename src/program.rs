@@ -197,7 +197,7 @@ impl Program {
                 .bind(f)
                 .run(&a.skills, a.attrs),
             (None, Engine::Interp) => interp::run(&self.ir, f, facts, None),
-            (None, Engine::Jit) => self.native.run(f, &self.native.frame(facts), None),
+            (None, Engine::Jit) => self.native.run(f, &self.native.frame(facts)),
         }
     }
 

@@ -8,11 +8,14 @@
 //! beside it, or when lookup sources are not checked at all.
 //!
 //! The output depends only on the `Size` (including its `seed`), never on
-//! the machine or the time: the generator uses its own xorshift generator
-//! and does no I/O.
+//! the machine or the time: the draws come from the seeded
+//! [`crate::random::Rng`] and the generator does no I/O. Compiled with
+//! the `testkit` feature only: it serves tests and benchmarks.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
+
+use crate::random::Rng;
 
 /// The file name the generated lookup reads from.
 pub const LOOKUP_SOURCE: &str = "customers.csv";
@@ -105,47 +108,10 @@ pub fn large_script(size: Size) -> String {
 
 // ------------------------------------------------------------------ rng ----
 
-/// xorshift64*: small, fast and good enough for varied test input.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// A number in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next() % (hi - lo + 1) as u64) as usize
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    /// True with probability `percent` / 100.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
-        }
-    }
+/// One of `items`; the generator picks only from its word lists and from
+/// names it has declared, which are never empty.
+fn pick<'a, T>(rng: &mut Rng, items: &'a [T]) -> &'a T {
+    &items[rng.below(items.len())]
 }
 
 // -------------------------------------------------------------- words ----
@@ -277,11 +243,7 @@ type RuleText = (Option<String>, String);
 
 impl Gen {
     fn new(size: Size) -> Gen {
-        let mut rng = Rng::new(size.seed);
-        // Warm the generator up so nearby seeds diverge.
-        for _ in 0..4 {
-            rng.next();
-        }
+        let rng = Rng::new(size.seed);
         let named = |count: usize, f: &dyn Fn(usize) -> String| (0..count).map(f).collect();
         let calendars: Vec<String> = named(size.calendars.max(1), &|i| {
             format!("{}_holidays_{i}", SITES[i % SITES.len()])
@@ -410,11 +372,11 @@ impl Gen {
     /// A queue for statistics in conditions (does not count as a reference
     /// that makes the queue reachable).
     fn any_queue(&mut self) -> String {
-        self.rng.pick(&self.queues).clone()
+        pick(&mut self.rng, &self.queues).clone()
     }
 
     fn prompt(&mut self, stem: &str) -> String {
-        let dept = self.rng.pick(DEPARTMENTS);
+        let dept = pick(&mut self.rng, DEPARTMENTS);
         format!("\"{dept}-{stem}\"")
     }
 
@@ -538,10 +500,10 @@ impl Gen {
         for i in 0..n {
             let name = self.queues[i].clone();
             let skill = self.skills[i % self.skills.len()].clone();
-            let other_skill = self.rng.pick(&self.skills).clone();
+            let other_skill = pick(&mut self.rng, &self.skills).clone();
             let strategy = STRATEGIES[(i + i / STRATEGIES.len()) % STRATEGIES.len()];
             let level = self.rng.range(2, 8);
-            let lang = *self.rng.pick(LANGUAGES);
+            let lang = *pick(&mut self.rng, LANGUAGES);
             let _ = writeln!(out, "queue {name} {{");
             let _ = writeln!(out, "  strategy {strategy}");
             let both = strategy == "best_score" && other_skill != skill;
@@ -709,7 +671,7 @@ impl Gen {
             );
             // A sub-menu that collects digits, now and then.
             if !is_top && i % 4 == 3 {
-                let route = self.rng.pick(&self.routes).clone();
+                let route = pick(&mut self.rng, &self.routes).clone();
                 let lo = self.rng.range(4, 6);
                 let _ = writeln!(out, "  collect {lo}..{} digits -> route {route}", lo + 4);
                 let _ = writeln!(out, "  invalid -> play \"not-an-account\", repeat");
@@ -929,7 +891,7 @@ impl Gen {
                 (vec!["weekday".into()], vec![a.clone()], a)
             }
             4 => {
-                let day = *self.rng.pick(&["mon", "tue", "wed", "thu", "fri"]);
+                let day = *pick(&mut self.rng, &["mon", "tue", "wed", "thu", "fri"]);
                 let a = format!("now.weekday == {day}");
                 let b = format!("now.time >= {:02}:30", self.rng.range(12, 18));
                 let text = format!("{a} and {b}");
@@ -986,9 +948,10 @@ impl Gen {
                 (vec![], vec![a.clone()], a)
             }
             11 => {
-                let area = *self
-                    .rng
-                    .pick(&["212", "312", "415", "512", "617", "713", "818"]);
+                let area = *pick(
+                    &mut self.rng,
+                    &["212", "312", "415", "512", "617", "713", "818"],
+                );
                 let a = format!("caller starts_with \"+1{area}\"");
                 (vec![a.clone()], vec![a.clone()], a)
             }
@@ -1022,12 +985,12 @@ impl Gen {
                         (vec!["c.past_due"], vec![a.clone()], a)
                     }
                     1 => {
-                        let t1 = *self.rng.pick(TIERS);
+                        let t1 = *pick(&mut self.rng, TIERS);
                         let a = format!("customer.tier in [\"{t1}\", \"platinum\"]");
                         (vec!["c.tier"], vec![a.clone()], a)
                     }
                     2 => {
-                        let l = *self.rng.pick(&LANGUAGES[1..]);
+                        let l = *pick(&mut self.rng, &LANGUAGES[1..]);
                         let a = format!("customer.language == {l}");
                         (vec!["c.language"], vec![a.clone()], a)
                     }
@@ -1045,7 +1008,7 @@ impl Gen {
                         (vec!["c.renewal"], vec![a.clone()], a)
                     }
                     6 => {
-                        let t = *self.rng.pick(TIERS);
+                        let t = *pick(&mut self.rng, TIERS);
                         let a = "customer.vip".to_string();
                         let b = format!("customer.tier == \"{t}\"");
                         let text = format!("({a} or {b})");
@@ -1133,7 +1096,7 @@ impl Gen {
                 format!("route {}", self.routes[0])
             } else {
                 match self.rng.below(10) {
-                    0..=3 => format!("route {}", self.rng.pick(&self.routes)),
+                    0..=3 => format!("route {}", pick(&mut self.rng, &self.routes)),
                     4 => format!("play \"welcome\", menu {}", self.top_menu_name()),
                     5 => "extension".to_string(),
                     6 => "extension last 3".to_string(),

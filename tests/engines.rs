@@ -11,8 +11,9 @@ use dialect::checked::{Program, SkillKind, Type};
 use dialect::cli::RealFs;
 use dialect::facts::{AgentFacts, Facts, Slot};
 use dialect::ir::{self, FuncId};
-use dialect::jit::{AgentFrame, Compiled};
+use dialect::jit::Compiled;
 use dialect::load::Loader;
+use dialect::random::Rng;
 
 /// Scripts that check clean: the examples and the `ok` lint fixtures.
 fn scripts() -> Vec<PathBuf> {
@@ -49,35 +50,13 @@ fn checked(path: &Path) -> Program {
     c.program
 }
 
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        if items.is_empty() {
-            None
-        } else {
-            items.get(self.below(items.len() as u64) as usize)
-        }
-    }
-}
-
 /// Numbers worth trying: what the script's entries and conditions mention,
 /// mutated, and random ones.
 fn number(rng: &mut Rng, program: &Program, module: &ir::Module) -> String {
     match rng.below(4) {
         0 => program
             .entries
-            .get(rng.below(program.entries.len() as u64) as usize)
+            .get(rng.below(program.entries.len()))
             .map(|e| e.pattern.example())
             .unwrap_or_default(),
         1 => rng.pick(&module.strings).cloned().unwrap_or_default(),
@@ -87,7 +66,7 @@ fn number(rng: &mut Rng, program: &Program, module: &ir::Module) -> String {
                 .first()
                 .map(|e| e.pattern.example())
                 .unwrap_or_else(|| "+18005550100".into());
-            let i = 1 + rng.below(s.len().saturating_sub(1) as u64) as usize;
+            let i = 1 + rng.below(s.len().saturating_sub(1));
             if i < s.len() {
                 s.replace_range(i..i + 1, &rng.below(10).to_string());
             }
@@ -131,7 +110,7 @@ fn facts(rng: &mut Rng, program: &Program, module: &ir::Module) -> Facts {
                 },
                 Type::Bool => Slot::int(rng.below(2) as i64),
                 Type::Enum(s) => match &program.skill(*s).kind {
-                    SkillKind::Values(v) => Slot::int(rng.below(v.len() as u64) as i64),
+                    SkillKind::Values(v) => Slot::int(rng.below(v.len()) as i64),
                     SkillKind::Level => Slot::int(0),
                 },
                 _ => Slot::int(rng.below(200) as i64 - 20),
@@ -158,7 +137,7 @@ fn agent(rng: &mut Rng, program: &Program) -> AgentFacts {
             .iter()
             .map(|s| match &s.kind {
                 SkillKind::Level => rng.below(11) as i64,
-                SkillKind::Values(v) => (rng.next() & ((1u64 << v.len().min(63)) - 1)) as i64,
+                SkillKind::Values(v) => (rng.next_u64() & ((1u64 << v.len().min(63)) - 1)) as i64,
             })
             .collect(),
         attrs: [
@@ -192,16 +171,19 @@ proptest! {
     /// of every script.
     #[test]
     fn interpreter_and_jit_agree_on_every_script(seed in any::<u64>()) {
-        let mut rng = Rng(seed | 1);
+        let mut rng = Rng::new(seed);
         for (path, program, module, compiled) in COMPILED.iter() {
             let f = facts(&mut rng, program, module);
             let a = agent(&mut rng, program);
             let frame = compiled.frame(&f);
-            let agent_frame = AgentFrame::new(compiled, &a);
             for (i, func) in module.functions.iter().enumerate() {
                 let id = FuncId(i as u32);
                 let want = dialect::interp::run(module, id, &f, func.agent.then_some(&a));
-                let got = compiled.run(id, &frame, func.agent.then_some(&agent_frame));
+                let got = if func.agent {
+                    compiled.agent_fn(id, &frame).run(&a.skills, a.attrs)
+                } else {
+                    compiled.run(id, &frame)
+                };
                 prop_assert_eq!(got, want, "{}: {} disagrees on {:#?}", path.display(), func.name, f);
             }
         }
@@ -215,7 +197,7 @@ fn decisions_vary() {
     let program = checked(Path::new("examples/bank/bank.dial"));
     let module = ir::lower(&program);
     let compiled = Compiled::new(&module).expect("compiles");
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     let mut seen = std::collections::BTreeMap::<String, std::collections::BTreeSet<i64>>::new();
     for _ in 0..2000 {
         let f = facts(&mut rng, &program, &module);
@@ -224,7 +206,7 @@ fn decisions_vary() {
             if !func.agent {
                 seen.entry(func.name.clone())
                     .or_default()
-                    .insert(compiled.run(FuncId(i as u32), &frame, None));
+                    .insert(compiled.run(FuncId(i as u32), &frame));
             }
         }
     }
@@ -272,12 +254,7 @@ fn dial_patterns_match_byte_for_byte() {
                 f.dialed = String::from_utf8(bytes).expect("ascii");
                 let want = dialect::interp::run(&module, module.entries, &f, None);
                 let frame = compiled.frame(&f);
-                assert_eq!(
-                    compiled.run(module.entries, &frame, None),
-                    want,
-                    "{:?}",
-                    f.dialed
-                );
+                assert_eq!(compiled.run(module.entries, &frame), want, "{:?}", f.dialed);
                 let by_pattern = program
                     .entries
                     .iter()

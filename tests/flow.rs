@@ -16,8 +16,8 @@ use dialect::facts::Facts;
 use dialect::flow::walk::{self, Walk};
 use dialect::flow::{End, MAX_ROUTE_CHAIN, Step};
 use dialect::program::{Engine, Program};
+use dialect::random::Rng;
 use dialect::runtime::{Clock, Disposition, Roster, Runtime, Summary};
-use dialect::sim::random::Rng;
 use dialect::sim::{Behaviour, SimCaller};
 
 /// Walks a call to `to` at `at` (UTC) with `presses` (`timeout` is silence).

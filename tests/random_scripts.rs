@@ -14,26 +14,18 @@ use std::path::Path;
 use dialect::checked::{self, SkillKind, Type};
 use dialect::facts::{AgentFacts, Facts, Slot};
 use dialect::ir::{self, FuncId};
-use dialect::jit::{AgentFrame, Compiled};
+use dialect::jit::Compiled;
 use dialect::load::{Loader, MemoryFs};
+use dialect::random::Rng;
 
-struct Rng(u64);
+/// Words drawn from the lists of this file, which are never empty.
+trait Words {
+    fn word<'a>(&mut self, items: &[&'a str]) -> &'a str;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
+impl Words for Rng {
+    fn word<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        self.pick(items).copied().unwrap_or_default()
     }
 }
 
@@ -66,24 +58,24 @@ impl Gen<'_> {
     fn int(&mut self, depth: u32) -> String {
         let leaf = depth == 0 || self.rng.chance(40);
         if leaf {
-            let options = 3 + u64::from(self.guarded) + 2 * u64::from(self.agent);
+            let options = 3 + usize::from(self.guarded) + 2 * usize::from(self.agent);
             return match self.rng.below(options) {
                 0 => (self.rng.below(50) as i64 - 10).to_string(),
                 1 => format!(
                     "queue(q{}).{}",
                     self.rng.below(3),
-                    self.rng.pick(&["waiting", "available", "agents"])
+                    self.rng.word(&["waiting", "available", "agents"])
                 ),
                 // Skill levels only compare with 0..10 (D3020), so agent
                 // expressions keep literals small.
                 2 if !self.agent => self.rng.below(1_000_000_000).to_string(),
                 2 => self.rng.below(11).to_string(),
                 3 if self.guarded => "customer.balance".into(),
-                _ if self.agent && self.rng.chance(50) => self.rng.pick(&["sales", "tech"]).into(),
+                _ if self.agent && self.rng.chance(50) => self.rng.word(&["sales", "tech"]).into(),
                 _ => format!(
                     "agent.{}",
                     self.rng
-                        .pick(&["idle_minutes", "calls_today", "talk_minutes"])
+                        .word(&["idle_minutes", "calls_today", "talk_minutes"])
                 ),
             };
         }
@@ -102,7 +94,7 @@ impl Gen<'_> {
             1 => format!(
                 "queue(q{}).{}",
                 self.rng.below(3),
-                self.rng.pick(&["longest_wait", "expected_wait"])
+                self.rng.word(&["longest_wait", "expected_wait"])
             ),
             2 if self.guarded => "customer.wait".into(),
             _ if depth > 0 => format!(
@@ -118,7 +110,7 @@ impl Gen<'_> {
         match self.rng.below(3) {
             0 if self.guarded => "customer.tier".into(),
             1 => "digits".into(),
-            _ => format!("\"{}\"", self.rng.pick(&TIERS)),
+            _ => format!("\"{}\"", self.rng.word(&TIERS)),
         }
     }
 
@@ -153,52 +145,52 @@ impl Gen<'_> {
             2 => format!(
                 "{} {} {}",
                 self.int(depth.min(2)),
-                self.rng.pick(&cmp),
+                self.rng.word(&cmp),
                 self.int(depth.min(2))
             ),
             3 => format!(
                 "{} {} {}",
                 self.duration(1),
-                self.rng.pick(&cmp),
+                self.rng.word(&cmp),
                 self.duration(1)
             ),
-            4 => format!("now.time {} {}", self.rng.pick(&cmp), self.time()),
-            5 => format!("now.date {} {}", self.rng.pick(&cmp), self.date()),
+            4 => format!("now.time {} {}", self.rng.word(&cmp), self.time()),
+            5 => format!("now.date {} {}", self.rng.word(&cmp), self.date()),
             6 => {
                 let days: Vec<&str> = (0..1 + self.rng.below(3))
-                    .map(|_| self.rng.pick(&DAYS))
+                    .map(|_| self.rng.word(&DAYS))
                     .collect();
                 format!("now.weekday in [{}]", days.join(", "))
             }
             7 => format!(
                 "now.weekday {} {}",
-                self.rng.pick(&["==", "!="]),
-                self.rng.pick(&DAYS)
+                self.rng.word(&["==", "!="]),
+                self.rng.word(&DAYS)
             ),
             8 => format!(
                 "{} matches \"+1512555{}\"",
-                self.rng.pick(&["caller", "dialed"]),
-                self.rng.pick(&["XXXX", "0[1-5]XX", "NXXZ", "01X9"])
+                self.rng.word(&["caller", "dialed"]),
+                self.rng.word(&["XXXX", "0[1-5]XX", "NXXZ", "01X9"])
             ),
             9 => format!(
                 "{} starts_with \"{}\"",
-                self.rng.pick(&["caller", "dialed"]),
-                self.rng.pick(&["+1512", "+1800", "+44", "+"])
+                self.rng.word(&["caller", "dialed"]),
+                self.rng.word(&["+1512", "+1800", "+44", "+"])
             ),
             10 if self.rng.chance(25) => self
                 .rng
-                .pick(&["caller withheld", "not caller withheld"])
+                .word(&["caller withheld", "not caller withheld"])
                 .to_string(),
             10 => format!(
                 "{} {} {}",
-                self.rng.pick(&["caller", "dialed"]),
-                self.rng.pick(&["==", "!="]),
+                self.rng.word(&["caller", "dialed"]),
+                self.rng.word(&["==", "!="]),
                 self.phone_literal()
             ),
             11 => format!(
                 "{} {} {}",
                 self.text(),
-                self.rng.pick(&["==", "!="]),
+                self.rng.word(&["==", "!="]),
                 self.text()
             ),
             12 => format!("{} in [\"gold\", \"basic\", \"12\"]", self.text()),
@@ -208,8 +200,8 @@ impl Gen<'_> {
                 self.guarded = true;
                 let inner = match self.rng.below(4) {
                     0 => "customer.vip".to_string(),
-                    1 => format!("customer.lang == {}", self.rng.pick(&LANGS)),
-                    2 => format!("customer.since {} {}", self.rng.pick(&cmp), self.date()),
+                    1 => format!("customer.lang == {}", self.rng.word(&LANGS)),
+                    2 => format!("customer.since {} {}", self.rng.word(&cmp), self.date()),
                     _ => self.boolean(depth.saturating_sub(1)),
                 };
                 self.guarded = was;
@@ -218,24 +210,24 @@ impl Gen<'_> {
             14 if self.agent => match self.rng.below(3) {
                 0 => format!(
                     "lang {} {}",
-                    self.rng.pick(&["==", "!="]),
-                    self.rng.pick(&LANGS)
+                    self.rng.word(&["==", "!="]),
+                    self.rng.word(&LANGS)
                 ),
                 1 => format!(
                     "lang in [{}, {}]",
-                    self.rng.pick(&LANGS),
-                    self.rng.pick(&LANGS)
+                    self.rng.word(&LANGS),
+                    self.rng.word(&LANGS)
                 ),
                 _ => format!("sales >= {}", self.rng.below(11)),
             },
-            _ => format!("known {}", self.rng.pick(&["customer", "acct"])),
+            _ => format!("known {}", self.rng.word(&["customer", "acct"])),
         }
     }
 }
 
 /// A random script; every rule, queue filter and score is generated.
 fn script(seed: u64) -> String {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed);
     let r = &mut rng;
     let mut s = String::from("timezone \"America/Chicago\"\n");
     s.push_str("skill sales\nskill tech\nskill lang { en, es, fr }\n");
@@ -468,16 +460,19 @@ fn random_scripts_agree_on_both_engines() {
         let module = ir::lower(&checked.program);
         let compiled =
             Compiled::new(&module).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
-        let mut rng = Rng(seed ^ 0xD1B5_4A32_D192_ED03);
+        let mut rng = Rng::new(seed ^ 0xD1B5_4A32_D192_ED03);
         for _ in 0..4 {
             let f = facts(&mut rng, &checked.program, &module);
             let a = agent(&mut rng, &checked.program);
             let frame = compiled.frame(&f);
-            let agent_frame = AgentFrame::new(&compiled, &a);
             for (i, func) in module.functions.iter().enumerate() {
                 let id = FuncId(i as u32);
                 let want = dialect::interp::run(&module, id, &f, func.agent.then_some(&a));
-                let got = compiled.run(id, &frame, func.agent.then_some(&agent_frame));
+                let got = if func.agent {
+                    compiled.agent_fn(id, &frame).run(&a.skills, a.attrs)
+                } else {
+                    compiled.run(id, &frame)
+                };
                 assert_eq!(
                     got, want,
                     "seed {seed}: {} disagrees\nscript:\n{text}\nfacts: {f:#?}",

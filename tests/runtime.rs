@@ -12,6 +12,7 @@ use dialect::facts::Facts;
 use dialect::program::Program;
 use dialect::runtime::{Clock, Disposition, Event, Roster, Runtime};
 use dialect::sim::{Behaviour, SimCaller};
+use dialect::testkit;
 
 const SCRIPT: &str = r#"
 timezone "America/Chicago"
@@ -273,15 +274,13 @@ async fn agent_operations_check_states() {
 #[tokio::test(start_paused = true)]
 async fn tests_place_agents_and_pin_statistics() {
     let rt = runtime();
-    rt.acd
-        .place("ana", AgentState::OnCall, 0)
-        .expect("places ana");
+    testkit::place(&rt.acd, "ana", AgentState::OnCall, 0).expect("places ana");
     assert_eq!(state(&rt, "ana"), AgentState::OnCall);
-    assert!(rt.acd.place("nobody", AgentState::Wrapup, 0).is_err());
+    assert!(testkit::place(&rt.acd, "nobody", AgentState::Wrapup, 0).is_err());
     rt.acd.login("bob", 0).expect("login");
     // Waiting, available, logged in: ana on a call and bob count as in.
     assert_eq!(stats(&rt, "billing", 1_000)[..3], [0, 1, 2]);
-    rt.acd.pin_stats("billing", vec![(0, 25), (1, 0)]);
+    testkit::pin_stats(&rt.acd, "billing", vec![(0, 25), (1, 0)]);
     assert_eq!(stats(&rt, "billing", 1_000)[..3], [25, 0, 2]);
     assert_eq!(
         stats(&rt, "sales", 1_000)[..3],
@@ -610,9 +609,7 @@ id = "dee"
     let rt = Runtime::new(program, &roster, clock).expect("runtime");
     // Ana is on a call; bob, cy and dee are free, but only bob (billing 2,
     // after the one-minute step) could ever take a billing call.
-    rt.acd
-        .place("ana", AgentState::OnCall, 0)
-        .expect("places ana");
+    testkit::place(&rt.acd, "ana", AgentState::OnCall, 0).expect("places ana");
     for id in ["bob", "cy", "dee"] {
         rt.acd.login(id, 0).expect("login");
     }

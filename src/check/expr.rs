@@ -3,8 +3,8 @@
 
 use super::{Checker, Kind};
 use crate::checked::{
-    AgentAttr, CalendarId, Expr, ExprKind, HoursId, LookupId, NowField, QueueId, QueueStat,
-    SkillId, SkillKind, Type, Value, ZoneId,
+    AgentAttr, CalendarId, Expr, ExprKind, HoursId, LookupId, MAX_SKILL_LEVEL, NowField, QueueId,
+    QueueStat, SkillId, SkillKind, Type, Value, ZoneId,
 };
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::number::Pattern;
@@ -942,13 +942,13 @@ impl Checker<'_> {
     fn level_range(&mut self, skill: &Expr, value: &Expr) {
         if let (ExprKind::SkillLevel(s), ExprKind::Const(Value::Int(v))) =
             (&skill.kind, &value.kind)
-            && !(0..=10).contains(v)
+            && !(0..=MAX_SKILL_LEVEL).contains(v)
         {
             let name = self.program.skill(*s).name.clone();
             self.push(
-                Diagnostic::at(Code::OutOfRange, value.loc, format!("skill levels run from 0 to 10, so comparing `{name}` with {v} is always the same"))
-                    .label("outside 0..10")
-                    .help("use a level from 1 to 10; 0 means the agent lacks the skill"),
+                Diagnostic::at(Code::OutOfRange, value.loc, format!("skill levels run from 0 to {MAX_SKILL_LEVEL}, so comparing `{name}` with {v} is always the same"))
+                    .label(format!("outside 0..{MAX_SKILL_LEVEL}"))
+                    .help(format!("use a level from 1 to {MAX_SKILL_LEVEL}; 0 means the agent lacks the skill")),
             );
         }
     }

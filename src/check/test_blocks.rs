@@ -7,8 +7,9 @@ use super::actions::Context;
 use super::decls::valid_key;
 use super::{Checker, Kind, options_help};
 use crate::checked::{
-    self, AgentState, Fallback, GivenAgent, LookupId, Presentation, Press, QueueId, QueueStat, Row,
-    RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, Type, Value,
+    self, AgentState, Fallback, GivenAgent, LookupId, MAX_SKILL_LEVEL, Presentation, Press,
+    QueueId, QueueStat, Row, RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, Type,
+    Value,
 };
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::number;
@@ -593,16 +594,20 @@ impl Checker<'_> {
             let skill = SkillId(id);
             match self.program.skill(skill).kind.clone() {
                 SkillKind::Level => match value {
-                    ast::Value::Int(ast::Int {
-                        value: Some(v @ 0..=10),
-                        ..
-                    }) => out.push((skill, SkillValue::Level(*v as u8))),
+                    ast::Value::Int(ast::Int { value: Some(v), .. })
+                        if (0..=MAX_SKILL_LEVEL).contains(v) =>
+                    {
+                        out.push((skill, SkillValue::Level(*v as u8)))
+                    }
                     other => self.push(
                         Diagnostic::new(
                             Code::OutOfRange,
                             file,
                             other.span(),
-                            format!("skill `{}` takes a level from 0 to 10", name.text),
+                            format!(
+                                "skill `{}` takes a level from 0 to {MAX_SKILL_LEVEL}",
+                                name.text
+                            ),
                         )
                         .label("not a level")
                         .help(format!("write `{}: 5`", name.text)),

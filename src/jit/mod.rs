@@ -19,7 +19,7 @@ use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module as _, default_libcall_names};
 
-use crate::facts::{AgentFacts, Facts, LocalTime};
+use crate::facts::{Facts, LocalTime};
 use crate::ir::{FuncId, Layout, Module};
 
 /// Text handed to generated code: a pointer and a length in bytes.
@@ -104,7 +104,10 @@ const _: () = {
     assert!(CALL_CALLER == 0 && AGENT_SKILLS == 0);
 };
 
-type DecisionFn = extern "C" fn(*const CallView, *const AgentView) -> i64;
+/// A compiled decision function. Calling it is `unsafe`: generated code
+/// reads through both pointers without checks, so each call says why the
+/// views it passes are valid and belong to the program that made the code.
+type DecisionFn = unsafe extern "C" fn(*const CallView, *const AgentView) -> i64;
 
 /// Every compiled program gets a distinct id, so a frame built for one
 /// cannot be handed to another's code.
@@ -291,8 +294,10 @@ impl Compiled {
         })
     }
 
-    /// Runs a decision function; results mean what `interp::run`'s do.
-    pub fn run(&self, f: FuncId, frame: &Frame<'_>, agent: Option<&AgentFrame<'_>>) -> i64 {
+    /// Runs a decision function that reads no agent (routes, menus, hours,
+    /// entries); results mean what `interp::run`'s do. Queue functions run
+    /// on agents through [`Compiled::agent_fn`].
+    pub fn run(&self, f: FuncId, frame: &Frame<'_>) -> i64 {
         assert_eq!(
             frame.owner, self.id,
             "a frame is bound to the program that built it"
@@ -302,15 +307,12 @@ impl Compiled {
             skills: self.zero_skills.as_ptr(),
             attrs: [0; 3],
         };
-        let agent_ptr = match agent {
-            Some(a) => {
-                assert!(a.skills_len >= self.layout.skills, "agent frame too small");
-                &a.view as *const AgentView
-            }
-            None => &empty as *const AgentView,
-        };
         let function = self.functions[f.index()];
-        function(&frame.view, agent_ptr)
+        // SAFETY: `function` is this program's code (the frame's owner was
+        // checked above), `frame.view` points into facts the frame borrows
+        // with every table at least as long as the layout says, and `empty`
+        // holds one skill per skill of the program; both outlive the call.
+        unsafe { function(&frame.view, &empty) }
     }
 
     /// Builds the view of a call's facts for this program's code.
@@ -356,7 +358,11 @@ impl AgentFn<'_> {
             skills: skills.as_ptr(),
             attrs,
         };
-        (self.function)(self.call, &agent)
+        // SAFETY: `function` and `call` come from the same program (checked
+        // in `Compiled::agent_fn`), the call's view borrows its facts for
+        // `'f`, and `skills` has at least the program's skill count, the
+        // most generated code reads; all of it outlives the call.
+        unsafe { (self.function)(self.call, &agent) }
     }
 
     /// Too few skills: runs on a copy padded with zeros, so reads stay in
@@ -369,7 +375,9 @@ impl AgentFn<'_> {
             skills: padded.as_ptr(),
             attrs,
         };
-        (self.function)(self.call, &agent)
+        // SAFETY: as in `run`; `padded` has exactly the program's skill
+        // count and lives until the call returns.
+        unsafe { (self.function)(self.call, &agent) }
     }
 }
 
@@ -439,31 +447,6 @@ impl<'f> Frame<'f> {
             _rows: rows,
             _slots: slots,
             _facts: PhantomData,
-        }
-    }
-}
-
-/// An agent laid out for generated code.
-pub struct AgentFrame<'a> {
-    view: AgentView,
-    skills_len: usize,
-    _owned: Vec<i64>,
-    _agent: PhantomData<&'a AgentFacts>,
-}
-
-impl<'a> AgentFrame<'a> {
-    pub fn new(compiled: &Compiled, agent: &'a AgentFacts) -> AgentFrame<'a> {
-        // Pad to the program's skill count so reads stay in bounds.
-        let mut skills = agent.skills.clone();
-        skills.resize(skills.len().max(compiled.layout.skills), 0);
-        AgentFrame {
-            view: AgentView {
-                skills: skills.as_ptr(),
-                attrs: agent.attrs,
-            },
-            skills_len: skills.len(),
-            _owned: skills,
-            _agent: PhantomData,
         }
     }
 }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::checked::{self, SkillKind};
+use crate::checked::{self, MAX_SKILL_LEVEL, SkillKind};
 use crate::diagnostic::did_you_mean;
 
 /// One agent as the roster file describes them.
@@ -73,7 +73,9 @@ pub enum RosterError {
         skill: String,
         hint: String,
     },
-    #[error("agent `{agent}`: skill `{skill}` takes a level from 0 (lacks it) to 10, not {value}")]
+    #[error(
+        "agent `{agent}`: skill `{skill}` takes a level from 0 (lacks it) to {MAX_SKILL_LEVEL}, not {value}"
+    )]
     BadLevel {
         agent: String,
         skill: String,
@@ -152,7 +154,7 @@ fn agent_skills(a: &AgentSpec, program: &checked::Program) -> Result<Vec<i64>, R
         };
         out[index] = match &program.skills[index].kind {
             SkillKind::Level => match value.as_integer() {
-                Some(level @ 0..=10) => level,
+                Some(level) if (0..=MAX_SKILL_LEVEL).contains(&level) => level,
                 _ => {
                     return Err(RosterError::BadLevel {
                         agent: a.id.clone(),

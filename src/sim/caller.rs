@@ -12,9 +12,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::checked::RejectReason;
+use crate::random::Rng;
 use crate::runtime::Clock;
 use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
-use crate::sim::random::Rng;
 use crate::sim::traffic::{Distribution, Dur};
 
 /// What callers press at each menu, by menu name: entries (`None` is

@@ -5,7 +5,6 @@
 
 pub mod caller;
 pub mod erlang;
-pub mod random;
 pub mod run;
 pub mod stats;
 pub mod traffic;

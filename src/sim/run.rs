@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 use crate::program::{Engine, Program};
+use crate::random::Rng;
 use crate::runtime::{Clock, Roster, RosterError, Runtime};
 use crate::sim::caller::{Behaviour, SimCaller};
-use crate::sim::random::Rng;
 use crate::sim::stats::{Report, Stats};
 use crate::sim::traffic::{Stream, Traffic};
 

@@ -111,7 +111,7 @@ pub enum Distribution {
 
 impl Distribution {
     /// A draw, in milliseconds.
-    pub fn draw(&self, rng: &mut crate::sim::random::Rng) -> i64 {
+    pub fn draw(&self, rng: &mut crate::random::Rng) -> i64 {
         let ms = match *self {
             Distribution::Exponential { mean } => rng.exponential(mean.0 as f64),
             Distribution::Lognormal { mean, sd } => rng.lognormal(mean.0 as f64, sd.0 as f64),
