@@ -88,7 +88,7 @@ fn facts(rng: &mut Rng, program: &Program, module: &ir::Module) -> Facts {
         0 => String::new(),
         1 => rng.pick(&module.strings).cloned().unwrap_or_default(),
         _ => (0..rng.below(6))
-            .map(|_| char::from(b"0123456789*#"[rng.below(12) as usize]))
+            .map(|_| char::from(b"0123456789*#"[rng.below(12)]))
             .collect(),
     };
     // 2020-01-01 to 2030-12-31, every minute equally likely, so DST changes

@@ -82,7 +82,7 @@ impl Gen<'_> {
         match self.rng.below(6) {
             0 => format!("-({})", self.int(depth - 1)),
             n => {
-                let op = ["+", "-", "*", "/", "%"][(n - 1) as usize];
+                let op = ["+", "-", "*", "/", "%"][n - 1];
                 format!("({} {op} {})", self.int(depth - 1), self.int(depth - 1))
             }
         }
@@ -235,8 +235,8 @@ fn script(seed: u64) -> String {
     s.push_str("lookup acct by digits from \"a.csv\" { x: int }\n");
     for h in 0..4 {
         let zone = if h == 3 { " in \"Europe/London\"" } else { "" };
-        let a = r.below(7) as usize;
-        let b = r.below(7) as usize;
+        let a = r.below(7);
+        let b = r.below(7);
         let (from, to) = (r.below(24), r.below(24));
         let to = if to == from { (to + 1) % 24 } else { to };
         let _ = writeln!(
@@ -261,8 +261,8 @@ fn script(seed: u64) -> String {
             };
             match r.below(7) {
                 4 => {
-                    let nth = ["1st", "2nd", "3rd", "4th", "5th", "last"][r.below(6) as usize];
-                    let day = DAYS[r.below(7) as usize];
+                    let nth = ["1st", "2nd", "3rd", "4th", "5th", "last"][r.below(6)];
+                    let day = DAYS[r.below(7)];
                     let _ = writeln!(s, "  yearly {nth} {day} of {m:02}{times}");
                     continue;
                 }
@@ -346,19 +346,19 @@ fn facts(rng: &mut Rng, p: &checked::Program, m: &ir::Module) -> Facts {
         0 => format!("+1512555{:04}", rng.below(10_000)),
         1 => format!(
             "+1512555{}",
-            ["0100", "0123", "0159", "2349"][rng.below(4) as usize]
+            ["0100", "0123", "0159", "2349"][rng.below(4)]
         ),
         2 => "+18005550100".into(),
         _ => String::new(),
     };
     f.caller = number(rng);
     f.dialed = number(rng);
-    f.digits = ["", "12", "gold", "1", "23", "#"][rng.below(6) as usize].to_string();
+    f.digits = ["", "12", "gold", "1", "23", "#"][rng.below(6)].to_string();
     let mut seconds = 1_577_836_800 + rng.below(11 * 365 * 86_400) as i64;
     if rng.chance(25) {
         // Near the days holiday rules fall on (Easter, the ends of months,
         // weekends around fixed days), so the rules' dates come up often.
-        let start = [(3, 18), (5, 22), (11, 20), (12, 22), (12, 28)][rng.below(5) as usize];
+        let start = [(3, 18), (5, 22), (11, 20), (12, 22), (12, 28)][rng.below(5)];
         let day = jiff::civil::date(2020 + rng.below(11) as i16, start.0, start.1)
             .checked_add(jiff::Span::new().days(rng.below(45) as i64))
             .expect("a date");
@@ -383,7 +383,7 @@ fn facts(rng: &mut Rng, p: &checked::Program, m: &ir::Module) -> Facts {
             .map(|field| match &field.ty {
                 Type::Text => Slot {
                     int: 0,
-                    text: TIERS[rng.below(4) as usize].into(),
+                    text: TIERS[rng.below(4)].into(),
                 },
                 Type::Bool => Slot::int(rng.below(2) as i64),
                 Type::Enum(_) => Slot::int(rng.below(3) as i64),
