@@ -344,10 +344,7 @@ fn facts(rng: &mut Rng, p: &checked::Program, m: &ir::Module) -> Facts {
     let mut f = Facts::new(&m.layout);
     let number = |rng: &mut Rng| match rng.below(4) {
         0 => format!("+1512555{:04}", rng.below(10_000)),
-        1 => format!(
-            "+1512555{}",
-            ["0100", "0123", "0159", "2349"][rng.below(4)]
-        ),
+        1 => format!("+1512555{}", ["0100", "0123", "0159", "2349"][rng.below(4)]),
         2 => "+18005550100".into(),
         _ => String::new(),
     };
