@@ -446,6 +446,20 @@ fn codes(text: String) -> Vec<Code> {
         .collect()
 }
 
+/// Found by `random_token_soup_never_panics`: a reserved word as a name
+/// after a character wider than a byte (here a byte order mark) made the
+/// hint for reserved words slice inside that character.
+#[test]
+fn a_reserved_name_after_a_wide_character_is_reported() {
+    for text in ["calendar \u{FEFF} and", "queue é closed", "route ﻿closed {"] {
+        let diagnostics = parse_check(text);
+        assert!(
+            diagnostics.iter().any(|d| d.is_error()),
+            "{text:?} gives no error"
+        );
+    }
+}
+
 #[test]
 fn deep_parentheses_are_rejected() {
     for depth in [33, 100, 1_000, 100_000] {

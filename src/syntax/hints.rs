@@ -176,9 +176,12 @@ fn reserved(file: FileId, text: &str, start: usize, end: usize) -> Diagnostic {
     let word = &text[start..end];
     // The keyword before the name says what it names: `queue closed`.
     let before = text[..start].trim_end();
+    // After the last character that is not part of a word, which may be
+    // wider than a byte (a stray byte order mark before the name).
     let kind_start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rfind(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let kind = &before[kind_start..];
     let instead = if !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_alphabetic()) {
         format!("{word}_{kind}")
