@@ -147,7 +147,7 @@ impl Bench {
         let program = Arc::new(Program::from_text(&script()).expect("the script compiles"));
         let roster = Roster::parse(&roster()).expect("roster");
         let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-        let rt = Runtime::new(Arc::clone(&program), &roster, clock).expect("runtime");
+        let rt = Runtime::builder(Arc::clone(&program), &roster).clock(clock).build().expect("runtime");
         for a in &roster.agents {
             rt.acd.login(&a.id, 0).expect("login");
         }

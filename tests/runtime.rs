@@ -10,7 +10,8 @@ use std::time::Duration;
 use dialect::checked::{AgentState, QueueId};
 use dialect::facts::Facts;
 use dialect::program::Program;
-use dialect::runtime::{Clock, Disposition, Event, Roster, Runtime};
+use dialect::runtime::record::routing;
+use dialect::runtime::{Arrival, Clock, Disposition, Event, Roster, Runtime};
 use dialect::sim::{Behaviour, SimCaller};
 
 const SCRIPT: &str = r#"
@@ -66,12 +67,12 @@ fn runtime() -> Arc<Runtime> {
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let roster = Roster::parse(ROSTER).expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    Runtime::new(program, &roster, clock).expect("runtime")
+    Runtime::builder(program, &roster).clock(clock).build().expect("runtime")
 }
 
 fn caller(rt: &Runtime, presses: &[&str], patience_s: Option<i64>) -> SimCaller {
     SimCaller::new(
-        rt.clock.clone(),
+        rt.clock().clone(),
         Behaviour {
             presses: presses.iter().map(|p| Some(p.to_string())).collect(),
             patience_ms: patience_s.map(|s| s * 1000),
@@ -108,7 +109,7 @@ async fn a_qualified_agent_answers_and_wraps_up() {
     rt.acd.login("ana", 0).expect("login");
     rt.acd.login("bob", 0).expect("login");
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(
         summary.agent.as_deref(),
@@ -125,7 +126,7 @@ async fn a_qualified_agent_answers_and_wraps_up() {
         "wrap-up ends after 10s"
     );
     assert_eq!(
-        summary.path,
+        routing(&summary.path),
         [
             "entry +18005550100",
             "route inbound",
@@ -141,7 +142,7 @@ async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
     rt.acd.login("bob", 0).expect("login");
     // Only bob (billing 1) is in: the call waits until the 2-minute step.
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("bob"));
     assert!(
@@ -153,7 +154,7 @@ async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
     // Nobody logged in who could take it: overflow at 5 minutes.
     let rt = runtime();
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.disposition, Disposition::Voicemail, "{:?}", c.log);
     assert!(summary.wait_ms >= 300_000, "waited {}", summary.wait_ms);
     assert!(c.log.contains(&"voicemail billing".to_string()));
@@ -165,7 +166,7 @@ async fn an_unanswered_offer_moves_on_and_misses_pause_the_agent() {
     rt.acd.login("ana", 0).expect("login");
     let mut c = caller(&rt, &["1"], Some(100));
     c.behaviour.unanswering = vec!["ana".into()];
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.disposition, Disposition::Abandoned, "{:?}", c.log);
     let rings = c.log.iter().filter(|l| l.starts_with("ring ana")).count();
     assert_eq!(
@@ -181,19 +182,19 @@ async fn an_unanswered_offer_moves_on_and_misses_pause_the_agent() {
 async fn no_agents_and_ring_all() {
     let rt = runtime();
     let mut c = caller(&rt, &["2"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(
         summary.disposition,
         Disposition::Voicemail,
         "nobody logged in: {:?}",
         c.log
     );
-    assert!(summary.path.contains(&"no agents".to_string()));
+    assert!(routing(&summary.path).contains(&"no agents".to_string()));
 
     rt.acd.login("ana", 0).expect("login");
     rt.acd.login("bob", 0).expect("login");
     let mut c = caller(&rt, &["2"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.disposition, Disposition::Answered);
     assert!(
         c.log
@@ -209,13 +210,13 @@ async fn hunt_group_rings_members_in_turn_then_voicemail() {
     let rt = runtime();
     rt.acd.login("cy", 0).expect("login");
     let mut c = caller(&rt, &["3"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("cy"));
 
     let rt = runtime();
     let mut c = caller(&rt, &["3"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.disposition, Disposition::Voicemail, "{:?}", c.log);
     // Members on the roster ring only while available (cy is logged out);
     // 3002 is a plain extension, rings out its 10 s, and the group falls
@@ -235,12 +236,12 @@ async fn hunt_group_rings_members_in_turn_then_voicemail() {
 async fn invalid_keys_repeat_then_the_caller_gives_up() {
     let rt = runtime();
     let mut c = caller(&rt, &["9", "8"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.disposition, Disposition::Abandoned, "{:?}", c.log);
     assert_eq!(c.log.iter().filter(|l| *l == "play invalid").count(), 2);
 
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005559999").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005559999")).await;
     assert_eq!(
         summary.disposition,
         Disposition::Rejected,
@@ -291,7 +292,7 @@ async fn tests_place_agents_and_pin_statistics() {
     // A caller still reaches bob (after the 2-minute relaxation): pins
     // change what decisions read, not who is free.
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("bob"));
 }
@@ -315,7 +316,7 @@ entry "+18005550100" -> queue rota
     };
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::new(program, &agents(&["ana", "bob", "cy"]), clock).expect("runtime");
+    let rt = Runtime::builder(program, &agents(&["ana", "bob", "cy"])).clock(clock).build().expect("runtime");
     for id in ["ana", "bob", "cy"] {
         rt.acd.login(id, 0).expect("login");
     }
@@ -328,8 +329,8 @@ entry "+18005550100" -> queue rota
             rt.acd.login("zed", 0).expect("login");
         }
         let mut c = caller(&rt, &[], None);
-        let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
-        answered_by.push(summary.agent.unwrap_or_default());
+        let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+        answered_by.push(summary.agent.clone().unwrap_or_default());
     }
     assert_eq!(answered_by, ["ana", "bob", "cy", "zed"]);
 }
@@ -390,20 +391,20 @@ entry "+18005550101" -> queue spare
     assert_eq!(program.queues_read, [busy], "nothing reads `spare`");
     let roster = Roster::parse("[[agent]]\nid = \"ana\"\n").expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::new(program, &roster, clock).expect("runtime");
+    let rt = Runtime::builder(program, &roster).clock(clock).build().expect("runtime");
     // Nobody is logged in: the first caller waits in `busy`, and the next
     // one finds them there.
     let first = {
         let rt = Arc::clone(&rt);
         tokio::spawn(async move {
             let mut c = caller(&rt, &[], Some(60));
-            rt.run_call(&mut c, "+15125550101", "+18005550100").await
+            rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await
         })
     };
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     let mut second = caller(&rt, &[], Some(60));
     let summary = rt
-        .run_call(&mut second, "+15125550102", "+18005550100")
+        .run_call(&mut second, Arrival::new("+15125550102", "+18005550100"))
         .await;
     assert_eq!(
         summary.disposition,
@@ -420,11 +421,11 @@ entry "+18005550101" -> queue spare
 fn spawn_call(
     rt: &Arc<Runtime>,
     presses: &[&str],
-) -> tokio::task::JoinHandle<(dialect::runtime::Summary, Vec<String>)> {
+) -> tokio::task::JoinHandle<(Arc<dialect::runtime::Summary>, Vec<String>)> {
     let rt = Arc::clone(rt);
     let mut c = caller(&rt, presses, None);
     tokio::spawn(async move {
-        let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+        let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
         (summary, c.log)
     })
 }
@@ -432,8 +433,8 @@ fn spawn_call(
 /// Waits for a spawned call to end: within ten minutes of simulated time,
 /// or the test fails (rather than waiting forever).
 async fn finish(
-    call: tokio::task::JoinHandle<(dialect::runtime::Summary, Vec<String>)>,
-) -> (dialect::runtime::Summary, Vec<String>) {
+    call: tokio::task::JoinHandle<(Arc<dialect::runtime::Summary>, Vec<String>)>,
+) -> (Arc<dialect::runtime::Summary>, Vec<String>) {
     tokio::time::timeout(Duration::from_secs(600), call)
         .await
         .expect("the call ends within ten minutes")
@@ -445,14 +446,14 @@ type Left = Vec<(u64, String, i64)>;
 
 /// Counts each call's `call_ended` events and the `no_agents` events.
 fn ends_and_leaves(
-    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
 ) -> (HashMap<u64, usize>, Left) {
     let mut ended: HashMap<u64, usize> = HashMap::new();
     let mut left = Vec::new();
     while let Ok(e) = events.try_recv() {
         match e {
-            Event::CallEnded(s) => *ended.entry(s.call).or_default() += 1,
-            Event::NoAgents { call, queue, at_ms } => left.push((call, queue, at_ms)),
+            Event::CallEnded(s) => *ended.entry(s.call.id).or_default() += 1,
+            Event::NoAgents { call, queue, at_ms } => left.push((call.id, queue, at_ms)),
             _ => {}
         }
     }
@@ -475,16 +476,16 @@ async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out(
     tokio::time::sleep(Duration::from_secs(90)).await;
     assert_eq!(rt.acd.waiting(), 2, "a paused agent could still take them");
     // Bob cannot take the calls: his logging out changes nothing.
-    rt.acd.logout("bob", rt.clock.elapsed_ms()).expect("logout");
+    rt.acd.logout("bob", rt.clock().elapsed_ms()).expect("logout");
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(rt.acd.waiting(), 2, "bob never could take them");
-    let left_at = rt.clock.elapsed_ms();
+    let left_at = rt.clock().elapsed_ms();
     rt.acd.logout("ana", left_at).expect("logout");
     for call in [first, second] {
         let (summary, log) = finish(call).await;
         assert_eq!(summary.disposition, Disposition::Voicemail, "{log:?}");
         assert_eq!(
-            summary.path,
+            routing(&summary.path),
             [
                 "entry +18005550100",
                 "route inbound",
@@ -496,10 +497,10 @@ async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out(
         );
         assert_eq!(summary.queue.as_deref(), Some("spanish"));
         assert!(
-            summary.wait_ms >= 90_000 && summary.started_ms + 2_500 + summary.wait_ms == left_at,
+            summary.wait_ms >= 90_000 && summary.started_ms() + 2_500 + summary.wait_ms == left_at,
             "waited {} ms, from {} ms, until {left_at} ms",
             summary.wait_ms,
-            summary.started_ms
+            summary.started_ms()
         );
         assert!(log.contains(&"voicemail spanish".to_string()), "{log:?}");
         assert!(!log.iter().any(|l| l.starts_with("ring")), "{log:?}");
@@ -535,8 +536,8 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     assert_eq!(rt.acd.waiting(), 1);
     // Something else logging out wakes the caller, who sees ana on a call
     // and keeps waiting.
-    rt.acd.login("bob", rt.clock.elapsed_ms()).expect("login");
-    rt.acd.logout("bob", rt.clock.elapsed_ms()).expect("logout");
+    rt.acd.login("bob", rt.clock().elapsed_ms()).expect("login");
+    rt.acd.logout("bob", rt.clock().elapsed_ms()).expect("logout");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(rt.acd.waiting(), 1, "ana, on a call, could take it later");
     let (summary, log) = finish(first).await;
@@ -544,10 +545,10 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     let (summary, log) = finish(second).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{log:?}");
     assert_eq!(summary.agent.as_deref(), Some("ana"));
-    assert!(!summary.path.contains(&"no agents".to_string()));
+    assert!(!routing(&summary.path).contains(&"no agents".to_string()));
 
     // A roster without ana, while a caller waits for her (she is paused).
-    rt.acd.pause("ana", rt.clock.elapsed_ms()).expect("pause");
+    rt.acd.pause("ana", rt.clock().elapsed_ms()).expect("pause");
     let third = spawn_call(&rt, &["4"]);
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert_eq!(rt.acd.waiting(), 1);
@@ -560,7 +561,7 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     let (summary, log) = finish(third).await;
     assert_eq!(summary.disposition, Disposition::Voicemail, "{log:?}");
     assert_eq!(
-        summary.path[summary.path.len() - 3..],
+        routing(&summary.path)[routing(&summary.path).len() - 3..],
         ["queue spanish", "no agents", "voicemail spanish"]
     );
 }
@@ -607,7 +608,7 @@ id = "dee"
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let roster = Roster::parse(ROSTER).expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::new(program, &roster, clock).expect("runtime");
+    let rt = Runtime::builder(program, &roster).clock(clock).build().expect("runtime");
     // Ana is on a call; bob, cy and dee are free, but only bob (billing 2,
     // after the one-minute step) could ever take a billing call.
     rt.acd
@@ -629,7 +630,7 @@ id = "dee"
     // The route reads the same numbers, and bob takes the call once the
     // filter relaxes.
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.tags, ["per queue"], "{:?}", summary.path);
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("bob"));
@@ -662,7 +663,7 @@ fn idle_runtime() -> Arc<Runtime> {
     let roster =
         Roster::parse("[[agent]]\nid = \"ana\"\nskills = { billing = 1 }\n").expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::new(program, &roster, clock).expect("runtime");
+    let rt = Runtime::builder(program, &roster).clock(clock).build().expect("runtime");
     rt.acd.login("ana", 0).expect("login");
     rt
 }
@@ -676,7 +677,7 @@ async fn a_filter_that_time_makes_true_is_dispatched_without_another_event() {
     let rt = idle_runtime();
     assert_eq!(rt.acd.next_pass_ms(), None, "no timer without a waiter");
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("ana"));
     // Ana reaches two idle minutes at 2:00; she answers after 3 s.
@@ -694,7 +695,7 @@ async fn a_filter_that_time_makes_true_is_dispatched_without_another_event() {
 async fn a_relaxed_filter_that_time_makes_true_is_dispatched_without_another_event() {
     let rt = idle_runtime();
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550101").await;
+    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550101")).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("ana"));
     // The step at 0:30 asks for three idle minutes, which ana has at 3:00
@@ -715,16 +716,16 @@ async fn the_timed_pass_runs_each_minute_while_a_timed_filter_waits() {
         let rt = Arc::clone(&rt);
         tokio::spawn(async move {
             let mut c = caller(&rt, &[], None);
-            let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+            let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
             (summary, c.log)
         })
     };
     tokio::time::sleep(Duration::from_secs(30)).await;
-    rt.acd.pause("ana", rt.clock.elapsed_ms()).expect("pause");
+    rt.acd.pause("ana", rt.clock().elapsed_ms()).expect("pause");
     assert!(rt.acd.next_pass_ms().is_some(), "a timed filter waits");
     tokio::time::sleep(Duration::from_secs(10)).await;
     rt.acd
-        .unpause("ana", rt.clock.elapsed_ms())
+        .unpause("ana", rt.clock().elapsed_ms())
         .expect("unpause");
     let (summary, log) = finish(call).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{log:?}");

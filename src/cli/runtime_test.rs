@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::broadcast;
 
 pub use super::path::clock_text;
 use super::test::call_instant;
@@ -19,7 +19,8 @@ use crate::facts::{Facts, Row, Slot};
 use crate::program::{Engine, Program};
 use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
 use crate::runtime::roster::AgentSpec;
-use crate::runtime::{Clock, Disposition, Event, Roster, Runtime, Summary};
+use crate::runtime::record::{LeftReason, Step};
+use crate::runtime::{Arrival, Clock, Disposition, Event, Roster, Runtime, Summary};
 use crate::sim::{Behaviour, SimCaller};
 
 /// Simulated time after which a call that has not ended fails its test (a
@@ -36,7 +37,7 @@ pub struct Run {
     /// counted from the test's agents, or as its `given queue` lines say.
     pub stats: Vec<[i64; 5]>,
     /// The call's summary; `None` when it was still going at the time limit.
-    pub summary: Option<Summary>,
+    pub summary: Option<Arc<Summary>>,
     /// Everyone rung, one entry per ring, in order.
     pub rings: Vec<Vec<Target>>,
     /// What happened, in milliseconds since the call arrived.
@@ -107,7 +108,11 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
     let clock = Clock::starting_at(call_instant(&program, test));
     // The engine is the runtime's from the start: the ACD runs the queues'
     // `require`, `prefer` and `score` on it too.
-    let rt = match Runtime::with_engine(Arc::clone(&program), &roster, clock, engine) {
+    let rt = match Runtime::builder(Arc::clone(&program), &roster)
+        .clock(clock)
+        .engine(engine)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             run.error = Some(format!("the test's agents do not fit the script: {e}"));
@@ -142,7 +147,7 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
     program.look_up(&mut facts, LookupKey::Caller, &[]);
     program.look_up(&mut facts, LookupKey::Dialed, &[]);
     run.stats = (0..program.checked.queues.len())
-        .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, 0, rt.aht_ms))
+        .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, 0, rt.aht_ms()))
         .collect();
     let behaviour = Behaviour {
         presses: test
@@ -160,21 +165,21 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
         ..Behaviour::default()
     };
     let mut channel = Traced {
-        inner: SimCaller::new(rt.clock.clone(), behaviour),
-        clock: rt.clock.clone(),
+        inner: SimCaller::new(rt.clock().clone(), behaviour),
+        clock: rt.clock().clone(),
         events: rt.events.subscribe(),
         timeline: Vec::new(),
         rings: Vec::new(),
     };
     let caller = test.from.clone().unwrap_or_default();
     let limit = Duration::from_millis(TIME_LIMIT_MS as u64);
-    run.summary = tokio::time::timeout(limit, rt.run_call(&mut channel, &caller, &test.to))
+    run.summary = tokio::time::timeout(limit, rt.run_call(&mut channel, Arrival::new(caller, &test.to)))
         .await
         .ok();
     channel.drain();
     if run.summary.is_none() {
         channel.timeline.push((
-            rt.clock.elapsed_ms(),
+            rt.clock().elapsed_ms(),
             "the call is still going: the test gives up".into(),
         ));
     }
@@ -345,7 +350,7 @@ pub fn misses(program: &Program, test: &Test, spec: &RuntimeTest, run: &Run) -> 
             let got = if left.is_empty() {
                 format!(
                     "nothing ran after a queue or group: {}",
-                    ended(run.summary.as_ref())
+                    ended(run.summary.as_deref())
                 )
             } else {
                 left.iter()
@@ -379,7 +384,7 @@ pub fn misses(program: &Program, test: &Test, spec: &RuntimeTest, run: &Run) -> 
         if !holds {
             out.push(Miss {
                 expected,
-                got: ended(summary),
+                got: ended(summary.map(|s| &**s)),
             });
         }
     }
@@ -405,7 +410,10 @@ pub fn ended(summary: Option<&Summary>) -> String {
             s.agent.as_deref().unwrap_or("someone")
         ),
         Disposition::Abandoned => format!("abandoned{waited}"),
-        Disposition::Voicemail => match s.path.last().and_then(|v| v.strip_prefix("voicemail ")) {
+        Disposition::Voicemail => match s.path.iter().rev().find_map(|step| match step {
+            Step::Voicemail { mailbox } => Some(mailbox),
+            _ => None,
+        }) {
             Some(mailbox) => format!("voicemail \"{mailbox}\"{waited}"),
             None => format!("voicemail{waited}"),
         },
@@ -477,58 +485,66 @@ fn ends_with(actions: &Actions, expected: &Actions) -> bool {
             .all(|(h, w)| h.kind == w.kind)
 }
 
-/// How the call left queues and groups unanswered, read from its path.
-/// The path's words are the runtime's (`runtime::call`): `queue NAME`
-/// followed by `overflow` or `no agents`, and `group NAME` followed by
-/// more steps when nobody in the group answered.
-pub fn fallbacks(program: &checked::Program, path: &[String]) -> Vec<Left> {
+/// How the call left queues and groups unanswered, read from its path:
+/// a queue left by an overflow step or by `no agents`, and a hunt group
+/// followed by more steps when nobody in it answered.
+pub fn fallbacks(program: &checked::Program, path: &[Step]) -> Vec<Left> {
     let mut out = Vec::new();
     for (i, step) in path.iter().enumerate() {
-        let next = path.get(i + 1).map(String::as_str);
-        if let Some(name) = step.strip_prefix("queue ") {
-            let Some(queue) = program.queues.iter().find(|q| q.name == name) else {
-                continue;
-            };
-            let actions = match next {
-                Some("overflow") => queue.steps.iter().find_map(|s| match &s.kind {
-                    StepKind::Overflow(a) => Some(a),
-                    StepKind::Relax(_) => None,
-                }),
-                Some("no agents") => queue.no_agents.as_ref(),
-                _ => None,
-            };
-            if let Some(actions) = actions {
-                let kind = if next == Some("overflow") {
-                    LeftKind::Overflow(name.to_string())
-                } else {
-                    LeftKind::NoAgents(name.to_string())
+        match step {
+            Step::Left { queue: name, reason } => {
+                let Some(queue) = program.queues.iter().find(|q| q.name == *name) else {
+                    continue;
+                };
+                let (kind, actions) = match reason {
+                    LeftReason::Overflow => (
+                        LeftKind::Overflow(name.clone()),
+                        queue.steps.iter().find_map(|s| match &s.kind {
+                            StepKind::Overflow(a) => Some(a),
+                            StepKind::Relax(_) => None,
+                        }),
+                    ),
+                    LeftReason::NoAgents => {
+                        (LeftKind::NoAgents(name.clone()), queue.no_agents.as_ref())
+                    }
+                    LeftReason::Abandoned => continue,
+                };
+                if let Some(actions) = actions {
+                    out.push(Left {
+                        kind,
+                        actions: actions.clone(),
+                    });
+                }
+            }
+            Step::Group { group: name } => {
+                // What came after the group's ringing, if anything.
+                let next = path[i + 1..]
+                    .iter()
+                    .find(|s| !matches!(s, Step::Offer { .. }));
+                let (Some(next), Some(group)) =
+                    (next, program.groups.iter().find(|g| g.name == *name))
+                else {
+                    continue;
+                };
+                // Nobody answered: the group's `then`, or, without one, the
+                // hangup that ends the call.
+                let actions = match &group.then {
+                    Some(then) => then.clone(),
+                    None if *next == Step::Hangup => Actions {
+                        list: vec![checked::Action {
+                            kind: checked::ActionKind::Hangup,
+                            loc: group.loc,
+                        }],
+                        loc: group.loc,
+                    },
+                    None => continue,
                 };
                 out.push(Left {
-                    kind,
-                    actions: actions.clone(),
+                    kind: LeftKind::GroupThen(name.clone()),
+                    actions,
                 });
             }
-        } else if let Some(name) = step.strip_prefix("group ")
-            && let Some(next) = next
-            && let Some(group) = program.groups.iter().find(|g| g.name == name)
-        {
-            // Nobody answered: the group's `then`, or, without one, the
-            // hangup that ends the call.
-            let actions = match &group.then {
-                Some(then) => then.clone(),
-                None if next == "hangup" => Actions {
-                    list: vec![checked::Action {
-                        kind: checked::ActionKind::Hangup,
-                        loc: group.loc,
-                    }],
-                    loc: group.loc,
-                },
-                None => continue,
-            };
-            out.push(Left {
-                kind: LeftKind::GroupThen(name.to_string()),
-                actions,
-            });
+            _ => {}
         }
     }
     out
@@ -539,7 +555,7 @@ pub fn fallbacks(program: &checked::Program, path: &[String]) -> Vec<Left> {
 struct Traced {
     inner: SimCaller,
     clock: Clock,
-    events: UnboundedReceiver<Event>,
+    events: broadcast::Receiver<Event>,
     timeline: Vec<(i64, String)>,
     rings: Vec<Vec<Target>>,
 }

@@ -194,7 +194,7 @@ fn failure(
     }
     if let Some((run, _)) = &result.runtime {
         if let Some(summary) = &run.summary {
-            out.push_str(&format!("        call      {}\n", summary.path.join(" → ")));
+            out.push_str(&format!("        call      {}\n", crate::runtime::record::routing_text(&summary.path)));
         }
         out.push_str("        timeline:\n");
         // A caller waiting for hours makes a long timeline: its start and
@@ -222,7 +222,7 @@ fn failure(
         }
         out.push_str(&format!(
             "        ended     {}\n",
-            runtime_test::ended(run.summary.as_ref())
+            runtime_test::ended(run.summary.as_deref())
         ));
     }
     out
