@@ -654,7 +654,10 @@ impl Model {
                 self.waiting.remove(&s.call.id);
                 self.ringing.remove(&s.call.id);
                 if !self.arrived.contains(&s.call.id) {
-                    self.fail(s.ended_ms, format!("call {} ended, never arrived", s.call.id));
+                    self.fail(
+                        s.ended_ms,
+                        format!("call {} ended, never arrived", s.call.id),
+                    );
                 }
                 if let Some(first) = self.ended.insert(s.call.id, (*s).clone()) {
                     self.fail(
@@ -793,8 +796,11 @@ impl Harness {
     fn new(engine: Engine) -> Harness {
         let (r, skills) = roster(0);
         let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-        let rt =
-            Runtime::builder(Arc::clone(&programs()[0]), &r).clock(clock).engine(engine).build().expect("runtime");
+        let rt = Runtime::builder(Arc::clone(&programs()[0]), &r)
+            .clock(clock)
+            .engine(engine)
+            .build()
+            .expect("runtime");
         // Every event, as published: the model must see them all.
         let (tx, events) = tokio::sync::mpsc::unbounded_channel();
         rt.events.sink(Box::new(move |e| {
@@ -838,7 +844,8 @@ impl Harness {
         let rt = Arc::clone(&self.rt);
         let dialed = ENTRIES[spec.entry];
         self.calls.push(tokio::spawn(async move {
-            rt.run_call(&mut probe, Arrival::new("+15125550101", dialed)).await
+            rt.run_call(&mut probe, Arrival::new("+15125550101", dialed))
+                .await
         }));
     }
 

@@ -172,7 +172,10 @@ async fn the_runtime_reads_carrier_numbers_in_the_scripts_country() {
     use dialect::sim::{Behaviour, SimCaller};
     let (p, _) = us_program();
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::builder(p, &Roster::default()).clock(clock).build().expect("runtime");
+    let rt = Runtime::builder(p, &Roster::default())
+        .clock(clock)
+        .build()
+        .expect("runtime");
     for (caller, dialed, expect) in [
         ("5125550101", "18005550100", "voicemail owner"),
         ("(512) 555-0101", "8005550100", "voicemail owner"),

@@ -10,9 +10,10 @@ use std::time::Duration;
 use dialect::checked::{AgentState, QueueId};
 use dialect::facts::Facts;
 use dialect::program::Program;
-use dialect::runtime::record::routing;
+use dialect::runtime::record::{Heard, Outcome, Rule, Step, routing};
 use dialect::runtime::{Arrival, Clock, Disposition, Event, Roster, Runtime};
 use dialect::sim::{Behaviour, SimCaller};
+use dialect::source::Place;
 
 const SCRIPT: &str = r#"
 timezone "America/Chicago"
@@ -67,7 +68,10 @@ fn runtime() -> Arc<Runtime> {
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let roster = Roster::parse(ROSTER).expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    Runtime::builder(program, &roster).clock(clock).build().expect("runtime")
+    Runtime::builder(program, &roster)
+        .clock(clock)
+        .build()
+        .expect("runtime")
 }
 
 fn caller(rt: &Runtime, presses: &[&str], patience_s: Option<i64>) -> SimCaller {
@@ -109,7 +113,9 @@ async fn a_qualified_agent_answers_and_wraps_up() {
     rt.acd.login("ana", 0).expect("login");
     rt.acd.login("bob", 0).expect("login");
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(
         summary.agent.as_deref(),
@@ -134,6 +140,44 @@ async fn a_qualified_agent_answers_and_wraps_up() {
             "queue billing"
         ]
     );
+    // The record is typed: the rule that fired and where it is written,
+    // the keys and what they meant, who rang and who answered.
+    assert_eq!(
+        summary.path,
+        [
+            Step::Entry {
+                number: "+18005550100".into()
+            },
+            Step::Route {
+                route: "inbound".into(),
+                rule: Some(Rule {
+                    index: 0,
+                    at: Some(Place {
+                        file: "main.dial".into(),
+                        line: 30
+                    })
+                })
+            },
+            Step::Menu {
+                menu: "main".into()
+            },
+            Step::Keys {
+                menu: "main".into(),
+                keys: "1".into(),
+                heard: Heard::Key(0)
+            },
+            Step::Queue {
+                queue: "billing".into()
+            },
+            Step::Offer {
+                queue: Some("billing".into()),
+                agents: vec!["ana".into()],
+                outcome: Outcome::Answered("ana".into())
+            },
+        ]
+    );
+    assert_eq!(summary.call.caller, "+15125550101");
+    assert_eq!(summary.call.dialed, "+18005550100");
 }
 
 #[tokio::test(start_paused = true)]
@@ -142,7 +186,9 @@ async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
     rt.acd.login("bob", 0).expect("login");
     // Only bob (billing 1) is in: the call waits until the 2-minute step.
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("bob"));
     assert!(
@@ -154,7 +200,9 @@ async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
     // Nobody logged in who could take it: overflow at 5 minutes.
     let rt = runtime();
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Voicemail, "{:?}", c.log);
     assert!(summary.wait_ms >= 300_000, "waited {}", summary.wait_ms);
     assert!(c.log.contains(&"voicemail billing".to_string()));
@@ -166,7 +214,9 @@ async fn an_unanswered_offer_moves_on_and_misses_pause_the_agent() {
     rt.acd.login("ana", 0).expect("login");
     let mut c = caller(&rt, &["1"], Some(100));
     c.behaviour.unanswering = vec!["ana".into()];
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Abandoned, "{:?}", c.log);
     let rings = c.log.iter().filter(|l| l.starts_with("ring ana")).count();
     assert_eq!(
@@ -182,7 +232,9 @@ async fn an_unanswered_offer_moves_on_and_misses_pause_the_agent() {
 async fn no_agents_and_ring_all() {
     let rt = runtime();
     let mut c = caller(&rt, &["2"], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(
         summary.disposition,
         Disposition::Voicemail,
@@ -194,7 +246,9 @@ async fn no_agents_and_ring_all() {
     rt.acd.login("ana", 0).expect("login");
     rt.acd.login("bob", 0).expect("login");
     let mut c = caller(&rt, &["2"], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered);
     assert!(
         c.log
@@ -210,13 +264,17 @@ async fn hunt_group_rings_members_in_turn_then_voicemail() {
     let rt = runtime();
     rt.acd.login("cy", 0).expect("login");
     let mut c = caller(&rt, &["3"], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("cy"));
 
     let rt = runtime();
     let mut c = caller(&rt, &["3"], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Voicemail, "{:?}", c.log);
     // Members on the roster ring only while available (cy is logged out);
     // 3002 is a plain extension, rings out its 10 s, and the group falls
@@ -236,12 +294,16 @@ async fn hunt_group_rings_members_in_turn_then_voicemail() {
 async fn invalid_keys_repeat_then_the_caller_gives_up() {
     let rt = runtime();
     let mut c = caller(&rt, &["9", "8"], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Abandoned, "{:?}", c.log);
     assert_eq!(c.log.iter().filter(|l| *l == "play invalid").count(), 2);
 
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005559999")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005559999"))
+        .await;
     assert_eq!(
         summary.disposition,
         Disposition::Rejected,
@@ -292,7 +354,9 @@ async fn tests_place_agents_and_pin_statistics() {
     // A caller still reaches bob (after the 2-minute relaxation): pins
     // change what decisions read, not who is free.
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("bob"));
 }
@@ -316,7 +380,10 @@ entry "+18005550100" -> queue rota
     };
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::builder(program, &agents(&["ana", "bob", "cy"])).clock(clock).build().expect("runtime");
+    let rt = Runtime::builder(program, &agents(&["ana", "bob", "cy"]))
+        .clock(clock)
+        .build()
+        .expect("runtime");
     for id in ["ana", "bob", "cy"] {
         rt.acd.login(id, 0).expect("login");
     }
@@ -329,7 +396,9 @@ entry "+18005550100" -> queue rota
             rt.acd.login("zed", 0).expect("login");
         }
         let mut c = caller(&rt, &[], None);
-        let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+        let summary = rt
+            .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+            .await;
         answered_by.push(summary.agent.clone().unwrap_or_default());
     }
     assert_eq!(answered_by, ["ana", "bob", "cy", "zed"]);
@@ -391,14 +460,18 @@ entry "+18005550101" -> queue spare
     assert_eq!(program.queues_read, [busy], "nothing reads `spare`");
     let roster = Roster::parse("[[agent]]\nid = \"ana\"\n").expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::builder(program, &roster).clock(clock).build().expect("runtime");
+    let rt = Runtime::builder(program, &roster)
+        .clock(clock)
+        .build()
+        .expect("runtime");
     // Nobody is logged in: the first caller waits in `busy`, and the next
     // one finds them there.
     let first = {
         let rt = Arc::clone(&rt);
         tokio::spawn(async move {
             let mut c = caller(&rt, &[], Some(60));
-            rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await
+            rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+                .await
         })
     };
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
@@ -425,7 +498,9 @@ fn spawn_call(
     let rt = Arc::clone(rt);
     let mut c = caller(&rt, presses, None);
     tokio::spawn(async move {
-        let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+        let summary = rt
+            .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+            .await;
         (summary, c.log)
     })
 }
@@ -476,7 +551,9 @@ async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out(
     tokio::time::sleep(Duration::from_secs(90)).await;
     assert_eq!(rt.acd.waiting(), 2, "a paused agent could still take them");
     // Bob cannot take the calls: his logging out changes nothing.
-    rt.acd.logout("bob", rt.clock().elapsed_ms()).expect("logout");
+    rt.acd
+        .logout("bob", rt.clock().elapsed_ms())
+        .expect("logout");
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(rt.acd.waiting(), 2, "bob never could take them");
     let left_at = rt.clock().elapsed_ms();
@@ -537,7 +614,9 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     // Something else logging out wakes the caller, who sees ana on a call
     // and keeps waiting.
     rt.acd.login("bob", rt.clock().elapsed_ms()).expect("login");
-    rt.acd.logout("bob", rt.clock().elapsed_ms()).expect("logout");
+    rt.acd
+        .logout("bob", rt.clock().elapsed_ms())
+        .expect("logout");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(rt.acd.waiting(), 1, "ana, on a call, could take it later");
     let (summary, log) = finish(first).await;
@@ -608,7 +687,10 @@ id = "dee"
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let roster = Roster::parse(ROSTER).expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::builder(program, &roster).clock(clock).build().expect("runtime");
+    let rt = Runtime::builder(program, &roster)
+        .clock(clock)
+        .build()
+        .expect("runtime");
     // Ana is on a call; bob, cy and dee are free, but only bob (billing 2,
     // after the one-minute step) could ever take a billing call.
     rt.acd
@@ -630,7 +712,9 @@ id = "dee"
     // The route reads the same numbers, and bob takes the call once the
     // filter relaxes.
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.tags, ["per queue"], "{:?}", summary.path);
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("bob"));
@@ -663,7 +747,10 @@ fn idle_runtime() -> Arc<Runtime> {
     let roster =
         Roster::parse("[[agent]]\nid = \"ana\"\nskills = { billing = 1 }\n").expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::builder(program, &roster).clock(clock).build().expect("runtime");
+    let rt = Runtime::builder(program, &roster)
+        .clock(clock)
+        .build()
+        .expect("runtime");
     rt.acd.login("ana", 0).expect("login");
     rt
 }
@@ -677,7 +764,9 @@ async fn a_filter_that_time_makes_true_is_dispatched_without_another_event() {
     let rt = idle_runtime();
     assert_eq!(rt.acd.next_pass_ms(), None, "no timer without a waiter");
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("ana"));
     // Ana reaches two idle minutes at 2:00; she answers after 3 s.
@@ -695,7 +784,9 @@ async fn a_filter_that_time_makes_true_is_dispatched_without_another_event() {
 async fn a_relaxed_filter_that_time_makes_true_is_dispatched_without_another_event() {
     let rt = idle_runtime();
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550101")).await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550101"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("ana"));
     // The step at 0:30 asks for three idle minutes, which ana has at 3:00
@@ -716,7 +807,9 @@ async fn the_timed_pass_runs_each_minute_while_a_timed_filter_waits() {
         let rt = Arc::clone(&rt);
         tokio::spawn(async move {
             let mut c = caller(&rt, &[], None);
-            let summary = rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100")).await;
+            let summary = rt
+                .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+                .await;
             (summary, c.log)
         })
     };

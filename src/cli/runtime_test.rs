@@ -18,8 +18,8 @@ use crate::checked::{
 use crate::facts::{Facts, Row, Slot};
 use crate::program::{Engine, Program};
 use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
-use crate::runtime::roster::AgentSpec;
 use crate::runtime::record::{LeftReason, Step};
+use crate::runtime::roster::AgentSpec;
 use crate::runtime::{Arrival, Clock, Disposition, Event, Roster, Runtime, Summary};
 use crate::sim::{Behaviour, SimCaller};
 
@@ -173,9 +173,12 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
     };
     let caller = test.from.clone().unwrap_or_default();
     let limit = Duration::from_millis(TIME_LIMIT_MS as u64);
-    run.summary = tokio::time::timeout(limit, rt.run_call(&mut channel, Arrival::new(caller, &test.to)))
-        .await
-        .ok();
+    run.summary = tokio::time::timeout(
+        limit,
+        rt.run_call(&mut channel, Arrival::new(caller, &test.to)),
+    )
+    .await
+    .ok();
     channel.drain();
     if run.summary.is_none() {
         channel.timeline.push((
@@ -492,7 +495,10 @@ pub fn fallbacks(program: &checked::Program, path: &[Step]) -> Vec<Left> {
     let mut out = Vec::new();
     for (i, step) in path.iter().enumerate() {
         match step {
-            Step::Left { queue: name, reason } => {
+            Step::Left {
+                queue: name,
+                reason,
+            } => {
                 let Some(queue) = program.queues.iter().find(|q| q.name == *name) else {
                     continue;
                 };

@@ -194,7 +194,10 @@ fn failure(
     }
     if let Some((run, _)) = &result.runtime {
         if let Some(summary) = &run.summary {
-            out.push_str(&format!("        call      {}\n", crate::runtime::record::routing_text(&summary.path)));
+            out.push_str(&format!(
+                "        call      {}\n",
+                crate::runtime::record::routing_text(&summary.path)
+            ));
         }
         out.push_str("        timeline:\n");
         // A caller waiting for hours makes a long timeline: its start and

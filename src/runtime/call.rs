@@ -415,7 +415,12 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                         }
                         StepKind::Overflow(actions) => {
                             if self.rt.acd.leave(priority, seq) {
-                                return self.leave(&queue.name, started, actions, LeftReason::Overflow);
+                                return self.leave(
+                                    &queue.name,
+                                    started,
+                                    actions,
+                                    LeftReason::Overflow,
+                                );
                             }
                             // An offer is on its way: it rings first, and
                             // the step stays due in case nobody answers.
@@ -451,7 +456,12 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                 }
             };
             let rang = self.chan.ring(&offer.targets, ring).await;
-            self.offered(Some(&queue.name), offer.agents.clone(), &offer.targets, &rang);
+            self.offered(
+                Some(&queue.name),
+                offer.agents.clone(),
+                &offer.targets,
+                &rang,
+            );
             match rang {
                 Rang::Answered(i) => {
                     let agent = offer.agents.get(i).unwrap_or(&offer.agents[0]).clone();
@@ -569,7 +579,13 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     }
 
     /// Records how an offer went: who rang and who answered.
-    fn offered(&mut self, queue: Option<&str>, agents: Vec<String>, targets: &[Target], rang: &Rang) {
+    fn offered(
+        &mut self,
+        queue: Option<&str>,
+        agents: Vec<String>,
+        targets: &[Target],
+        rang: &Rang,
+    ) {
         let outcome = match rang {
             Rang::Answered(i) => Outcome::Answered(targets.get(*i).map_or_else(String::new, |t| {
                 t.agent.clone().unwrap_or_else(|| t.extension.clone())

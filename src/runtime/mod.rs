@@ -226,8 +226,7 @@ impl Runtime {
         let info = Arc::new(CallInfo {
             id,
             caller: crate::number::normalize_in(&arrival.caller, country).unwrap_or_default(),
-            dialed: crate::number::normalize_in(&arrival.dialed, country)
-                .unwrap_or(arrival.dialed),
+            dialed: crate::number::normalize_in(&arrival.dialed, country).unwrap_or(arrival.dialed),
             correlation: arrival.correlation,
             arrived: self.clock.now(),
             arrived_ms: self.clock.elapsed_ms(),

@@ -16,7 +16,6 @@ use crate::source::Place;
 
 /// A call's identity, from its arrival to its record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
 pub struct CallInfo {
     /// The runtime's number for the call, unique while it runs.
     pub id: u64,
@@ -65,11 +64,18 @@ impl Arrival {
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
     /// The entry that answered the dialed number (as the script writes it).
-    Entry { number: String },
+    Entry {
+        number: String,
+    },
     /// A route decided. `rule` is the rule that fired, if any.
-    Route { route: String, rule: Option<Rule> },
+    Route {
+        route: String,
+        rule: Option<Rule>,
+    },
     /// A menu was offered to the caller.
-    Menu { menu: String },
+    Menu {
+        menu: String,
+    },
     /// What the caller entered in a menu, and what the menu made of it.
     Keys {
         menu: String,
@@ -77,7 +83,9 @@ pub enum Step {
         heard: Heard,
     },
     /// The call went to a queue.
-    Queue { queue: String },
+    Queue {
+        queue: String,
+    },
     /// Agents or extensions rang for the call, and how that went.
     Offer {
         queue: Option<String>,
@@ -85,14 +93,27 @@ pub enum Step {
         outcome: Outcome,
     },
     /// The call left a queue without being answered there.
-    Left { queue: String, reason: LeftReason },
+    Left {
+        queue: String,
+        reason: LeftReason,
+    },
     /// A hunt group rang.
-    Group { group: String },
+    Group {
+        group: String,
+    },
     /// An extension rang.
-    Extension { number: String },
-    Transfer { number: String },
-    Voicemail { mailbox: String },
-    Reject { reason: String },
+    Extension {
+        number: String,
+    },
+    Transfer {
+        number: String,
+    },
+    Voicemail {
+        mailbox: String,
+    },
+    Reject {
+        reason: String,
+    },
     /// The script hung up.
     Hangup,
     /// No entry answers the dialed number.
@@ -250,7 +271,10 @@ mod tests {
                 })),
                 "route inbound (main.dial:12)",
             ),
-            (route(Some(Rule { index: 1, at: None })), "route inbound (rule 2)"),
+            (
+                route(Some(Rule { index: 1, at: None })),
+                "route inbound (rule 2)",
+            ),
             (route(None), "route inbound (no rule)"),
             (
                 Step::Offer {
