@@ -4,6 +4,7 @@
 //! turns the event stream into contact-center figures.
 
 pub mod caller;
+pub mod distribution;
 pub mod erlang;
 pub mod random;
 pub mod run;
