@@ -28,5 +28,6 @@ pub mod program;
 pub mod runtime;
 pub mod sim;
 pub mod source;
+pub mod suite;
 pub mod syntax;
 pub mod synth;

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use dialect::cli::test::run_test;
 use dialect::flow::Step;
 use dialect::program::{Engine, Program};
+use dialect::suite::run_test;
 
 /// Runs every test of a script on both engines and returns the names of
 /// those that fail.

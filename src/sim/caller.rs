@@ -14,8 +14,8 @@ use std::sync::Arc;
 use crate::checked::RejectReason;
 use crate::runtime::Clock;
 use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
+use crate::sim::distribution::{Distribution, Dur};
 use crate::sim::random::Rng;
-use crate::sim::traffic::{Distribution, Dur};
 
 /// What callers press at each menu, by menu name: entries (`None` is
 /// silence) with their probabilities. Probabilities that sum below 1 leave
