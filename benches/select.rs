@@ -18,7 +18,7 @@ use dialect::checked::QueueId;
 use dialect::facts::Facts;
 use dialect::program::Program;
 use dialect::runtime::acd::{Offer, Waiter};
-use dialect::runtime::{Clock, Roster, Runtime};
+use dialect::runtime::{CallInfo, Clock, Roster, Runtime};
 use tokio::sync::oneshot;
 
 const AGENTS: usize = 10_000;
@@ -147,7 +147,10 @@ impl Bench {
         let program = Arc::new(Program::from_text(&script()).expect("the script compiles"));
         let roster = Roster::parse(&roster()).expect("roster");
         let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-        let rt = Runtime::new(Arc::clone(&program), &roster, clock).expect("runtime");
+        let rt = Runtime::builder(Arc::clone(&program), &roster)
+            .clock(clock)
+            .build()
+            .expect("runtime");
         for a in &roster.agents {
             rt.acd.login(&a.id, 0).expect("login");
         }
@@ -197,7 +200,14 @@ impl Bench {
         let (tx, rx) = oneshot::channel();
         self.call += 1;
         let waiter = Waiter {
-            call: self.call,
+            call: Arc::new(CallInfo {
+                id: self.call,
+                caller: String::new(),
+                dialed: String::new(),
+                correlation: None,
+                arrived: jiff::Timestamp::UNIX_EPOCH,
+                arrived_ms: self.now_ms,
+            }),
             since_ms: self.now_ms,
             queue_name: self.program.checked.queue(queue).name.clone(),
             queue,

@@ -42,6 +42,9 @@ pub struct Program {
     pub routes: Vec<Route>,
     pub entries: Vec<Entry>,
     pub tests: Vec<Test>,
+    /// The files the script came from, as names and line starts: where a
+    /// rule is written, for call records and reports.
+    pub places: crate::source::Places,
 }
 
 impl Program {

@@ -29,6 +29,7 @@ pub mod random;
 pub mod runtime;
 pub mod sim;
 pub mod source;
+pub mod suite;
 pub mod syntax;
 #[cfg(feature = "testkit")]
 pub mod synth;

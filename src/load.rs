@@ -365,7 +365,8 @@ impl<'fs> Loader<'fs> {
         };
         let asts: Vec<(FileId, &ast::File)> =
             files.iter().map(|&f| (f, &self.loaded(f).ast)).collect();
-        let (program, more) = check::check(&asts, &options);
+        let (mut program, more) = check::check(&asts, &options);
+        program.places = crate::source::Places::of(&self.sources);
         diagnostics.extend(more);
         crate::diagnostic::sort(&mut diagnostics);
         diagnostics.dedup();

@@ -241,6 +241,48 @@ impl SourceMap {
     }
 }
 
+/// Where a program's text was, without the text: each file's name and
+/// where its lines start, so that a location can still be named
+/// `file:line` long after the sources are gone (in call records).
+#[derive(Clone, Debug, Default)]
+pub struct Places {
+    files: Vec<(String, Vec<u32>)>,
+}
+
+/// A location as people read it: a file's name and a one-based line.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Place {
+    pub file: String,
+    pub line: usize,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+impl Places {
+    pub fn of(sources: &SourceMap) -> Places {
+        Places {
+            files: (sources.files.iter())
+                .map(|f| (f.name.clone(), f.line_starts.clone()))
+                .collect(),
+        }
+    }
+
+    /// The file and line where `loc` starts; `None` for a location of a
+    /// file these places do not know (a program built without sources).
+    pub fn place(&self, loc: Loc) -> Option<Place> {
+        let (name, starts) = self.files.get(loc.file.0 as usize)?;
+        let line = starts.partition_point(|&s| s <= loc.span.start);
+        Some(Place {
+            file: name.clone(),
+            line: line.max(1),
+        })
+    }
+}
+
 /// Length of `text` without trailing whitespace and trailing comments.
 pub fn content_len(text: &str) -> usize {
     let mut end = text.trim_end().len();

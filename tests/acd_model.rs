@@ -31,7 +31,7 @@ use proptest::test_runner::Config;
 use dialect::checked::{AgentState, RejectReason};
 use dialect::program::{Engine, Program};
 use dialect::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
-use dialect::runtime::{Clock, Disposition, Event, Roster, Runtime, Summary};
+use dialect::runtime::{Arrival, Clock, Disposition, Event, Roster, Runtime, Summary};
 use dialect::sim::{Behaviour, SimCaller};
 
 // ------------------------------------------------------------ scripts ----
@@ -564,6 +564,7 @@ impl Model {
         self.last_ms = self.last_ms.max(at_ms);
         match e {
             Event::CallArrived { call, at_ms, .. } => {
+                let call = call.id;
                 if !self.arrived.insert(call) {
                     self.fail(at_ms, format!("call {call} arrived twice"));
                 }
@@ -571,6 +572,7 @@ impl Model {
             Event::Queued {
                 call, queue, at_ms, ..
             } => {
+                let call = call.id;
                 self.queued.insert(call, (queue.clone(), at_ms));
                 self.rung.remove(&call);
                 self.waiting.insert(call, (queue, at_ms));
@@ -581,6 +583,7 @@ impl Model {
                 agents,
                 at_ms,
             } => {
+                let call = call.id;
                 let since = match self.waiting.remove(&call) {
                     Some((q, since)) if q == queue => since,
                     _ => {
@@ -635,6 +638,7 @@ impl Model {
             Event::Answered {
                 call, agent, queue, ..
             } => {
+                let call = call.id;
                 *self.answered.entry(call).or_default() += 1;
                 self.ringing.remove(&call);
                 self.waiting.remove(&call);
@@ -647,19 +651,23 @@ impl Model {
                 at_ms,
             } => self.agent_state(agent, state, at_ms),
             Event::CallEnded(s) => {
-                self.waiting.remove(&s.call);
-                self.ringing.remove(&s.call);
-                if !self.arrived.contains(&s.call) {
-                    self.fail(s.ended_ms, format!("call {} ended, never arrived", s.call));
-                }
-                if let Some(first) = self.ended.insert(s.call, s.clone()) {
+                self.waiting.remove(&s.call.id);
+                self.ringing.remove(&s.call.id);
+                if !self.arrived.contains(&s.call.id) {
                     self.fail(
                         s.ended_ms,
-                        format!("call {} ended twice: {first:?} and {s:?}", s.call),
+                        format!("call {} ended, never arrived", s.call.id),
+                    );
+                }
+                if let Some(first) = self.ended.insert(s.call.id, (*s).clone()) {
+                    self.fail(
+                        s.ended_ms,
+                        format!("call {} ended twice: {first:?} and {s:?}", s.call.id),
                     );
                 }
             }
             Event::NoAgents { call, queue, at_ms } => {
+                let call = call.id;
                 if self.waiting.remove(&call).is_none() {
                     self.fail(
                         at_ms,
@@ -676,6 +684,7 @@ impl Model {
                 }
             }
             Event::Abandoned { call, .. } | Event::Overflowed { call, .. } => {
+                let call = call.id;
                 self.waiting.remove(&call);
                 self.ringing.remove(&call);
             }
@@ -780,16 +789,23 @@ struct Harness {
     events: tokio::sync::mpsc::UnboundedReceiver<Event>,
     model: Model,
     busy: Arc<Mutex<Vec<Busy>>>,
-    calls: Vec<tokio::task::JoinHandle<Summary>>,
+    calls: Vec<tokio::task::JoinHandle<Arc<Summary>>>,
 }
 
 impl Harness {
     fn new(engine: Engine) -> Harness {
         let (r, skills) = roster(0);
         let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-        let rt =
-            Runtime::with_engine(Arc::clone(&programs()[0]), &r, clock, engine).expect("runtime");
-        let events = rt.events.subscribe();
+        let rt = Runtime::builder(Arc::clone(&programs()[0]), &r)
+            .clock(clock)
+            .engine(engine)
+            .build()
+            .expect("runtime");
+        // Every event, as published: the model must see them all.
+        let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+        rt.events.sink(Box::new(move |e| {
+            let _ = tx.send(e.clone());
+        }));
         let mut model = Model::default();
         model.reload(skills);
         Harness {
@@ -802,7 +818,7 @@ impl Harness {
     }
 
     fn now(&self) -> i64 {
-        self.rt.clock.elapsed_ms()
+        self.rt.clock().elapsed_ms()
     }
 
     fn call(&mut self, spec: &CallSpec) {
@@ -820,15 +836,16 @@ impl Harness {
             ..Behaviour::default()
         };
         let mut probe = Probe {
-            inner: SimCaller::new(self.rt.clock.clone(), behaviour),
-            clock: self.rt.clock.clone(),
+            inner: SimCaller::new(self.rt.clock().clone(), behaviour),
+            clock: self.rt.clock().clone(),
             call: self.calls.len(),
             busy: Arc::clone(&self.busy),
         };
         let rt = Arc::clone(&self.rt);
         let dialed = ENTRIES[spec.entry];
         self.calls.push(tokio::spawn(async move {
-            rt.run_call(&mut probe, "+15125550101", dialed).await
+            rt.run_call(&mut probe, Arrival::new("+15125550101", dialed))
+                .await
         }));
     }
 
@@ -962,19 +979,19 @@ impl Harness {
             m.fail(now, msg);
         }
         for s in &summaries {
-            if m.ended.get(&s.call) != Some(s) {
+            if m.ended.get(&s.call.id) != Some(s) {
                 let msg = format!(
                     "call {} returned {s:?}, event {:?}",
-                    s.call,
-                    m.ended.get(&s.call)
+                    s.call.id,
+                    m.ended.get(&s.call.id)
                 );
                 m.fail(now, msg);
             }
-            let answers = m.answered.get(&s.call).copied().unwrap_or(0);
+            let answers = m.answered.get(&s.call.id).copied().unwrap_or(0);
             if answers > 1 || (answers == 1 && s.disposition != Disposition::Answered) {
                 let msg = format!(
                     "call {} answered {answers} times, ended {:?}",
-                    s.call, s.disposition
+                    s.call.id, s.disposition
                 );
                 m.fail(now, msg);
             }

@@ -17,7 +17,8 @@ use dialect::flow::walk::{self, Walk};
 use dialect::flow::{End, MAX_ROUTE_CHAIN, Step};
 use dialect::program::{Engine, Program};
 use dialect::random::Rng;
-use dialect::runtime::{Clock, Disposition, Roster, Runtime, Summary};
+use dialect::runtime::record::Step as RecordStep;
+use dialect::runtime::{Arrival, Clock, Disposition, Roster, Runtime, Summary};
 use dialect::sim::{Behaviour, SimCaller};
 
 /// Walks a call to `to` at `at` (UTC) with `presses` (`timeout` is silence).
@@ -51,7 +52,7 @@ fn run_call(
     to: &str,
     at: &str,
     presses: &[&str],
-) -> Summary {
+) -> Arc<Summary> {
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -59,9 +60,13 @@ fn run_call(
         .expect("tokio");
     tokio.block_on(async move {
         let clock = Clock::starting_at(at.parse().expect("instant"));
-        let rt = Runtime::with_engine(program, &Roster::default(), clock, engine).expect("runtime");
+        let rt = Runtime::builder(program, &Roster::default())
+            .clock(clock)
+            .engine(engine)
+            .build()
+            .expect("runtime");
         let mut caller = SimCaller::new(
-            rt.clock.clone(),
+            rt.clock().clone(),
             Behaviour {
                 presses: presses
                     .iter()
@@ -72,7 +77,8 @@ fn run_call(
             },
         );
         caller.logging = false;
-        rt.run_call(&mut caller, "+15125550101", to).await
+        rt.run_call(&mut caller, Arrival::new("+15125550101", to))
+            .await
     })
 }
 
@@ -90,7 +96,7 @@ fn same_path(walk: &Walk, summary: &Summary) -> Result<(), String> {
         // caller hung up there.
         walked.pop();
     }
-    let ran = &summary.steps;
+    let ran = &summary.flow;
     let hands_on = walk.actions().last().is_some_and(|p| {
         matches!(
             p.action.kind,
@@ -160,7 +166,7 @@ entry "+18005550100" -> menu main
             &["timeout"],
         );
         assert_eq!(
-            summary.path.last().map(String::as_str),
+            summary.path.last().map(|s| s.to_string()).as_deref(),
             Some("voicemail closed")
         );
         same_path(&walk, &summary).unwrap();
@@ -194,7 +200,9 @@ entry "+18005550100" -> menu main
         &["4", "20011"],
     );
     assert!(
-        summary.path.contains(&"extension 2001".to_string()),
+        summary.path.contains(&RecordStep::Extension {
+            number: "2001".into()
+        }),
         "{:?}",
         summary.path
     );

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use dialect::cli::test::run_test;
 use dialect::flow::Step;
 use dialect::program::{Engine, Program};
+use dialect::suite::run_test;
 
 /// Runs every test of a script on both engines and returns the names of
 /// those that fail.
@@ -168,11 +168,14 @@ fn country_reads_national_numbers_in_the_script_tests_and_lookups() {
 
 #[tokio::test(start_paused = true)]
 async fn the_runtime_reads_carrier_numbers_in_the_scripts_country() {
-    use dialect::runtime::{Clock, Roster, Runtime};
+    use dialect::runtime::{Arrival, Clock, Roster, Runtime};
     use dialect::sim::{Behaviour, SimCaller};
     let (p, _) = us_program();
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::new(p, &Roster::default(), clock).expect("runtime");
+    let rt = Runtime::builder(p, &Roster::default())
+        .clock(clock)
+        .build()
+        .expect("runtime");
     for (caller, dialed, expect) in [
         ("5125550101", "18005550100", "voicemail owner"),
         ("(512) 555-0101", "8005550100", "voicemail owner"),
@@ -184,9 +187,9 @@ async fn the_runtime_reads_carrier_numbers_in_the_scripts_country() {
             patience_ms: Some(1_000),
             ..Behaviour::default()
         };
-        let mut c = SimCaller::new(rt.clock.clone(), behaviour);
-        let summary = rt.run_call(&mut c, caller, dialed).await;
-        let path = summary.path.join(", ") + &c.log.join(", ");
+        let mut c = SimCaller::new(rt.clock().clone(), behaviour);
+        let summary = rt.run_call(&mut c, Arrival::new(caller, dialed)).await;
+        let path = dialect::runtime::record::routing(&summary.path).join(", ") + &c.log.join(", ");
         assert!(
             path.contains(expect),
             "{caller} -> {dialed}: {path} ({:?})",

@@ -10,8 +10,10 @@ use std::time::Duration;
 use dialect::checked::{AgentState, QueueId};
 use dialect::facts::Facts;
 use dialect::program::Program;
-use dialect::runtime::{Clock, Disposition, Event, Roster, Runtime};
+use dialect::runtime::record::{Heard, Outcome, Rule, Step, routing};
+use dialect::runtime::{Arrival, Clock, Disposition, Event, Roster, Runtime};
 use dialect::sim::{Behaviour, SimCaller};
+use dialect::source::Place;
 use dialect::testkit;
 
 const SCRIPT: &str = r#"
@@ -67,12 +69,15 @@ fn runtime() -> Arc<Runtime> {
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let roster = Roster::parse(ROSTER).expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    Runtime::new(program, &roster, clock).expect("runtime")
+    Runtime::builder(program, &roster)
+        .clock(clock)
+        .build()
+        .expect("runtime")
 }
 
 fn caller(rt: &Runtime, presses: &[&str], patience_s: Option<i64>) -> SimCaller {
     SimCaller::new(
-        rt.clock.clone(),
+        rt.clock().clone(),
         Behaviour {
             presses: presses.iter().map(|p| Some(p.to_string())).collect(),
             patience_ms: patience_s.map(|s| s * 1000),
@@ -109,7 +114,9 @@ async fn a_qualified_agent_answers_and_wraps_up() {
     rt.acd.login("ana", 0).expect("login");
     rt.acd.login("bob", 0).expect("login");
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(
         summary.agent.as_deref(),
@@ -126,7 +133,7 @@ async fn a_qualified_agent_answers_and_wraps_up() {
         "wrap-up ends after 10s"
     );
     assert_eq!(
-        summary.path,
+        routing(&summary.path),
         [
             "entry +18005550100",
             "route inbound",
@@ -134,6 +141,44 @@ async fn a_qualified_agent_answers_and_wraps_up() {
             "queue billing"
         ]
     );
+    // The record is typed: the rule that fired and where it is written,
+    // the keys and what they meant, who rang and who answered.
+    assert_eq!(
+        summary.path,
+        [
+            Step::Entry {
+                number: "+18005550100".into()
+            },
+            Step::Route {
+                route: "inbound".into(),
+                rule: Some(Rule {
+                    index: 0,
+                    at: Some(Place {
+                        file: "main.dial".into(),
+                        line: 30
+                    })
+                })
+            },
+            Step::Menu {
+                menu: "main".into()
+            },
+            Step::Keys {
+                menu: "main".into(),
+                keys: "1".into(),
+                heard: Heard::Key(0)
+            },
+            Step::Queue {
+                queue: "billing".into()
+            },
+            Step::Offer {
+                queue: Some("billing".into()),
+                agents: vec!["ana".into()],
+                outcome: Outcome::Answered("ana".into())
+            },
+        ]
+    );
+    assert_eq!(summary.call.caller, "+15125550101");
+    assert_eq!(summary.call.dialed, "+18005550100");
 }
 
 #[tokio::test(start_paused = true)]
@@ -142,7 +187,9 @@ async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
     rt.acd.login("bob", 0).expect("login");
     // Only bob (billing 1) is in: the call waits until the 2-minute step.
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("bob"));
     assert!(
@@ -154,7 +201,9 @@ async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
     // Nobody logged in who could take it: overflow at 5 minutes.
     let rt = runtime();
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Voicemail, "{:?}", c.log);
     assert!(summary.wait_ms >= 300_000, "waited {}", summary.wait_ms);
     assert!(c.log.contains(&"voicemail billing".to_string()));
@@ -166,7 +215,9 @@ async fn an_unanswered_offer_moves_on_and_misses_pause_the_agent() {
     rt.acd.login("ana", 0).expect("login");
     let mut c = caller(&rt, &["1"], Some(100));
     c.behaviour.unanswering = vec!["ana".into()];
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Abandoned, "{:?}", c.log);
     let rings = c.log.iter().filter(|l| l.starts_with("ring ana")).count();
     assert_eq!(
@@ -182,19 +233,23 @@ async fn an_unanswered_offer_moves_on_and_misses_pause_the_agent() {
 async fn no_agents_and_ring_all() {
     let rt = runtime();
     let mut c = caller(&rt, &["2"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(
         summary.disposition,
         Disposition::Voicemail,
         "nobody logged in: {:?}",
         c.log
     );
-    assert!(summary.path.contains(&"no agents".to_string()));
+    assert!(routing(&summary.path).contains(&"no agents".to_string()));
 
     rt.acd.login("ana", 0).expect("login");
     rt.acd.login("bob", 0).expect("login");
     let mut c = caller(&rt, &["2"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered);
     assert!(
         c.log
@@ -210,13 +265,17 @@ async fn hunt_group_rings_members_in_turn_then_voicemail() {
     let rt = runtime();
     rt.acd.login("cy", 0).expect("login");
     let mut c = caller(&rt, &["3"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("cy"));
 
     let rt = runtime();
     let mut c = caller(&rt, &["3"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Voicemail, "{:?}", c.log);
     // Members on the roster ring only while available (cy is logged out);
     // 3002 is a plain extension, rings out its 10 s, and the group falls
@@ -236,12 +295,16 @@ async fn hunt_group_rings_members_in_turn_then_voicemail() {
 async fn invalid_keys_repeat_then_the_caller_gives_up() {
     let rt = runtime();
     let mut c = caller(&rt, &["9", "8"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Abandoned, "{:?}", c.log);
     assert_eq!(c.log.iter().filter(|l| *l == "play invalid").count(), 2);
 
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005559999").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005559999"))
+        .await;
     assert_eq!(
         summary.disposition,
         Disposition::Rejected,
@@ -290,7 +353,9 @@ async fn tests_place_agents_and_pin_statistics() {
     // A caller still reaches bob (after the 2-minute relaxation): pins
     // change what decisions read, not who is free.
     let mut c = caller(&rt, &["1"], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("bob"));
 }
@@ -314,7 +379,10 @@ entry "+18005550100" -> queue rota
     };
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::new(program, &agents(&["ana", "bob", "cy"]), clock).expect("runtime");
+    let rt = Runtime::builder(program, &agents(&["ana", "bob", "cy"]))
+        .clock(clock)
+        .build()
+        .expect("runtime");
     for id in ["ana", "bob", "cy"] {
         rt.acd.login(id, 0).expect("login");
     }
@@ -327,8 +395,10 @@ entry "+18005550100" -> queue rota
             rt.acd.login("zed", 0).expect("login");
         }
         let mut c = caller(&rt, &[], None);
-        let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
-        answered_by.push(summary.agent.unwrap_or_default());
+        let summary = rt
+            .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+            .await;
+        answered_by.push(summary.agent.clone().unwrap_or_default());
     }
     assert_eq!(answered_by, ["ana", "bob", "cy", "zed"]);
 }
@@ -389,20 +459,24 @@ entry "+18005550101" -> queue spare
     assert_eq!(program.queues_read, [busy], "nothing reads `spare`");
     let roster = Roster::parse("[[agent]]\nid = \"ana\"\n").expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::new(program, &roster, clock).expect("runtime");
+    let rt = Runtime::builder(program, &roster)
+        .clock(clock)
+        .build()
+        .expect("runtime");
     // Nobody is logged in: the first caller waits in `busy`, and the next
     // one finds them there.
     let first = {
         let rt = Arc::clone(&rt);
         tokio::spawn(async move {
             let mut c = caller(&rt, &[], Some(60));
-            rt.run_call(&mut c, "+15125550101", "+18005550100").await
+            rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+                .await
         })
     };
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     let mut second = caller(&rt, &[], Some(60));
     let summary = rt
-        .run_call(&mut second, "+15125550102", "+18005550100")
+        .run_call(&mut second, Arrival::new("+15125550102", "+18005550100"))
         .await;
     assert_eq!(
         summary.disposition,
@@ -419,11 +493,13 @@ entry "+18005550101" -> queue spare
 fn spawn_call(
     rt: &Arc<Runtime>,
     presses: &[&str],
-) -> tokio::task::JoinHandle<(dialect::runtime::Summary, Vec<String>)> {
+) -> tokio::task::JoinHandle<(Arc<dialect::runtime::Summary>, Vec<String>)> {
     let rt = Arc::clone(rt);
     let mut c = caller(&rt, presses, None);
     tokio::spawn(async move {
-        let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+        let summary = rt
+            .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+            .await;
         (summary, c.log)
     })
 }
@@ -431,8 +507,8 @@ fn spawn_call(
 /// Waits for a spawned call to end: within ten minutes of simulated time,
 /// or the test fails (rather than waiting forever).
 async fn finish(
-    call: tokio::task::JoinHandle<(dialect::runtime::Summary, Vec<String>)>,
-) -> (dialect::runtime::Summary, Vec<String>) {
+    call: tokio::task::JoinHandle<(Arc<dialect::runtime::Summary>, Vec<String>)>,
+) -> (Arc<dialect::runtime::Summary>, Vec<String>) {
     tokio::time::timeout(Duration::from_secs(600), call)
         .await
         .expect("the call ends within ten minutes")
@@ -444,14 +520,14 @@ type Left = Vec<(u64, String, i64)>;
 
 /// Counts each call's `call_ended` events and the `no_agents` events.
 fn ends_and_leaves(
-    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
 ) -> (HashMap<u64, usize>, Left) {
     let mut ended: HashMap<u64, usize> = HashMap::new();
     let mut left = Vec::new();
     while let Ok(e) = events.try_recv() {
         match e {
-            Event::CallEnded(s) => *ended.entry(s.call).or_default() += 1,
-            Event::NoAgents { call, queue, at_ms } => left.push((call, queue, at_ms)),
+            Event::CallEnded(s) => *ended.entry(s.call.id).or_default() += 1,
+            Event::NoAgents { call, queue, at_ms } => left.push((call.id, queue, at_ms)),
             _ => {}
         }
     }
@@ -474,16 +550,18 @@ async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out(
     tokio::time::sleep(Duration::from_secs(90)).await;
     assert_eq!(rt.acd.waiting(), 2, "a paused agent could still take them");
     // Bob cannot take the calls: his logging out changes nothing.
-    rt.acd.logout("bob", rt.clock.elapsed_ms()).expect("logout");
+    rt.acd
+        .logout("bob", rt.clock().elapsed_ms())
+        .expect("logout");
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(rt.acd.waiting(), 2, "bob never could take them");
-    let left_at = rt.clock.elapsed_ms();
+    let left_at = rt.clock().elapsed_ms();
     rt.acd.logout("ana", left_at).expect("logout");
     for call in [first, second] {
         let (summary, log) = finish(call).await;
         assert_eq!(summary.disposition, Disposition::Voicemail, "{log:?}");
         assert_eq!(
-            summary.path,
+            routing(&summary.path),
             [
                 "entry +18005550100",
                 "route inbound",
@@ -495,10 +573,10 @@ async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out(
         );
         assert_eq!(summary.queue.as_deref(), Some("spanish"));
         assert!(
-            summary.wait_ms >= 90_000 && summary.started_ms + 2_500 + summary.wait_ms == left_at,
+            summary.wait_ms >= 90_000 && summary.started_ms() + 2_500 + summary.wait_ms == left_at,
             "waited {} ms, from {} ms, until {left_at} ms",
             summary.wait_ms,
-            summary.started_ms
+            summary.started_ms()
         );
         assert!(log.contains(&"voicemail spanish".to_string()), "{log:?}");
         assert!(!log.iter().any(|l| l.starts_with("ring")), "{log:?}");
@@ -534,8 +612,10 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     assert_eq!(rt.acd.waiting(), 1);
     // Something else logging out wakes the caller, who sees ana on a call
     // and keeps waiting.
-    rt.acd.login("bob", rt.clock.elapsed_ms()).expect("login");
-    rt.acd.logout("bob", rt.clock.elapsed_ms()).expect("logout");
+    rt.acd.login("bob", rt.clock().elapsed_ms()).expect("login");
+    rt.acd
+        .logout("bob", rt.clock().elapsed_ms())
+        .expect("logout");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(rt.acd.waiting(), 1, "ana, on a call, could take it later");
     let (summary, log) = finish(first).await;
@@ -543,10 +623,10 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     let (summary, log) = finish(second).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{log:?}");
     assert_eq!(summary.agent.as_deref(), Some("ana"));
-    assert!(!summary.path.contains(&"no agents".to_string()));
+    assert!(!routing(&summary.path).contains(&"no agents".to_string()));
 
     // A roster without ana, while a caller waits for her (she is paused).
-    rt.acd.pause("ana", rt.clock.elapsed_ms()).expect("pause");
+    rt.acd.pause("ana", rt.clock().elapsed_ms()).expect("pause");
     let third = spawn_call(&rt, &["4"]);
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert_eq!(rt.acd.waiting(), 1);
@@ -559,7 +639,7 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     let (summary, log) = finish(third).await;
     assert_eq!(summary.disposition, Disposition::Voicemail, "{log:?}");
     assert_eq!(
-        summary.path[summary.path.len() - 3..],
+        routing(&summary.path)[routing(&summary.path).len() - 3..],
         ["queue spanish", "no agents", "voicemail spanish"]
     );
 }
@@ -606,7 +686,10 @@ id = "dee"
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let roster = Roster::parse(ROSTER).expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::new(program, &roster, clock).expect("runtime");
+    let rt = Runtime::builder(program, &roster)
+        .clock(clock)
+        .build()
+        .expect("runtime");
     // Ana is on a call; bob, cy and dee are free, but only bob (billing 2,
     // after the one-minute step) could ever take a billing call.
     testkit::place(&rt.acd, "ana", AgentState::OnCall, 0).expect("places ana");
@@ -626,7 +709,9 @@ id = "dee"
     // The route reads the same numbers, and bob takes the call once the
     // filter relaxes.
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.tags, ["per queue"], "{:?}", summary.path);
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("bob"));
@@ -659,7 +744,10 @@ fn idle_runtime() -> Arc<Runtime> {
     let roster =
         Roster::parse("[[agent]]\nid = \"ana\"\nskills = { billing = 1 }\n").expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::new(program, &roster, clock).expect("runtime");
+    let rt = Runtime::builder(program, &roster)
+        .clock(clock)
+        .build()
+        .expect("runtime");
     rt.acd.login("ana", 0).expect("login");
     rt
 }
@@ -673,7 +761,9 @@ async fn a_filter_that_time_makes_true_is_dispatched_without_another_event() {
     let rt = idle_runtime();
     assert_eq!(rt.acd.next_pass_ms(), None, "no timer without a waiter");
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("ana"));
     // Ana reaches two idle minutes at 2:00; she answers after 3 s.
@@ -691,7 +781,9 @@ async fn a_filter_that_time_makes_true_is_dispatched_without_another_event() {
 async fn a_relaxed_filter_that_time_makes_true_is_dispatched_without_another_event() {
     let rt = idle_runtime();
     let mut c = caller(&rt, &[], None);
-    let summary = rt.run_call(&mut c, "+15125550101", "+18005550101").await;
+    let summary = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550101"))
+        .await;
     assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
     assert_eq!(summary.agent.as_deref(), Some("ana"));
     // The step at 0:30 asks for three idle minutes, which ana has at 3:00
@@ -712,16 +804,18 @@ async fn the_timed_pass_runs_each_minute_while_a_timed_filter_waits() {
         let rt = Arc::clone(&rt);
         tokio::spawn(async move {
             let mut c = caller(&rt, &[], None);
-            let summary = rt.run_call(&mut c, "+15125550101", "+18005550100").await;
+            let summary = rt
+                .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+                .await;
             (summary, c.log)
         })
     };
     tokio::time::sleep(Duration::from_secs(30)).await;
-    rt.acd.pause("ana", rt.clock.elapsed_ms()).expect("pause");
+    rt.acd.pause("ana", rt.clock().elapsed_ms()).expect("pause");
     assert!(rt.acd.next_pass_ms().is_some(), "a timed filter waits");
     tokio::time::sleep(Duration::from_secs(10)).await;
     rt.acd
-        .unpause("ana", rt.clock.elapsed_ms())
+        .unpause("ana", rt.clock().elapsed_ms())
         .expect("unpause");
     let (summary, log) = finish(call).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{log:?}");

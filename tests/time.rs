@@ -132,7 +132,7 @@ test "02:30 on the spring change is read as 03:30" {
     let p = std::sync::Arc::new(program(&text));
     for engine in [Engine::Jit, Engine::Interp] {
         let t = &p.checked.tests[0];
-        let outcome = dialect::cli::test::run_test(&p, engine, t);
+        let outcome = dialect::suite::run_test(&p, engine, t);
         assert!(outcome.passed);
     }
     // The test's instant is 03:30 CDT: the same as 08:30Z.

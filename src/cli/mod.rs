@@ -7,7 +7,6 @@ mod fs;
 pub mod lint;
 pub mod path;
 pub mod render;
-pub mod runtime_test;
 pub mod scripts;
 pub mod simulate;
 pub mod test;

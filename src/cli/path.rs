@@ -8,6 +8,7 @@ use crate::flow::walk::Walk;
 use crate::flow::{End, Meaning, Step};
 use crate::program::Program;
 use crate::source::{Loc, SourceMap};
+use crate::suite::clock_text;
 
 /// One step of a path, ready to show.
 #[derive(Clone, Debug, Serialize)]
@@ -199,15 +200,5 @@ pub fn outcome(program: &Program, walk: &Walk) -> String {
         End::TooLong => "cut off: too many steps".into(),
         _ if text.is_empty() => "nothing".into(),
         _ => text.join(", "),
-    }
-}
-
-/// Milliseconds as `m:ss` (or `h:mm:ss`).
-pub fn clock_text(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
     }
 }

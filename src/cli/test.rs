@@ -1,7 +1,7 @@
-//! `dialect test PATH...`: run every `test` block through the compiled
-//! decisions, and tests about agents through the call runtime
-//! (`runtime_test`), and report, per test, whether the call ends where
-//! expected.
+//! `dialect test PATH...`: run every `test` block of the scripts found
+//! (`suite` runs them: through the compiled decisions, and tests about
+//! agents through the call runtime) and report, per test, whether the call
+//! ends where expected, with what happened instead when it does not.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,12 +10,10 @@ use std::sync::Arc;
 
 use super::data::lookup_data;
 use super::path;
-use super::runtime_test::{self, Miss, given_row};
 use super::scripts;
 use crate::checked::Test;
-use crate::facts::{Facts, Slot, stat_index};
-use crate::flow::walk::{self, Walk};
 use crate::program::{Engine, Program};
+use crate::suite::{self, Outcome, clock_text, ended};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
@@ -63,19 +61,6 @@ impl From<EngineArg> for Engine {
             EngineArg::Interp => Engine::Interp,
         }
     }
-}
-
-/// The result of one test.
-pub struct Outcome {
-    pub name: String,
-    pub passed: bool,
-    /// The decisions' path, checked against `expect ACTIONS`.
-    pub walk: Walk,
-    /// Whether the walk ends as `expect ACTIONS` says (true without one).
-    pub walk_passed: bool,
-    /// For a runtime test: what the runtime did, and the expectations it
-    /// did not meet.
-    pub runtime: Option<(runtime_test::Run, Vec<Miss>)>,
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -129,7 +114,7 @@ pub fn run(args: &Args) -> ExitCode {
         }
         let _ = writeln!(out, "{name}");
         for test in tests {
-            let result = run_test(&program, args.engine.into(), test);
+            let result = suite::run_test(&program, args.engine.into(), test);
             if result.passed {
                 passed += 1;
                 let _ = writeln!(out, "  ok    {}", test.name);
@@ -194,16 +179,17 @@ fn failure(
     }
     if let Some((run, _)) = &result.runtime {
         if let Some(summary) = &run.summary {
-            out.push_str(&format!("        call      {}\n", summary.path.join(" → ")));
+            out.push_str(&format!(
+                "        call      {}\n",
+                crate::runtime::record::routing_text(&summary.path)
+            ));
         }
         out.push_str("        timeline:\n");
         // A caller waiting for hours makes a long timeline: its start and
         // its end tell the story.
         let (head, tail) = (TIMELINE_HEAD, TIMELINE_TAIL);
         let lines = &run.timeline;
-        let width = lines
-            .last()
-            .map_or(0, |(ms, _)| runtime_test::clock_text(*ms).len());
+        let width = lines.last().map_or(0, |(ms, _)| clock_text(*ms).len());
         for (i, (ms, what)) in lines.iter().enumerate() {
             if lines.len() > head + tail + 1 && i >= head && i < lines.len() - tail {
                 if i == head {
@@ -215,78 +201,12 @@ fn failure(
                 }
                 continue;
             }
-            out.push_str(&format!(
-                "          {:>width$}  {what}\n",
-                runtime_test::clock_text(*ms)
-            ));
+            out.push_str(&format!("          {:>width$}  {what}\n", clock_text(*ms)));
         }
         out.push_str(&format!(
             "        ended     {}\n",
-            runtime_test::ended(run.summary.as_ref())
+            ended(run.summary.as_deref())
         ));
     }
     out
-}
-
-/// When the test's call happens: its `at` in its zone (a skipped local
-/// time moves forward by the gap, a repeated one is its first
-/// occurrence), or the epoch without one.
-pub fn call_instant(program: &Program, test: &Test) -> jiff::Timestamp {
-    match test.at {
-        Some((local, zone)) => {
-            let tz = &program.checked.zone(zone).tz;
-            tz.to_ambiguous_zoned(local)
-                .compatible()
-                .map(|z| z.timestamp())
-                .unwrap_or_default()
-        }
-        None => jiff::Timestamp::default(),
-    }
-}
-
-/// Runs one test: builds the call's facts from the test and walks its
-/// decisions; a runtime test also runs the call through the runtime, and
-/// its decisions read the queue statistics the runtime counts.
-pub fn run_test(program: &Arc<Program>, engine: Engine, test: &Test) -> Outcome {
-    let mut facts = Facts::new(&program.ir.layout);
-    facts.caller = test.from.clone().unwrap_or_default();
-    facts.dialed = test.to.clone();
-    let mut fixed = vec![false; program.checked.lookups.len()];
-    for (lookup, row) in &test.lookups {
-        fixed[lookup.index()] = true;
-        facts.lookups[lookup.index()] = row
-            .as_ref()
-            .map(|given| given_row(&program.checked, lookup.index(), given));
-    }
-    for (queue, stats) in &test.queues {
-        for (stat, value) in stats {
-            facts.queues[queue.index()][stat_index(*stat)] = Slot::from_value(value).int;
-        }
-    }
-    let runtime = test.runtime.as_ref().map(|spec| {
-        let run = runtime_test::run(program, engine, test, spec);
-        let misses = runtime_test::misses(program, test, spec, &run);
-        (run, misses)
-    });
-    if let Some((run, _)) = &runtime {
-        for (i, stats) in run.stats.iter().enumerate() {
-            if let Some(q) = facts.queues.get_mut(i) {
-                *q = *stats;
-            }
-        }
-    }
-    let at = call_instant(program, test);
-    let walk = walk::walk(program, engine, facts, at, &test.presses, fixed);
-    let walk_passed = test
-        .expect
-        .as_ref()
-        .is_none_or(|expect| walk.ends_with(&expect.list));
-    let passed = walk_passed && runtime.as_ref().is_none_or(|(_, misses)| misses.is_empty());
-    Outcome {
-        name: test.name.clone(),
-        passed,
-        walk,
-        walk_passed,
-        runtime,
-    }
 }

@@ -82,7 +82,7 @@ impl Agent {
 
 /// A caller waiting in a queue.
 pub struct Waiter {
-    pub call: u64,
+    pub call: Arc<super::record::CallInfo>,
     /// When the caller first joined the queue.
     pub since_ms: i64,
     pub queue_name: String,
@@ -803,7 +803,7 @@ impl Acd {
     /// all: while one waits, callers in line run the full pass each minute
     /// through [`Acd::tick`].
     pub fn dispatch(&self, now_ms: i64) {
-        let mut offers: Vec<(String, u64, Vec<String>)> = Vec::new();
+        let mut offers: Vec<(String, Arc<super::record::CallInfo>, Vec<String>)> = Vec::new();
         {
             let mut inner = self.lock();
             let fresh = std::mem::take(&mut inner.fresh);
@@ -1160,7 +1160,7 @@ impl Inner {
         &mut self,
         key: (Reverse<u32>, u64),
         now_ms: i64,
-    ) -> Option<(String, u64, Vec<String>)> {
+    ) -> Option<(String, Arc<super::record::CallInfo>, Vec<String>)> {
         let w = self.waiting.remove(&key)?;
         let chosen = self.select(&w, now_ms);
         if chosen.is_empty() {
@@ -1187,7 +1187,7 @@ impl Inner {
             }
             return None;
         }
-        Some((w.queue_name.clone(), w.call, ids))
+        Some((w.queue_name.clone(), Arc::clone(&w.call), ids))
     }
 
     /// The first caller in line whose filter the agent passes.

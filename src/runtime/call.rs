@@ -9,21 +9,24 @@ use tokio::sync::{oneshot, watch};
 use super::Runtime;
 use super::acd::{Offer, Waiter};
 use super::channel::{Announce, Channel, Collected, Rang, Ring, Target};
+use super::cut::Cutting;
 use super::events::{Disposition, Event, Summary};
+use super::record::{self, CallInfo, Heard, LeftReason, Outcome};
 use crate::checked::{
     self, Announcement, GroupMode, Presentation, QueueId, RejectReason, StepKind,
 };
 use crate::facts::Facts;
-use crate::flow::{Effect, End, Flow, Step};
+use crate::flow::{Effect, End, Flow, Meaning, Step};
 use crate::program::Program;
 
 /// Ring time for extensions, when nothing says otherwise.
 pub const EXTENSION_RING_MS: i64 = 30_000;
 
-pub(super) struct Call<'c, C: Channel> {
+pub(super) struct Call<'c, 'x, C: Channel> {
     rt: Arc<Runtime>,
     program: Arc<Program>,
-    chan: &'c mut C,
+    chan: &'c mut Cutting<'x, C>,
+    info: Arc<CallInfo>,
     summary: Summary,
     answered: bool,
     /// Steps of the flow already written to the summary's path.
@@ -64,38 +67,55 @@ enum Next<'p> {
     Done(Disposition),
 }
 
-impl<'c, C: Channel> Call<'c, C> {
+impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     pub(super) fn new(
         rt: Arc<Runtime>,
         program: Arc<Program>,
-        chan: &'c mut C,
-        id: u64,
-        caller: String,
-        dialed: String,
+        chan: &'c mut Cutting<'x, C>,
+        info: Arc<CallInfo>,
     ) -> Self {
-        let now = rt.clock.elapsed_ms();
         Call {
             rt,
             program,
             chan,
-            summary: Summary::begun(id, caller, dialed, now),
+            summary: Summary::begun(Arc::clone(&info)),
+            info,
             answered: false,
             noted: 0,
         }
     }
 
-    pub(super) async fn run(mut self) -> Summary {
+    /// Turns the call away because the runtime is shutting down.
+    pub(super) async fn turn_away(mut self) -> Arc<Summary> {
+        self.arrived();
+        self.summary.path.push(record::Step::Shutdown);
+        self.chan.reject(RejectReason::Unavailable).await;
+        self.end(Disposition::Rejected).await
+    }
+
+    fn arrived(&self) {
+        self.rt.events.publish(Event::CallArrived {
+            call: Arc::clone(&self.info),
+            at_ms: self.info.arrived_ms,
+        });
+    }
+
+    /// Finishes the record and hands it on.
+    async fn end(mut self, disposition: Disposition) -> Arc<Summary> {
+        self.summary.disposition = disposition;
+        self.summary.ended_ms = self.rt.clock.elapsed_ms();
+        let summary = Arc::new(self.summary);
+        self.rt.events.record(Arc::clone(&summary)).await;
+        summary
+    }
+
+    pub(super) async fn run(mut self) -> Arc<Summary> {
         let program = Arc::clone(&self.program);
         let rt = Arc::clone(&self.rt);
-        rt.events.publish(Event::CallArrived {
-            call: self.summary.call,
-            caller: self.summary.caller.clone(),
-            dialed: self.summary.dialed.clone(),
-            at_ms: self.summary.started_ms,
-        });
+        self.arrived();
         let mut facts = Facts::new(&program.ir.layout);
-        facts.caller = self.summary.caller.clone();
-        facts.dialed = self.summary.dialed.clone();
+        facts.caller = self.info.caller.clone();
+        facts.dialed = self.info.dialed.clone();
         let mut flow = Flow::new(&program, rt.engine, facts, Vec::new());
         let mut refresh = |f: &mut Facts| refresh(&rt, &program, f);
         let mut effect = flow.start(&mut refresh);
@@ -117,7 +137,7 @@ impl<'c, C: Channel> Call<'c, C> {
                         Collected::HungUp => break Disposition::Abandoned,
                         Collected::Keys(keys) if flow.collecting_for().is_some() => {
                             rt.events.publish(Event::MenuInput {
-                                call: self.summary.call,
+                                call: Arc::clone(&self.info),
                                 menu: request.menu.clone(),
                                 keys: keys.clone(),
                                 at_ms: rt.clock.elapsed_ms(),
@@ -141,7 +161,9 @@ impl<'c, C: Channel> Call<'c, C> {
                 }
                 Effect::Extension(x) => break self.extension(&x, bridging(&flow)).await,
                 Effect::Transfer(n) => {
-                    self.summary.path.push(format!("transfer {n}"));
+                    self.summary.path.push(record::Step::Transfer {
+                        number: n.to_string(),
+                    });
                     break if self.chan.transfer(n).await {
                         Disposition::Transferred
                     } else {
@@ -149,7 +171,9 @@ impl<'c, C: Channel> Call<'c, C> {
                     };
                 }
                 Effect::Voicemail(b) => {
-                    self.summary.path.push(format!("voicemail {b}"));
+                    self.summary.path.push(record::Step::Voicemail {
+                        mailbox: b.to_string(),
+                    });
                     if !self.answer().await {
                         break Disposition::Abandoned;
                     }
@@ -157,13 +181,15 @@ impl<'c, C: Channel> Call<'c, C> {
                     break Disposition::Voicemail;
                 }
                 Effect::Reject(r) => {
-                    self.summary.path.push(format!("reject {}", r.name()));
+                    self.summary.path.push(record::Step::Reject {
+                        reason: r.name().to_string(),
+                    });
                     self.chan.reject(r).await;
                     break Disposition::Rejected;
                 }
                 Effect::Hangup => break self.hang_up(Disposition::Rejected).await,
                 Effect::Stop(End::NoEntry) => {
-                    self.summary.path.push("no entry".into());
+                    self.summary.path.push(record::Step::NoEntry);
                     self.chan.reject(RejectReason::Unavailable).await;
                     break Disposition::Rejected;
                 }
@@ -177,36 +203,65 @@ impl<'c, C: Channel> Call<'c, C> {
         };
         self.note(&flow);
         self.summary.tags = flow.tags.iter().map(|t| t.to_string()).collect();
-        self.summary.steps = flow.into_path().steps.into();
-        self.summary.disposition = disposition;
-        self.summary.ended_ms = self.rt.clock.elapsed_ms();
-        self.rt
-            .events
-            .publish(Event::CallEnded(self.summary.clone()));
-        self.summary
+        self.summary.flow = flow.into_path().steps.into();
+        let disposition = if self.chan.is_cut() {
+            // Ended at a shutdown's deadline: a conversation that took
+            // place still counts as answered.
+            self.summary.path.push(record::Step::Shutdown);
+            self.chan.hang_up_now().await;
+            match disposition {
+                Disposition::Answered => Disposition::Answered,
+                _ => Disposition::Failed,
+            }
+        } else {
+            disposition
+        };
+        self.end(disposition).await
     }
 
-    /// Writes the flow's new steps to the summary's path: the entry, each
-    /// route decided, each menu offered.
+    /// Writes the flow's new steps to the record's path: the entry, each
+    /// route decided, each menu offered and what the caller entered.
     fn note(&mut self, flow: &Flow) {
         let c = &self.program.checked;
         let steps = &flow.path().steps;
         for step in &steps[self.noted.min(steps.len())..] {
-            match step {
-                Step::Entry(e) => self
-                    .summary
-                    .path
-                    .push(format!("entry {}", c.entries[*e].number)),
-                Step::Route { route, .. } => self
-                    .summary
-                    .path
-                    .push(format!("route {}", c.route(*route).name)),
-                Step::Offer { menu, .. } => self
-                    .summary
-                    .path
-                    .push(format!("menu {}", c.menu(*menu).name)),
-                Step::Input { .. } | Step::Action(_) => {}
-            }
+            let step = match step {
+                Step::Entry(e) => record::Step::Entry {
+                    number: c.entries[*e].number.clone(),
+                },
+                Step::Route { route, fired } => {
+                    let route = c.route(*route);
+                    record::Step::Route {
+                        route: route.name.clone(),
+                        rule: fired.map(|index| record::Rule {
+                            index,
+                            at: (route.rules.get(index)).and_then(|r| c.places.place(r.loc)),
+                        }),
+                    }
+                }
+                Step::Offer { menu, .. } => record::Step::Menu {
+                    menu: c.menu(*menu).name.clone(),
+                },
+                Step::Input {
+                    menu,
+                    press,
+                    meaning,
+                } => record::Step::Keys {
+                    menu: c.menu(*menu).name.clone(),
+                    keys: match press {
+                        checked::Press::Keys(k) => k.clone(),
+                        checked::Press::Timeout => String::new(),
+                    },
+                    heard: match meaning {
+                        Meaning::Key(k) => Heard::Key(*k),
+                        Meaning::Collected => Heard::Collected,
+                        Meaning::Invalid => Heard::Invalid,
+                        Meaning::Timeout => Heard::Timeout,
+                    },
+                },
+                Step::Action(_) => continue,
+            };
+            self.summary.path.push(step);
         }
         self.noted = steps.len();
     }
@@ -221,7 +276,7 @@ impl<'c, C: Channel> Call<'c, C> {
 
     /// The script ends the call; `disposition` says how it counts.
     async fn hang_up(&mut self, disposition: Disposition) -> Disposition {
-        self.summary.path.push("hangup".into());
+        self.summary.path.push(record::Step::Hangup);
         self.chan.hangup().await;
         disposition
     }
@@ -237,7 +292,9 @@ impl<'c, C: Channel> Call<'c, C> {
         let facts = flow.facts();
         let queue = program.checked.queue(q);
         let fns = &program.ir.queues[q.index()];
-        self.summary.path.push(format!("queue {}", queue.name));
+        self.summary.path.push(record::Step::Queue {
+            queue: queue.name.clone(),
+        });
         self.summary.queue = Some(queue.name.clone());
         if !self.answer().await {
             return Next::Done(Disposition::Abandoned);
@@ -254,12 +311,15 @@ impl<'c, C: Channel> Call<'c, C> {
         if let Some(actions) = &queue.no_agents
             && !self.rt.acd.anyone_could(program, &widest, facts, started)
         {
-            self.summary.path.push("no agents".into());
+            self.summary.path.push(record::Step::Left {
+                queue: queue.name.clone(),
+                reason: LeftReason::NoAgents,
+            });
             return Next::Then(actions);
         }
         // Only now is the caller in line (`no agents` turns them away first).
         self.rt.events.publish(Event::Queued {
-            call: self.summary.call,
+            call: Arc::clone(&self.info),
             queue: queue.name.clone(),
             priority,
             at_ms: started,
@@ -281,7 +341,7 @@ impl<'c, C: Channel> Call<'c, C> {
                 match &s.kind {
                     StepKind::Relax(_) => require = fns.steps[step],
                     StepKind::Overflow(actions) => {
-                        return self.leave(&queue.name, started, actions, Leave::Overflow);
+                        return self.leave(&queue.name, started, actions, LeftReason::Overflow);
                     }
                 }
                 step += 1;
@@ -289,7 +349,7 @@ impl<'c, C: Channel> Call<'c, C> {
             let (tx, mut rx) = oneshot::channel::<Offer>();
             let seq = self.rt.acd.enqueue(
                 Waiter {
-                    call: self.summary.call,
+                    call: Arc::clone(&self.info),
                     since_ms: started,
                     queue_name: queue.name.clone(),
                     queue: q,
@@ -338,7 +398,7 @@ impl<'c, C: Channel> Call<'c, C> {
                             && !self.rt.acd.anyone_could(program, &widest, facts, now)
                             && self.rt.acd.leave(priority, seq)
                         {
-                            return self.leave(&queue.name, started, actions, Leave::NoAgents);
+                            return self.leave(&queue.name, started, actions, LeftReason::NoAgents);
                         }
                     }
                     // The ACD is gone: nothing more to watch.
@@ -355,7 +415,12 @@ impl<'c, C: Channel> Call<'c, C> {
                         }
                         StepKind::Overflow(actions) => {
                             if self.rt.acd.leave(priority, seq) {
-                                return self.leave(&queue.name, started, actions, Leave::Overflow);
+                                return self.leave(
+                                    &queue.name,
+                                    started,
+                                    actions,
+                                    LeftReason::Overflow,
+                                );
                             }
                             // An offer is on its way: it rings first, and
                             // the step stays due in case nobody answers.
@@ -391,6 +456,12 @@ impl<'c, C: Channel> Call<'c, C> {
                 }
             };
             let rang = self.chan.ring(&offer.targets, ring).await;
+            self.offered(
+                Some(&queue.name),
+                offer.agents.clone(),
+                &offer.targets,
+                &rang,
+            );
             match rang {
                 Rang::Answered(i) => {
                     let agent = offer.agents.get(i).unwrap_or(&offer.agents[0]).clone();
@@ -400,7 +471,7 @@ impl<'c, C: Channel> Call<'c, C> {
                     self.summary.wait_ms += answered_at - started;
                     self.summary.agent = target.agent.clone();
                     self.rt.events.publish(Event::Answered {
-                        call: self.summary.call,
+                        call: Arc::clone(&self.info),
                         agent: target.agent.clone().unwrap_or_default(),
                         queue: Some(queue.name.clone()),
                         waited_ms: answered_at - started,
@@ -455,20 +526,19 @@ impl<'c, C: Channel> Call<'c, C> {
         queue: &str,
         started: i64,
         actions: &'p checked::Actions,
-        why: Leave,
+        why: LeftReason,
     ) -> Next<'p> {
-        let (call, queue, at_ms) = (
-            self.summary.call,
-            queue.to_string(),
-            self.rt.clock.elapsed_ms(),
-        );
+        let (call, at_ms) = (Arc::clone(&self.info), self.rt.clock.elapsed_ms());
         self.summary.wait_ms += at_ms - started;
-        let (event, step) = match why {
-            Leave::Overflow => (Event::Overflowed { call, queue, at_ms }, "overflow"),
-            Leave::NoAgents => (Event::NoAgents { call, queue, at_ms }, "no agents"),
-        };
-        self.rt.events.publish(event);
-        self.summary.path.push(step.into());
+        self.summary.path.push(record::Step::Left {
+            queue: queue.to_string(),
+            reason: why,
+        });
+        let queue = queue.to_string();
+        self.rt.events.publish(match why {
+            LeftReason::NoAgents => Event::NoAgents { call, queue, at_ms },
+            _ => Event::Overflowed { call, queue, at_ms },
+        });
         Next::Then(actions)
     }
 
@@ -485,11 +555,22 @@ impl<'c, C: Channel> Call<'c, C> {
         }
     }
 
+    /// The caller hung up while waiting in the queue (or the call was cut
+    /// at a shutdown, which is no abandon).
     fn abandoned(&mut self, since: i64) -> Disposition {
         let now = self.rt.clock.elapsed_ms();
         self.summary.wait_ms += now - since;
+        if self.chan.is_cut() {
+            return Disposition::Failed;
+        }
+        if let Some(queue) = &self.summary.queue {
+            self.summary.path.push(record::Step::Left {
+                queue: queue.clone(),
+                reason: LeftReason::Abandoned,
+            });
+        }
         self.rt.events.publish(Event::Abandoned {
-            call: self.summary.call,
+            call: Arc::clone(&self.info),
             queue: self.summary.queue.clone(),
             waited_ms: now - since,
             at_ms: now,
@@ -497,9 +578,33 @@ impl<'c, C: Channel> Call<'c, C> {
         Disposition::Abandoned
     }
 
+    /// Records how an offer went: who rang and who answered.
+    fn offered(
+        &mut self,
+        queue: Option<&str>,
+        agents: Vec<String>,
+        targets: &[Target],
+        rang: &Rang,
+    ) {
+        let outcome = match rang {
+            Rang::Answered(i) => Outcome::Answered(targets.get(*i).map_or_else(String::new, |t| {
+                t.agent.clone().unwrap_or_else(|| t.extension.clone())
+            })),
+            Rang::NoAnswer => Outcome::Missed,
+            Rang::HungUp => Outcome::CallerHungUp,
+        };
+        self.summary.path.push(record::Step::Offer {
+            queue: queue.map(str::to_string),
+            agents,
+            outcome,
+        });
+    }
+
     /// Rings a hunt group.
     async fn group<'p>(&mut self, g: &'p checked::Group, how: Bridging<'_>) -> Next<'p> {
-        self.summary.path.push(format!("group {}", g.name));
+        self.summary.path.push(record::Step::Group {
+            group: g.name.clone(),
+        });
         let mut members: Vec<String> = g.members.clone();
         if g.mode == GroupMode::MostRecent {
             let agents = self.rt.acd.agents();
@@ -530,7 +635,9 @@ impl<'c, C: Channel> Call<'c, C> {
     }
 
     async fn extension(&mut self, number: &str, how: Bridging<'_>) -> Disposition {
-        self.summary.path.push(format!("extension {number}"));
+        self.summary.path.push(record::Step::Extension {
+            number: number.to_string(),
+        });
         match self
             .ring_extensions(&[number.to_string()], EXTENSION_RING_MS, how)
             .await
@@ -567,7 +674,12 @@ impl<'c, C: Channel> Call<'c, C> {
             return Rung::NoAnswer;
         }
         let rang_at = self.rt.clock.elapsed_ms();
-        match self.chan.ring(&targets, Ring::for_ms(timeout_ms)).await {
+        let rang = self.chan.ring(&targets, Ring::for_ms(timeout_ms)).await;
+        let rung: Vec<String> = (targets.iter())
+            .map(|t| t.agent.clone().unwrap_or_else(|| t.extension.clone()))
+            .collect();
+        self.offered(None, rung, &targets, &rang);
+        match rang {
             Rang::Answered(i) => {
                 let answered_at = self.rt.clock.elapsed_ms();
                 let owner = owners.get(i).cloned().flatten();
@@ -581,7 +693,7 @@ impl<'c, C: Channel> Call<'c, C> {
                     .clone()
                     .unwrap_or_else(|| target.extension.clone());
                 self.rt.events.publish(Event::Answered {
-                    call: self.summary.call,
+                    call: Arc::clone(&self.info),
                     agent: who.clone(),
                     queue: None,
                     waited_ms: answered_at - rang_at,
@@ -603,23 +715,18 @@ impl<'c, C: Channel> Call<'c, C> {
             Rang::HungUp => {
                 let now = self.rt.clock.elapsed_ms();
                 self.rt.acd.not_answered(&offer, false, None, now);
-                self.rt.events.publish(Event::Abandoned {
-                    call: self.summary.call,
-                    queue: None,
-                    waited_ms: now - rang_at,
-                    at_ms: now,
-                });
+                if !self.chan.is_cut() {
+                    self.rt.events.publish(Event::Abandoned {
+                        call: Arc::clone(&self.info),
+                        queue: None,
+                        waited_ms: now - rang_at,
+                        at_ms: now,
+                    });
+                }
                 Rung::HungUp
             }
         }
     }
-}
-
-/// Why a caller leaves a queue before an agent answers, with the queue's
-/// actions for it.
-enum Leave {
-    Overflow,
-    NoAgents,
 }
 
 enum Wake {

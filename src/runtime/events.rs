@@ -2,11 +2,12 @@
 //! summary record each call ends with. CDRs, live statistics, the simulator
 //! and the dashboard all read this stream.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
+use super::record::{CallInfo, Step};
 use crate::checked::AgentState;
 
 /// How a call ended. Every call that reaches the runtime ends with exactly one.
@@ -48,15 +49,12 @@ impl Disposition {
 /// The one record a call ends with.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {
-    pub call: u64,
-    pub caller: String,
-    pub dialed: String,
+    pub call: Arc<CallInfo>,
     /// Milliseconds since the runtime's clock started.
-    pub started_ms: i64,
     pub ended_ms: i64,
     pub disposition: Disposition,
-    /// The steps the call took, as script words (`route inbound`, `menu main`, `queue billing`).
-    pub path: Vec<String>,
+    /// The steps the call took, in order.
+    pub path: Vec<Step>,
     /// The last queue the call waited in.
     pub queue: Option<String>,
     /// The agent (or extension) that answered.
@@ -66,23 +64,22 @@ pub struct Summary {
     /// Time spent talking once answered.
     pub talk_ms: i64,
     pub tags: Vec<String>,
-    /// The call's way through the script (entry, routes, menus, keys,
-    /// actions), step for step as `dialect test` and `explain` walk it.
+    /// The call's way through the script in the program's own terms
+    /// (entry, routes, menus, keys, actions), step for step as `dialect
+    /// test` and `explain` walk it, to compare the two. It points into the
+    /// program the call ran, so it is not part of the record.
     /// Shared, so that the `CallEnded` event's copy costs nothing.
     #[serde(skip)]
-    pub steps: std::sync::Arc<[crate::flow::Step]>,
+    pub flow: Arc<[crate::flow::Step]>,
 }
 
 impl Summary {
-    /// The record of a call that begins at `started_ms`: `failed` until
-    /// the call says how it ended.
-    pub fn begun(call: u64, caller: String, dialed: String, started_ms: i64) -> Summary {
+    /// The record of a call that has just arrived: `failed` until the
+    /// call says how it ended.
+    pub fn begun(call: Arc<CallInfo>) -> Summary {
         Summary {
+            ended_ms: call.arrived_ms,
             call,
-            caller,
-            dialed,
-            started_ms,
-            ended_ms: started_ms,
             disposition: Disposition::Failed,
             path: Vec::new(),
             queue: None,
@@ -90,53 +87,59 @@ impl Summary {
             wait_ms: 0,
             talk_ms: 0,
             tags: Vec::new(),
-            steps: std::sync::Arc::from([]),
+            flow: Arc::from([]),
         }
+    }
+
+    /// When the call arrived, in milliseconds since the runtime's clock
+    /// started.
+    pub fn started_ms(&self) -> i64 {
+        self.call.arrived_ms
     }
 }
 
+/// A change of state of a call or an agent. Call events carry the call's
+/// [`CallInfo`] (shared, so a copy costs a count).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     CallArrived {
-        call: u64,
-        caller: String,
-        dialed: String,
+        call: Arc<CallInfo>,
         at_ms: i64,
     },
     MenuInput {
-        call: u64,
+        call: Arc<CallInfo>,
         menu: String,
         keys: String,
         at_ms: i64,
     },
     Queued {
-        call: u64,
+        call: Arc<CallInfo>,
         queue: String,
         priority: u32,
         at_ms: i64,
     },
     Offered {
-        call: u64,
+        call: Arc<CallInfo>,
         queue: String,
         agents: Vec<String>,
         at_ms: i64,
     },
     Answered {
-        call: u64,
+        call: Arc<CallInfo>,
         agent: String,
         queue: Option<String>,
         waited_ms: i64,
         at_ms: i64,
     },
     Abandoned {
-        call: u64,
+        call: Arc<CallInfo>,
         queue: Option<String>,
         waited_ms: i64,
         at_ms: i64,
     },
     Overflowed {
-        call: u64,
+        call: Arc<CallInfo>,
         queue: String,
         at_ms: i64,
     },
@@ -145,7 +148,7 @@ pub enum Event {
     /// (A caller turned away by `no agents` on arrival never joined, and
     /// gets no event.)
     NoAgents {
-        call: u64,
+        call: Arc<CallInfo>,
         queue: String,
         at_ms: i64,
     },
@@ -154,46 +157,110 @@ pub enum Event {
         state: AgentState,
         at_ms: i64,
     },
-    CallEnded(Summary),
+    CallEnded(Arc<Summary>),
 }
+
+/// How many events a live subscriber may fall behind by before it misses
+/// some, unless the runtime is built with another capacity.
+pub const DEFAULT_EVENT_CAPACITY: usize = 4_096;
 
 /// A subscriber called in place for each event, on the publishing task.
 pub type Sink = Box<dyn Fn(&Event) + Send + Sync>;
 
-/// Publishes events to every subscriber.
-#[derive(Default)]
+/// Publishes events, by three ways that differ in what they may lose:
+///
+/// - **sinks** are called in place on the publishing task (the
+///   simulator's statistics and the `dialect test` runner): nothing is
+///   lost or queued, and they must be quick;
+/// - **live subscribers** ([`EventBus::subscribe`]: dashboards, metrics)
+///   read from a ring of bounded size; one that falls behind is told how
+///   many events it missed ([`broadcast::error::RecvError::Lagged`]) and
+///   costs no more memory than the ring;
+/// - **record subscribers** ([`EventBus::records`]: the call-record
+///   writer) receive every call's summary through a bounded queue; when
+///   it is full, the call that ends waits until the writer has taken a
+///   record, so no record is ever dropped.
 pub struct EventBus {
-    subscribers: Mutex<Vec<mpsc::UnboundedSender<Event>>>,
     sinks: Mutex<Vec<Sink>>,
+    live: broadcast::Sender<Event>,
+    records: Mutex<Vec<mpsc::Sender<Arc<Summary>>>>,
+}
+
+impl Default for EventBus {
+    fn default() -> EventBus {
+        EventBus::new(DEFAULT_EVENT_CAPACITY)
+    }
 }
 
 impl EventBus {
+    /// A bus whose live subscribers may fall `capacity` events behind.
+    pub fn new(capacity: usize) -> EventBus {
+        EventBus {
+            sinks: Mutex::new(Vec::new()),
+            live: broadcast::channel(capacity.max(1)).0,
+            records: Mutex::new(Vec::new()),
+        }
+    }
+
     /// Adds a subscriber that sees each event as it is published, without
-    /// a copy or a task switch (the simulator's statistics). It must be
-    /// quick and must not publish.
+    /// a copy or a task switch. It must be quick and must not publish.
     pub fn sink(&self, sink: Sink) {
         if let Ok(mut sinks) = self.sinks.lock() {
             sinks.push(sink);
         }
     }
 
-    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Event> {
-        let (tx, rx) = mpsc::unbounded_channel();
-        if let Ok(mut subs) = self.subscribers.lock() {
-            subs.push(tx);
+    /// A live subscriber: every event from now on, unless it falls more
+    /// than the bus's capacity behind, when its next `recv` says how many
+    /// it missed and goes on with the oldest event still kept.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.live.subscribe()
+    }
+
+    /// A record subscriber: every call's summary from now on, losing none.
+    /// At most `capacity` summaries wait in it; beyond that, calls that end
+    /// wait for the subscriber. Dropping the receiver unsubscribes.
+    pub fn records(&self, capacity: usize) -> mpsc::Receiver<Arc<Summary>> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        if let Ok(mut records) = self.records.lock() {
+            records.push(tx);
         }
         rx
     }
 
+    /// Publishes an event to sinks and live subscribers.
     pub fn publish(&self, event: Event) {
         if let Ok(sinks) = self.sinks.lock() {
             for sink in sinks.iter() {
                 sink(&event);
             }
         }
-        if let Ok(mut subs) = self.subscribers.lock() {
-            // Subscribers that went away are dropped.
-            subs.retain(|s| s.send(event.clone()).is_ok());
+        // An error only means that nobody listens now.
+        let _ = self.live.send(event);
+    }
+
+    /// Hands a call's summary to every record subscriber, waiting while
+    /// one is full, then publishes it as [`Event::CallEnded`].
+    pub async fn record(&self, summary: Arc<Summary>) {
+        let writers: Vec<_> = match self.records.lock() {
+            Ok(r) => r.clone(),
+            Err(e) => e.into_inner().clone(),
+        };
+        let mut gone = false;
+        for writer in &writers {
+            gone |= writer.send(Arc::clone(&summary)).await.is_err();
+        }
+        if gone && let Ok(mut records) = self.records.lock() {
+            records.retain(|w| !w.is_closed());
+        }
+        self.publish(Event::CallEnded(summary));
+    }
+
+    /// Ends every record subscription: each subscriber receives what is
+    /// already queued, then the end of its stream.
+    pub fn close_records(&self) {
+        if let Ok(mut records) = self.records.lock() {
+            records.clear();
         }
     }
 }

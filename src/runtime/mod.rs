@@ -11,17 +11,24 @@ pub mod acd;
 mod call;
 pub mod channel;
 pub mod clock;
+mod cut;
 pub mod events;
 pub mod index;
+pub mod record;
 pub mod roster;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
 pub use acd::{Acd, AcdError};
 pub use channel::Channel;
 pub use clock::Clock;
 pub use events::{Disposition, Event, EventBus, Summary};
+pub use record::{Arrival, CallInfo};
 pub use roster::{Roster, RosterError};
 
 use crate::program::{Engine, Program};
@@ -30,46 +37,146 @@ use crate::program::{Engine, Program};
 /// call has been measured.
 pub const DEFAULT_AHT_MS: i64 = 180_000;
 
+/// The call runtime: build it with [`Runtime::builder`].
 pub struct Runtime {
-    pub clock: Clock,
+    clock: Clock,
     pub acd: Acd,
     pub events: Arc<EventBus>,
-    pub engine: Engine,
-    /// Average handle time used to estimate waits.
-    pub aht_ms: i64,
+    engine: Engine,
+    aht_ms: i64,
     program: RwLock<Arc<Program>>,
     next_call: AtomicU64,
+    /// How many calls are in `run_call` now.
+    active: watch::Sender<usize>,
+    /// Cancelled when a shutdown begins: new calls are turned away.
+    closing: CancellationToken,
+    /// Cancelled at a shutdown's deadline: calls in progress end.
+    cut: CancellationToken,
+    /// The runtime's own tasks (wrap-up timers), which end at shutdown.
+    tasks: TaskTracker,
+    stop_tasks: CancellationToken,
+}
+
+/// How to build a [`Runtime`]: a program and a roster, and optionally a
+/// clock (the wall clock by default), an engine (the JIT by default) and
+/// options.
+pub struct RuntimeBuilder<'r> {
+    program: Arc<Program>,
+    roster: &'r Roster,
+    clock: Option<Clock>,
+    engine: Engine,
+    aht_ms: i64,
+    event_capacity: usize,
+}
+
+impl RuntimeBuilder<'_> {
+    /// The clock the runtime reads all its time from.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Which engine runs decisions and the queues' filters.
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// The average handle time that estimates waits
+    /// ([`DEFAULT_AHT_MS`] unless set).
+    pub fn aht_ms(mut self, ms: i64) -> Self {
+        self.aht_ms = ms;
+        self
+    }
+
+    /// How far a live event subscriber may fall behind before it misses
+    /// events ([`events::DEFAULT_EVENT_CAPACITY`] unless set).
+    pub fn event_capacity(mut self, events: usize) -> Self {
+        self.event_capacity = events;
+        self
+    }
+
+    /// The runtime; fails when the roster's skills are not the program's.
+    pub fn build(self) -> Result<Arc<Runtime>, RosterError> {
+        let events = Arc::new(EventBus::new(self.event_capacity));
+        let acd = Acd::new(
+            self.roster,
+            &self.program.checked,
+            Arc::clone(&events),
+            self.engine,
+        )?;
+        Ok(Arc::new(Runtime {
+            clock: self.clock.unwrap_or_else(Clock::wall),
+            acd,
+            events,
+            engine: self.engine,
+            aht_ms: self.aht_ms,
+            program: RwLock::new(self.program),
+            next_call: AtomicU64::new(1),
+            active: watch::Sender::new(0),
+            closing: CancellationToken::new(),
+            cut: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            stop_tasks: CancellationToken::new(),
+        }))
+    }
+}
+
+/// What a shutdown did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shutdown {
+    /// Calls still in progress at the deadline, which the runtime ended.
+    pub cut: usize,
+}
+
+/// Counts a call in progress for as long as it lives.
+struct Active<'a>(&'a watch::Sender<usize>);
+
+impl<'a> Active<'a> {
+    fn new(count: &'a watch::Sender<usize>) -> Self {
+        count.send_modify(|n| *n += 1);
+        Active(count)
+    }
+}
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 impl Runtime {
-    /// A runtime for a program and a roster; the roster's skills must be
-    /// the program's.
-    pub fn new(
-        program: Arc<Program>,
-        roster: &Roster,
-        clock: Clock,
-    ) -> Result<Arc<Runtime>, RosterError> {
-        Runtime::with_engine(program, roster, clock, Engine::Jit)
+    /// Starts building a runtime for a program and a roster; the roster's
+    /// skills must be the program's.
+    pub fn builder(program: Arc<Program>, roster: &Roster) -> RuntimeBuilder<'_> {
+        RuntimeBuilder {
+            program,
+            roster,
+            clock: None,
+            engine: Engine::Jit,
+            aht_ms: DEFAULT_AHT_MS,
+            event_capacity: events::DEFAULT_EVENT_CAPACITY,
+        }
     }
 
-    /// A runtime whose decisions run on `engine` (the JIT, or the
-    /// reference interpreter).
-    pub fn with_engine(
-        program: Arc<Program>,
-        roster: &Roster,
-        clock: Clock,
-        engine: Engine,
-    ) -> Result<Arc<Runtime>, RosterError> {
-        let events = Arc::new(EventBus::default());
-        Ok(Arc::new(Runtime {
-            clock,
-            acd: Acd::new(roster, &program.checked, Arc::clone(&events), engine)?,
-            events,
-            engine,
-            aht_ms: DEFAULT_AHT_MS,
-            program: RwLock::new(program),
-            next_call: AtomicU64::new(1),
-        }))
+    /// The clock all of the runtime's time comes from.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The engine that runs decisions.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The average handle time that estimates waits.
+    pub fn aht_ms(&self) -> i64 {
+        self.aht_ms
+    }
+
+    /// How many calls are in progress.
+    pub fn calls_in_progress(&self) -> usize {
+        *self.active.borrow()
     }
 
     /// The program new calls start with.
@@ -100,35 +207,80 @@ impl Runtime {
         Ok(())
     }
 
-    /// Runs one call to its end and returns its summary (also published
-    /// as `Event::CallEnded`).
+    /// Runs one call to its end and returns its summary (also handed to
+    /// record subscribers and published as `Event::CallEnded`). After a
+    /// shutdown began, the call is turned away at once.
     pub async fn run_call<C: Channel>(
         self: &Arc<Self>,
         channel: &mut C,
-        caller: &str,
-        dialed: &str,
-    ) -> Summary {
+        arrival: Arrival,
+    ) -> Arc<Summary> {
+        // Counted before looking at `closing`, which a shutdown sets before
+        // it counts: a call either is turned away or is waited for.
+        let _active = Active::new(&self.active);
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         let program = self.program();
         // National numbers are read in the script's country; a withheld or
         // unreadable caller is empty (`caller withheld`).
         let country = program.checked.country;
-        let caller = crate::number::normalize_in(caller, country).unwrap_or_default();
-        let dialed =
-            crate::number::normalize_in(dialed, country).unwrap_or_else(|_| dialed.to_string());
-        call::Call::new(Arc::clone(self), program, channel, id, caller, dialed)
-            .run()
-            .await
+        let info = Arc::new(CallInfo {
+            id,
+            caller: crate::number::normalize_in(&arrival.caller, country).unwrap_or_default(),
+            dialed: crate::number::normalize_in(&arrival.dialed, country).unwrap_or(arrival.dialed),
+            correlation: arrival.correlation,
+            arrived: self.clock.now(),
+            arrived_ms: self.clock.elapsed_ms(),
+        });
+        let mut channel = cut::Cutting::new(channel, self.cut.clone());
+        let call = call::Call::new(Arc::clone(self), program, &mut channel, info);
+        if self.closing.is_cancelled() {
+            call.turn_away().await
+        } else {
+            call.run().await
+        }
+    }
+
+    /// Shuts the runtime down: new calls are turned away from now on,
+    /// calls in progress may end by themselves for up to `grace_ms` on the
+    /// runtime's clock, and those still going then are ended (hung up,
+    /// out of their queues, their agents released; each with its record).
+    /// Returns once every call has ended and every task of the runtime has
+    /// stopped; record subscribers then reach the end of their streams.
+    pub async fn shutdown(&self, grace_ms: i64) -> Shutdown {
+        self.closing.cancel();
+        let mut active = self.active.subscribe();
+        let ended = tokio::select! {
+            ended = active.wait_for(|n| *n == 0) => ended.is_ok(),
+            () = self.clock.sleep(grace_ms) => false,
+        };
+        let cut = if ended {
+            0
+        } else {
+            let cut = *active.borrow();
+            self.cut.cancel();
+            let _ = active.wait_for(|n| *n == 0).await;
+            cut
+        };
+        self.stop_tasks.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+        self.events.close_records();
+        Shutdown { cut }
     }
 
     /// Ends an agent's wrap-up number `wrapup` after `ms`, on the
-    /// runtime's clock, in a task of its own: the call that caused it is
-    /// over for the caller.
+    /// runtime's clock, in a task of the runtime's: the call that caused
+    /// it is over for the caller. At shutdown the wrap-up is left as it is.
     fn wrapup(self: &Arc<Self>, agent: String, wrapup: u64, ms: i64) {
         let rt = Arc::clone(self);
-        tokio::spawn(async move {
-            rt.clock.sleep(ms).await;
-            rt.acd.wrapup_done(&agent, wrapup, rt.clock.elapsed_ms());
+        let stop = self.stop_tasks.clone();
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = rt.clock.sleep(ms) => {
+                    rt.acd.wrapup_done(&agent, wrapup, rt.clock.elapsed_ms());
+                }
+                () = stop.cancelled() => {}
+            }
         });
     }
 }

@@ -15,7 +15,7 @@ use crate::checked::RejectReason;
 use crate::random::Rng;
 use crate::runtime::Clock;
 use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
-use crate::sim::traffic::{Distribution, Dur};
+use crate::sim::distribution::{Distribution, Dur};
 
 /// What callers press at each menu, by menu name: entries (`None` is
 /// silence) with their probabilities. Probabilities that sum below 1 leave

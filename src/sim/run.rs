@@ -15,7 +15,7 @@ use tokio::sync::Notify;
 
 use crate::program::{Engine, Program};
 use crate::random::Rng;
-use crate::runtime::{Clock, Roster, RosterError, Runtime};
+use crate::runtime::{Arrival, Clock, Roster, RosterError, Runtime};
 use crate::sim::caller::{Behaviour, SimCaller};
 use crate::sim::stats::{Report, Stats};
 use crate::sim::traffic::{Stream, Traffic};
@@ -79,7 +79,10 @@ async fn run(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report, SimError> {
     let clock = Clock::starting_at(traffic.start_instant);
-    let rt = Runtime::with_engine(Arc::clone(&program), roster, clock.clone(), options.engine)?;
+    let rt = Runtime::builder(Arc::clone(&program), roster)
+        .clock(clock.clone())
+        .engine(options.engine)
+        .build()?;
     let queues = program
         .checked
         .queues
@@ -238,9 +241,9 @@ async fn call(
     active: Arc<AtomicU64>,
     idle: Arc<Notify>,
 ) {
-    let mut caller = SimCaller::new(rt.clock.clone(), behaviour);
+    let mut caller = SimCaller::new(rt.clock().clone(), behaviour);
     caller.logging = false;
-    rt.run_call(&mut caller, &from, &to).await;
+    rt.run_call(&mut caller, Arrival::new(from, to)).await;
     if active.fetch_sub(1, Ordering::SeqCst) == 1 {
         idle.notify_one();
     }
@@ -250,14 +253,14 @@ async fn call(
 /// still on a call at the end of a shift logs out once it is over.
 async fn work_shifts(rt: Arc<Runtime>, id: String, spans: Vec<(i64, i64)>) {
     for (login, logout) in spans {
-        rt.clock.sleep(login - rt.clock.elapsed_ms()).await;
-        let _ = rt.acd.login(&id, rt.clock.elapsed_ms());
+        rt.clock().sleep(login - rt.clock().elapsed_ms()).await;
+        let _ = rt.acd.login(&id, rt.clock().elapsed_ms());
         if logout == i64::MAX {
             return;
         }
-        rt.clock.sleep(logout - rt.clock.elapsed_ms()).await;
-        while rt.acd.logout(&id, rt.clock.elapsed_ms()).is_err() {
-            rt.clock.sleep(5_000).await;
+        rt.clock().sleep(logout - rt.clock().elapsed_ms()).await;
+        while rt.acd.logout(&id, rt.clock().elapsed_ms()).is_err() {
+            rt.clock().sleep(5_000).await;
         }
     }
 }

@@ -220,9 +220,9 @@ impl Stats {
                 let Some(q) = self.queue(queue) else { return };
                 let i = self.interval(*at_ms);
                 self.rows[i][q].offered += 1;
-                self.in_queue.insert(*call, (q, i));
+                self.in_queue.insert(call.id, (q, i));
                 // Its outcome is this queue's now.
-                self.sent_on.remove(call);
+                self.sent_on.remove(&call.id);
             }
             Event::Answered {
                 call,
@@ -230,7 +230,7 @@ impl Stats {
                 waited_ms,
                 ..
             } => {
-                let Some(&(q, i)) = self.in_queue.get(call) else {
+                let Some(&(q, i)) = self.in_queue.get(&call.id) else {
                     return;
                 };
                 let in_sl = *waited_ms <= self.service_level_ms;
@@ -250,7 +250,7 @@ impl Stats {
                 ..
             } => {
                 // A hunt group or an extension: the wait is the ringing.
-                self.sent_on.remove(call);
+                self.sent_on.remove(&call.id);
                 let (i, all) = (self.interval(*at_ms), self.all());
                 let row = &mut self.rows[i][all];
                 row.answered += 1;
@@ -264,7 +264,7 @@ impl Stats {
                 waited_ms,
                 ..
             } => {
-                let Some(&(q, i)) = self.in_queue.get(call) else {
+                let Some(&(q, i)) = self.in_queue.get(&call.id) else {
                     return;
                 };
                 let all = self.all();
@@ -280,7 +280,7 @@ impl Stats {
                 waited_ms,
                 ..
             } => {
-                self.sent_on.remove(call);
+                self.sent_on.remove(&call.id);
                 let (i, all) = (self.interval(*at_ms), self.all());
                 self.rows[i][all].abandoned += 1;
                 self.rows[i][all].abandoned_wait_ms += waited_ms;
@@ -288,9 +288,9 @@ impl Stats {
             // Sent on by the script: an `after D ->` step, or `no agents`
             // once nobody who could take the call was logged in.
             Event::Overflowed { call, .. } | Event::NoAgents { call, .. } => {
-                if let Some((q, i)) = self.in_queue.remove(call) {
+                if let Some((q, i)) = self.in_queue.remove(&call.id) {
                     self.rows[i][q].overflowed += 1;
-                    self.sent_on.insert(*call, i);
+                    self.sent_on.insert(call.id, i);
                 }
             }
             Event::Offered { queue, agents, .. } => {
@@ -327,8 +327,8 @@ impl Stats {
             Event::CallEnded(summary) => {
                 self.ended += 1;
                 *self.dispositions.entry(summary.disposition).or_default() += 1;
-                let queued = self.in_queue.remove(&summary.call);
-                if let Some(i) = self.sent_on.remove(&summary.call)
+                let queued = self.in_queue.remove(&summary.call.id);
+                if let Some(i) = self.sent_on.remove(&summary.call.id)
                     && summary.disposition != Disposition::Answered
                 {
                     // Sent out of the queues, and counted as answered or
@@ -436,12 +436,25 @@ impl Stats {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
-    use crate::runtime::Summary;
+    use crate::runtime::{CallInfo, Summary};
+
+    fn info(id: u64) -> Arc<CallInfo> {
+        Arc::new(CallInfo {
+            id,
+            caller: String::new(),
+            dialed: String::new(),
+            correlation: None,
+            arrived: jiff::Timestamp::UNIX_EPOCH,
+            arrived_ms: 0,
+        })
+    }
 
     fn queued(call: u64, queue: &str, at_ms: i64) -> Event {
         Event::Queued {
-            call,
+            call: info(call),
             queue: queue.into(),
             priority: 0,
             at_ms,
@@ -449,11 +462,11 @@ mod tests {
     }
 
     fn ended(call: u64, disposition: Disposition, ended_ms: i64) -> Event {
-        Event::CallEnded(Summary {
+        Event::CallEnded(Arc::new(Summary {
             ended_ms,
             disposition,
-            ..Summary::begun(call, String::new(), String::new(), 0)
-        })
+            ..Summary::begun(info(call))
+        }))
     }
 
     /// A call sent out of a queue counts as overflow there; in `all` only
@@ -467,7 +480,7 @@ mod tests {
             20_000,
         );
         let overflowed = |call| Event::Overflowed {
-            call,
+            call: info(call),
             queue: "fraud".into(),
             at_ms: 60_000,
         };
@@ -475,9 +488,7 @@ mod tests {
         // 3: sent on, then hangs up outside any queue or group.
         for call in [1, 2, 3] {
             stats.add(&Event::CallArrived {
-                call,
-                caller: String::new(),
-                dialed: String::new(),
+                call: info(call),
                 at_ms: 0,
             });
             stats.add(&queued(call, "fraud", 0));
@@ -486,7 +497,7 @@ mod tests {
         stats.add(&ended(1, Disposition::Voicemail, 90_000));
         stats.add(&queued(2, "service", 60_000));
         stats.add(&Event::Answered {
-            call: 2,
+            call: info(2),
             agent: "ana".into(),
             queue: Some("service".into()),
             waited_ms: 10_000,

@@ -8,7 +8,7 @@
 
 use pest::Parser as _;
 
-use super::parser::{Grammar, Rule};
+use super::grammar::{Grammar, Rule};
 use super::scan::TOP_LEVEL;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::source::{FileId, Span};

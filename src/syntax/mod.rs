@@ -4,6 +4,7 @@
 //! of everything it could read plus a diagnostic per problem.
 
 pub mod ast;
+mod grammar;
 mod hints;
 mod parser;
 mod scan;

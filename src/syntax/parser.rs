@@ -11,13 +11,10 @@ use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::{self, *};
+use super::grammar::{Grammar, Rule};
 use super::scan;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
-
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/dialect.pest"]
-pub(crate) struct Grammar;
 
 /// Most tokens one expression may have; longer ones are rejected so that the
 /// left-deep trees they build cannot exhaust the stack in later stages.
