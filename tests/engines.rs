@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 
-use dialect::checked::{Program, SkillKind, Type};
+use dialect::checked::{MAX_SKILL_LEVEL, Program, SkillKind, Type};
 use dialect::cli::RealFs;
 use dialect::facts::{AgentFacts, Facts, Slot};
 use dialect::ir::{self, FuncId};
@@ -136,7 +136,7 @@ fn agent(rng: &mut Rng, program: &Program) -> AgentFacts {
             .skills
             .iter()
             .map(|s| match &s.kind {
-                SkillKind::Level => rng.below(11) as i64,
+                SkillKind::Level => rng.range(0, MAX_SKILL_LEVEL as usize) as i64,
                 SkillKind::Values(v) => (rng.next_u64() & ((1u64 << v.len().min(63)) - 1)) as i64,
             })
             .collect(),

@@ -11,7 +11,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use dialect::checked::{self, SkillKind, Type};
+use dialect::checked::{self, MAX_SKILL_LEVEL, SkillKind, Type};
 use dialect::facts::{AgentFacts, Facts, Slot};
 use dialect::ir::{self, FuncId};
 use dialect::jit::Compiled;
@@ -66,10 +66,10 @@ impl Gen<'_> {
                     self.rng.below(3),
                     self.rng.word(&["waiting", "available", "agents"])
                 ),
-                // Skill levels only compare with 0..10 (D3020), so agent
+                // Skill levels only compare with 0..=MAX_SKILL_LEVEL (D3020), so agent
                 // expressions keep literals small.
                 2 if !self.agent => self.rng.below(1_000_000_000).to_string(),
-                2 => self.rng.below(11).to_string(),
+                2 => self.rng.range(0, MAX_SKILL_LEVEL as usize).to_string(),
                 3 if self.guarded => "customer.balance".into(),
                 _ if self.agent && self.rng.chance(50) => self.rng.word(&["sales", "tech"]).into(),
                 _ => format!(
@@ -218,7 +218,7 @@ impl Gen<'_> {
                     self.rng.word(&LANGS),
                     self.rng.word(&LANGS)
                 ),
-                _ => format!("sales >= {}", self.rng.below(11)),
+                _ => format!("sales >= {}", self.rng.range(0, MAX_SKILL_LEVEL as usize)),
             },
             _ => format!("known {}", self.rng.word(&["customer", "acct"])),
         }
@@ -409,7 +409,7 @@ fn agent(rng: &mut Rng, p: &checked::Program) -> AgentFacts {
             .skills
             .iter()
             .map(|s| match s.kind {
-                SkillKind::Level => rng.below(11) as i64,
+                SkillKind::Level => rng.range(0, MAX_SKILL_LEVEL as usize) as i64,
                 SkillKind::Values(_) => rng.below(8) as i64,
             })
             .collect(),

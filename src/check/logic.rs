@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use crate::checked::{BinOp, Expr, ExprKind, SkillKind, Type, Value};
+use crate::checked::{BinOp, Expr, ExprKind, MAX_SKILL_LEVEL, SkillKind, Type, Value};
 
 /// Most distinct atoms analysed; routes with more are not analysed.
 pub const MAX_ATOMS: usize = 16;
@@ -531,7 +531,7 @@ fn domain(subject: &Expr, skills: &[SkillKind]) -> Option<Domain> {
         // An agent's set of values is not one value; leave it opaque.
         (ExprKind::SkillValues(_), _) => return None,
         (ExprKind::QueueStat(..) | ExprKind::Agent(_), _) => NOT_NEGATIVE,
-        (ExprKind::SkillLevel(_), _) => Domain::Ordered(0, 10),
+        (ExprKind::SkillLevel(_), _) => Domain::Ordered(0, MAX_SKILL_LEVEL as i128),
         (ExprKind::Now(_), Type::Time) => Domain::Ordered(0, 1439),
         (_, Type::Int | Type::Duration | Type::Date | Type::Time) => ANY,
         (_, Type::Weekday) => Domain::Finite(7),
