@@ -130,16 +130,24 @@ fn facts(rng: &mut Rng, program: &Program, module: &ir::Module) -> Facts {
     f
 }
 
+/// A random agent. One in four holds fewer skills than the program
+/// declares, as an agent of an older roster may: the JIT pads them with
+/// zeros, which the interpreter reads as missing skills.
 fn agent(rng: &mut Rng, program: &Program) -> AgentFacts {
+    let mut skills: Vec<i64> = program
+        .skills
+        .iter()
+        .map(|s| match &s.kind {
+            SkillKind::Level => rng.range(0, MAX_SKILL_LEVEL as usize) as i64,
+            SkillKind::Values(v) => (rng.next_u64() & ((1u64 << v.len().min(63)) - 1)) as i64,
+        })
+        .collect();
+    if rng.chance(25) {
+        let keep = rng.below(skills.len());
+        skills.truncate(keep);
+    }
     AgentFacts {
-        skills: program
-            .skills
-            .iter()
-            .map(|s| match &s.kind {
-                SkillKind::Level => rng.range(0, MAX_SKILL_LEVEL as usize) as i64,
-                SkillKind::Values(v) => (rng.next_u64() & ((1u64 << v.len().min(63)) - 1)) as i64,
-            })
-            .collect(),
+        skills,
         attrs: [
             rng.below(120) as i64,
             rng.below(40) as i64,
