@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use super::data::lookup_data;
 use super::path;
 use super::runtime_test::{self, Miss, given_row};
 use super::scripts;
 use crate::checked::Test;
 use crate::facts::{Facts, Slot, stat_index};
 use crate::flow::walk::{self, Walk};
+use crate::lookup::{LookupTables, load_tables};
 use crate::program::{Engine, Program};
 
 #[derive(clap::Args, Debug)]
@@ -100,14 +100,14 @@ pub fn run(args: &Args) -> ExitCode {
     let (mut passed, mut failed) = (0, 0);
     for checked in &scripts.checked {
         let name = scripts.loader.sources.get(checked.files[0]).name.clone();
-        let data = match lookup_data(&scripts.loader, &checked.program) {
-            Ok(d) => d,
+        let tables = match load_tables(&scripts.loader, &checked.program) {
+            Ok(t) => Arc::new(t),
             Err(e) => {
                 eprintln!("dialect test: {name}: {e}");
                 return ExitCode::from(2);
             }
         };
-        let program = match Program::compile(checked.program.clone(), data) {
+        let program = match Program::compile(checked.program.clone()) {
             Ok(p) => Arc::new(p),
             Err(e) => {
                 eprintln!("dialect test: {name}: {e}");
@@ -129,7 +129,7 @@ pub fn run(args: &Args) -> ExitCode {
         }
         let _ = writeln!(out, "{name}");
         for test in tests {
-            let result = run_test(&program, args.engine.into(), test);
+            let result = run_test(&program, &tables, args.engine.into(), test);
             if result.passed {
                 passed += 1;
                 let _ = writeln!(out, "  ok    {}", test.name);
@@ -246,8 +246,14 @@ pub fn call_instant(program: &Program, test: &Test) -> jiff::Timestamp {
 
 /// Runs one test: builds the call's facts from the test and walks its
 /// decisions; a runtime test also runs the call through the runtime, and
-/// its decisions read the queue statistics the runtime counts.
-pub fn run_test(program: &Arc<Program>, engine: Engine, test: &Test) -> Outcome {
+/// its decisions read the queue statistics the runtime counts. Lookups the
+/// test gives no rows for read `tables`.
+pub fn run_test(
+    program: &Arc<Program>,
+    tables: &Arc<LookupTables>,
+    engine: Engine,
+    test: &Test,
+) -> Outcome {
     let mut facts = Facts::new(&program.ir.layout);
     facts.caller = test.from.clone().unwrap_or_default();
     facts.dialed = test.to.clone();
@@ -264,7 +270,7 @@ pub fn run_test(program: &Arc<Program>, engine: Engine, test: &Test) -> Outcome 
         }
     }
     let runtime = test.runtime.as_ref().map(|spec| {
-        let run = runtime_test::run(program, engine, test, spec);
+        let run = runtime_test::run(program, tables, engine, test, spec);
         let misses = runtime_test::misses(program, test, spec, &run);
         (run, misses)
     });
@@ -276,7 +282,7 @@ pub fn run_test(program: &Arc<Program>, engine: Engine, test: &Test) -> Outcome 
         }
     }
     let at = call_instant(program, test);
-    let walk = walk::walk(program, engine, facts, at, &test.presses, fixed);
+    let walk = walk::walk(program, tables, engine, facts, at, &test.presses, fixed);
     let walk_passed = test
         .expect
         .as_ref()

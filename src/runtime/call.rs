@@ -15,6 +15,7 @@ use crate::checked::{
 };
 use crate::facts::Facts;
 use crate::flow::{Effect, End, Flow, Step};
+use crate::lookup::LookupTables;
 use crate::program::Program;
 
 /// Ring time for extensions, when nothing says otherwise.
@@ -23,6 +24,8 @@ pub const EXTENSION_RING_MS: i64 = 30_000;
 pub(super) struct Call<'c, C: Channel> {
     rt: Arc<Runtime>,
     program: Arc<Program>,
+    /// The lookup rows the call started with, fitting its program.
+    tables: Arc<LookupTables>,
     chan: &'c mut C,
     summary: Summary,
     answered: bool,
@@ -68,6 +71,7 @@ impl<'c, C: Channel> Call<'c, C> {
     pub(super) fn new(
         rt: Arc<Runtime>,
         program: Arc<Program>,
+        tables: Arc<LookupTables>,
         chan: &'c mut C,
         id: u64,
         caller: String,
@@ -77,6 +81,7 @@ impl<'c, C: Channel> Call<'c, C> {
         Call {
             rt,
             program,
+            tables,
             chan,
             summary: Summary::begun(id, caller, dialed, now),
             answered: false,
@@ -86,6 +91,7 @@ impl<'c, C: Channel> Call<'c, C> {
 
     pub(super) async fn run(mut self) -> Summary {
         let program = Arc::clone(&self.program);
+        let tables = Arc::clone(&self.tables);
         let rt = Arc::clone(&self.rt);
         rt.events.publish(Event::CallArrived {
             call: self.summary.call,
@@ -96,7 +102,7 @@ impl<'c, C: Channel> Call<'c, C> {
         let mut facts = Facts::new(&program.ir.layout);
         facts.caller = self.summary.caller.clone();
         facts.dialed = self.summary.dialed.clone();
-        let mut flow = Flow::new(&program, rt.engine, facts, Vec::new());
+        let mut flow = Flow::new(&program, &tables, rt.engine, facts, Vec::new());
         let mut refresh = |f: &mut Facts| refresh(&rt, &program, f);
         let mut effect = flow.start(&mut refresh);
         let disposition = loop {

@@ -5,7 +5,8 @@
 //! paused clock in tests, and in the simulator.
 //!
 //! **Invariant:** the runtime knows nothing of SIP. A call keeps the program
-//! it started with; a reload only affects calls that start afterwards.
+//! and the lookup tables it started with; a reload (of the script, or of
+//! the data alone) only affects calls that start afterwards.
 
 pub mod acd;
 mod call;
@@ -24,6 +25,7 @@ pub use clock::Clock;
 pub use events::{Disposition, Event, EventBus, Summary};
 pub use roster::{Roster, RosterError};
 
+use crate::lookup::{DataMismatch, LookupTables};
 use crate::program::{Engine, Program};
 
 /// Average handle time assumed for expected-wait estimates before any
@@ -37,13 +39,32 @@ pub struct Runtime {
     pub engine: Engine,
     /// Average handle time used to estimate waits.
     pub aht_ms: i64,
-    program: RwLock<Arc<Program>>,
+    /// What new calls start with. Program and tables sit under one lock,
+    /// so a call never starts with tables that do not fit its program.
+    current: RwLock<Current>,
     next_call: AtomicU64,
+}
+
+/// The program new calls start with, and the lookup rows they read.
+#[derive(Clone)]
+struct Current {
+    program: Arc<Program>,
+    tables: Arc<LookupTables>,
+}
+
+/// Why a script reload was refused; the runtime keeps what it had.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Roster(#[from] RosterError),
+    #[error(transparent)]
+    Data(#[from] DataMismatch),
 }
 
 impl Runtime {
     /// A runtime for a program and a roster; the roster's skills must be
-    /// the program's.
+    /// the program's. Its lookups start with no rows: load them with
+    /// `lookup::load_tables` and swap them in with [`Runtime::reload_data`].
     pub fn new(
         program: Arc<Program>,
         roster: &Roster,
@@ -67,25 +88,43 @@ impl Runtime {
             events,
             engine,
             aht_ms: DEFAULT_AHT_MS,
-            program: RwLock::new(program),
+            current: RwLock::new(Current {
+                tables: Arc::new(LookupTables::empty(&program.checked)),
+                program,
+            }),
             next_call: AtomicU64::new(1),
         }))
     }
 
     /// The program new calls start with.
     pub fn program(&self) -> Arc<Program> {
-        self.program
-            .read()
-            .map_or_else(|e| Arc::clone(&e.into_inner()), |p| Arc::clone(&p))
+        self.current().program
     }
 
-    /// Swaps in a new program (and roster, if given). Calls in progress
-    /// keep theirs; agents keep their states.
+    /// The lookup tables new calls start with.
+    pub fn tables(&self) -> Arc<LookupTables> {
+        self.current().tables
+    }
+
+    fn current(&self) -> Current {
+        self.current
+            .read()
+            .map_or_else(|e| e.into_inner().clone(), |c| c.clone())
+    }
+
+    /// Swaps in a new program with its lookup tables (and roster, if
+    /// given): a script reload. The tables must fit the new program
+    /// ([`LookupTables::check`]); to keep the rows a runtime has, pass
+    /// [`Runtime::tables`], which fits as long as the lookup declarations
+    /// did not change. Calls in progress keep their program and tables;
+    /// agents keep their states. On an error nothing changes.
     pub fn reload(
         &self,
         program: Arc<Program>,
+        tables: Arc<LookupTables>,
         roster: Option<&Roster>,
-    ) -> Result<(), RosterError> {
+    ) -> Result<(), ReloadError> {
+        tables.check(&program.checked)?;
         let now = self.clock.elapsed_ms();
         match roster {
             Some(r) => self.acd.reload_roster(r, &program.checked, now)?,
@@ -93,10 +132,25 @@ impl Runtime {
                 .acd
                 .reload_roster(&self.acd.roster(), &program.checked, now)?,
         }
-        match self.program.write() {
-            Ok(mut p) => *p = program,
-            Err(e) => *e.into_inner() = program,
+        let new = Current { program, tables };
+        match self.current.write() {
+            Ok(mut c) => *c = new,
+            Err(e) => *e.into_inner() = new,
         }
+        Ok(())
+    }
+
+    /// Swaps in new lookup tables for the current program: a data reload,
+    /// which compiles nothing. Tables read for other lookup declarations
+    /// than the program's are refused and the old ones kept. Calls in
+    /// progress keep the tables they started with.
+    pub fn reload_data(&self, tables: Arc<LookupTables>) -> Result<(), DataMismatch> {
+        let mut current = match self.current.write() {
+            Ok(c) => c,
+            Err(e) => e.into_inner(),
+        };
+        tables.check(&current.program.checked)?;
+        current.tables = tables;
         Ok(())
     }
 
@@ -109,16 +163,24 @@ impl Runtime {
         dialed: &str,
     ) -> Summary {
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
-        let program = self.program();
+        let Current { program, tables } = self.current();
         // National numbers are read in the script's country; a withheld or
         // unreadable caller is empty (`caller withheld`).
         let country = program.checked.country;
         let caller = crate::number::normalize_in(caller, country).unwrap_or_default();
         let dialed =
             crate::number::normalize_in(dialed, country).unwrap_or_else(|_| dialed.to_string());
-        call::Call::new(Arc::clone(self), program, channel, id, caller, dialed)
-            .run()
-            .await
+        call::Call::new(
+            Arc::clone(self),
+            program,
+            tables,
+            channel,
+            id,
+            caller,
+            dialed,
+        )
+        .run()
+        .await
     }
 
     /// Ends an agent's wrap-up number `wrapup` after `ms`, on the

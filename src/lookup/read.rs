@@ -1,6 +1,6 @@
-//! Lookup data: reading CSV tables and turning their cells into typed
-//! values, shared by `dialect lint` (which reports bad rows) and the
-//! engines that answer lookups.
+//! Reading lookup text: CSV tables and their cells as typed values, shared
+//! by `dialect lint` (which reports bad rows) and the loading of lookup
+//! tables.
 
 use crate::checked::{LookupKey, Type, Value};
 use crate::number;

@@ -1,0 +1,268 @@
+//! Loading a program's lookup tables from the sources its script names:
+//! CSV tables the loader already read, and SQLite tables read here. A
+//! server reloading data, `dialect test`, `explain` and `simulate` all load
+//! them this way.
+
+use std::path::Path;
+
+use super::read;
+use super::tables::LookupTables;
+use crate::check::SourceInfo;
+use crate::checked::{self, Field, Lookup, SkillKind, Type};
+use crate::facts::{Row, Slot};
+use crate::load::{self, Loader};
+use crate::source::Loc;
+
+/// Why a program's lookup tables could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// `file` is the source as the script names it.
+    #[error("lookup `{lookup}`: `{file}` does not exist")]
+    Missing { lookup: String, file: String },
+    #[error("lookup `{lookup}`: `{file}` cannot be read: {why}")]
+    Unreadable {
+        lookup: String,
+        file: String,
+        why: String,
+    },
+    /// SQLite could not open or read the database.
+    #[error("lookup `{lookup}`: {path}: {message}")]
+    Database {
+        lookup: String,
+        path: String,
+        message: String,
+    },
+    #[error("lookup `{lookup}`: table `{table}` has no column {columns}")]
+    NoColumn {
+        lookup: String,
+        table: String,
+        columns: String,
+    },
+}
+
+/// Reads the rows of every lookup of a program from the sources `loader`
+/// found for it. Rows whose key or cells do not parse are skipped
+/// (`dialect lint` reports them); the first row for a key wins. Reading a
+/// source again means loading the script again (the loader reads CSV
+/// sources as it loads), but not compiling it.
+pub fn load_tables(
+    loader: &Loader<'_>,
+    program: &checked::Program,
+) -> Result<LookupTables, LoadError> {
+    let mut tables = LookupTables::empty(program);
+    for (index, l) in program.lookups.iter().enumerate() {
+        let rows: Vec<(String, Vec<String>)> = match loader.source_info(l.file, &l.source) {
+            Some(SourceInfo::Csv(_, csv)) => {
+                let columns = columns(l, &csv.columns);
+                csv.rows
+                    .iter()
+                    .map(|r| {
+                        let cells = columns
+                            .iter()
+                            .map(|c| c.and_then(|i| r.cells.get(i)).cloned().unwrap_or_default())
+                            .collect();
+                        (r.cells.first().cloned().unwrap_or_default(), cells)
+                    })
+                    .collect()
+            }
+            Some(SourceInfo::Database) => {
+                let dir = loader
+                    .path(Loc::new(l.file, Default::default()))
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                sqlite_rows(&dir.join(&l.source), l)?
+            }
+            Some(SourceInfo::Missing) | None => {
+                return Err(LoadError::Missing {
+                    lookup: l.name.clone(),
+                    file: l.source.clone(),
+                });
+            }
+            Some(SourceInfo::Unreadable(why)) => {
+                return Err(LoadError::Unreadable {
+                    lookup: l.name.clone(),
+                    file: l.source.clone(),
+                    why: why.clone(),
+                });
+            }
+        };
+        for (key, cells) in rows {
+            let Ok(key) = read::parse_key_in(l.key, &key, l.country) else {
+                continue;
+            };
+            let row: Option<Row> = l
+                .fields
+                .iter()
+                .zip(&cells)
+                .map(|(f, cell)| parse(program, l, f, cell))
+                .collect();
+            if let Some(row) = row {
+                tables.insert(index, key, row);
+            }
+        }
+    }
+    Ok(tables)
+}
+
+/// For each field, the column holding it (the first column is the key).
+fn columns(l: &Lookup, header: &[String]) -> Vec<Option<usize>> {
+    l.fields
+        .iter()
+        .map(|f| {
+            header
+                .iter()
+                .skip(1)
+                .position(|c| *c == f.name)
+                .map(|i| i + 1)
+        })
+        .collect()
+}
+
+fn parse(program: &checked::Program, l: &Lookup, f: &Field, cell: &str) -> Option<Slot> {
+    let values = match &f.ty {
+        Type::Enum(s) => match &program.skill(*s).kind {
+            SkillKind::Values(v) => Some(v.as_slice()),
+            SkillKind::Level => None,
+        },
+        _ => None,
+    };
+    read::parse_cell(&f.ty, cell, values)
+        .ok()
+        .map(|v| match (v, l.country) {
+            // Phone cells are read in the lookup's country, like its keys.
+            (checked::Value::Phone(n), Some(c)) => checked::Value::Phone(c.number(&n)),
+            (v, _) => v,
+        })
+        .map(|v| Slot::from_value(&v))
+}
+
+/// Reads a SQLite table: the first column is the key, the others are
+/// matched to fields by name.
+fn sqlite_rows(path: &Path, l: &Lookup) -> Result<Vec<(String, Vec<String>)>, LoadError> {
+    let fail = |e: rusqlite::Error| LoadError::Database {
+        lookup: l.name.clone(),
+        path: load::display(path),
+        message: e.to_string(),
+    };
+    let db =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(fail)?;
+    let table = l.table.as_deref().unwrap_or_default().replace('"', "\"\"");
+    let mut statement = db
+        .prepare(&format!("SELECT * FROM \"{table}\""))
+        .map_err(fail)?;
+    let header: Vec<String> = statement.column_names().map(|c| c.to_string()).collect();
+    let columns = columns(l, &header);
+    let missing: Vec<&str> = l
+        .fields
+        .iter()
+        .zip(&columns)
+        .filter(|(_, c)| c.is_none())
+        .map(|(f, _)| f.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(LoadError::NoColumn {
+            lookup: l.name.clone(),
+            table,
+            columns: missing.join(", "),
+        });
+    }
+    let text = |v: rusqlite::types::ValueRef<'_>| match v {
+        rusqlite::types::ValueRef::Null => String::new(),
+        rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+        rusqlite::types::ValueRef::Real(f) => f.to_string(),
+        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+            String::from_utf8_lossy(t).into_owned()
+        }
+    };
+    let mut rows = statement.query([]).map_err(fail)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(fail)? {
+        let key = row.get_ref(0).map(text).map_err(fail)?;
+        let cells = columns
+            .iter()
+            .map(|c| {
+                c.and_then(|i| row.get_ref(i).ok())
+                    .map(text)
+                    .unwrap_or_default()
+            })
+            .collect();
+        out.push((key, cells));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::MemoryFs;
+
+    const SCRIPT: &str = r#"
+skill language { english, spanish }
+lookup customer by caller from "customers.csv" {
+  tier:     text
+  language: language
+}
+entry "+1 512 555 0100" -> voicemail "general"
+"#;
+
+    /// Loads the script from `fs` and its tables, with the script's errors.
+    fn load(fs: &MemoryFs) -> (Result<LookupTables, LoadError>, usize) {
+        let mut loader = Loader::new(fs);
+        let root = loader.load(Path::new("main.dial")).expect("loads");
+        let checked = loader.check(root, None);
+        let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
+        (load_tables(&loader, &checked.program), errors)
+    }
+
+    #[test]
+    fn reads_rows_by_normalised_key_first_row_winning_and_bad_rows_skipped() {
+        let csv = "phone,language,tier\n\
+                   +1 (512) 555-0101,spanish,gold\n\
+                   +15125550101,english,silver\n\
+                   +15125550102,french,gold\n\
+                   not a number,english,gold\n\
+                   +15125550103,english,\n";
+        let fs = MemoryFs::default()
+            .with("main.dial", SCRIPT)
+            .with("customers.csv", csv);
+        let (tables, _) = load(&fs);
+        let tables = tables.expect("loads");
+        let text = |t: &str| Slot {
+            int: 0,
+            text: t.into(),
+        };
+        // Columns are matched to fields by name; `spanish` is value 1.
+        assert_eq!(
+            tables.row(0, "+15125550101"),
+            Some(&vec![text("gold"), Slot::int(1)])
+        );
+        // `french` is no value of the skill; an empty text cell is text.
+        assert_eq!(tables.row(0, "+15125550102"), None);
+        assert_eq!(
+            tables.row(0, "+15125550103"),
+            Some(&vec![text(""), Slot::int(0)])
+        );
+        assert_eq!(tables.len(0), 2);
+    }
+
+    #[test]
+    fn a_missing_source_is_an_error_naming_the_lookup() {
+        let fs = MemoryFs::default().with("main.dial", SCRIPT);
+        let (tables, errors) = load(&fs);
+        assert!(errors > 0, "the checker reports it too (D3026)");
+        let err = tables.unwrap_err();
+        assert_eq!(
+            err,
+            LoadError::Missing {
+                lookup: "customer".into(),
+                file: "customers.csv".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "lookup `customer`: `customers.csv` does not exist"
+        );
+    }
+}
