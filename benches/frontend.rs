@@ -1,5 +1,8 @@
 //! Front-end throughput: parsing, checking, and both, on generated scripts
-//! of about 100 KB and 1 MB (`dialect::synth::large_script`).
+//! of about 100 KB and 1 MB (`dialect::synth::large_script`); and the two
+//! reloads a server does, a data-only reload (read the lookup sources, swap
+//! the tables) against a script reload (load, check, compile, swap), on
+//! the bank example with 5,000 customers and 5,000 accounts.
 //!
 //! Targets: parse+check at 5 MB/s or more on one core, and a 100 KB script
 //! parsed and checked in under 20 ms. Run with
@@ -7,18 +10,24 @@
 //! ```text
 //! cargo bench --features bench --bench frontend
 //! cargo bench --features bench --bench frontend -- 100KB     # only the 100 KB groups
+//! cargo bench --features bench --bench frontend -- reload    # only the reloads
 //! ```
 //!
 //! Criterion prints throughput in binary units (MiB/s; 1 MiB/s = 1.049 MB/s).
 //! docs/performance.md records the figures.
 
+use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
 use dialect::check::{self, Options};
 use dialect::load::{Loader, MemoryFs};
+use dialect::lookup::load_tables;
+use dialect::program::Program;
+use dialect::runtime::{Clock, Roster, Runtime};
 use dialect::source::FileId;
 use dialect::syntax;
 use dialect::synth::{LOOKUP_CSV, LOOKUP_SOURCE, Size, large_script};
@@ -110,5 +119,83 @@ fn frontend(c: &mut Criterion) {
     group.finish();
 }
 
-criterion::criterion_group!(benches, frontend);
+/// The bank example with `rows` customers and as many accounts, in memory
+/// (so that the figures leave the disk out).
+fn bank(rows: usize) -> MemoryFs {
+    let mut customers = String::from("phone,account,tier,past_due,card_locked,language\n");
+    let mut accounts = String::from("account,tier,past_due\n");
+    let tiers = ["standard", "gold", "private"];
+    for i in 0..rows {
+        let tier = tiers[i % 3];
+        let past_due = i % 7 == 0;
+        let language = if i % 4 == 0 { "spanish" } else { "english" };
+        let _ = writeln!(
+            customers,
+            "+1512{:07},{},{tier},{past_due},{},{language}",
+            i,
+            40_000_000 + i,
+            i % 50 == 0
+        );
+        let _ = writeln!(accounts, "{},{tier},{past_due}", 50_000_000 + i);
+    }
+    MemoryFs::default()
+        .with("bank.dial", include_str!("../examples/bank/bank.dial"))
+        .with("blocked.csv", include_str!("../examples/bank/blocked.csv"))
+        .with("customers.csv", &customers)
+        .with("accounts.csv", &accounts)
+}
+
+/// A data-only reload against a script reload, both swapped into a
+/// running runtime; docs/performance.md records the ratio.
+fn reload(c: &mut Criterion) {
+    let rows = 5_000;
+    let fs = bank(rows);
+    let path = Path::new("bank.dial");
+    let mut loader = Loader::new(&fs);
+    let root = loader.load(path).expect("in memory");
+    let checked = loader.check(root, None);
+    assert!(
+        checked.diagnostics.iter().all(|d| !d.is_error()),
+        "the bank example has errors"
+    );
+    let tables = load_tables(&loader, &checked.program).expect("rows");
+    assert_eq!((tables.len(0), tables.len(1)), (rows, rows));
+    let program = Arc::new(Program::compile(checked.program).expect("compiles"));
+    let roster = Roster::parse(include_str!("../examples/bank/agents.toml")).expect("roster");
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    let rt = Runtime::new(Arc::clone(&program), &roster, clock).expect("runtime");
+
+    let mut group = c.benchmark_group("reload");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(8));
+    // Reads the script's files for where its sources are (the loader reads
+    // CSV sources as it loads), builds the tables against the running
+    // program's declarations, and swaps them in: no check, no compile.
+    group.bench_function("data (5,000+5,000 rows)", |b| {
+        b.iter(|| {
+            let mut loader = Loader::new(black_box(&fs));
+            loader.load(path).expect("in memory");
+            let tables = load_tables(&loader, &rt.program().checked).expect("rows");
+            rt.reload_data(Arc::new(tables)).expect("fits")
+        })
+    });
+    // What a script reload does: the same reading, then check and compile,
+    // and a swap of program, tables and the roster's translation.
+    group.bench_function("script (5,000+5,000 rows)", |b| {
+        b.iter(|| {
+            let mut loader = Loader::new(black_box(&fs));
+            let root = loader.load(path).expect("in memory");
+            let checked = loader.check(root, None);
+            let tables = load_tables(&loader, &checked.program).expect("rows");
+            let program = Program::compile(checked.program).expect("compiles");
+            rt.reload(Arc::new(program), Arc::new(tables), None)
+                .expect("fits")
+        })
+    });
+    group.finish();
+}
+
+criterion::criterion_group!(benches, frontend, reload);
 criterion::criterion_main!(benches);
