@@ -265,4 +265,58 @@ entry "+1 512 555 0100" -> voicemail "general"
             "lookup `customer`: `customers.csv` does not exist"
         );
     }
+
+    /// SQLite sources are opened at the path the loader resolved: rows
+    /// are read by column name, and a missing column names the lookup.
+    #[test]
+    fn reads_sqlite_tables_and_names_a_missing_column() {
+        let dir = std::env::temp_dir().join(format!("dialect-sources-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let db = rusqlite::Connection::open(dir.join("accounts.db")).expect("db");
+        db.execute_batch(
+            "CREATE TABLE accounts (account TEXT, balance INTEGER, owner TEXT);
+             INSERT INTO accounts VALUES ('1234', 250, 'ana'), ('bad key', 1, 'x');
+             CREATE TABLE thin (account TEXT, owner TEXT);",
+        )
+        .expect("rows");
+        drop(db);
+        let script = |table: &str| {
+            format!(
+                "lookup account by digits from \"accounts.db\" table \"{table}\" {{\n  \
+                 balance: int\n  owner: text\n}}\nentry \"+1 512 555 0100\" -> voicemail \"general\"\n"
+            )
+        };
+        let root = dir.join("main.dial");
+        let root = root.to_str().expect("utf-8 path");
+        // The loader only asks whether the database exists; this reads it.
+        let placeholder = dir.join("accounts.db");
+        let placeholder = placeholder.to_str().expect("utf-8 path");
+        let load = |table: &str| {
+            let fs = MemoryFs::default()
+                .with(root, &script(table))
+                .with(placeholder, "");
+            let mut loader = Loader::new(&fs);
+            let id = loader.load(Path::new(root)).expect("loads");
+            let checked = loader.check(id, None);
+            load_tables(&loader, &checked.program)
+        };
+        let tables = load("accounts").expect("rows");
+        assert_eq!(
+            tables.row(0, "1234"),
+            Some(&vec![
+                Slot::int(250),
+                Slot {
+                    int: 0,
+                    text: "ana".into()
+                }
+            ])
+        );
+        assert_eq!(tables.len(0), 1, "a key that is not digits is skipped");
+        let err = load("thin").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "lookup `account`: table `thin` has no column balance"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
