@@ -51,19 +51,26 @@ pub fn load_tables(
 ) -> Result<LookupTables, LoadError> {
     let mut tables = LookupTables::empty(program);
     for (index, l) in program.lookups.iter().enumerate() {
-        let rows: Vec<(String, Vec<String>)> = match loader.source_info(l.file, &l.source) {
+        let mut add = |key: &str, cells: &mut dyn Iterator<Item = &str>| {
+            let Ok(key) = read::parse_key_in(l.key, key, l.country) else {
+                return;
+            };
+            let row: Option<Row> = (l.fields.iter().zip(cells))
+                .map(|(f, cell)| parse(program, l, f, cell))
+                .collect();
+            if let Some(row) = row {
+                tables.insert(index, key, row);
+            }
+        };
+        match loader.source_info(l.file, &l.source) {
+            // Cells are read where the loader holds them, not copied.
             Some(SourceInfo::Csv(_, csv)) => {
                 let columns = columns(l, &csv.columns);
-                csv.rows
-                    .iter()
-                    .map(|r| {
-                        let cells = columns
-                            .iter()
-                            .map(|c| c.and_then(|i| r.cells.get(i)).cloned().unwrap_or_default())
-                            .collect();
-                        (r.cells.first().cloned().unwrap_or_default(), cells)
-                    })
-                    .collect()
+                for r in &csv.rows {
+                    let cell = |c: &Option<usize>| c.and_then(|i| r.cells.get(i)).map_or("", |s| s);
+                    let key = r.cells.first().map_or("", |s| s);
+                    add(key, &mut columns.iter().map(cell));
+                }
             }
             Some(SourceInfo::Database) => {
                 let dir = loader
@@ -71,7 +78,9 @@ pub fn load_tables(
                     .parent()
                     .map(Path::to_path_buf)
                     .unwrap_or_default();
-                sqlite_rows(&dir.join(&l.source), l)?
+                for (key, cells) in sqlite_rows(&dir.join(&l.source), l)? {
+                    add(&key, &mut cells.iter().map(String::as_str));
+                }
             }
             Some(SourceInfo::Missing) | None => {
                 return Err(LoadError::Missing {
@@ -85,20 +94,6 @@ pub fn load_tables(
                     file: l.source.clone(),
                     why: why.clone(),
                 });
-            }
-        };
-        for (key, cells) in rows {
-            let Ok(key) = read::parse_key_in(l.key, &key, l.country) else {
-                continue;
-            };
-            let row: Option<Row> = l
-                .fields
-                .iter()
-                .zip(&cells)
-                .map(|(f, cell)| parse(program, l, f, cell))
-                .collect();
-            if let Some(row) = row {
-                tables.insert(index, key, row);
             }
         }
     }
