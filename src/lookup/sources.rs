@@ -3,14 +3,14 @@
 //! server reloading data, `dialect test`, `explain` and `simulate` all load
 //! them this way.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::read;
+use super::read::{self, CsvTable};
 use super::tables::LookupTables;
 use crate::check::SourceInfo;
 use crate::checked::{self, Field, Lookup, SkillKind, Type};
 use crate::facts::{Row, Slot};
-use crate::load::{self, Loader};
+use crate::load::{self, FileSystem, Loader};
 use crate::source::Loc;
 
 /// Why a program's lookup tables could not be loaded.
@@ -42,62 +42,141 @@ pub enum LoadError {
 
 /// Reads the rows of every lookup of a program from the sources `loader`
 /// found for it. Rows whose key or cells do not parse are skipped
-/// (`dialect lint` reports them); the first row for a key wins. Reading a
-/// source again means loading the script again (the loader reads CSV
-/// sources as it loads), but not compiling it.
+/// (`dialect lint` reports them); the first row for a key wins.
 pub fn load_tables(
     loader: &Loader<'_>,
     program: &checked::Program,
 ) -> Result<LookupTables, LoadError> {
     let mut tables = LookupTables::empty(program);
     for (index, l) in program.lookups.iter().enumerate() {
-        let mut add = |key: &str, cells: &mut dyn Iterator<Item = &str>| {
-            let Ok(key) = read::parse_key_in(l.key, key, l.country) else {
-                return;
-            };
-            let row: Option<Row> = (l.fields.iter().zip(cells))
-                .map(|(f, cell)| parse(program, l, f, cell))
-                .collect();
-            if let Some(row) = row {
-                tables.insert(index, key, row);
-            }
+        let found = match loader.source_info(l.file, &l.source) {
+            Some(SourceInfo::Csv(_, csv)) => Found::Csv(csv),
+            Some(SourceInfo::Database) => Found::Database(source_path(loader, l)),
+            Some(SourceInfo::Missing) | None => return Err(missing(l)),
+            Some(SourceInfo::Unreadable(why)) => return Err(unreadable(l, why.clone())),
         };
-        match loader.source_info(l.file, &l.source) {
-            // Cells are read where the loader holds them, not copied.
-            Some(SourceInfo::Csv(_, csv)) => {
-                let columns = columns(l, &csv.columns);
-                for r in &csv.rows {
-                    let cell = |c: &Option<usize>| c.and_then(|i| r.cells.get(i)).map_or("", |s| s);
-                    let key = r.cells.first().map_or("", |s| s);
-                    add(key, &mut columns.iter().map(cell));
-                }
+        fill(&mut tables, program, index, found)?;
+    }
+    Ok(tables)
+}
+
+/// Where a program's lookup rows come from: each lookup's source as the
+/// loader resolved it. Kept from a script's load, it reads the rows again
+/// without parsing the script: a data reload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sources {
+    /// Per lookup: its name and its source's path.
+    paths: Vec<(String, PathBuf)>,
+}
+
+impl Sources {
+    /// The sources of `program`'s lookups, as `loader` resolved them.
+    pub fn of(loader: &Loader<'_>, program: &checked::Program) -> Sources {
+        let paths = (program.lookups.iter())
+            .map(|l| (l.name.clone(), source_path(loader, l)))
+            .collect();
+        Sources { paths }
+    }
+
+    /// Reads the rows of `program`'s lookups from these sources through
+    /// `fs`, with the loader's limits and the same errors as
+    /// [`load_tables`]. `program` must declare the lookups the sources were
+    /// found for; another lookup's source reads as missing.
+    pub fn read(
+        &self,
+        fs: &dyn FileSystem,
+        program: &checked::Program,
+    ) -> Result<LookupTables, LoadError> {
+        let mut tables = LookupTables::empty(program);
+        for (index, l) in program.lookups.iter().enumerate() {
+            let Some((_, path)) = self.paths.get(index).filter(|(name, _)| *name == l.name) else {
+                return Err(missing(l));
+            };
+            if !fs.exists(path) {
+                return Err(missing(l));
             }
-            Some(SourceInfo::Database) => {
-                let dir = loader
-                    .path(Loc::new(l.file, Default::default()))
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
-                for (key, cells) in sqlite_rows(&dir.join(&l.source), l)? {
-                    add(&key, &mut cells.iter().map(String::as_str));
-                }
+            // Told apart as the loader tells them.
+            if l.source.to_ascii_lowercase().ends_with(".csv") {
+                let text = load::read_text(fs, path).map_err(|e| unreadable(l, e.to_string()))?;
+                let csv = read::read_csv(&text).map_err(|why| unreadable(l, why))?;
+                fill(&mut tables, program, index, Found::Csv(&csv))?;
+            } else {
+                fill(&mut tables, program, index, Found::Database(path.clone()))?;
             }
-            Some(SourceInfo::Missing) | None => {
-                return Err(LoadError::Missing {
-                    lookup: l.name.clone(),
-                    file: l.source.clone(),
-                });
+        }
+        Ok(tables)
+    }
+}
+
+/// A lookup's source, found.
+enum Found<'a> {
+    Csv(&'a CsvTable),
+    Database(PathBuf),
+}
+
+/// Puts the rows of lookup `index` from its source into `tables`.
+fn fill(
+    tables: &mut LookupTables,
+    program: &checked::Program,
+    index: usize,
+    found: Found<'_>,
+) -> Result<(), LoadError> {
+    let Some(l) = program.lookups.get(index) else {
+        return Ok(());
+    };
+    let mut add = |key: &str, cells: &mut dyn Iterator<Item = &str>| {
+        let Ok(key) = read::parse_key_in(l.key, key, l.country) else {
+            return;
+        };
+        let row: Option<Row> = (l.fields.iter().zip(cells))
+            .map(|(f, cell)| parse(program, l, f, cell))
+            .collect();
+        if let Some(row) = row {
+            tables.insert(index, key, row);
+        }
+    };
+    match found {
+        // Cells are read where the table holds them, not copied.
+        Found::Csv(csv) => {
+            let columns = columns(l, &csv.columns);
+            for r in &csv.rows {
+                let cell = |c: &Option<usize>| c.and_then(|i| r.cells.get(i)).map_or("", |s| s);
+                let key = r.cells.first().map_or("", |s| s);
+                add(key, &mut columns.iter().map(cell));
             }
-            Some(SourceInfo::Unreadable(why)) => {
-                return Err(LoadError::Unreadable {
-                    lookup: l.name.clone(),
-                    file: l.source.clone(),
-                    why: why.clone(),
-                });
+        }
+        Found::Database(path) => {
+            for (key, cells) in sqlite_rows(&path, l)? {
+                add(&key, &mut cells.iter().map(String::as_str));
             }
         }
     }
-    Ok(tables)
+    Ok(())
+}
+
+/// A lookup's source beside the file that declares it.
+fn source_path(loader: &Loader<'_>, l: &Lookup) -> PathBuf {
+    let dir = loader
+        .path(Loc::new(l.file, Default::default()))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    dir.join(&l.source)
+}
+
+fn missing(l: &Lookup) -> LoadError {
+    LoadError::Missing {
+        lookup: l.name.clone(),
+        file: l.source.clone(),
+    }
+}
+
+fn unreadable(l: &Lookup, why: String) -> LoadError {
+    LoadError::Unreadable {
+        lookup: l.name.clone(),
+        file: l.source.clone(),
+        why,
+    }
 }
 
 /// For each field, the column holding it (the first column is the key).
@@ -191,7 +270,7 @@ fn sqlite_rows(path: &Path, l: &Lookup) -> Result<Vec<(String, Vec<String>)>, Lo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::MemoryFs;
+    use crate::load::{FileKind, MemoryFs, SpecialFile};
 
     const SCRIPT: &str = r#"
 skill language { english, spanish }
@@ -313,5 +392,73 @@ entry "+1 512 555 0100" -> voicemail "general"
             "lookup `account`: table `thin` has no column balance"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The sources kept from a load read the rows again, as they are now,
+    /// without the script: it is not even on the second file system.
+    #[test]
+    fn kept_sources_read_changed_rows_without_the_script() {
+        let fs = MemoryFs::default().with("main.dial", SCRIPT).with(
+            "customers.csv",
+            "phone,tier,language\n+15125550101,gold,english\n",
+        );
+        let mut loader = Loader::new(&fs);
+        let root = loader.load(Path::new("main.dial")).expect("loads");
+        let checked = loader.check(root, None);
+        let sources = Sources::of(&loader, &checked.program);
+        let first = sources.read(&fs, &checked.program).expect("rows");
+        let loaded = load_tables(&loader, &checked.program).expect("rows");
+        assert_eq!(first.row(0, "+15125550101"), loaded.row(0, "+15125550101"));
+        assert_eq!(first.len(0), 1);
+
+        let changed = MemoryFs::default().with(
+            "customers.csv",
+            "phone,tier,language\n+15125550101,silver,spanish\n+15125550102,gold,english\n",
+        );
+        let again = sources.read(&changed, &checked.program).expect("rows");
+        assert_eq!(
+            again.row(0, "+15125550101"),
+            Some(&vec![
+                Slot {
+                    int: 0,
+                    text: "silver".into()
+                },
+                Slot::int(1)
+            ])
+        );
+        assert_eq!(again.len(0), 2);
+        assert_eq!(again.check(&checked.program), Ok(()));
+
+        // Gone, or not text: the errors of a load.
+        let err = sources
+            .read(&MemoryFs::default(), &checked.program)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "lookup `customer`: `customers.csv` does not exist"
+        );
+        // Not UTF-8, or a FIFO (which must not be opened: it would block).
+        for special in [
+            SpecialFile::Bytes(b"phone,tier\n\xff\n".to_vec()),
+            SpecialFile::Kind(FileKind::Fifo),
+        ] {
+            let bad = MemoryFs::default().with_special("customers.csv", special);
+            assert!(matches!(
+                sources.read(&bad, &checked.program),
+                Err(LoadError::Unreadable { .. })
+            ));
+        }
+        // Another script's lookups are not these sources'.
+        let other = SCRIPT.replace("lookup customer", "lookup client");
+        let fs = MemoryFs::default()
+            .with("main.dial", &other)
+            .with("customers.csv", "phone,tier,language\n");
+        let mut loader = Loader::new(&fs);
+        let root = loader.load(Path::new("main.dial")).expect("loads");
+        let other = loader.check(root, None).program;
+        assert!(matches!(
+            sources.read(&fs, &other),
+            Err(LoadError::Missing { ref lookup, .. }) if lookup == "client"
+        ));
     }
 }
