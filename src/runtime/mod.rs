@@ -133,10 +133,15 @@ impl Runtime {
                 .reload_roster(&self.acd.roster(), &program.checked, now)?,
         }
         let new = Current { program, tables };
-        match self.current.write() {
-            Ok(mut c) => *c = new,
-            Err(e) => *e.into_inner() = new,
-        }
+        let mut current = match self.current.write() {
+            Ok(c) => c,
+            Err(e) => e.into_inner(),
+        };
+        let old = std::mem::replace(&mut *current, new);
+        // The old rows and code are freed (when no call holds them) after
+        // the lock is released, so calls starting meanwhile do not wait.
+        drop(current);
+        drop(old);
         Ok(())
     }
 
@@ -150,7 +155,9 @@ impl Runtime {
             Err(e) => e.into_inner(),
         };
         tables.check(&current.program.checked)?;
-        current.tables = tables;
+        let old = std::mem::replace(&mut current.tables, tables);
+        drop(current);
+        drop(old);
         Ok(())
     }
 
