@@ -9,7 +9,6 @@
 //! compiler and `make`). Ratios matter more than absolutes on a shared
 //! machine; record them in docs/performance.md.
 
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::Path;
 
@@ -18,7 +17,7 @@ use dialect::facts::{Facts, LocalTime, Slot};
 use dialect::ir;
 use dialect::load::{Loader, MemoryFs};
 use dialect::number::Pattern;
-use dialect::program::{Engine, LookupData, Program};
+use dialect::program::{Engine, Program};
 
 const RULES: usize = 500;
 const QUEUES: usize = 50;
@@ -400,25 +399,9 @@ mod lua {
 fn bench(c: &mut Criterion) {
     let spec = spec();
     let text = script(&spec);
-    let mut tables = HashMap::new();
-    tables.insert(
-        "+14155550100".to_string(),
-        vec![
-            Slot {
-                int: 0,
-                text: "basic".into(),
-            },
-            Slot::int(10),
-            Slot::int(0),
-        ],
-    );
-    let program = Program::compile(
-        load(&text),
-        LookupData {
-            tables: vec![tables],
-        },
-    )
-    .expect("compiles");
+    // The call's row is in its facts (see `facts`): decisions read rows
+    // from facts, so the program needs no lookup tables here.
+    let program = Program::compile(load(&text)).expect("compiles");
     let route = program.ir.routes[0];
     let f = facts(&program);
     let hand = Hand::new(&spec);

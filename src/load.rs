@@ -399,7 +399,7 @@ impl<'fs> Loader<'fs> {
                 SourceInfo::Missing
             } else if source.to_ascii_lowercase().ends_with(".csv") {
                 match read_text(self.fs, &path) {
-                    Ok(text) => match crate::lookup::read_csv(&text) {
+                    Ok(text) => match crate::lookup::read::read_csv(&text) {
                         Ok(table) => SourceInfo::Csv(self.sources.add(display(&path), text), table),
                         Err(why) => SourceInfo::Unreadable(why),
                     },

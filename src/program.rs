@@ -1,15 +1,15 @@
-//! A compiled program: the checked script, its decision IR, its native code
-//! and its lookup data. It answers "what next?" for a call: which entry
-//! answers a number, which rule of a route fires, which menu key matched.
-//! Following a call through those decisions is `flow`'s.
+//! A compiled program: the checked script, its decision IR and its native
+//! code. It answers "what next?" for a call: which entry answers a number,
+//! which rule of a route fires, which menu key matched. Following a call
+//! through those decisions is `flow`'s. Lookup rows are not compiled in:
+//! they live in `lookup::LookupTables`, held beside the program, so data
+//! can be reloaded without compiling.
 //!
 //! `Program` is `Send + Sync`; many calls can use one at once. Time comes
 //! in as facts; nothing here reads a clock or does I/O.
 
-use std::collections::HashMap;
-
-use crate::checked::{self, LookupKey, MenuId, RouteId};
-use crate::facts::{AgentFacts, Facts, Row};
+use crate::checked::{self, MenuId, RouteId};
+use crate::facts::{AgentFacts, Facts};
 use crate::interp;
 use crate::ir::{self, FuncId};
 use crate::jit::{self, AgentFn, Compiled, Frame};
@@ -24,17 +24,10 @@ pub enum Engine {
     Interp,
 }
 
-/// Rows of every lookup, keyed by the normalised key.
-#[derive(Clone, Debug, Default)]
-pub struct LookupData {
-    pub tables: Vec<HashMap<String, Row>>,
-}
-
 pub struct Program {
     pub checked: checked::Program,
     pub ir: ir::Module,
     native: Compiled,
-    pub data: LookupData,
     /// The queues whose statistics some decision reads (indexes).
     pub queues_read: Vec<usize>,
     /// Per queue, its agents as the ACD's skill indexes can count them
@@ -119,11 +112,9 @@ pub enum MenuInput {
 }
 
 impl Program {
-    /// Compiles a program that checked without errors.
-    pub fn compile(
-        checked: checked::Program,
-        data: LookupData,
-    ) -> Result<Program, jit::CompileError> {
+    /// Compiles a program that checked without errors. Its lookup rows are
+    /// loaded apart (`lookup::load_tables`).
+    pub fn compile(checked: checked::Program) -> Result<Program, jit::CompileError> {
         let ir = ir::lower(&checked);
         let native = Compiled::new(&ir)?;
         let queues_read = (ir.queue_stats_read().iter().enumerate())
@@ -134,14 +125,13 @@ impl Program {
             checked,
             ir,
             native,
-            data,
             queues_read,
             queue_clauses,
         })
     }
 
     /// Checks and compiles one script held in memory, with no includes and
-    /// no lookup rows: for tests, benchmarks and embedders. The error lists
+    /// no lookup sources: for tests, benchmarks and embedders. The error lists
     /// the script's errors, one per line.
     pub fn from_text(text: &str) -> Result<Program, String> {
         let fs = crate::load::MemoryFs::default().with("main.dial", text);
@@ -159,7 +149,7 @@ impl Program {
         if !errors.is_empty() {
             return Err(errors.join("\n"));
         }
-        Program::compile(checked.program, LookupData::default()).map_err(|e| e.to_string())
+        Program::compile(checked.program).map_err(|e| e.to_string())
     }
 
     /// Bytes of native code generated.
@@ -223,22 +213,6 @@ impl Program {
             Ok(i) if i < keys => MenuInput::Key(i),
             Ok(_) => MenuInput::Incomplete,
             Err(_) => MenuInput::Invalid,
-        }
-    }
-
-    /// Fills in the rows of lookups keyed by `key` from the lookup data,
-    /// leaving alone the lookups in `fixed` (rows a test supplied).
-    pub fn look_up(&self, facts: &mut Facts, key: LookupKey, fixed: &[bool]) {
-        for (l, lookup) in self.checked.lookups.iter().enumerate() {
-            if lookup.key != key || fixed.get(l).copied().unwrap_or(false) {
-                continue;
-            }
-            let value = match key {
-                LookupKey::Caller => &facts.caller,
-                LookupKey::Dialed => &facts.dialed,
-                LookupKey::Digits => &facts.digits,
-            };
-            facts.lookups[l] = self.data.tables.get(l).and_then(|t| t.get(value)).cloned();
         }
     }
 }

@@ -29,6 +29,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 use dialect::checked::{AgentState, RejectReason};
+use dialect::lookup::LookupTables;
 use dialect::program::{Engine, Program};
 use dialect::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
 use dialect::runtime::{Arrival, Clock, Disposition, Event, Roster, Runtime, Summary};
@@ -939,13 +940,15 @@ impl Harness {
             Op::Agent(o, a) => self.agent(*o, *a),
             Op::Roster(v) => {
                 let (r, skills) = roster(*v);
-                self.rt.reload(self.rt.program(), Some(&r)).expect("reload");
+                self.rt
+                    .reload(self.rt.program(), self.rt.tables(), Some(&r))
+                    .expect("reload");
                 self.model.reload(skills);
             }
             Op::Program(v) => {
-                self.rt
-                    .reload(Arc::clone(&programs()[*v]), None)
-                    .expect("reload");
+                let program = Arc::clone(&programs()[*v]);
+                let tables = Arc::new(LookupTables::empty(&program.checked));
+                self.rt.reload(program, tables, None).expect("reload");
             }
             Op::Wait(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
         }

@@ -34,8 +34,11 @@ fn walk_call(program: &Program, engine: Engine, to: &str, at: &str, presses: &[&
         })
         .collect();
     let fixed = vec![false; program.checked.lookups.len()];
+    // The scripts here have no lookups.
+    let tables = dialect::lookup::LookupTables::empty(&program.checked);
     walk::walk(
         program,
+        &tables,
         engine,
         facts,
         at.parse().expect("instant"),

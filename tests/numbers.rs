@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use dialect::flow::Step;
+use dialect::lookup::LookupTables;
 use dialect::program::{Engine, Program};
 use dialect::suite::run_test;
 
@@ -12,10 +13,11 @@ use dialect::suite::run_test;
 /// those that fail.
 fn failing(text: &str) -> Vec<String> {
     let p = Arc::new(Program::from_text(text).expect("checks clean"));
+    let tables = Arc::new(LookupTables::empty(&p.checked));
     let mut failed = Vec::new();
     for engine in [Engine::Jit, Engine::Interp] {
         for t in &p.checked.tests {
-            if !run_test(&p, engine, t).passed {
+            if !run_test(&p, &tables, engine, t).passed {
                 failed.push(format!("{} ({engine:?})", t.name));
             }
         }
@@ -120,7 +122,11 @@ test "a national entry takes an international-prefix number" {
 
 const CUSTOMERS: &str = "caller,tier\n(737) 555-0199,gold\n+1 737 555 0100,silver\n";
 
-fn us_program() -> (Arc<Program>, Vec<dialect::diagnostic::Diagnostic>) {
+fn us_program() -> (
+    Arc<Program>,
+    Arc<LookupTables>,
+    Vec<dialect::diagnostic::Diagnostic>,
+) {
     use dialect::load::{Loader, MemoryFs};
     let fs = MemoryFs::default()
         .with("main.dial", US)
@@ -130,18 +136,22 @@ fn us_program() -> (Arc<Program>, Vec<dialect::diagnostic::Diagnostic>) {
         .load(std::path::Path::new("main.dial"))
         .expect("loads");
     let checked = loader.check(root, None);
-    let data = dialect::cli::data::lookup_data(&loader, &checked.program).expect("rows");
-    let p = Program::compile(checked.program, data).expect("compiles");
-    (Arc::new(p), checked.diagnostics)
+    let tables = dialect::lookup::load_tables(&loader, &checked.program).expect("rows");
+    let p = Program::compile(checked.program).expect("compiles");
+    (Arc::new(p), Arc::new(tables), checked.diagnostics)
 }
 
 #[test]
 fn country_reads_national_numbers_in_the_script_tests_and_lookups() {
-    let (p, diagnostics) = us_program();
+    let (p, tables, diagnostics) = us_program();
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
     for engine in [Engine::Jit, Engine::Interp] {
         for t in &p.checked.tests {
-            assert!(run_test(&p, engine, t).passed, "{} ({engine:?})", t.name);
+            assert!(
+                run_test(&p, &tables, engine, t).passed,
+                "{} ({engine:?})",
+                t.name
+            );
         }
     }
     // The CSV key `(737) 555-0199` is read as +17375550199.
@@ -151,6 +161,7 @@ fn country_reads_national_numbers_in_the_script_tests_and_lookups() {
     for engine in [Engine::Jit, Engine::Interp] {
         let walk = dialect::flow::walk::walk(
             &p,
+            &tables,
             engine,
             facts.clone(),
             "2026-11-23T16:00:00Z".parse().expect("instant"),
@@ -170,12 +181,13 @@ fn country_reads_national_numbers_in_the_script_tests_and_lookups() {
 async fn the_runtime_reads_carrier_numbers_in_the_scripts_country() {
     use dialect::runtime::{Arrival, Clock, Roster, Runtime};
     use dialect::sim::{Behaviour, SimCaller};
-    let (p, _) = us_program();
+    let (p, tables, _) = us_program();
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
     let rt = Runtime::builder(p, &Roster::default())
         .clock(clock)
         .build()
         .expect("runtime");
+    rt.reload_data(tables).expect("the rows fit");
     for (caller, dialed, expect) in [
         ("5125550101", "18005550100", "voicemail owner"),
         ("(512) 555-0101", "8005550100", "voicemail owner"),
@@ -268,7 +280,7 @@ fn the_cli_reads_sqlite_keys_and_explain_numbers_in_the_country() {
 /// A traffic file's numbers are read as the runtime reads calls'.
 #[test]
 fn traffic_files_read_national_numbers_in_the_country() {
-    let (p, _) = us_program();
+    let (p, _, _) = us_program();
     let traffic = r#"
 start = "2026-11-23 08:00"
 [[calls]]

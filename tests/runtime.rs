@@ -327,7 +327,8 @@ async fn agent_operations_check_states() {
     // Reloading the roster keeps states.
     rt.acd.login("bob", 0).expect("login");
     let roster = Roster::parse(ROSTER).expect("roster");
-    rt.reload(rt.program(), Some(&roster)).expect("reload");
+    rt.reload(rt.program(), rt.tables(), Some(&roster))
+        .expect("reload");
     assert_eq!(state(&rt, "bob"), AgentState::Available);
     assert_eq!(state(&rt, "ana"), AgentState::LoggedOut);
 }
@@ -391,7 +392,8 @@ entry "+18005550100" -> queue rota
         if round == 2 {
             // zed joins at the front; bob was offered last, so cy is next.
             let roster = agents(&["zed", "ana", "bob", "cy"]);
-            rt.reload(rt.program(), Some(&roster)).expect("reload");
+            rt.reload(rt.program(), rt.tables(), Some(&roster))
+                .expect("reload");
             rt.acd.login("zed", 0).expect("login");
         }
         let mut c = caller(&rt, &[], None);
@@ -418,7 +420,8 @@ async fn an_idle_agent_dropped_by_a_roster_reload_is_logged_out() {
         .map(|a| format!("[[agent]]{a}"))
         .collect::<String>();
     let roster = Roster::parse(&without_ana_and_bob).expect("roster");
-    rt.reload(rt.program(), Some(&roster)).expect("reload");
+    rt.reload(rt.program(), rt.tables(), Some(&roster))
+        .expect("reload");
     let mut logged_out = Vec::new();
     while let Ok(event) = events.try_recv() {
         if let dialect::runtime::events::Event::AgentState {
@@ -635,7 +638,8 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
          skills = { billing = 1, language = \"english\" }\n",
     )
     .expect("roster");
-    rt.reload(rt.program(), Some(&without_ana)).expect("reload");
+    rt.reload(rt.program(), rt.tables(), Some(&without_ana))
+        .expect("reload");
     let (summary, log) = finish(third).await;
     assert_eq!(summary.disposition, Disposition::Voicemail, "{log:?}");
     assert_eq!(

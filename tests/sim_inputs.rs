@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock};
 
 use dialect::cli::RealFs;
 use dialect::load::Loader;
-use dialect::program::{LookupData, Program};
+use dialect::program::Program;
 use dialect::runtime::Roster;
 use dialect::sim::run::Options;
 use dialect::sim::{Traffic, simulate};
@@ -24,7 +24,7 @@ static PROGRAM: LazyLock<Arc<Program>> = LazyLock::new(|| {
     let root = loader.load(Path::new(SUPPORT)).expect("loads");
     let checked = loader.check(root, None);
     assert!(checked.diagnostics.iter().all(|d| !d.is_error()));
-    Arc::new(Program::compile(checked.program, LookupData::default()).expect("compiles"))
+    Arc::new(Program::compile(checked.program).expect("compiles"))
 });
 
 static ROSTER_TEXT: LazyLock<String> =

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use dialect::facts::Facts;
 use dialect::load::{Loader, MemoryFs};
-use dialect::program::{Engine, LookupData, Program};
+use dialect::lookup::LookupTables;
+use dialect::program::{Engine, Program};
 
 fn program(text: &str) -> Program {
     let fs = MemoryFs::default().with("main.dial", text);
@@ -19,7 +20,7 @@ fn program(text: &str) -> Program {
         .filter(|d| d.is_error())
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    Program::compile(checked.program, LookupData::default()).expect("compiles")
+    Program::compile(checked.program).expect("compiles")
 }
 
 /// The value of `open(NAME)` or `holiday(NAME)` at an instant, on both engines.
@@ -132,7 +133,8 @@ test "02:30 on the spring change is read as 03:30" {
     let p = std::sync::Arc::new(program(&text));
     for engine in [Engine::Jit, Engine::Interp] {
         let t = &p.checked.tests[0];
-        let outcome = dialect::suite::run_test(&p, engine, t);
+        let tables = std::sync::Arc::new(LookupTables::empty(&p.checked));
+        let outcome = dialect::suite::run_test(&p, &tables, engine, t);
         assert!(outcome.passed);
     }
     // The test's instant is 03:30 CDT: the same as 08:30Z.

@@ -8,7 +8,7 @@ use crate::checked::{
     StepKind, Strategy, Type,
 };
 use crate::diagnostic::{Code, Diagnostic};
-use crate::lookup::{self, CsvTable};
+use crate::lookup::read::{self as lookup, CsvTable};
 use crate::number;
 use crate::source::{FileId, Loc, Span};
 use crate::syntax::ast;

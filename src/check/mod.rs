@@ -43,7 +43,7 @@ pub enum SourceInfo {
     Unreadable(String),
     /// A CSV file, loaded into the source map so its rows can be pointed
     /// at; the first column is the key.
-    Csv(FileId, crate::lookup::CsvTable),
+    Csv(FileId, crate::lookup::read::CsvTable),
     /// A SQLite database (its tables are checked when the server opens it).
     Database,
 }

@@ -101,7 +101,7 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     let scripts = scripts::load_with(std::slice::from_ref(&args.file), None, args.access)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let Some(program) = scripts::compile_first(&scripts, &mut out, "explain")? else {
+    let Some((program, tables)) = scripts::compile_first(&scripts, &mut out, "explain")? else {
         return Ok(ExitCode::from(1));
     };
 
@@ -154,7 +154,15 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     facts.caller = from.clone();
     facts.dialed = to.clone();
     let engine: Engine = args.engine.into();
-    let walk = crate::flow::walk::walk(&program, engine, facts, instant, &presses, Vec::new());
+    let walk = crate::flow::walk::walk(
+        &program,
+        &tables,
+        engine,
+        facts,
+        instant,
+        &presses,
+        Vec::new(),
+    );
     let lines = path::lines(&program, &scripts.loader.sources, &walk, true);
     let outcome = path::outcome(&program, &walk);
     let note = when.as_ref().and_then(|w| w.note.clone());

@@ -1,7 +1,6 @@
 //! The `dialect` command line: argument parsing and one module per command.
 //! Only this module and `server` touch the file system and the terminal.
 
-pub mod data;
 pub mod explain;
 mod fs;
 pub mod lint;

@@ -5,11 +5,11 @@ use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::data::lookup_data;
 use super::fs::{RealFs, dial_files, prompt_names};
 use super::render::{self, Style};
 use crate::diagnostic::Diagnostic;
 use crate::load::{self, Checked, FileSystem, Loader};
+use crate::lookup::{LookupTables, load_tables};
 use crate::program::Program;
 use crate::source::FileId;
 
@@ -160,22 +160,21 @@ pub fn print_errors(scripts: &Scripts, out: &mut dyn Write) -> usize {
     errors.len()
 }
 
-/// Compiles the first script with its lookup rows, for commands that run
-/// one script. A script with errors gets them printed to `out`, with
-/// `cannot VERB: the script has N error(s)`, and `None`.
+/// Compiles the first script and loads its lookup tables, for commands
+/// that run one script. A script with errors gets them printed to `out`,
+/// with `cannot VERB: the script has N error(s)`, and `None`.
 pub fn compile_first(
     scripts: &Scripts,
     out: &mut dyn Write,
     verb: &str,
-) -> Result<Option<Program>, String> {
+) -> Result<Option<(Program, LookupTables)>, String> {
     let errors = print_errors(scripts, out);
     if errors > 0 {
         let _ = writeln!(out, "cannot {verb}: the script has {errors} error(s)");
         return Ok(None);
     }
     let checked = scripts.checked.first().ok_or("no script")?;
-    let data = lookup_data(&scripts.loader, &checked.program)?;
-    Program::compile(checked.program.clone(), data)
-        .map(Some)
-        .map_err(|e| e.to_string())
+    let tables = load_tables(&scripts.loader, &checked.program).map_err(|e| e.to_string())?;
+    let program = Program::compile(checked.program.clone()).map_err(|e| e.to_string())?;
+    Ok(Some((program, tables)))
 }

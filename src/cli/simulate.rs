@@ -116,7 +116,8 @@ fn read(path: &Path, what: &str) -> Result<String, String> {
 
 fn run_inner(args: &Args) -> Result<ExitCode, String> {
     let scripts = scripts::load_with(std::slice::from_ref(&args.script), None, args.access)?;
-    let Some(program) = scripts::compile_first(&scripts, &mut std::io::stderr(), "simulate")?
+    let Some((program, tables)) =
+        scripts::compile_first(&scripts, &mut std::io::stderr(), "simulate")?
     else {
         return Ok(ExitCode::from(1));
     };
@@ -155,6 +156,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     let options = Options {
         seed: args.seed,
         engine: args.engine.into(),
+        tables: Some(Arc::new(tables)),
         ..Options::default()
     };
     let report = simulate(program, &roster, &traffic, &options, &mut |p| {

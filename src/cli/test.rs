@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use super::data::lookup_data;
 use super::path;
 use super::scripts;
 use crate::checked::Test;
+use crate::lookup::load_tables;
 use crate::program::{Engine, Program};
 use crate::suite::{self, Outcome, clock_text, ended};
 
@@ -85,14 +85,14 @@ pub fn run(args: &Args) -> ExitCode {
     let (mut passed, mut failed) = (0, 0);
     for checked in &scripts.checked {
         let name = scripts.loader.sources.get(checked.files[0]).name.clone();
-        let data = match lookup_data(&scripts.loader, &checked.program) {
-            Ok(d) => d,
+        let tables = match load_tables(&scripts.loader, &checked.program) {
+            Ok(t) => Arc::new(t),
             Err(e) => {
                 eprintln!("dialect test: {name}: {e}");
                 return ExitCode::from(2);
             }
         };
-        let program = match Program::compile(checked.program.clone(), data) {
+        let program = match Program::compile(checked.program.clone()) {
             Ok(p) => Arc::new(p),
             Err(e) => {
                 eprintln!("dialect test: {name}: {e}");
@@ -114,7 +114,7 @@ pub fn run(args: &Args) -> ExitCode {
         }
         let _ = writeln!(out, "{name}");
         for test in tests {
-            let result = suite::run_test(&program, args.engine.into(), test);
+            let result = suite::run_test(&program, &tables, args.engine.into(), test);
             if result.passed {
                 passed += 1;
                 let _ = writeln!(out, "  ok    {}", test.name);

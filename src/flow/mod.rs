@@ -24,6 +24,7 @@ use crate::checked::{
     RejectReason, RouteId,
 };
 use crate::facts::Facts;
+use crate::lookup::LookupTables;
 use crate::program::{Engine, MenuInput, Program};
 
 pub use collect::{Collect, Collected};
@@ -157,6 +158,8 @@ pub type Refresh<'r> = dyn FnMut(&mut Facts) + 'r;
 /// One call's way through a program.
 pub struct Flow<'p> {
     program: &'p Program,
+    /// The rows the call's lookups read: the tables it started with.
+    tables: &'p LookupTables,
     engine: Engine,
     facts: Facts,
     /// Lookups whose rows are given (a test's `given` lines): never
@@ -201,11 +204,19 @@ enum Go<'p> {
 
 impl<'p> Flow<'p> {
     /// A call with these facts (numbers set; time and statistics come from
-    /// the refresh). `fixed` marks lookups whose rows are already in the
-    /// facts.
-    pub fn new(program: &'p Program, engine: Engine, facts: Facts, fixed: Vec<bool>) -> Flow<'p> {
+    /// the refresh), reading rows from `tables`, which must fit `program`
+    /// (`LookupTables::check`). `fixed` marks lookups whose rows are
+    /// already in the facts.
+    pub fn new(
+        program: &'p Program,
+        tables: &'p LookupTables,
+        engine: Engine,
+        facts: Facts,
+        fixed: Vec<bool>,
+    ) -> Flow<'p> {
         Flow {
             program,
+            tables,
             engine,
             facts,
             fixed,
@@ -341,8 +352,10 @@ impl<'p> Flow<'p> {
     fn entry(&mut self, refresh: &mut Refresh) -> Go<'p> {
         let program = self.program;
         // Rows first: queue statistics are counted for this caller.
-        program.look_up(&mut self.facts, LookupKey::Caller, &self.fixed);
-        program.look_up(&mut self.facts, LookupKey::Dialed, &self.fixed);
+        self.tables
+            .look_up(&mut self.facts, LookupKey::Caller, &self.fixed);
+        self.tables
+            .look_up(&mut self.facts, LookupKey::Dialed, &self.fixed);
         refresh(&mut self.facts);
         let Some(entry) = program.entry(self.engine, &self.facts) else {
             return self.stop(End::NoEntry);
@@ -538,7 +551,8 @@ impl<'p> Flow<'p> {
             }
         };
         self.facts.digits = keys.clone();
-        program.look_up(&mut self.facts, LookupKey::Digits, &self.fixed);
+        self.tables
+            .look_up(&mut self.facts, LookupKey::Digits, &self.fixed);
         // What the entry means, and the actions it leads to.
         let chosen = match &m.collect {
             Some(c) => is_number(&keys, c.min, c.max).then_some((Meaning::Collected, &c.actions)),

@@ -15,6 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::{Collected, Effect, End, Flow, Path, Performed};
 use crate::checked::{Action, ActionKind, ExtensionTarget, Press};
 use crate::facts::Facts;
+use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
 
 /// How long a prompt plays on a simulated call.
@@ -31,8 +32,10 @@ pub type Walk = Path;
 /// Follows a call that arrives at `at` with `facts` (numbers, and the
 /// rows of the lookups `fixed` marks, and queue statistics, which stay as
 /// given), pressing `presses` at the menus it meets, to where it ends up.
+/// Other lookups read their rows from `tables`.
 pub fn walk(
     program: &Program,
+    tables: &LookupTables,
     engine: Engine,
     facts: Facts,
     at: Timestamp,
@@ -46,7 +49,7 @@ pub fn walk(
     };
     let mut elapsed_ms: i64 = 0;
     let mut presses = presses.iter();
-    let mut flow = Flow::new(program, engine, facts, fixed);
+    let mut flow = Flow::new(program, tables, engine, facts, fixed);
     let mut effect = flow.start(&mut |f: &mut Facts| f.set_time(zones, at));
     let mut times = Vec::new();
     loop {

@@ -17,6 +17,7 @@ use crate::checked::{
 };
 use crate::facts::Facts;
 use crate::flow::{Effect, End, Flow, Meaning, Step};
+use crate::lookup::LookupTables;
 use crate::program::Program;
 
 /// Ring time for extensions, when nothing says otherwise.
@@ -25,6 +26,8 @@ pub const EXTENSION_RING_MS: i64 = 30_000;
 pub(super) struct Call<'c, 'x, C: Channel> {
     rt: Arc<Runtime>,
     program: Arc<Program>,
+    /// The lookup rows the call started with, fitting its program.
+    tables: Arc<LookupTables>,
     chan: &'c mut Cutting<'x, C>,
     info: Arc<CallInfo>,
     summary: Summary,
@@ -71,12 +74,14 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     pub(super) fn new(
         rt: Arc<Runtime>,
         program: Arc<Program>,
+        tables: Arc<LookupTables>,
         chan: &'c mut Cutting<'x, C>,
         info: Arc<CallInfo>,
     ) -> Self {
         Call {
             rt,
             program,
+            tables,
             chan,
             summary: Summary::begun(Arc::clone(&info)),
             info,
@@ -111,12 +116,13 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
 
     pub(super) async fn run(mut self) -> Arc<Summary> {
         let program = Arc::clone(&self.program);
+        let tables = Arc::clone(&self.tables);
         let rt = Arc::clone(&self.rt);
         self.arrived();
         let mut facts = Facts::new(&program.ir.layout);
         facts.caller = self.info.caller.clone();
         facts.dialed = self.info.dialed.clone();
-        let mut flow = Flow::new(&program, rt.engine, facts, Vec::new());
+        let mut flow = Flow::new(&program, &tables, rt.engine, facts, Vec::new());
         let mut refresh = |f: &mut Facts| refresh(&rt, &program, f);
         let mut effect = flow.start(&mut refresh);
         let disposition = loop {

@@ -5,7 +5,8 @@
 //! paused clock in tests, and in the simulator.
 //!
 //! **Invariant:** the runtime knows nothing of SIP. A call keeps the program
-//! it started with; a reload only affects calls that start afterwards.
+//! and the lookup tables it started with; a reload (of the script, or of
+//! the data alone) only affects calls that start afterwards.
 
 pub mod acd;
 mod call;
@@ -31,6 +32,7 @@ pub use events::{Disposition, Event, EventBus, Summary};
 pub use record::{Arrival, CallInfo};
 pub use roster::{Roster, RosterError};
 
+use crate::lookup::{DataMismatch, LookupTables};
 use crate::program::{Engine, Program};
 
 /// Average handle time assumed for expected-wait estimates before any
@@ -44,7 +46,9 @@ pub struct Runtime {
     pub events: Arc<EventBus>,
     engine: Engine,
     aht_ms: i64,
-    program: RwLock<Arc<Program>>,
+    /// What new calls start with. Program and tables sit under one lock,
+    /// so a call never starts with tables that do not fit its program.
+    current: RwLock<Current>,
     next_call: AtomicU64,
     /// How many calls are in `run_call` now.
     active: watch::Sender<usize>,
@@ -111,7 +115,10 @@ impl RuntimeBuilder<'_> {
             events,
             engine: self.engine,
             aht_ms: self.aht_ms,
-            program: RwLock::new(self.program),
+            current: RwLock::new(Current {
+                tables: Arc::new(LookupTables::empty(&self.program.checked)),
+                program: self.program,
+            }),
             next_call: AtomicU64::new(1),
             active: watch::Sender::new(0),
             closing: CancellationToken::new(),
@@ -143,6 +150,22 @@ impl Drop for Active<'_> {
     fn drop(&mut self) {
         self.0.send_modify(|n| *n = n.saturating_sub(1));
     }
+}
+
+/// The program new calls start with, and the lookup rows they read.
+#[derive(Clone)]
+struct Current {
+    program: Arc<Program>,
+    tables: Arc<LookupTables>,
+}
+
+/// Why a script reload was refused; the runtime keeps what it had.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Roster(#[from] RosterError),
+    #[error(transparent)]
+    Data(#[from] DataMismatch),
 }
 
 impl Runtime {
@@ -181,18 +204,33 @@ impl Runtime {
 
     /// The program new calls start with.
     pub fn program(&self) -> Arc<Program> {
-        self.program
-            .read()
-            .map_or_else(|e| Arc::clone(&e.into_inner()), |p| Arc::clone(&p))
+        self.current().program
     }
 
-    /// Swaps in a new program (and roster, if given). Calls in progress
-    /// keep theirs; agents keep their states.
+    /// The lookup tables new calls start with.
+    pub fn tables(&self) -> Arc<LookupTables> {
+        self.current().tables
+    }
+
+    fn current(&self) -> Current {
+        self.current
+            .read()
+            .map_or_else(|e| e.into_inner().clone(), |c| c.clone())
+    }
+
+    /// Swaps in a new program with its lookup tables (and roster, if
+    /// given): a script reload. The tables must fit the new program
+    /// ([`LookupTables::check`]); to keep the rows a runtime has, pass
+    /// [`Runtime::tables`], which fits as long as the lookup declarations
+    /// did not change. Calls in progress keep their program and tables;
+    /// agents keep their states. On an error nothing changes.
     pub fn reload(
         &self,
         program: Arc<Program>,
+        tables: Arc<LookupTables>,
         roster: Option<&Roster>,
-    ) -> Result<(), RosterError> {
+    ) -> Result<(), ReloadError> {
+        tables.check(&program.checked)?;
         let now = self.clock.elapsed_ms();
         match roster {
             Some(r) => self.acd.reload_roster(r, &program.checked, now)?,
@@ -200,10 +238,32 @@ impl Runtime {
                 .acd
                 .reload_roster(&self.acd.roster(), &program.checked, now)?,
         }
-        match self.program.write() {
-            Ok(mut p) => *p = program,
-            Err(e) => *e.into_inner() = program,
-        }
+        let new = Current { program, tables };
+        let mut current = match self.current.write() {
+            Ok(c) => c,
+            Err(e) => e.into_inner(),
+        };
+        let old = std::mem::replace(&mut *current, new);
+        // The old rows and code are freed (when no call holds them) after
+        // the lock is released, so calls starting meanwhile do not wait.
+        drop(current);
+        drop(old);
+        Ok(())
+    }
+
+    /// Swaps in new lookup tables for the current program: a data reload,
+    /// which compiles nothing. Tables read for other lookup declarations
+    /// than the program's are refused and the old ones kept. Calls in
+    /// progress keep the tables they started with.
+    pub fn reload_data(&self, tables: Arc<LookupTables>) -> Result<(), DataMismatch> {
+        let mut current = match self.current.write() {
+            Ok(c) => c,
+            Err(e) => e.into_inner(),
+        };
+        tables.check(&current.program.checked)?;
+        let old = std::mem::replace(&mut current.tables, tables);
+        drop(current);
+        drop(old);
         Ok(())
     }
 
@@ -219,7 +279,7 @@ impl Runtime {
         // it counts: a call either is turned away or is waited for.
         let _active = Active::new(&self.active);
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
-        let program = self.program();
+        let Current { program, tables } = self.current();
         // National numbers are read in the script's country; a withheld or
         // unreadable caller is empty (`caller withheld`).
         let country = program.checked.country;
@@ -232,7 +292,7 @@ impl Runtime {
             arrived_ms: self.clock.elapsed_ms(),
         });
         let mut channel = cut::Cutting::new(channel, self.cut.clone());
-        let call = call::Call::new(Arc::clone(self), program, &mut channel, info);
+        let call = call::Call::new(Arc::clone(self), program, tables, &mut channel, info);
         if self.closing.is_cancelled() {
             call.turn_away().await
         } else {

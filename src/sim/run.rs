@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
+use crate::lookup::{DataMismatch, LookupTables};
 use crate::program::{Engine, Program};
 use crate::random::Rng;
 use crate::runtime::{Arrival, Clock, Roster, RosterError, Runtime};
@@ -27,6 +28,9 @@ pub struct Options {
     pub engine: Engine,
     /// After arrivals stop, how long calls in progress may take to end.
     pub drain_ms: i64,
+    /// The lookup rows calls read; `None` for none. They must fit the
+    /// program.
+    pub tables: Option<Arc<LookupTables>>,
 }
 
 impl Default for Options {
@@ -35,6 +39,7 @@ impl Default for Options {
             seed: 1,
             engine: Engine::Jit,
             drain_ms: 4 * 3_600_000,
+            tables: None,
         }
     }
 }
@@ -51,6 +56,8 @@ pub struct Progress {
 pub enum SimError {
     #[error(transparent)]
     Roster(#[from] RosterError),
+    #[error(transparent)]
+    Data(#[from] DataMismatch),
     #[error("cannot start the simulator: {0}")]
     Start(String),
 }
@@ -83,6 +90,9 @@ async fn run(
         .clock(clock.clone())
         .engine(options.engine)
         .build()?;
+    if let Some(tables) = &options.tables {
+        rt.reload_data(Arc::clone(tables))?;
+    }
     let queues = program
         .checked
         .queues

@@ -5,6 +5,7 @@
 use crate::checked::{self, Test};
 use crate::facts::{Facts, Row, Slot, stat_index};
 use crate::flow::walk::{self, Walk};
+use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
 
 /// Walks the test's decisions on `engine` and says whether the walk ends
@@ -13,6 +14,7 @@ use crate::program::{Engine, Program};
 /// decisions then read.
 pub fn run(
     program: &Program,
+    tables: &LookupTables,
     engine: Engine,
     test: &Test,
     counted: Option<&[[i64; 5]]>,
@@ -38,7 +40,7 @@ pub fn run(
         }
     }
     let at = call_instant(program, test);
-    let walk = walk::walk(program, engine, facts, at, &test.presses, fixed);
+    let walk = walk::walk(program, tables, engine, facts, at, &test.presses, fixed);
     let passed = test
         .expect
         .as_ref()

@@ -19,6 +19,7 @@ pub use trace::clock_text;
 
 use crate::checked::Test;
 use crate::flow::walk::Walk;
+use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
 
 /// The result of one test.
@@ -34,27 +35,34 @@ pub struct Outcome {
     pub runtime: Option<(Run, Vec<Miss>)>,
 }
 
-/// Runs every test of the program on `engine`, in the script's order.
-pub fn run_all(program: &Arc<Program>, engine: Engine) -> Vec<Outcome> {
+/// Runs every test of the program on `engine`, in the script's order,
+/// its lookups reading `tables`.
+pub fn run_all(program: &Arc<Program>, tables: &Arc<LookupTables>, engine: Engine) -> Vec<Outcome> {
     program
         .checked
         .tests
         .iter()
-        .map(|test| run_test(program, engine, test))
+        .map(|test| run_test(program, tables, engine, test))
         .collect()
 }
 
 /// Runs one test: builds the call's facts from the test and walks its
 /// decisions; a runtime test also runs the call through the runtime, and
-/// its decisions read the queue statistics the runtime counts.
-pub fn run_test(program: &Arc<Program>, engine: Engine, test: &Test) -> Outcome {
+/// its decisions read the queue statistics the runtime counts. Lookups the
+/// test gives no rows for read `tables`.
+pub fn run_test(
+    program: &Arc<Program>,
+    tables: &Arc<LookupTables>,
+    engine: Engine,
+    test: &Test,
+) -> Outcome {
     let runtime = test.runtime.as_ref().map(|spec| {
-        let run = runtime::run(program, engine, test, spec);
+        let run = runtime::run(program, tables, engine, test, spec);
         let misses = expect::misses(program, test, spec, &run);
         (run, misses)
     });
     let counted = runtime.as_ref().map(|(run, _)| run.stats.as_slice());
-    let (walk, walk_passed) = decisions::run(program, engine, test, counted);
+    let (walk, walk_passed) = decisions::run(program, tables, engine, test, counted);
     let passed = walk_passed && runtime.as_ref().is_none_or(|(_, misses)| misses.is_empty());
     Outcome {
         name: test.name.clone(),
@@ -88,10 +96,11 @@ test "ana answers" {
         )
         .expect("compiles");
         let program = Arc::new(program);
+        let tables = Arc::new(LookupTables::empty(&program.checked));
         let test = &program.checked.tests[0];
         let spec = test.runtime.as_ref().expect("a runtime test");
         for engine in [Engine::Jit, Engine::Interp] {
-            let run = runtime::run(&program, engine, test, spec);
+            let run = runtime::run(&program, &tables, engine, test, spec);
             assert_eq!(run.engine, engine);
             assert!(misses(&program, test, spec, &run).is_empty());
         }
@@ -134,7 +143,11 @@ test "bob wrongly expected" {
         .expect("compiles");
         let program = Arc::new(program);
         for engine in [Engine::Jit, Engine::Interp] {
-            let outcomes = run_all(&program, engine);
+            let outcomes = run_all(
+                &program,
+                &Arc::new(LookupTables::empty(&program.checked)),
+                engine,
+            );
             let seen: Vec<(&str, bool, bool, Option<&[Miss]>)> = outcomes
                 .iter()
                 .map(|o| {

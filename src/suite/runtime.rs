@@ -11,6 +11,7 @@ use super::decisions::{call_instant, given_row};
 use super::trace::Traced;
 use crate::checked::{self, AgentState, LookupKey, Press, QueueId, RuntimeTest, SkillValue, Test};
 use crate::facts::{Facts, Slot};
+use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
 use crate::runtime::channel::Target;
 use crate::runtime::roster::AgentSpec;
@@ -42,19 +43,16 @@ pub struct Run {
     pub engine: Engine,
 }
 
-/// Runs the test's call through the runtime on `engine`.
-pub fn run(program: &Arc<Program>, engine: Engine, test: &Test, spec: &RuntimeTest) -> Run {
-    let program = match with_given_rows(program, test) {
-        Ok(p) => p,
-        Err(e) => {
-            return Run {
-                error: Some(format!(
-                    "cannot compile the script with the test's rows: {e}"
-                )),
-                ..Run::default()
-            };
-        }
-    };
+/// Runs the test's call through the runtime on `engine`, its lookups
+/// reading `tables` with the test's `given` rows put in.
+pub fn run(
+    program: &Arc<Program>,
+    tables: &Arc<LookupTables>,
+    engine: Engine,
+    test: &Test,
+    spec: &RuntimeTest,
+) -> Run {
+    let tables = with_given_rows(program, tables, test);
     let tokio = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -68,10 +66,16 @@ pub fn run(program: &Arc<Program>, engine: Engine, test: &Test, spec: &RuntimeTe
             };
         }
     };
-    tokio.block_on(simulate(program, engine, test, spec))
+    tokio.block_on(simulate(Arc::clone(program), tables, engine, test, spec))
 }
 
-async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &RuntimeTest) -> Run {
+async fn simulate(
+    program: Arc<Program>,
+    tables: Arc<LookupTables>,
+    engine: Engine,
+    test: &Test,
+    spec: &RuntimeTest,
+) -> Run {
     let mut run = Run::default();
     let roster = roster(&program.checked, test);
     // The clock is made inside the paused runtime, so it reads paused time.
@@ -89,6 +93,10 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
             return run;
         }
     };
+    if let Err(e) = rt.reload_data(Arc::clone(&tables)) {
+        run.error = Some(format!("the lookup rows do not fit the script: {e}"));
+        return run;
+    }
     run.engine = rt.acd.engine();
     for a in &test.agents {
         let placed = match a.state {
@@ -114,8 +122,8 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
     facts.caller = test.from.clone().unwrap_or_default();
     facts.dialed = test.to.clone();
     facts.set_time(&program.checked.zones, call_instant(&program, test));
-    program.look_up(&mut facts, LookupKey::Caller, &[]);
-    program.look_up(&mut facts, LookupKey::Dialed, &[]);
+    tables.look_up(&mut facts, LookupKey::Caller, &[]);
+    tables.look_up(&mut facts, LookupKey::Dialed, &[]);
     run.stats = (0..program.checked.queues.len())
         .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, 0, rt.aht_ms()))
         .collect();
@@ -169,22 +177,20 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
 /// by caller or by dialed number is keyed by the test's numbers, one by
 /// digits by every entry the test presses; `unknown` empties the lookup.
 fn with_given_rows(
-    program: &Arc<Program>,
+    program: &Program,
+    tables: &Arc<LookupTables>,
     test: &Test,
-) -> Result<Arc<Program>, crate::jit::CompileError> {
+) -> Arc<LookupTables> {
     if test.lookups.is_empty() {
-        return Ok(Arc::clone(program));
+        return Arc::clone(tables);
     }
     let checked = &program.checked;
-    let mut data = program.data.clone();
-    data.tables
-        .resize_with(checked.lookups.len(), Default::default);
+    let mut data = LookupTables::clone(tables);
     let caller =
         crate::number::normalize(test.from.as_deref().unwrap_or_default()).unwrap_or_default();
     let dialed = crate::number::normalize(&test.to).unwrap_or_else(|_| test.to.clone());
     for (lookup, given) in &test.lookups {
-        let table = &mut data.tables[lookup.index()];
-        table.clear();
+        data.clear(lookup.index());
         let Some(given) = given else {
             continue;
         };
@@ -203,10 +209,10 @@ fn with_given_rows(
                 .collect(),
         };
         for k in keys {
-            table.insert(k, row.clone());
+            data.insert(lookup.index(), k, row.clone());
         }
     }
-    Ok(Arc::new(Program::compile(checked.clone(), data)?))
+    Arc::new(data)
 }
 
 /// The test's agents as a roster, in the order given (the order `linear`

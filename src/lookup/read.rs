@@ -1,6 +1,6 @@
-//! Lookup data: reading CSV tables and turning their cells into typed
-//! values, shared by `dialect lint` (which reports bad rows) and the
-//! engines that answer lookups.
+//! Reading lookup text: CSV tables and their cells as typed values, shared
+//! by `dialect lint` (which reports bad rows) and the loading of lookup
+//! tables.
 
 use crate::checked::{LookupKey, Type, Value};
 use crate::number;
@@ -38,6 +38,9 @@ pub fn read_csv(text: &str) -> Result<CsvTable, String> {
         .collect();
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    // Lines are counted from the previous record on, so a table costs one
+    // pass over its text however many rows it has.
+    let (mut counted_to, mut line) = (0, 1);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -50,11 +53,12 @@ pub fn read_csv(text: &str) -> Result<CsvTable, String> {
                 while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
                     start += 1;
                 }
-                let line = text.as_bytes()[..start]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count() as u64
-                    + 1;
+                if start >= counted_to {
+                    line += (text.as_bytes()[counted_to..start].iter())
+                        .filter(|&&b| b == b'\n')
+                        .count() as u64;
+                    counted_to = start;
+                }
                 let end = text[start.min(text.len())..]
                     .find('\n')
                     .map_or(text.len(), |i| start + i);
@@ -211,6 +215,15 @@ mod tests {
         assert_eq!(t.rows[1].cells, ["+1 512 555 0102", "silver, plus"]);
         assert_eq!(t.rows[1].line, 3);
         assert_eq!(&text[t.rows[0].span.range()], "+15125550101,gold");
+    }
+
+    #[test]
+    fn lines_count_quoted_line_breaks_and_blank_lines() {
+        let text = "k,v\n1,\"two\nlines\"\n\n2,c\r\n3,d";
+        let t = read_csv(text).unwrap();
+        let lines: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 5, 6]);
+        assert_eq!(&text[t.rows[2].span.range()], "3,d");
     }
 
     #[test]
