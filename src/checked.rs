@@ -316,6 +316,9 @@ pub fn epoch_days(d: jiff::civil::Date) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The highest skill level an agent can hold (0 means lacking the skill).
+pub const MAX_SKILL_LEVEL: i64 = 10;
+
 #[derive(Clone, Debug)]
 pub struct Skill {
     pub name: String,

@@ -15,7 +15,7 @@ use crate::checked::{
     self, Actions, AgentState, Fallback, LookupKey, Press, QueueId, RuntimeOutcome, RuntimeTest,
     SkillValue, StepKind, Test,
 };
-use crate::facts::{Facts, Row, Slot};
+use crate::facts::{Facts, QueueStats, Row, Slot};
 use crate::program::{Engine, Program};
 use crate::runtime::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
 use crate::runtime::roster::AgentSpec;
@@ -34,7 +34,7 @@ pub const TALK_MS: i64 = 60_000;
 pub struct Run {
     /// Queue statistics when the call arrived, as decisions read them:
     /// counted from the test's agents, or as its `given queue` lines say.
-    pub stats: Vec<[i64; 5]>,
+    pub stats: Vec<QueueStats>,
     /// The call's summary; `None` when it was still going at the time limit.
     pub summary: Option<Summary>,
     /// Everyone rung, one entry per ring, in order.
@@ -118,9 +118,9 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
     for a in &test.agents {
         let placed = match a.state {
             AgentState::LoggedOut => Ok(()),
-            AgentState::Available => rt.acd.login(&a.id, 0),
-            AgentState::Paused => rt.acd.login(&a.id, 0).and_then(|_| rt.acd.pause(&a.id, 0)),
-            other => rt.acd.place(&a.id, other, 0),
+            AgentState::Available => rt.acd.login(&a.id),
+            AgentState::Paused => rt.acd.login(&a.id).and_then(|_| rt.acd.pause(&a.id)),
+            other => rt.acd.place(&a.id, other),
         };
         if let Err(e) = placed {
             run.error = Some(format!("cannot place agent `{}`: {e}", a.id));
@@ -130,7 +130,7 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
     for (queue, stats) in &test.queues {
         let pins = stats
             .iter()
-            .map(|(stat, value)| (crate::facts::stat_index(*stat), Slot::from_value(value).int))
+            .map(|(stat, value)| (*stat, Slot::from_value(value).int))
             .collect();
         rt.acd.pin_stats(&program.checked.queue(*queue).name, pins);
     }
@@ -142,7 +142,7 @@ async fn simulate(program: Arc<Program>, engine: Engine, test: &Test, spec: &Run
     program.look_up(&mut facts, LookupKey::Caller, &[]);
     program.look_up(&mut facts, LookupKey::Dialed, &[]);
     run.stats = (0..program.checked.queues.len())
-        .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, 0, rt.aht_ms))
+        .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, rt.aht_ms))
         .collect();
     let behaviour = Behaviour {
         presses: test

@@ -13,7 +13,7 @@ use super::path;
 use super::runtime_test::{self, Miss, given_row};
 use super::scripts;
 use crate::checked::Test;
-use crate::facts::{Facts, Slot, stat_index};
+use crate::facts::{Facts, Slot};
 use crate::flow::walk::{self, Walk};
 use crate::program::{Engine, Program};
 
@@ -260,7 +260,7 @@ pub fn run_test(program: &Arc<Program>, engine: Engine, test: &Test) -> Outcome 
     }
     for (queue, stats) in &test.queues {
         for (stat, value) in stats {
-            facts.queues[queue.index()][stat_index(*stat)] = Slot::from_value(value).int;
+            facts.queues[queue.index()].set(*stat, Slot::from_value(value).int);
         }
     }
     let runtime = test.runtime.as_ref().map(|spec| {

@@ -34,10 +34,8 @@ pub(super) struct Call<'c, C: Channel> {
 /// and the statistics of the queues some decision reads.
 fn refresh(rt: &Runtime, program: &Program, facts: &mut Facts) {
     facts.set_time(&program.checked.zones, rt.clock.now());
-    let now = rt.clock.elapsed_ms();
     for &i in &program.queues_read {
-        let stats = (rt.acd).stats(program, QueueId(i as u32), facts, now, rt.aht_ms);
-        facts.queues[i] = stats;
+        facts.queues[i] = (rt.acd).stats(program, QueueId(i as u32), facts, rt.aht_ms);
     }
 }
 
@@ -252,7 +250,7 @@ impl<'c, C: Channel> Call<'c, C> {
         // ever take the call.
         let widest = fns.widest();
         if let Some(actions) = &queue.no_agents
-            && !self.rt.acd.anyone_could(program, &widest, facts, started)
+            && !self.rt.acd.anyone_could(program, &widest, facts)
         {
             self.summary.path.push("no agents".into());
             return Next::Then(actions);
@@ -301,7 +299,6 @@ impl<'c, C: Channel> Call<'c, C> {
                     passed_over: passed_over.clone(),
                 },
                 place,
-                now,
             );
             place = Some(seq);
             // Wait for an offer, the next step, the next announcement, or
@@ -331,11 +328,10 @@ impl<'c, C: Channel> Call<'c, C> {
                     }
                     Wake::Held(true) => {}
                     Wake::Departed(true) => {
-                        let now = self.rt.clock.elapsed_ms();
                         // Out of line only if no offer is on its way (an
                         // agent ringing for the call is logged in).
                         if let Some(actions) = &queue.no_agents
-                            && !self.rt.acd.anyone_could(program, &widest, facts, now)
+                            && !self.rt.acd.anyone_could(program, &widest, facts)
                             && self.rt.acd.leave(priority, seq)
                         {
                             return self.leave(&queue.name, started, actions, Leave::NoAgents);
@@ -345,13 +341,13 @@ impl<'c, C: Channel> Call<'c, C> {
                     Wake::Departed(false) => departures = None,
                 }
                 let now = self.rt.clock.elapsed_ms();
-                self.rt.acd.tick(now);
+                self.rt.acd.tick();
                 if step_at.is_some_and(|t| now >= t) {
                     match &queue.steps[step].kind {
                         StepKind::Relax(_) => {
                             require = fns.steps[step];
                             step += 1;
-                            self.rt.acd.relax(priority, seq, require, now);
+                            self.rt.acd.relax(priority, seq, require);
                         }
                         StepKind::Overflow(actions) => {
                             if self.rt.acd.leave(priority, seq) {
@@ -371,7 +367,9 @@ impl<'c, C: Channel> Call<'c, C> {
                                 Announce::Position(self.rt.acd.position(priority, seq))
                             }
                             Announcement::Wait => Announce::WaitMinutes(
-                                (self.rt.acd).stats(program, q, facts, now, self.rt.aht_ms)[4]
+                                (self.rt.acd)
+                                    .stats(program, q, facts, self.rt.aht_ms)
+                                    .expected_wait_ms
                                     / 60_000,
                             ),
                             Announcement::Prompt(p) => Announce::Prompt(p.clone()),
@@ -395,7 +393,7 @@ impl<'c, C: Channel> Call<'c, C> {
                 Rang::Answered(i) => {
                     let agent = offer.agents.get(i).unwrap_or(&offer.agents[0]).clone();
                     let answered_at = self.rt.clock.elapsed_ms();
-                    self.rt.acd.answered(&offer, &agent, answered_at);
+                    self.rt.acd.answered(&offer, &agent);
                     let target = offer.targets[i.min(offer.targets.len() - 1)].clone();
                     self.summary.wait_ms += answered_at - started;
                     self.summary.agent = target.agent.clone();
@@ -408,29 +406,20 @@ impl<'c, C: Channel> Call<'c, C> {
                     });
                     let ended = self.talk(&target, bridging(flow), answered_at).await;
                     let wrapup =
-                        self.rt
-                            .acd
-                            .call_ended(&agent, ended - answered_at, queue.wrapup_ms, ended);
-                    if let Some(wrapup) = wrapup {
-                        self.rt.wrapup(agent, wrapup, queue.wrapup_ms);
+                        (self.rt.acd).call_ended(&agent, ended - answered_at, queue.wrapup_ms);
+                    if let Some(due_ms) = wrapup {
+                        self.rt.wrapup(due_ms);
                     }
                     return Next::Done(Disposition::Answered);
                 }
                 Rang::NoAnswer => {
-                    self.rt.acd.not_answered(
-                        &offer,
-                        true,
-                        queue.pause_after_misses,
-                        self.rt.clock.elapsed_ms(),
-                    );
+                    (self.rt.acd).not_answered(&offer, true, queue.pause_after_misses);
                     passed_over.extend(offer.agents.iter().cloned());
                 }
                 Rang::HungUp => {
                     // Now, not when the ringing began: the agents have
                     // been idle only from here on.
-                    self.rt
-                        .acd
-                        .not_answered(&offer, false, None, self.rt.clock.elapsed_ms());
+                    self.rt.acd.not_answered(&offer, false, None);
                     return Next::Done(self.abandoned(started));
                 }
             }
@@ -479,9 +468,7 @@ impl<'c, C: Channel> Call<'c, C> {
         if !self.rt.acd.leave(priority, seq)
             && let Ok(offer) = rx.try_recv()
         {
-            self.rt
-                .acd
-                .not_answered(&offer, false, None, self.rt.clock.elapsed_ms());
+            self.rt.acd.not_answered(&offer, false, None);
         }
     }
 
@@ -549,8 +536,7 @@ impl<'c, C: Channel> Call<'c, C> {
         timeout_ms: i64,
         how: Bridging<'_>,
     ) -> Rung {
-        let now = self.rt.clock.elapsed_ms();
-        let offer = self.rt.acd.reserve(extensions, now);
+        let offer = self.rt.acd.reserve(extensions);
         let mut targets = offer.targets.clone();
         let mut owners: Vec<Option<String>> = offer.agents.iter().cloned().map(Some).collect();
         for e in extensions {
@@ -572,8 +558,8 @@ impl<'c, C: Channel> Call<'c, C> {
                 let answered_at = self.rt.clock.elapsed_ms();
                 let owner = owners.get(i).cloned().flatten();
                 match &owner {
-                    Some(a) => self.rt.acd.answered(&offer, a, answered_at),
-                    None => self.rt.acd.not_answered(&offer, false, None, answered_at),
+                    Some(a) => self.rt.acd.answered(&offer, a),
+                    None => self.rt.acd.not_answered(&offer, false, None),
                 }
                 let target = targets[i.min(targets.len() - 1)].clone();
                 let who = target
@@ -590,19 +576,17 @@ impl<'c, C: Channel> Call<'c, C> {
                 self.summary.agent = Some(who);
                 let ended = self.talk(&target, how, answered_at).await;
                 if let Some(a) = owner {
-                    self.rt.acd.call_ended(&a, ended - answered_at, 0, ended);
+                    self.rt.acd.call_ended(&a, ended - answered_at, 0);
                 }
                 Rung::Talked
             }
             Rang::NoAnswer => {
-                self.rt
-                    .acd
-                    .not_answered(&offer, true, None, self.rt.clock.elapsed_ms());
+                self.rt.acd.not_answered(&offer, true, None);
                 Rung::NoAnswer
             }
             Rang::HungUp => {
                 let now = self.rt.clock.elapsed_ms();
-                self.rt.acd.not_answered(&offer, false, None, now);
+                self.rt.acd.not_answered(&offer, false, None);
                 self.rt.events.publish(Event::Abandoned {
                     call: self.summary.call,
                     queue: None,

@@ -12,7 +12,6 @@ mod call;
 pub mod channel;
 pub mod clock;
 pub mod events;
-pub mod index;
 pub mod roster;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -62,8 +61,14 @@ impl Runtime {
     ) -> Result<Arc<Runtime>, RosterError> {
         let events = Arc::new(EventBus::default());
         Ok(Arc::new(Runtime {
+            acd: Acd::new(
+                roster,
+                &program.checked,
+                Arc::clone(&events),
+                engine,
+                clock.clone(),
+            )?,
             clock,
-            acd: Acd::new(roster, &program.checked, Arc::clone(&events), engine)?,
             events,
             engine,
             aht_ms: DEFAULT_AHT_MS,
@@ -86,12 +91,9 @@ impl Runtime {
         program: Arc<Program>,
         roster: Option<&Roster>,
     ) -> Result<(), RosterError> {
-        let now = self.clock.elapsed_ms();
         match roster {
-            Some(r) => self.acd.reload_roster(r, &program.checked, now)?,
-            None => self
-                .acd
-                .reload_roster(&self.acd.roster(), &program.checked, now)?,
+            Some(r) => self.acd.reload_roster(r, &program.checked)?,
+            None => (self.acd).reload_roster(&self.acd.roster(), &program.checked)?,
         }
         match self.program.write() {
             Ok(mut p) => *p = program,
@@ -121,14 +123,13 @@ impl Runtime {
             .await
     }
 
-    /// Ends an agent's wrap-up number `wrapup` after `ms`, on the
-    /// runtime's clock, in a task of its own: the call that caused it is
-    /// over for the caller.
-    fn wrapup(self: &Arc<Self>, agent: String, wrapup: u64, ms: i64) {
+    /// Wakes the ACD at `due_ms` (a wrap-up's end, which it keeps) in a
+    /// task of its own: the call that caused it is over for the caller.
+    fn wrapup(self: &Arc<Self>, due_ms: i64) {
         let rt = Arc::clone(self);
         tokio::spawn(async move {
-            rt.clock.sleep(ms).await;
-            rt.acd.wrapup_done(&agent, wrapup, rt.clock.elapsed_ms());
+            rt.clock.sleep(due_ms - rt.clock.elapsed_ms()).await;
+            rt.acd.tick();
         });
     }
 }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::checked::{self, SkillKind};
+use crate::checked::{self, MAX_SKILL_LEVEL, SkillKind};
 use crate::diagnostic::did_you_mean;
 
 /// One agent as the roster file describes them.
@@ -152,7 +152,7 @@ fn agent_skills(a: &AgentSpec, program: &checked::Program) -> Result<Vec<i64>, R
         };
         out[index] = match &program.skills[index].kind {
             SkillKind::Level => match value.as_integer() {
-                Some(level @ 0..=10) => level,
+                Some(level) if (0..=MAX_SKILL_LEVEL).contains(&level) => level,
                 _ => {
                     return Err(RosterError::BadLevel {
                         agent: a.id.clone(),
