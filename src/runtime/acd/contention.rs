@@ -8,9 +8,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Instant;
 
-/// Log2 buckets of nanoseconds: bucket `i` holds durations in
-/// `[2^i, 2^(i+1))` ns (bucket 0 also holds 0).
-const BUCKETS: usize = 40;
+/// Buckets of nanoseconds: four per power of two (durations within 25% of
+/// each other share one), up to about 18 minutes.
+const BUCKETS: usize = 4 * 40;
+
+/// The bucket of a duration in nanoseconds.
+fn bucket(ns: u64) -> usize {
+    if ns < 4 {
+        return ns as usize;
+    }
+    let e = 63 - ns.leading_zeros() as usize;
+    let sub = ((ns >> (e - 2)) & 3) as usize;
+    (e * 4 + sub).min(BUCKETS - 1)
+}
+
+/// The upper end of a bucket (exclusive), in nanoseconds.
+fn bucket_end(i: usize) -> u64 {
+    if i < 8 {
+        // Buckets 0 to 3 hold 0 to 3 ns; 4 to 7 are never used (2 and 3
+        // are below 4).
+        return i as u64 + 1;
+    }
+    let (e, sub) = (i / 4, i % 4);
+    ((4 + sub as u64) + 1) << (e - 2)
+}
 
 /// Counters of the lock, read with [`Meter::read`].
 pub(super) struct Meter {
@@ -18,7 +39,7 @@ pub(super) struct Meter {
     contended: AtomicU64,
     wait_ns: AtomicU64,
     max_wait_ns: AtomicU64,
-    /// Per log2 bucket of nanoseconds, offers made that long after the
+    /// Per bucket of nanoseconds, offers made that long after the
     /// operation that made them began (`bench` feature only).
     offer_ns: [AtomicU64; BUCKETS],
 }
@@ -52,13 +73,20 @@ pub struct Contention {
     pub wait_ns: u64,
     /// The longest single wait.
     pub max_wait_ns: u64,
+    /// Dispatches run.
+    pub dispatches: u64,
+    /// Dispatches that matched every waiting caller against every
+    /// available agent, rather than only what changed.
+    pub full_passes: u64,
     /// Offers made, by how long after the operation that made them began
-    /// (log2 buckets of nanoseconds; empty without the `bench` feature).
+    /// (buckets of nanoseconds, four per power of two; empty without the
+    /// `bench` feature).
     pub offer_ns: Vec<u64>,
 }
 
 impl Contention {
-    /// The duration (ns, the upper end of its bucket) under which a share
+    /// The duration (ns, the upper end of its bucket, so at most 25% over)
+    /// under which a share
     /// `p` (0 to 1) of the offers were made; `None` without any.
     pub fn offer_percentile_ns(&self, p: f64) -> Option<u64> {
         let total: u64 = self.offer_ns.iter().sum();
@@ -70,7 +98,7 @@ impl Contention {
         for (i, &n) in self.offer_ns.iter().enumerate() {
             seen += n;
             if seen >= want {
-                return Some(1u64 << (i + 1));
+                return Some(bucket_end(i));
             }
         }
         None
@@ -115,8 +143,7 @@ impl Meter {
         #[cfg(feature = "bench")]
         {
             let ns = stamp.at.elapsed().as_nanos() as u64;
-            let bucket = (63 - ns.max(1).leading_zeros() as usize).min(BUCKETS - 1);
-            self.offer_ns[bucket].fetch_add(offers as u64, Ordering::Relaxed);
+            self.offer_ns[bucket(ns)].fetch_add(offers as u64, Ordering::Relaxed);
         }
         #[cfg(not(feature = "bench"))]
         let _ = (stamp, offers);
@@ -131,6 +158,8 @@ impl Meter {
             contended: self.contended.load(Ordering::Relaxed),
             wait_ns: self.wait_ns.load(Ordering::Relaxed),
             max_wait_ns: self.max_wait_ns.load(Ordering::Relaxed),
+            dispatches: 0,
+            full_passes: 0,
             offer_ns: if offer_ns.iter().all(|&n| n == 0) {
                 Vec::new()
             } else {
@@ -181,10 +210,30 @@ mod tests {
             ..Contention::default()
         };
         assert_eq!(c.offer_percentile_ns(0.99), None);
-        c.offer_ns[10] = 98;
-        c.offer_ns[20] = 2;
-        assert_eq!(c.offer_percentile_ns(0.5), Some(1 << 11));
-        assert_eq!(c.offer_percentile_ns(0.98), Some(1 << 11));
-        assert_eq!(c.offer_percentile_ns(0.99), Some(1 << 21));
+        c.offer_ns[bucket(1_000)] = 98;
+        c.offer_ns[bucket(1_000_000)] = 2;
+        assert_eq!(c.offer_percentile_ns(0.5), Some(1_024));
+        assert_eq!(c.offer_percentile_ns(0.98), Some(1_024));
+        assert_eq!(c.offer_percentile_ns(0.99), Some(1_048_576));
+    }
+
+    /// Every duration falls in a bucket that ends above it, within 25%.
+    #[test]
+    fn buckets_hold_their_durations() {
+        let mut ns = 0u64;
+        while ns < 1 << 50 {
+            let i = bucket(ns);
+            let end = bucket_end(i);
+            assert!(end > ns, "{ns} ns in bucket {i}, which ends at {end}");
+            assert!(
+                end <= ns + ns / 4 + 1,
+                "{ns} ns in bucket {i}, which ends at {end}"
+            );
+            assert!(
+                i == 0 || bucket_end(i - 1) <= ns || i == 8,
+                "{ns} ns in bucket {i}"
+            );
+            ns = ns * 9 / 8 + 1;
+        }
     }
 }

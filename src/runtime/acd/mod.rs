@@ -198,6 +198,8 @@ struct Inner {
     timed: HashSet<(Reverse<u32>, u64)>,
     /// When wrap-ups end.
     deadlines: Deadlines,
+    /// Dispatches run, and how many of them were full passes.
+    passes: (u64, u64),
     /// What runs the queues' `require`, `prefer` and `score`.
     engine: Engine,
 }
@@ -252,6 +254,7 @@ impl Acd {
             fresh: Fresh::default(),
             timed: HashSet::new(),
             deadlines: Deadlines::default(),
+            passes: (0, 0),
             engine,
         };
         inner.set_agents(agents);
@@ -274,9 +277,12 @@ impl Acd {
         self.meter.lock(&self.inner)
     }
 
-    /// How long operations have waited for the ACD's lock so far.
+    /// How long operations have waited for the ACD's lock so far, and how
+    /// much matching dispatch did.
     pub fn contention(&self) -> Contention {
-        self.meter.read()
+        let mut c = self.meter.read();
+        (c.dispatches, c.full_passes) = self.lock().passes;
+        c
     }
 
     /// Replaces the roster, and the skills agents are read with, keeping the

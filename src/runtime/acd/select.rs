@@ -41,6 +41,8 @@ impl Inner {
         let changes = fresh.agents.len() + fresh.waiters.len();
         let full = fresh.everything || changes > 1 || now_ms - fresh.full_pass_ms >= FULL_PASS_MS;
         self.fresh.full_pass_ms = if full { now_ms } else { fresh.full_pass_ms };
+        self.passes.0 += 1;
+        self.passes.1 += u64::from(full);
         if self.available.all.is_empty() || self.waiting.is_empty() {
             return offers;
         }
