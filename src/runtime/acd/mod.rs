@@ -298,7 +298,11 @@ impl Acd {
         let stamp = Stamp::now();
         let skills = roster.skills_for(program)?;
         let now_ms = self.clock.elapsed_ms();
-        let dropped = self.lock().replace_roster(roster, program, skills);
+        let (dropped, offers) = {
+            let mut inner = self.lock();
+            let dropped = inner.replace_roster(roster, program, skills);
+            (dropped, inner.dispatch(now_ms))
+        };
         self.publish_states(
             dropped
                 .into_iter()
@@ -308,7 +312,7 @@ impl Acd {
         );
         // Agents may have left, or lost the skills a waiting caller needs.
         self.departed();
-        self.dispatch_at(now_ms, stamp);
+        self.publish_offers(offers, now_ms, stamp);
         Ok(())
     }
 
@@ -357,7 +361,11 @@ impl Acd {
     fn transition(&self, id: &str, t: state::Transition) -> Result<(), AcdError> {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
-        self.lock().transition(id, &t, now_ms)?;
+        let offers = {
+            let mut inner = self.lock();
+            inner.transition(id, &t, now_ms)?;
+            inner.dispatch(now_ms)
+        };
         self.events.publish(Event::AgentState {
             agent: id.to_string(),
             state: t.to,
@@ -366,7 +374,7 @@ impl Acd {
         if t.to == AgentState::LoggedOut {
             self.departed();
         }
-        self.dispatch_at(now_ms, stamp);
+        self.publish_offers(offers, now_ms, stamp);
         Ok(())
     }
 
@@ -391,19 +399,20 @@ impl Acd {
     pub(crate) fn place(&self, id: &str, state: AgentState) -> Result<(), AcdError> {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
-        {
+        let offers = {
             let mut inner = self.lock();
             let index = *inner
                 .by_id
                 .get(id)
                 .ok_or_else(|| AcdError::UnknownAgent(id.to_string()))?;
             inner.set_state(index, state, now_ms);
-        }
+            inner.dispatch(now_ms)
+        };
         self.publish_states(vec![(id.to_string(), state)], now_ms);
         if state == AgentState::LoggedOut {
             self.departed();
         }
-        self.dispatch_at(now_ms, stamp);
+        self.publish_offers(offers, now_ms, stamp);
         Ok(())
     }
 
@@ -421,7 +430,7 @@ impl Acd {
         // Read from the IR before taking the lock.
         let timed = (waiter.require).is_some_and(|f| waiter.program.ir.reads_idle_time(f));
         let now_ms = self.clock.elapsed_ms();
-        let (seq, moved) = {
+        let (seq, moved, offers) = {
             let mut inner = self.lock();
             let before = inner.next_due_ms();
             let seq = place.unwrap_or(inner.next_place);
@@ -432,10 +441,11 @@ impl Acd {
             }
             inner.waiting.insert(key, waiter);
             inner.fresh.waiters.push(key);
-            (seq, deadlines::earlier(inner.next_due_ms(), before))
+            let moved = deadlines::earlier(inner.next_due_ms(), before);
+            (seq, moved, inner.dispatch(now_ms))
         };
         self.due_moved(moved);
-        self.dispatch_at(now_ms, stamp);
+        self.publish_offers(offers, now_ms, stamp);
         seq
     }
 
@@ -443,7 +453,7 @@ impl Acd {
     pub fn relax(&self, priority: u32, place: u64, require: Option<FuncId>) {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
-        let moved = {
+        let (moved, offers) = {
             let mut inner = self.lock();
             let before = inner.next_due_ms();
             let key = (Reverse(priority), place);
@@ -459,10 +469,11 @@ impl Acd {
                 }
                 inner.fresh.waiters.push(key);
             }
-            deadlines::earlier(inner.next_due_ms(), before)
+            let moved = deadlines::earlier(inner.next_due_ms(), before);
+            (moved, inner.dispatch(now_ms))
         };
         self.due_moved(moved);
-        self.dispatch_at(now_ms, stamp);
+        self.publish_offers(offers, now_ms, stamp);
     }
 
     /// Takes a caller out of line (abandoned or overflowed); false if the
@@ -519,9 +530,15 @@ impl Acd {
             };
             self.wrapup_done(&agent, wrapup, now_ms, stamp);
         }
-        if self.next_pass_ms().is_some_and(|due| now_ms >= due) {
-            self.dispatch_at(now_ms, Stamp::now());
-        }
+        let stamp = Stamp::now();
+        let offers = {
+            let mut inner = self.lock();
+            match inner.next_pass_ms() {
+                Some(due) if now_ms >= due => inner.dispatch(now_ms),
+                _ => return,
+            }
+        };
+        self.publish_offers(offers, now_ms, stamp);
     }
 
     /// An offered agent answered: they are on the call, the others offered
@@ -529,9 +546,13 @@ impl Acd {
     pub fn answered(&self, offer: &Offer, winner: &str) {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
-        let changed = self.lock().answered(offer, winner, now_ms);
+        let (changed, offers) = {
+            let mut inner = self.lock();
+            let changed = inner.answered(offer, winner, now_ms);
+            (changed, inner.dispatch(now_ms))
+        };
         self.publish_states(changed, now_ms);
-        self.dispatch_at(now_ms, stamp);
+        self.publish_offers(offers, now_ms, stamp);
     }
 
     /// An offer rang out (or the caller hung up while it rang): the agents
@@ -540,9 +561,13 @@ impl Acd {
     pub fn not_answered(&self, offer: &Offer, missed: bool, pause_after: Option<u32>) {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
-        let changed = (self.lock()).not_answered(offer, missed, pause_after, now_ms);
+        let (changed, offers) = {
+            let mut inner = self.lock();
+            let changed = inner.not_answered(offer, missed, pause_after, now_ms);
+            (changed, inner.dispatch(now_ms))
+        };
         self.publish_states(changed, now_ms);
-        self.dispatch_at(now_ms, stamp);
+        self.publish_offers(offers, now_ms, stamp);
     }
 
     /// The conversation ended; the agent goes to wrap-up for `wrapup_ms`
@@ -552,26 +577,31 @@ impl Acd {
     pub fn call_ended(&self, agent: &str, talk_ms: i64, wrapup_ms: i64) -> Option<i64> {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
-        let (to, due, moved) = {
+        let (to, due, moved, offers) = {
             let mut inner = self.lock();
             let before = inner.next_due_ms();
             let (to, due) = inner.call_ended(agent, talk_ms, wrapup_ms, now_ms)?;
-            (to, due, deadlines::earlier(inner.next_due_ms(), before))
+            let moved = deadlines::earlier(inner.next_due_ms(), before);
+            (to, due, moved, inner.dispatch(now_ms))
         };
         self.due_moved(moved);
         self.publish_states(vec![(agent.to_string(), to)], now_ms);
-        self.dispatch_at(now_ms, stamp);
+        self.publish_offers(offers, now_ms, stamp);
         due
     }
 
     /// Wrap-up number `wrapup` is over: the agent is available, unless they
     /// paused or logged out meanwhile (or are in a later wrap-up).
     fn wrapup_done(&self, agent: &str, wrapup: u64, now_ms: i64, stamp: Stamp) {
-        if !self.lock().wrapup_done(agent, wrapup, now_ms) {
-            return;
-        }
+        let offers = {
+            let mut inner = self.lock();
+            if !inner.wrapup_done(agent, wrapup, now_ms) {
+                return;
+            }
+            inner.dispatch(now_ms)
+        };
         self.publish_states(vec![(agent.to_string(), AgentState::Available)], now_ms);
-        self.dispatch_at(now_ms, stamp);
+        self.publish_offers(offers, now_ms, stamp);
     }
 
     /// Reserves the agents with these extensions for a hunt group or a
@@ -674,15 +704,19 @@ impl Acd {
     }
 
     /// Matches waiting callers with available agents and sends offers
-    /// (see `select`'s `Inner::dispatch` for what it looks at).
+    /// (see `select`'s `Inner::dispatch` for what it looks at). Every
+    /// operation that can make a match does this itself.
     pub fn dispatch(&self) {
-        self.dispatch_at(self.clock.elapsed_ms(), Stamp::now());
+        let stamp = Stamp::now();
+        let now_ms = self.clock.elapsed_ms();
+        let offers = self.lock().dispatch(now_ms);
+        self.publish_offers(offers, now_ms, stamp);
     }
 
-    /// Dispatch at `now_ms`, for an operation that began at `stamp`: the
-    /// lock is held while matching, and the events are published after.
-    fn dispatch_at(&self, now_ms: i64, stamp: Stamp) {
-        let offers: Vec<Made> = self.lock().dispatch(now_ms);
+    /// Publishes the offers dispatch made (in the same critical section as
+    /// the change that made them possible) for an operation that began at
+    /// `stamp`: each agent ringing, then the offer.
+    fn publish_offers(&self, offers: Vec<Made>, now_ms: i64, stamp: Stamp) {
         if !offers.is_empty() {
             self.meter.offered(stamp, offers.len());
         }
