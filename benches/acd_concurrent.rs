@@ -9,21 +9,23 @@
 //! agent freeing up, to the offer sent: lock wait, matching and the
 //! offer), p50 and p99; and how the ACD's lock behaved (how often it was
 //! found taken, the time waited in all and at most, and that time as a
-//! share of the worker threads' time).
+//! share of the worker threads' time), dispatches and full passes, agent
+//! operations done, and how many agents' last published state is not
+//! their state at the end (`stale`: events published out of order).
 //!
 //! Run: `cargo bench --features bench --bench acd_concurrent`; record
 //! results in docs/performance.md. Each configuration stops starting calls
 //! after `CALLS` calls or `LIMIT`, whichever comes first.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dialect::checked::{AgentState, RejectReason};
 use dialect::program::Program;
 use dialect::runtime::channel::{Announce, Collect, Collected, Ended, Rang, Ring, Target};
-use dialect::runtime::{Channel, Clock, Roster, Runtime};
+use dialect::runtime::{Channel, Clock, Event, Roster, Runtime};
 
 const AGENTS: usize = 2_000;
 const IN_FLIGHT: usize = 5_000;
@@ -161,6 +163,7 @@ struct Figures {
     dispatches: u64,
     full_passes: u64,
     agent_ops: u64,
+    stale: usize,
 }
 
 fn run(threads: usize) -> Figures {
@@ -173,6 +176,19 @@ fn run(threads: usize) -> Figures {
     let roster = Roster::parse(&roster()).expect("roster");
     tokio.block_on(async move {
         let rt = Runtime::new(program, &roster, Clock::wall()).expect("runtime");
+        // Each agent's last state as the event stream tells it, in the
+        // order events were published.
+        let told: Arc<Mutex<HashMap<String, AgentState>>> = Arc::default();
+        {
+            let told = Arc::clone(&told);
+            rt.events.sink(Box::new(move |e| {
+                if let Event::AgentState { agent, state, .. } = e {
+                    told.lock()
+                        .expect("the sink's map")
+                        .insert(agent.clone(), *state);
+                }
+            }));
+        }
         for a in &roster.agents {
             rt.acd.login(&a.id).expect("login");
         }
@@ -252,6 +268,11 @@ fn run(threads: usize) -> Figures {
             .filter(|(_, s)| matches!(s, AgentState::Ringing | AgentState::OnCall))
             .count();
         assert_eq!(busy, 0, "agents left ringing or on a call");
+        // Agents whose last published state is not their state.
+        let told = told.lock().expect("the sink's map");
+        let stale = (rt.acd.states().into_iter())
+            .filter(|(id, s)| told.get(id) != Some(s))
+            .count();
         let lock = rt.acd.contention();
         Figures {
             threads,
@@ -266,6 +287,7 @@ fn run(threads: usize) -> Figures {
             dispatches: lock.dispatches,
             full_passes: lock.full_passes,
             agent_ops,
+            stale,
         }
     })
 }
@@ -276,7 +298,7 @@ fn main() {
         LIMIT.as_secs()
     );
     println!(
-        "{:>7} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>9} {:>10} {:>10} {:>8} {:>9} {:>6} {:>7}",
+        "{:>7} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>9} {:>10} {:>10} {:>8} {:>9} {:>6} {:>7} {:>6}",
         "threads",
         "calls",
         "secs",
@@ -290,13 +312,14 @@ fn main() {
         "wait %",
         "dispatches",
         "full",
-        "ops"
+        "ops",
+        "stale"
     );
     let us = |ns: u64| format!("{:.1}µs", ns as f64 / 1_000.0);
     for threads in [2, 8] {
         let f = run(threads);
         println!(
-            "{:>7} {:>7} {:>7.2} {:>9.0} {:>10} {:>10} {:>10} {:>8.2}% {:>10} {:>10} {:>7.2}% {:>9} {:>6} {:>7}",
+            "{:>7} {:>7} {:>7.2} {:>9.0} {:>10} {:>10} {:>10} {:>8.2}% {:>10} {:>10} {:>7.2}% {:>9} {:>6} {:>7} {:>6}",
             f.threads,
             f.calls,
             f.secs,
@@ -311,6 +334,7 @@ fn main() {
             f.dispatches,
             f.full_passes,
             f.agent_ops,
+            f.stale,
         );
     }
 }
