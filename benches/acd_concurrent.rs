@@ -219,7 +219,7 @@ fn run(threads: usize) -> Figures {
                             break;
                         }
                     }
-                    if tick % 5 == 0 {
+                    if tick.is_multiple_of(5) {
                         for _ in 0..20 {
                             let id = format!("a{}", rng.below(AGENTS as u64 / 10));
                             if rt.acd.logout(&id).is_ok() {
@@ -246,7 +246,7 @@ fn run(threads: usize) -> Figures {
             let (rt, begun, done) = (Arc::clone(&rt), Arc::clone(&begun), Arc::clone(&done));
             callers.push(tokio::spawn(async move {
                 let mut caller = Caller {
-                    rng: Rng(0x2545_F491_4F6C_DD1D ^ (c as u64 + 1) * 0x9E37_79B9),
+                    rng: Rng(0x2545_F491_4F6C_DD1D ^ ((c as u64 + 1) * 0x9E37_79B9)),
                 };
                 while begun.fetch_add(1, Ordering::Relaxed) < CALLS && started.elapsed() < LIMIT {
                     let dialed = DIALED[caller.rng.below(DIALED.len() as u64) as usize];
