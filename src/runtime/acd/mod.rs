@@ -15,10 +15,11 @@
 //! the roster and reads agents through a translation for calls that began
 //! under the old skills (`reload`).
 //!
-//! This file is the facade: every public operation takes the one lock,
-//! changes the state, releases the lock, then publishes the events and
-//! runs dispatch. Time comes from the runtime's `Clock`, read once per
-//! operation.
+//! This file is the facade: every public operation takes the one lock
+//! once, makes its change and the dispatch that change allows, and
+//! publishes the events before it lets go, so that the event stream's
+//! order is the order of the changes even with calls on many threads.
+//! Time comes from the runtime's `Clock`, read once per operation.
 //!
 //! Outside this module agents are named by their roster id, never by their
 //! place in the table: a roster reload reorders the table while offers,
@@ -298,8 +299,8 @@ impl Acd {
         let stamp = Stamp::now();
         let skills = roster.skills_for(program)?;
         let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
         let (dropped, offers) = {
-            let mut inner = self.lock();
             let dropped = inner.replace_roster(roster, program, skills);
             (dropped, inner.dispatch(now_ms))
         };
@@ -361,8 +362,8 @@ impl Acd {
     fn transition(&self, id: &str, t: state::Transition) -> Result<(), AcdError> {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
         let offers = {
-            let mut inner = self.lock();
             inner.transition(id, &t, now_ms)?;
             inner.dispatch(now_ms)
         };
@@ -399,8 +400,8 @@ impl Acd {
     pub(crate) fn place(&self, id: &str, state: AgentState) -> Result<(), AcdError> {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
         let offers = {
-            let mut inner = self.lock();
             let index = *inner
                 .by_id
                 .get(id)
@@ -430,8 +431,8 @@ impl Acd {
         // Read from the IR before taking the lock.
         let timed = (waiter.require).is_some_and(|f| waiter.program.ir.reads_idle_time(f));
         let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
         let (seq, moved, offers) = {
-            let mut inner = self.lock();
             let before = inner.next_due_ms();
             let seq = place.unwrap_or(inner.next_place);
             inner.next_place = inner.next_place.max(seq + 1);
@@ -453,8 +454,8 @@ impl Acd {
     pub fn relax(&self, priority: u32, place: u64, require: Option<FuncId>) {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
         let (moved, offers) = {
-            let mut inner = self.lock();
             let before = inner.next_due_ms();
             let key = (Reverse(priority), place);
             // Whose program the IR is read from needs the lock; what it
@@ -531,8 +532,8 @@ impl Acd {
             self.wrapup_done(&agent, wrapup, now_ms, stamp);
         }
         let stamp = Stamp::now();
+        let mut inner = self.lock();
         let offers = {
-            let mut inner = self.lock();
             match inner.next_pass_ms() {
                 Some(due) if now_ms >= due => inner.dispatch(now_ms),
                 _ => return,
@@ -546,8 +547,8 @@ impl Acd {
     pub fn answered(&self, offer: &Offer, winner: &str) {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
         let (changed, offers) = {
-            let mut inner = self.lock();
             let changed = inner.answered(offer, winner, now_ms);
             (changed, inner.dispatch(now_ms))
         };
@@ -561,8 +562,8 @@ impl Acd {
     pub fn not_answered(&self, offer: &Offer, missed: bool, pause_after: Option<u32>) {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
         let (changed, offers) = {
-            let mut inner = self.lock();
             let changed = inner.not_answered(offer, missed, pause_after, now_ms);
             (changed, inner.dispatch(now_ms))
         };
@@ -577,8 +578,8 @@ impl Acd {
     pub fn call_ended(&self, agent: &str, talk_ms: i64, wrapup_ms: i64) -> Option<i64> {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
         let (to, due, moved, offers) = {
-            let mut inner = self.lock();
             let before = inner.next_due_ms();
             let (to, due) = inner.call_ended(agent, talk_ms, wrapup_ms, now_ms)?;
             let moved = deadlines::earlier(inner.next_due_ms(), before);
@@ -593,8 +594,8 @@ impl Acd {
     /// Wrap-up number `wrapup` is over: the agent is available, unless they
     /// paused or logged out meanwhile (or are in a later wrap-up).
     fn wrapup_done(&self, agent: &str, wrapup: u64, now_ms: i64, stamp: Stamp) {
+        let mut inner = self.lock();
         let offers = {
-            let mut inner = self.lock();
             if !inner.wrapup_done(agent, wrapup, now_ms) {
                 return;
             }
@@ -609,7 +610,8 @@ impl Acd {
     /// offer for them.
     pub fn reserve(&self, extensions: &[String]) -> Offer {
         let now_ms = self.clock.elapsed_ms();
-        let (offer, changed) = self.lock().reserve(extensions, now_ms);
+        let mut inner = self.lock();
+        let (offer, changed) = inner.reserve(extensions, now_ms);
         self.publish_states(changed, now_ms);
         offer
     }
@@ -709,13 +711,14 @@ impl Acd {
     pub fn dispatch(&self) {
         let stamp = Stamp::now();
         let now_ms = self.clock.elapsed_ms();
-        let offers = self.lock().dispatch(now_ms);
+        let mut inner = self.lock();
+        let offers = inner.dispatch(now_ms);
         self.publish_offers(offers, now_ms, stamp);
     }
 
-    /// Publishes the offers dispatch made (in the same critical section as
-    /// the change that made them possible) for an operation that began at
-    /// `stamp`: each agent ringing, then the offer.
+    /// Publishes the offers dispatch made for an operation that began at
+    /// `stamp` (the caller holds the lock): each agent ringing, then the
+    /// offer.
     fn publish_offers(&self, offers: Vec<Made>, now_ms: i64, stamp: Stamp) {
         if !offers.is_empty() {
             self.meter.offered(stamp, offers.len());
