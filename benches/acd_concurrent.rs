@@ -15,7 +15,7 @@
 //!
 //! Run: `cargo bench --features bench --bench acd_concurrent`; record
 //! results in docs/performance.md. Each configuration stops starting calls
-//! after `CALLS` calls or `LIMIT`, whichever comes first.
+//! after `--calls` calls or `LIMIT`, whichever comes first.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -29,14 +29,38 @@ use dialect::runtime::{Channel, Clock, Event, Roster, Runtime};
 
 const AGENTS: usize = 2_000;
 const IN_FLIGHT: usize = 5_000;
-/// Calls per configuration.
-const CALLS: u64 = 30_000;
 /// Wall time after which no call starts (calls in flight still end).
 const LIMIT: Duration = Duration::from_secs(20);
-/// Agents answer within this many ms, uniformly.
-const ANSWER_MS: u64 = 20;
-/// Agents talk for 5 ms to this many ms, uniformly.
-const TALK_MS: u64 = 60;
+
+/// What a run does: calls in all, and how long agents take to answer
+/// (uniformly from 0) and talk (uniformly from 1 ms). Set with `--calls
+/// N`, `--answer-ms N`, `--talk-ms N`; the defaults keep agents quick, so
+/// that the runtime and the ACD, not the agents, limit the calls per
+/// second.
+#[derive(Clone, Copy)]
+struct Load {
+    calls: u64,
+    answer_ms: u64,
+    talk_ms: u64,
+}
+
+impl Load {
+    fn from_args() -> Load {
+        let args: Vec<String> = std::env::args().collect();
+        let arg = |name: &str, default: u64| {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        Load {
+            calls: arg("--calls", 200_000),
+            answer_ms: arg("--answer-ms", 2),
+            talk_ms: arg("--talk-ms", 10).max(1),
+        }
+    }
+}
 
 /// Four queues, one per entry: a skill filter the indexes answer with a
 /// `prefer`; a `best_score` queue whose filter runs on each candidate; an
@@ -114,6 +138,7 @@ fn roster() -> String {
 /// random delay and talk for a random while, on the wall clock.
 struct Caller {
     rng: Rng,
+    load: Load,
 }
 
 impl Channel for Caller {
@@ -127,11 +152,13 @@ impl Channel for Caller {
         Collected::Timeout
     }
     async fn ring(&mut self, _targets: &[Target], _ring: Ring) -> Rang {
-        tokio::time::sleep(Duration::from_millis(self.rng.below(ANSWER_MS + 1))).await;
+        let ms = self.rng.below(self.load.answer_ms + 1);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
         Rang::Answered(0)
     }
     async fn bridge(&mut self, _target: &Target, _whisper: Option<&str>, _record: bool) -> Ended {
-        tokio::time::sleep(Duration::from_millis(5 + self.rng.below(TALK_MS - 4))).await;
+        let ms = 1 + self.rng.below(self.load.talk_ms);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
         Ended::Other
     }
     async fn announce(&mut self, _what: &Announce) -> bool {
@@ -166,7 +193,7 @@ struct Figures {
     stale: usize,
 }
 
-fn run(threads: usize) -> Figures {
+fn run(threads: usize, load: Load) -> Figures {
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_time()
@@ -247,8 +274,11 @@ fn run(threads: usize) -> Figures {
             callers.push(tokio::spawn(async move {
                 let mut caller = Caller {
                     rng: Rng(0x2545_F491_4F6C_DD1D ^ ((c as u64 + 1) * 0x9E37_79B9)),
+                    load,
                 };
-                while begun.fetch_add(1, Ordering::Relaxed) < CALLS && started.elapsed() < LIMIT {
+                while begun.fetch_add(1, Ordering::Relaxed) < load.calls
+                    && started.elapsed() < LIMIT
+                {
                     let dialed = DIALED[caller.rng.below(DIALED.len() as u64) as usize];
                     rt.run_call(&mut caller, "+15125550101", dialed).await;
                     done.fetch_add(1, Ordering::Relaxed);
@@ -293,9 +323,13 @@ fn run(threads: usize) -> Figures {
 }
 
 fn main() {
+    let load = Load::from_args();
     println!(
-        "{AGENTS} agents, {IN_FLIGHT} calls in flight, up to {CALLS} calls or {}s per run",
-        LIMIT.as_secs()
+        "{AGENTS} agents, {IN_FLIGHT} calls in flight, up to {} calls or {}s per run; agents answer in 0-{} ms and talk 1-{} ms",
+        load.calls,
+        LIMIT.as_secs(),
+        load.answer_ms,
+        load.talk_ms
     );
     println!(
         "{:>7} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>9} {:>10} {:>10} {:>8} {:>9} {:>6} {:>7} {:>6}",
@@ -317,7 +351,7 @@ fn main() {
     );
     let us = |ns: u64| format!("{:.1}µs", ns as f64 / 1_000.0);
     for threads in [2, 8] {
-        let f = run(threads);
+        let f = run(threads, load);
         println!(
             "{:>7} {:>7} {:>7.2} {:>9.0} {:>10} {:>10} {:>10} {:>8.2}% {:>10} {:>10} {:>7.2}% {:>9} {:>6} {:>7} {:>6}",
             f.threads,
