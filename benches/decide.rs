@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dialect::facts::{Facts, LocalTime, Slot};
+use dialect::facts::{Facts, LocalTime, QueueStats, Slot};
 use dialect::ir;
 use dialect::load::{Loader, MemoryFs};
 use dialect::number::Pattern;
@@ -194,7 +194,13 @@ fn facts(program: &Program) -> Facts {
         Slot::int(0),
     ]);
     for q in f.queues.iter_mut() {
-        *q = [0, 3, 5, 0, 20_000];
+        *q = QueueStats {
+            waiting: 0,
+            available: 3,
+            agents: 5,
+            longest_wait_ms: 0,
+            expected_wait_ms: 20_000,
+        };
     }
     f
 }
@@ -255,7 +261,9 @@ impl Hand {
         for (k, r) in self.rules.iter().enumerate() {
             let fires = match r {
                 HandRule::Caller(p) => p.matches(&f.caller),
-                HandRule::OpenAndBusy(h, q, above) => self.open(*h, t) && f.queues[*q][0] > *above,
+                HandRule::OpenAndBusy(h, q, above) => {
+                    self.open(*h, t) && f.queues[*q].waiting > *above
+                }
                 HandRule::Customer(above, tier) => match &f.lookups[0] {
                     Some(row) => row[1].int > *above && row[0].text == *tier,
                     None => false,
@@ -264,7 +272,7 @@ impl Hand {
                     self.calendars[*c].contains(&t.date) && t.weekday >= 5
                 }
                 HandRule::DialedWait(prefix, q, ms) => {
-                    f.dialed.starts_with(prefix.as_str()) && f.queues[*q][4] > *ms
+                    f.dialed.starts_with(prefix.as_str()) && f.queues[*q].expected_wait_ms > *ms
                 }
             };
             if fires {
@@ -357,9 +365,13 @@ mod lua {
             c.set("customer", customer)?;
         }
         let waiting =
-            lua.create_table_from(f.queues.iter().enumerate().map(|(i, q)| (i + 1, q[0])))?;
-        let expected =
-            lua.create_table_from(f.queues.iter().enumerate().map(|(i, q)| (i + 1, q[4])))?;
+            lua.create_table_from(f.queues.iter().enumerate().map(|(i, q)| (i + 1, q.waiting)))?;
+        let expected = lua.create_table_from(
+            f.queues
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (i + 1, q.expected_wait_ms)),
+        )?;
         c.set("waiting", waiting)?;
         c.set("expected", expected)?;
         Ok(c)

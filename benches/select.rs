@@ -4,6 +4,9 @@
 //! and `score` over the candidates and sends the offer). The offered agent
 //! is released after each selection, outside the timing.
 //!
+//! The ACD reads tokio's clock, paused here: a second passes between
+//! selections, moved on outside the timing.
+//!
 //! Criterion gives mean and median; a second pass times 100,000 selections
 //! one by one and prints p50, p99 and p99.9, since the target is a p99.
 //!
@@ -135,15 +138,17 @@ fn roster() -> String {
 }
 
 struct Bench {
+    /// A paused clock for the ACD to read, entered by the caller.
+    tokio: Arc<tokio::runtime::Runtime>,
     rt: Arc<Runtime>,
     program: Arc<Program>,
     facts: Facts,
-    now_ms: i64,
     call: u64,
 }
 
 impl Bench {
-    fn new() -> Bench {
+    /// A bench on `tokio`'s paused clock, which the caller has entered.
+    fn new(tokio: Arc<tokio::runtime::Runtime>) -> Bench {
         let program = Arc::new(Program::from_text(&script()).expect("the script compiles"));
         let roster = Roster::parse(&roster()).expect("roster");
         let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
@@ -152,7 +157,7 @@ impl Bench {
             .build()
             .expect("runtime");
         for a in &roster.agents {
-            rt.acd.login(&a.id, 0).expect("login");
+            rt.acd.login(&a.id).expect("login");
         }
         // How selective the filters are, for the record.
         let skill = |name: &str| {
@@ -174,12 +179,13 @@ impl Bench {
         let mut facts = Facts::new(&program.ir.layout);
         facts.caller = "+15125550101".into();
         facts.dialed = "+18005550100".into();
+        // An hour in, so idle minutes differ between agents.
+        tokio.block_on(tokio::time::advance(Duration::from_secs(3_600)));
         Bench {
+            tokio,
             rt,
             program,
             facts,
-            // An hour in, so idle minutes differ between agents.
-            now_ms: 3_600_000,
             call: 0,
         }
     }
@@ -206,9 +212,9 @@ impl Bench {
                 dialed: String::new(),
                 correlation: None,
                 arrived: jiff::Timestamp::UNIX_EPOCH,
-                arrived_ms: self.now_ms,
+                arrived_ms: self.rt.clock().elapsed_ms(),
             }),
-            since_ms: self.now_ms,
+            since_ms: self.rt.clock().elapsed_ms(),
             queue_name: self.program.checked.queue(queue).name.clone(),
             queue,
             priority: 0,
@@ -225,12 +231,12 @@ impl Bench {
     /// agent. The agent is released afterwards, untimed.
     fn select(&mut self, queue: QueueId) -> Duration {
         let (waiter, mut rx) = self.caller(queue);
-        self.now_ms += 1_000;
+        (self.tokio).block_on(tokio::time::advance(Duration::from_secs(1)));
         let start = Instant::now();
-        self.rt.acd.enqueue(black_box(waiter), None, self.now_ms);
+        self.rt.acd.enqueue(black_box(waiter), None);
         let took = start.elapsed();
         let offer = rx.try_recv().expect("an agent was offered");
-        self.rt.acd.not_answered(&offer, false, None, self.now_ms);
+        self.rt.acd.not_answered(&offer, false, None);
         took
     }
 }
@@ -253,7 +259,15 @@ fn percentiles(b: &mut Bench, name: &str, queue: QueueId) {
 }
 
 fn bench(c: &mut Criterion) {
-    let mut b = Bench::new();
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a tokio runtime");
+    let tokio = Arc::new(tokio);
+    // The clock reads tokio's paused time inside the runtime's context.
+    let _context = tokio.enter();
+    let mut b = Bench::new(Arc::clone(&tokio));
     let queues = [
         ("best_score", b.queue("best")),
         ("best_score_prefer_or", b.queue("best_or")),

@@ -99,8 +99,8 @@ pub struct Facts {
     pub time: Vec<LocalTime>,
     /// Per lookup: the row found, if any.
     pub lookups: Vec<Option<Row>>,
-    /// Per queue: the statistics, indexed by [`stat_index`].
-    pub queues: Vec<[i64; 5]>,
+    /// Per queue: the statistics.
+    pub queues: Vec<QueueStats>,
 }
 
 impl Facts {
@@ -112,7 +112,7 @@ impl Facts {
             digits: String::new(),
             time: vec![LocalTime::default(); layout.zones],
             lookups: vec![None; layout.lookups.len()],
-            queues: vec![[0; 5]; layout.queues],
+            queues: vec![QueueStats::default(); layout.queues],
         }
     }
 
@@ -122,18 +122,48 @@ impl Facts {
     }
 
     pub fn queue_stat(&self, queue: usize, stat: QueueStat) -> i64 {
-        self.queues.get(queue).map_or(0, |q| q[stat_index(stat)])
+        self.queues.get(queue).map_or(0, |q| q.get(stat))
     }
 }
 
-/// The position of a statistic in [`Facts::queues`].
-pub fn stat_index(stat: QueueStat) -> usize {
-    match stat {
-        QueueStat::Waiting => 0,
-        QueueStat::Available => 1,
-        QueueStat::Agents => 2,
-        QueueStat::LongestWait => 3,
-        QueueStat::ExpectedWait => 4,
+/// A queue's statistics as decisions read them (see `Acd::stats` for how
+/// each is counted). The layout is shared with generated code, which reads
+/// each field at its `offset_of!`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Callers waiting in the queue.
+    pub waiting: i64,
+    /// The queue's agents who are available.
+    pub available: i64,
+    /// The queue's agents: logged in, in any state.
+    pub agents: i64,
+    /// How long the longest-waiting caller has waited, milliseconds.
+    pub longest_wait_ms: i64,
+    /// The expected wait of a caller who joins now, milliseconds.
+    pub expected_wait_ms: i64,
+}
+
+impl QueueStats {
+    pub fn get(&self, stat: QueueStat) -> i64 {
+        match stat {
+            QueueStat::Waiting => self.waiting,
+            QueueStat::Available => self.available,
+            QueueStat::Agents => self.agents,
+            QueueStat::LongestWait => self.longest_wait_ms,
+            QueueStat::ExpectedWait => self.expected_wait_ms,
+        }
+    }
+
+    pub fn set(&mut self, stat: QueueStat, value: i64) {
+        let field = match stat {
+            QueueStat::Waiting => &mut self.waiting,
+            QueueStat::Available => &mut self.available,
+            QueueStat::Agents => &mut self.agents,
+            QueueStat::LongestWait => &mut self.longest_wait_ms,
+            QueueStat::ExpectedWait => &mut self.expected_wait_ms,
+        };
+        *field = value;
     }
 }
 
@@ -152,5 +182,32 @@ pub fn attr_index(attr: AgentAttr) -> usize {
         AgentAttr::IdleMinutes => 0,
         AgentAttr::CallsToday => 1,
         AgentAttr::TalkMinutes => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each statistic reads and writes its own field.
+    #[test]
+    fn queue_stats_get_what_was_set() {
+        let mut stats = QueueStats::default();
+        for (i, stat) in QueueStat::ALL.into_iter().enumerate() {
+            stats.set(stat, 10 + i as i64);
+        }
+        assert_eq!(
+            stats,
+            QueueStats {
+                waiting: 10,
+                available: 11,
+                agents: 12,
+                longest_wait_ms: 13,
+                expected_wait_ms: 14,
+            }
+        );
+        for (i, stat) in QueueStat::ALL.into_iter().enumerate() {
+            assert_eq!(stats.get(stat), 10 + i as i64, "{}", stat.name());
+        }
     }
 }

@@ -33,5 +33,3 @@ pub mod suite;
 pub mod syntax;
 #[cfg(feature = "testkit")]
 pub mod synth;
-#[cfg(feature = "testkit")]
-pub mod testkit;

@@ -857,10 +857,10 @@ impl Harness {
         let now = self.now();
         let before = self.model.states.get(id).copied();
         let result = match op {
-            AgentOp::Login => self.rt.acd.login(id, now),
-            AgentOp::Logout => self.rt.acd.logout(id, now),
-            AgentOp::Pause => self.rt.acd.pause(id, now),
-            AgentOp::Unpause => self.rt.acd.unpause(id, now),
+            AgentOp::Login => self.rt.acd.login(id),
+            AgentOp::Logout => self.rt.acd.logout(id),
+            AgentOp::Pause => self.rt.acd.pause(id),
+            AgentOp::Unpause => self.rt.acd.unpause(id),
         };
         use AgentState::*;
         let allowed = match (op, before) {

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 
-use dialect::checked::{MAX_SKILL_LEVEL, Program, SkillKind, Type};
+use dialect::checked::{MAX_SKILL_LEVEL, Program, QueueStat, SkillKind, Type};
 use dialect::cli::RealFs;
 use dialect::facts::{AgentFacts, Facts, Slot};
 use dialect::ir::{self, FuncId};
@@ -119,12 +119,13 @@ fn facts(rng: &mut Rng, program: &Program, module: &ir::Module) -> Facts {
         f.lookups[l] = Some(row);
     }
     for q in f.queues.iter_mut() {
-        for s in q.iter_mut() {
-            *s = match rng.below(3) {
+        for stat in QueueStat::ALL {
+            let value = match rng.below(3) {
                 0 => 0,
                 1 => rng.below(30) as i64,
                 _ => rng.below(1_200_000) as i64,
             };
+            q.set(stat, value);
         }
     }
     f

@@ -12,7 +12,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use dialect::checked::{self, MAX_SKILL_LEVEL, SkillKind, Type};
-use dialect::facts::{AgentFacts, Facts, Slot};
+use dialect::facts::{AgentFacts, Facts, QueueStats, Slot};
 use dialect::ir::{self, FuncId};
 use dialect::jit::Compiled;
 use dialect::load::{Loader, MemoryFs};
@@ -392,13 +392,13 @@ fn facts(rng: &mut Rng, p: &checked::Program, m: &ir::Module) -> Facts {
         f.lookups[l] = Some(row);
     }
     for q in f.queues.iter_mut() {
-        *q = [
-            rng.below(30) as i64,
-            rng.below(5) as i64,
-            rng.below(9) as i64,
-            rng.below(600_000) as i64,
-            rng.below(600_000) as i64,
-        ];
+        *q = QueueStats {
+            waiting: rng.below(30) as i64,
+            available: rng.below(5) as i64,
+            agents: rng.below(9) as i64,
+            longest_wait_ms: rng.below(600_000) as i64,
+            expected_wait_ms: rng.below(600_000) as i64,
+        };
     }
     f
 }

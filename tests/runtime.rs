@@ -7,14 +7,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dialect::checked::{AgentState, QueueId};
-use dialect::facts::Facts;
+use dialect::checked::AgentState;
 use dialect::program::Program;
 use dialect::runtime::record::{Heard, Outcome, Rule, Step, routing};
 use dialect::runtime::{Arrival, Clock, Disposition, Event, Roster, Runtime};
 use dialect::sim::{Behaviour, SimCaller};
 use dialect::source::Place;
-use dialect::testkit;
 
 const SCRIPT: &str = r#"
 timezone "America/Chicago"
@@ -88,17 +86,6 @@ fn caller(rt: &Runtime, presses: &[&str], patience_s: Option<i64>) -> SimCaller 
     )
 }
 
-/// A queue's statistics at time 0 as a call with no facts of its own
-/// (withheld number, no lookup rows) reads them.
-fn stats(rt: &Runtime, queue: &str, aht_ms: i64) -> [i64; 5] {
-    let program = rt.program();
-    let i = (program.checked.queues.iter())
-        .position(|q| q.name == queue)
-        .expect("queue");
-    let facts = Facts::new(&program.ir.layout);
-    rt.acd.stats(&program, QueueId(i as u32), &facts, 0, aht_ms)
-}
-
 fn state(rt: &Runtime, id: &str) -> AgentState {
     rt.acd
         .states()
@@ -111,8 +98,8 @@ fn state(rt: &Runtime, id: &str) -> AgentState {
 #[tokio::test(start_paused = true)]
 async fn a_qualified_agent_answers_and_wraps_up() {
     let rt = runtime();
-    rt.acd.login("ana", 0).expect("login");
-    rt.acd.login("bob", 0).expect("login");
+    rt.acd.login("ana").expect("login");
+    rt.acd.login("bob").expect("login");
     let mut c = caller(&rt, &["1"], None);
     let summary = rt
         .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
@@ -184,7 +171,7 @@ async fn a_qualified_agent_answers_and_wraps_up() {
 #[tokio::test(start_paused = true)]
 async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
     let rt = runtime();
-    rt.acd.login("bob", 0).expect("login");
+    rt.acd.login("bob").expect("login");
     // Only bob (billing 1) is in: the call waits until the 2-minute step.
     let mut c = caller(&rt, &["1"], None);
     let summary = rt
@@ -212,7 +199,7 @@ async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
 #[tokio::test(start_paused = true)]
 async fn an_unanswered_offer_moves_on_and_misses_pause_the_agent() {
     let rt = runtime();
-    rt.acd.login("ana", 0).expect("login");
+    rt.acd.login("ana").expect("login");
     let mut c = caller(&rt, &["1"], Some(100));
     c.behaviour.unanswering = vec!["ana".into()];
     let summary = rt
@@ -244,8 +231,8 @@ async fn no_agents_and_ring_all() {
     );
     assert!(routing(&summary.path).contains(&"no agents".to_string()));
 
-    rt.acd.login("ana", 0).expect("login");
-    rt.acd.login("bob", 0).expect("login");
+    rt.acd.login("ana").expect("login");
+    rt.acd.login("bob").expect("login");
     let mut c = caller(&rt, &["2"], None);
     let summary = rt
         .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
@@ -263,7 +250,7 @@ async fn no_agents_and_ring_all() {
 #[tokio::test(start_paused = true)]
 async fn hunt_group_rings_members_in_turn_then_voicemail() {
     let rt = runtime();
-    rt.acd.login("cy", 0).expect("login");
+    rt.acd.login("cy").expect("login");
     let mut c = caller(&rt, &["3"], None);
     let summary = rt
         .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
@@ -316,49 +303,21 @@ async fn invalid_keys_repeat_then_the_caller_gives_up() {
 async fn agent_operations_check_states() {
     let rt = runtime();
     assert!(
-        rt.acd.pause("ana", 0).is_err(),
+        rt.acd.pause("ana").is_err(),
         "a logged-out agent cannot pause"
     );
-    assert!(rt.acd.login("nobody", 0).is_err());
-    rt.acd.login("ana", 0).expect("login");
-    rt.acd.pause("ana", 0).expect("pause");
-    rt.acd.unpause("ana", 0).expect("unpause");
-    rt.acd.logout("ana", 0).expect("logout");
+    assert!(rt.acd.login("nobody").is_err());
+    rt.acd.login("ana").expect("login");
+    rt.acd.pause("ana").expect("pause");
+    rt.acd.unpause("ana").expect("unpause");
+    rt.acd.logout("ana").expect("logout");
     // Reloading the roster keeps states.
-    rt.acd.login("bob", 0).expect("login");
+    rt.acd.login("bob").expect("login");
     let roster = Roster::parse(ROSTER).expect("roster");
     rt.reload(rt.program(), rt.tables(), Some(&roster))
         .expect("reload");
     assert_eq!(state(&rt, "bob"), AgentState::Available);
     assert_eq!(state(&rt, "ana"), AgentState::LoggedOut);
-}
-
-/// `dialect test` places agents straight into any state and pins the
-/// queue statistics a test gives.
-#[tokio::test(start_paused = true)]
-async fn tests_place_agents_and_pin_statistics() {
-    let rt = runtime();
-    testkit::place(&rt.acd, "ana", AgentState::OnCall, 0).expect("places ana");
-    assert_eq!(state(&rt, "ana"), AgentState::OnCall);
-    assert!(testkit::place(&rt.acd, "nobody", AgentState::Wrapup, 0).is_err());
-    rt.acd.login("bob", 0).expect("login");
-    // Waiting, available, logged in: ana on a call and bob count as in.
-    assert_eq!(stats(&rt, "billing", 1_000)[..3], [0, 1, 2]);
-    testkit::pin_stats(&rt.acd, "billing", vec![(0, 25), (1, 0)]);
-    assert_eq!(stats(&rt, "billing", 1_000)[..3], [25, 0, 2]);
-    assert_eq!(
-        stats(&rt, "sales", 1_000)[..3],
-        [0, 1, 2],
-        "pins hold for one queue"
-    );
-    // A caller still reaches bob (after the 2-minute relaxation): pins
-    // change what decisions read, not who is free.
-    let mut c = caller(&rt, &["1"], None);
-    let summary = rt
-        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
-        .await;
-    assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
-    assert_eq!(summary.agent.as_deref(), Some("bob"));
 }
 
 /// Round robin goes on after the last agent offered, by who they are: a
@@ -385,7 +344,7 @@ entry "+18005550100" -> queue rota
         .build()
         .expect("runtime");
     for id in ["ana", "bob", "cy"] {
-        rt.acd.login(id, 0).expect("login");
+        rt.acd.login(id).expect("login");
     }
     let mut answered_by = Vec::new();
     for round in 0..4 {
@@ -394,7 +353,7 @@ entry "+18005550100" -> queue rota
             let roster = agents(&["zed", "ana", "bob", "cy"]);
             rt.reload(rt.program(), rt.tables(), Some(&roster))
                 .expect("reload");
-            rt.acd.login("zed", 0).expect("login");
+            rt.acd.login("zed").expect("login");
         }
         let mut c = caller(&rt, &[], None);
         let summary = rt
@@ -410,9 +369,9 @@ entry "+18005550100" -> queue rota
 #[tokio::test(start_paused = true)]
 async fn an_idle_agent_dropped_by_a_roster_reload_is_logged_out() {
     let rt = runtime();
-    rt.acd.login("ana", 0).expect("login");
-    rt.acd.login("bob", 0).expect("login");
-    rt.acd.pause("bob", 0).expect("pause");
+    rt.acd.login("ana").expect("login");
+    rt.acd.login("bob").expect("login");
+    rt.acd.pause("bob").expect("pause");
     let mut events = rt.events.subscribe();
     let without_ana_and_bob = ROSTER
         .split("[[agent]]")
@@ -544,22 +503,20 @@ fn ends_and_leaves(
 async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out() {
     let rt = runtime();
     let mut events = rt.events.subscribe();
-    rt.acd.login("ana", 0).expect("login");
-    rt.acd.login("bob", 0).expect("login");
+    rt.acd.login("ana").expect("login");
+    rt.acd.login("bob").expect("login");
     // Ana (the only Spanish speaker) is on a break: callers wait.
-    rt.acd.pause("ana", 0).expect("pause");
+    rt.acd.pause("ana").expect("pause");
     let first = spawn_call(&rt, &["4"]);
     let second = spawn_call(&rt, &["4"]);
     tokio::time::sleep(Duration::from_secs(90)).await;
     assert_eq!(rt.acd.waiting(), 2, "a paused agent could still take them");
     // Bob cannot take the calls: his logging out changes nothing.
-    rt.acd
-        .logout("bob", rt.clock().elapsed_ms())
-        .expect("logout");
+    rt.acd.logout("bob").expect("logout");
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(rt.acd.waiting(), 2, "bob never could take them");
     let left_at = rt.clock().elapsed_ms();
-    rt.acd.logout("ana", left_at).expect("logout");
+    rt.acd.logout("ana").expect("logout");
     for call in [first, second] {
         let (summary, log) = finish(call).await;
         assert_eq!(summary.disposition, Disposition::Voicemail, "{log:?}");
@@ -604,7 +561,7 @@ async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out(
 #[tokio::test(start_paused = true)]
 async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queue() {
     let rt = runtime();
-    rt.acd.login("ana", 0).expect("login");
+    rt.acd.login("ana").expect("login");
     // Ana answers the first call and talks for a minute; the second caller
     // waits for her.
     let first = spawn_call(&rt, &["4"]);
@@ -615,10 +572,8 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     assert_eq!(rt.acd.waiting(), 1);
     // Something else logging out wakes the caller, who sees ana on a call
     // and keeps waiting.
-    rt.acd.login("bob", rt.clock().elapsed_ms()).expect("login");
-    rt.acd
-        .logout("bob", rt.clock().elapsed_ms())
-        .expect("logout");
+    rt.acd.login("bob").expect("login");
+    rt.acd.logout("bob").expect("logout");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(rt.acd.waiting(), 1, "ana, on a call, could take it later");
     let (summary, log) = finish(first).await;
@@ -629,7 +584,7 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     assert!(!routing(&summary.path).contains(&"no agents".to_string()));
 
     // A roster without ana, while a caller waits for her (she is paused).
-    rt.acd.pause("ana", rt.clock().elapsed_ms()).expect("pause");
+    rt.acd.pause("ana").expect("pause");
     let third = spawn_call(&rt, &["4"]);
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert_eq!(rt.acd.waiting(), 1);
@@ -646,79 +601,6 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
         routing(&summary.path)[routing(&summary.path).len() - 3..],
         ["queue spanish", "no agents", "voicemail spanish"]
     );
-}
-
-/// A queue's statistics count the queue's own agents: `agents` those
-/// logged in who pass its `require` or a relaxation step's, `available`
-/// those of them who are free; agents the queue never offers a call to
-/// count for neither, and the expected wait divides by the queue's agents.
-#[tokio::test(start_paused = true)]
-async fn queue_statistics_count_the_queues_own_agents() {
-    const SCRIPT: &str = r#"
-timezone "America/Chicago"
-skill billing
-queue billing {
-  strategy longest_idle
-  require  billing >= 3
-  after 1m require billing >= 2
-  ring     20s then next
-}
-queue anyone { strategy linear; ring 10s then next }
-route inbound {
-  when queue(billing).available == 1 and queue(billing).agents == 2
-    -> set tag "per queue", queue billing
-  otherwise -> set tag "over all agents", queue billing
-}
-entry "+18005550100" -> route inbound
-"#;
-    const ROSTER: &str = r#"
-[[agent]]
-id = "ana"
-skills = { billing = 5 }
-
-[[agent]]
-id = "bob"
-skills = { billing = 2 }
-
-[[agent]]
-id = "cy"
-skills = { billing = 1 }
-
-[[agent]]
-id = "dee"
-"#;
-    let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
-    let roster = Roster::parse(ROSTER).expect("roster");
-    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
-    let rt = Runtime::builder(program, &roster)
-        .clock(clock)
-        .build()
-        .expect("runtime");
-    // Ana is on a call; bob, cy and dee are free, but only bob (billing 2,
-    // after the one-minute step) could ever take a billing call.
-    testkit::place(&rt.acd, "ana", AgentState::OnCall, 0).expect("places ana");
-    for id in ["bob", "cy", "dee"] {
-        rt.acd.login(id, 0).expect("login");
-    }
-    assert_eq!(
-        stats(&rt, "billing", 60_000),
-        [0, 1, 2, 0, 30_000],
-        "waiting, available, agents, longest wait, expected wait"
-    );
-    assert_eq!(
-        stats(&rt, "anyone", 60_000),
-        [0, 3, 4, 0, 15_000],
-        "a queue without `require` counts every agent logged in"
-    );
-    // The route reads the same numbers, and bob takes the call once the
-    // filter relaxes.
-    let mut c = caller(&rt, &[], None);
-    let summary = rt
-        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
-        .await;
-    assert_eq!(summary.tags, ["per queue"], "{:?}", summary.path);
-    assert_eq!(summary.disposition, Disposition::Answered, "{:?}", c.log);
-    assert_eq!(summary.agent.as_deref(), Some("bob"));
 }
 
 const IDLE_SCRIPT: &str = r#"
@@ -752,7 +634,7 @@ fn idle_runtime() -> Arc<Runtime> {
         .clock(clock)
         .build()
         .expect("runtime");
-    rt.acd.login("ana", 0).expect("login");
+    rt.acd.login("ana").expect("login");
     rt
 }
 
@@ -815,12 +697,10 @@ async fn the_timed_pass_runs_each_minute_while_a_timed_filter_waits() {
         })
     };
     tokio::time::sleep(Duration::from_secs(30)).await;
-    rt.acd.pause("ana", rt.clock().elapsed_ms()).expect("pause");
+    rt.acd.pause("ana").expect("pause");
     assert!(rt.acd.next_pass_ms().is_some(), "a timed filter waits");
     tokio::time::sleep(Duration::from_secs(10)).await;
-    rt.acd
-        .unpause("ana", rt.clock().elapsed_ms())
-        .expect("unpause");
+    rt.acd.unpause("ana").expect("unpause");
     let (summary, log) = finish(call).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{log:?}");
     assert_eq!(summary.wait_ms, 183_000, "{log:?}");

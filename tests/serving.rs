@@ -83,7 +83,7 @@ fn state(rt: &Runtime, id: &str) -> AgentState {
 async fn a_calls_identity_reaches_its_events_and_its_record() {
     let rt = runtime(64);
     let mut events = rt.events.subscribe();
-    rt.acd.login("ana", 0).expect("login");
+    rt.acd.login("ana").expect("login");
     let mut c = caller(&rt, 10);
     let summary = rt
         .run_call(
@@ -126,7 +126,7 @@ async fn a_calls_identity_reaches_its_events_and_its_record() {
 async fn shutdown_ends_every_call_with_a_record_and_leaves_no_task() {
     let rt = runtime(64);
     let mut records = rt.events.records(16);
-    rt.acd.login("ana", 0).expect("login");
+    rt.acd.login("ana").expect("login");
     // One call talks with ana for an hour; two more wait behind it.
     let talking = spawn_call(&rt, 3_600);
     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -212,7 +212,7 @@ async fn shutdown_ends_every_call_with_a_record_and_leaves_no_task() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_waits_for_calls_that_end_in_time() {
     let rt = runtime(64);
-    rt.acd.login("ana", 0).expect("login");
+    rt.acd.login("ana").expect("login");
     let call = spawn_call(&rt, 20);
     tokio::time::sleep(Duration::from_secs(5)).await;
     let began = rt.clock().elapsed_ms();

@@ -290,6 +290,15 @@ impl Module {
         read
     }
 
+    /// Whether a filter reads what changes with time alone, with no event
+    /// to say so: `agent.idle_minutes` (following calls into other
+    /// functions). Calls made and talk time change only when calls end,
+    /// which the ACD follows anyway; a waiting caller with such a filter
+    /// needs the ACD's timed pass.
+    pub fn reads_idle_time(&self, f: FuncId) -> bool {
+        (self.first_reading([f], |n| matches!(n, Node::Agent(AgentAttr::IdleMinutes)))).is_some()
+    }
+
     /// The first of `roots` that reads something `hit` matches, in its own
     /// body or in a function it calls (`Node::Call`, followed to any
     /// depth): which decision reads the time, which filter reads an
@@ -328,5 +337,34 @@ impl Module {
 
     pub fn pattern(&self, id: PatId) -> &Pattern {
         &self.patterns[id.index()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::program::Program;
+
+    /// `agent.idle_minutes` is found wherever it sits in a filter; the
+    /// other agent attributes and skills are not time alone.
+    #[test]
+    fn reads_idle_time_finds_idle_minutes() {
+        let program = Program::from_text(
+            r#"
+skill billing
+queue direct { require agent.idle_minutes >= 1 }
+queue inside { require billing >= 1 and (billing > 5 or agent.idle_minutes > 2) }
+queue other { require billing >= 1 and not (agent.calls_today > 3 or agent.talk_minutes > 60) }
+queue later { require billing >= 5; after 1m require agent.idle_minutes >= 3 }
+"#,
+        )
+        .expect("the script compiles");
+        let ir = &program.ir;
+        let require = |q: usize| ir.queues[q].require.expect("a filter");
+        assert!(ir.reads_idle_time(require(0)));
+        assert!(ir.reads_idle_time(require(1)));
+        assert!(!ir.reads_idle_time(require(2)));
+        assert!(!ir.reads_idle_time(require(3)));
+        let step = ir.queues[3].steps[0].expect("the step's filter");
+        assert!(ir.reads_idle_time(step));
     }
 }

@@ -19,7 +19,7 @@ use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module as _, default_libcall_names};
 
-use crate::facts::{Facts, LocalTime};
+use crate::facts::{Facts, LocalTime, QueueStats};
 use crate::ir::{FuncId, Layout, Module};
 
 /// Text handed to generated code: a pointer and a length in bytes.
@@ -65,7 +65,7 @@ struct CallView {
     digits: TextView,
     time: *const LocalTime,
     rows: *const RowView,
-    queues: *const [i64; 5],
+    queues: *const QueueStats,
 }
 
 /// An agent as queue functions see it.
@@ -99,7 +99,7 @@ const _: () = {
     assert!(std::mem::size_of::<RowView>() == ROW_SIZE as usize);
     assert!(std::mem::size_of::<SlotView>() == SLOT_SIZE as usize);
     assert!(std::mem::size_of::<LocalTime>() == TIME_SIZE as usize);
-    assert!(std::mem::size_of::<[i64; 5]>() == QUEUE_SIZE as usize);
+    assert!(std::mem::size_of::<QueueStats>() == QUEUE_SIZE as usize);
     assert!(std::mem::offset_of!(AgentView, attrs) == AGENT_ATTRS as usize);
     assert!(CALL_CALLER == 0 && AGENT_SKILLS == 0);
 };

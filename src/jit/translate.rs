@@ -17,7 +17,8 @@ use super::{
     AGENT_ATTRS, AGENT_SKILLS, CALL_CALLER, CALL_DIALED, CALL_DIGITS, CALL_QUEUES, CALL_ROWS,
     CALL_TIME, QUEUE_SIZE, ROW_SIZE, SLOT_SIZE, TIME_SIZE,
 };
-use crate::facts::{attr_index, stat_index};
+use crate::checked::QueueStat;
+use crate::facts::{QueueStats, attr_index};
 use crate::ir::{ArithOp, Body, CmpOp, Function, Module, Node, TimeField};
 use crate::number::Pattern;
 
@@ -349,10 +350,7 @@ impl Translator<'_, '_> {
             }
             Node::QueueStat(q, s) => {
                 let base = self.load(self.ctx, CALL_QUEUES as i64);
-                self.load(
-                    base,
-                    q.index() as i64 * QUEUE_SIZE as i64 + stat_index(*s) as i64 * 8,
-                )
+                self.load(base, q.index() as i64 * QUEUE_SIZE as i64 + stat_offset(*s))
             }
             Node::Agent(a) => self.load(self.agent, AGENT_ATTRS as i64 + attr_index(*a) as i64 * 8),
             Node::Skill(s) => {
@@ -683,4 +681,16 @@ fn searchable(ranges: &[(i64, i64)]) -> bool {
         && ranges
             .windows(2)
             .all(|w| w[0].0 < w[0].1 && w[0].1 <= w[1].0)
+}
+
+/// Where a statistic sits in a queue's [`QueueStats`], in bytes.
+fn stat_offset(stat: QueueStat) -> i64 {
+    let offset = match stat {
+        QueueStat::Waiting => std::mem::offset_of!(QueueStats, waiting),
+        QueueStat::Available => std::mem::offset_of!(QueueStats, available),
+        QueueStat::Agents => std::mem::offset_of!(QueueStats, agents),
+        QueueStat::LongestWait => std::mem::offset_of!(QueueStats, longest_wait_ms),
+        QueueStat::ExpectedWait => std::mem::offset_of!(QueueStats, expected_wait_ms),
+    };
+    offset as i64
 }

@@ -40,10 +40,8 @@ pub(super) struct Call<'c, 'x, C: Channel> {
 /// and the statistics of the queues some decision reads.
 fn refresh(rt: &Runtime, program: &Program, facts: &mut Facts) {
     facts.set_time(&program.checked.zones, rt.clock.now());
-    let now = rt.clock.elapsed_ms();
     for &i in &program.queues_read {
-        let stats = (rt.acd).stats(program, QueueId(i as u32), facts, now, rt.aht_ms);
-        facts.queues[i] = stats;
+        facts.queues[i] = (rt.acd).stats(program, QueueId(i as u32), facts, rt.aht_ms);
     }
 }
 
@@ -315,7 +313,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         // ever take the call.
         let widest = fns.widest();
         if let Some(actions) = &queue.no_agents
-            && !self.rt.acd.anyone_could(program, &widest, facts, started)
+            && !self.rt.acd.anyone_could(program, &widest, facts)
         {
             self.summary.path.push(record::Step::Left {
                 queue: queue.name.clone(),
@@ -367,7 +365,6 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     passed_over: passed_over.clone(),
                 },
                 place,
-                now,
             );
             place = Some(seq);
             // Wait for an offer, the next step, the next announcement, or
@@ -397,11 +394,10 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     }
                     Wake::Held(true) => {}
                     Wake::Departed(true) => {
-                        let now = self.rt.clock.elapsed_ms();
                         // Out of line only if no offer is on its way (an
                         // agent ringing for the call is logged in).
                         if let Some(actions) = &queue.no_agents
-                            && !self.rt.acd.anyone_could(program, &widest, facts, now)
+                            && !self.rt.acd.anyone_could(program, &widest, facts)
                             && self.rt.acd.leave(priority, seq)
                         {
                             return self.leave(&queue.name, started, actions, LeftReason::NoAgents);
@@ -411,13 +407,13 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     Wake::Departed(false) => departures = None,
                 }
                 let now = self.rt.clock.elapsed_ms();
-                self.rt.acd.tick(now);
+                self.rt.acd.tick();
                 if step_at.is_some_and(|t| now >= t) {
                     match &queue.steps[step].kind {
                         StepKind::Relax(_) => {
                             require = fns.steps[step];
                             step += 1;
-                            self.rt.acd.relax(priority, seq, require, now);
+                            self.rt.acd.relax(priority, seq, require);
                         }
                         StepKind::Overflow(actions) => {
                             if self.rt.acd.leave(priority, seq) {
@@ -442,7 +438,9 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                                 Announce::Position(self.rt.acd.position(priority, seq))
                             }
                             Announcement::Wait => Announce::WaitMinutes(
-                                (self.rt.acd).stats(program, q, facts, now, self.rt.aht_ms)[4]
+                                (self.rt.acd)
+                                    .stats(program, q, facts, self.rt.aht_ms)
+                                    .expected_wait_ms
                                     / 60_000,
                             ),
                             Announcement::Prompt(p) => Announce::Prompt(p.clone()),
@@ -472,7 +470,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                 Rang::Answered(i) => {
                     let agent = offer.agents.get(i).unwrap_or(&offer.agents[0]).clone();
                     let answered_at = self.rt.clock.elapsed_ms();
-                    self.rt.acd.answered(&offer, &agent, answered_at);
+                    self.rt.acd.answered(&offer, &agent);
                     let target = offer.targets[i.min(offer.targets.len() - 1)].clone();
                     self.summary.wait_ms += answered_at - started;
                     self.summary.agent = target.agent.clone();
@@ -485,29 +483,20 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     });
                     let ended = self.talk(&target, bridging(flow), answered_at).await;
                     let wrapup =
-                        self.rt
-                            .acd
-                            .call_ended(&agent, ended - answered_at, queue.wrapup_ms, ended);
-                    if let Some(wrapup) = wrapup {
-                        self.rt.wrapup(agent, wrapup, queue.wrapup_ms);
+                        (self.rt.acd).call_ended(&agent, ended - answered_at, queue.wrapup_ms);
+                    if let Some(due_ms) = wrapup {
+                        self.rt.wrapup(due_ms);
                     }
                     return Next::Done(Disposition::Answered);
                 }
                 Rang::NoAnswer => {
-                    self.rt.acd.not_answered(
-                        &offer,
-                        true,
-                        queue.pause_after_misses,
-                        self.rt.clock.elapsed_ms(),
-                    );
+                    (self.rt.acd).not_answered(&offer, true, queue.pause_after_misses);
                     passed_over.extend(offer.agents.iter().cloned());
                 }
                 Rang::HungUp => {
                     // Now, not when the ringing began: the agents have
                     // been idle only from here on.
-                    self.rt
-                        .acd
-                        .not_answered(&offer, false, None, self.rt.clock.elapsed_ms());
+                    self.rt.acd.not_answered(&offer, false, None);
                     return Next::Done(self.abandoned(started));
                 }
             }
@@ -555,9 +544,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         if !self.rt.acd.leave(priority, seq)
             && let Ok(offer) = rx.try_recv()
         {
-            self.rt
-                .acd
-                .not_answered(&offer, false, None, self.rt.clock.elapsed_ms());
+            self.rt.acd.not_answered(&offer, false, None);
         }
     }
 
@@ -662,8 +649,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         timeout_ms: i64,
         how: Bridging<'_>,
     ) -> Rung {
-        let now = self.rt.clock.elapsed_ms();
-        let offer = self.rt.acd.reserve(extensions, now);
+        let offer = self.rt.acd.reserve(extensions);
         let mut targets = offer.targets.clone();
         let mut owners: Vec<Option<String>> = offer.agents.iter().cloned().map(Some).collect();
         for e in extensions {
@@ -690,8 +676,8 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                 let answered_at = self.rt.clock.elapsed_ms();
                 let owner = owners.get(i).cloned().flatten();
                 match &owner {
-                    Some(a) => self.rt.acd.answered(&offer, a, answered_at),
-                    None => self.rt.acd.not_answered(&offer, false, None, answered_at),
+                    Some(a) => self.rt.acd.answered(&offer, a),
+                    None => self.rt.acd.not_answered(&offer, false, None),
                 }
                 let target = targets[i.min(targets.len() - 1)].clone();
                 let who = target
@@ -708,19 +694,17 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                 self.summary.agent = Some(who);
                 let ended = self.talk(&target, how, answered_at).await;
                 if let Some(a) = owner {
-                    self.rt.acd.call_ended(&a, ended - answered_at, 0, ended);
+                    self.rt.acd.call_ended(&a, ended - answered_at, 0);
                 }
                 Rung::Talked
             }
             Rang::NoAnswer => {
-                self.rt
-                    .acd
-                    .not_answered(&offer, true, None, self.rt.clock.elapsed_ms());
+                self.rt.acd.not_answered(&offer, true, None);
                 Rung::NoAnswer
             }
             Rang::HungUp => {
                 let now = self.rt.clock.elapsed_ms();
-                self.rt.acd.not_answered(&offer, false, None, now);
+                self.rt.acd.not_answered(&offer, false, None);
                 if !self.chan.is_cut() {
                     self.rt.events.publish(Event::Abandoned {
                         call: Arc::clone(&self.info),

@@ -14,7 +14,6 @@ pub mod channel;
 pub mod clock;
 mod cut;
 pub mod events;
-pub mod index;
 pub mod record;
 pub mod roster;
 
@@ -103,14 +102,16 @@ impl RuntimeBuilder<'_> {
     /// The runtime; fails when the roster's skills are not the program's.
     pub fn build(self) -> Result<Arc<Runtime>, RosterError> {
         let events = Arc::new(EventBus::new(self.event_capacity));
+        let clock = self.clock.unwrap_or_else(Clock::wall);
         let acd = Acd::new(
             self.roster,
             &self.program.checked,
             Arc::clone(&events),
             self.engine,
+            clock.clone(),
         )?;
         Ok(Arc::new(Runtime {
-            clock: self.clock.unwrap_or_else(Clock::wall),
+            clock,
             acd,
             events,
             engine: self.engine,
@@ -231,12 +232,9 @@ impl Runtime {
         roster: Option<&Roster>,
     ) -> Result<(), ReloadError> {
         tables.check(&program.checked)?;
-        let now = self.clock.elapsed_ms();
         match roster {
-            Some(r) => self.acd.reload_roster(r, &program.checked, now)?,
-            None => self
-                .acd
-                .reload_roster(&self.acd.roster(), &program.checked, now)?,
+            Some(r) => self.acd.reload_roster(r, &program.checked)?,
+            None => (self.acd).reload_roster(&self.acd.roster(), &program.checked)?,
         }
         let new = Current { program, tables };
         let mut current = match self.current.write() {
@@ -328,17 +326,15 @@ impl Runtime {
         Shutdown { cut }
     }
 
-    /// Ends an agent's wrap-up number `wrapup` after `ms`, on the
-    /// runtime's clock, in a task of the runtime's: the call that caused
-    /// it is over for the caller. At shutdown the wrap-up is left as it is.
-    fn wrapup(self: &Arc<Self>, agent: String, wrapup: u64, ms: i64) {
+    /// Wakes the ACD at `due_ms` (a wrap-up's end, which it keeps), in a
+    /// task of the runtime's: the call that caused it is over for the
+    /// caller. At shutdown the task ends and the agent stays in wrap-up.
+    fn wrapup(self: &Arc<Self>, due_ms: i64) {
         let rt = Arc::clone(self);
         let stop = self.stop_tasks.clone();
         self.tasks.spawn(async move {
             tokio::select! {
-                () = rt.clock.sleep(ms) => {
-                    rt.acd.wrapup_done(&agent, wrapup, rt.clock.elapsed_ms());
-                }
+                () = rt.clock.sleep(due_ms - rt.clock.elapsed_ms()) => rt.acd.tick(),
                 () = stop.cancelled() => {}
             }
         });

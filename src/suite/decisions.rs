@@ -3,7 +3,7 @@
 //! decisions checked against `expect ACTIONS`.
 
 use crate::checked::{self, Test};
-use crate::facts::{Facts, Row, Slot, stat_index};
+use crate::facts::{Facts, QueueStats, Row, Slot};
 use crate::flow::walk::{self, Walk};
 use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
@@ -17,7 +17,7 @@ pub fn run(
     tables: &LookupTables,
     engine: Engine,
     test: &Test,
-    counted: Option<&[[i64; 5]]>,
+    counted: Option<&[QueueStats]>,
 ) -> (Walk, bool) {
     let mut facts = Facts::new(&program.ir.layout);
     facts.caller = test.from.clone().unwrap_or_default();
@@ -31,7 +31,7 @@ pub fn run(
     }
     for (queue, stats) in &test.queues {
         for (stat, value) in stats {
-            facts.queues[queue.index()][stat_index(*stat)] = Slot::from_value(value).int;
+            facts.queues[queue.index()].set(*stat, Slot::from_value(value).int);
         }
     }
     for (i, stats) in counted.unwrap_or_default().iter().enumerate() {

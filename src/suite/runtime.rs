@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::decisions::{call_instant, given_row};
 use super::trace::Traced;
 use crate::checked::{self, AgentState, LookupKey, Press, QueueId, RuntimeTest, SkillValue, Test};
-use crate::facts::{Facts, Slot};
+use crate::facts::{Facts, QueueStats, Slot};
 use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
 use crate::runtime::channel::Target;
@@ -30,7 +30,7 @@ pub const TALK_MS: i64 = 60_000;
 pub struct Run {
     /// Queue statistics when the call arrived, as decisions read them:
     /// counted from the test's agents, or as its `given queue` lines say.
-    pub stats: Vec<[i64; 5]>,
+    pub stats: Vec<QueueStats>,
     /// The call's summary; `None` when it was still going at the time limit.
     pub summary: Option<Arc<Summary>>,
     /// Everyone rung, one entry per ring, in order.
@@ -101,9 +101,9 @@ async fn simulate(
     for a in &test.agents {
         let placed = match a.state {
             AgentState::LoggedOut => Ok(()),
-            AgentState::Available => rt.acd.login(&a.id, 0),
-            AgentState::Paused => rt.acd.login(&a.id, 0).and_then(|_| rt.acd.pause(&a.id, 0)),
-            other => rt.acd.place(&a.id, other, 0),
+            AgentState::Available => rt.acd.login(&a.id),
+            AgentState::Paused => rt.acd.login(&a.id).and_then(|_| rt.acd.pause(&a.id)),
+            other => rt.acd.place(&a.id, other),
         };
         if let Err(e) = placed {
             run.error = Some(format!("cannot place agent `{}`: {e}", a.id));
@@ -113,7 +113,7 @@ async fn simulate(
     for (queue, stats) in &test.queues {
         let pins = stats
             .iter()
-            .map(|(stat, value)| (crate::facts::stat_index(*stat), Slot::from_value(value).int))
+            .map(|(stat, value)| (*stat, Slot::from_value(value).int))
             .collect();
         rt.acd.pin_stats(&program.checked.queue(*queue).name, pins);
     }
@@ -125,7 +125,7 @@ async fn simulate(
     tables.look_up(&mut facts, LookupKey::Caller, &[]);
     tables.look_up(&mut facts, LookupKey::Dialed, &[]);
     run.stats = (0..program.checked.queues.len())
-        .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, 0, rt.aht_ms()))
+        .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, rt.aht_ms()))
         .collect();
     let behaviour = Behaviour {
         presses: test

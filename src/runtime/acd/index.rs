@@ -3,12 +3,8 @@
 //! the ACD finds candidates, and counts a queue's agents, by intersecting
 //! sets a word (64 agents) at a time instead of scanning the roster.
 
-use crate::checked::{self, SkillKind};
-
-/// Skill levels are 1 to 10 (0: the agent lacks the skill).
-pub const MAX_LEVEL: i64 = 10;
-
-pub use crate::ir::needs::{Need, Needs, exact_skills, required_skills};
+use crate::checked::{self, MAX_SKILL_LEVEL, SkillKind};
+use crate::ir::needs::Need;
 
 /// One factor of a candidate intersection: an index set, or the agents in
 /// every term of at least one clause (`language in [english, spanish]`,
@@ -126,7 +122,7 @@ impl SkillIndex {
             .iter()
             .map(|skill| {
                 let sets = match &skill.kind {
-                    SkillKind::Level => MAX_LEVEL as usize,
+                    SkillKind::Level => MAX_SKILL_LEVEL as usize,
                     SkillKind::Values(values) => values.len(),
                 };
                 vec![all.clone(); sets]
@@ -144,7 +140,10 @@ impl SkillIndex {
             };
             match skill.kind {
                 SkillKind::Level => {
-                    for set in sets.iter_mut().take(value.clamp(0, MAX_LEVEL) as usize) {
+                    for set in sets
+                        .iter_mut()
+                        .take(value.clamp(0, MAX_SKILL_LEVEL) as usize)
+                    {
                         set.set(agent, member);
                     }
                 }
@@ -180,7 +179,7 @@ impl SkillIndex {
                         all = false;
                         continue;
                     }
-                    if level > MAX_LEVEL {
+                    if level > MAX_SKILL_LEVEL {
                         return None;
                     }
                     if level >= 1 {
@@ -216,7 +215,7 @@ impl SkillIndex {
     }
 
     /// How many members meet at least one clause (a conjunction of needs,
-    /// as [`exact_skills`] gives them); `None` when the indexes cannot
+    /// as `ir::needs::exact_skills` gives them); `None` when the indexes cannot
     /// say (a need that does not fit the layout).
     pub fn count(&self, layout: &[checked::Skill], clauses: &[Vec<Need>]) -> Option<usize> {
         let mut any = Vec::new();

@@ -1,0 +1,770 @@
+//! The ACD: agents and their states, callers waiting in queues, and the
+//! choice of which agent is offered which call.
+//!
+//! Callers wait by priority, then by arrival, across all queues. When an
+//! agent frees up or a caller arrives, waiting callers are matched in that
+//! order with available agents: candidates come from per-skill indexes of
+//! available agents (`index`), are filtered by the queue's `require` (the
+//! current relaxation step's), split by `prefer`, and ordered by the
+//! queue's strategy (`select`). An agent is offered at most one call at a
+//! time: offered agents are `ringing` until the call says how the offer
+//! ended (`state`). Filters that time alone makes true are matched again
+//! each minute while a caller with one waits, and wrap-ups end at
+//! deadlines the ACD keeps (`deadlines`). Queue statistics count each
+//! queue's own agents, for the call that asks (`count`). A reload swaps
+//! the roster and reads agents through a translation for calls that began
+//! under the old skills (`reload`).
+//!
+//! This file is the facade: every public operation takes the one lock
+//! once, makes its change and the dispatch that change allows, and
+//! publishes the events before it lets go, so that the event stream's
+//! order is the order of the changes even with calls on many threads.
+//! Time comes from the runtime's `Clock`, read once per operation.
+//!
+//! Outside this module agents are named by their roster id, never by their
+//! place in the table: a roster reload reorders the table while offers,
+//! calls and wrap-ups are in flight.
+
+mod contention;
+mod count;
+mod deadlines;
+mod index;
+mod reload;
+mod select;
+mod state;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{Notify, oneshot, watch};
+
+pub use self::contention::Contention;
+use self::contention::{Meter, Stamp};
+use self::deadlines::Deadlines;
+use self::index::SkillIndex;
+use self::select::Made;
+use super::channel::Target;
+use super::clock::Clock;
+use super::events::{Event, EventBus};
+use super::roster::{AgentSpec, Roster, RosterError};
+use crate::checked::{self, AgentState, QueueId, QueueStat};
+use crate::facts::{Facts, QueueStats};
+use crate::ir::FuncId;
+use crate::program::{Engine, Program};
+
+/// An agent and what the ACD tracks about them.
+#[derive(Clone, Debug)]
+pub struct Agent {
+    pub spec: AgentSpec,
+    /// Per skill of the current program: level or bit set of values.
+    pub skills: Vec<i64>,
+    pub state: AgentState,
+    /// When the agent last became available (for longest idle).
+    pub idle_since_ms: i64,
+    pub calls_today: i64,
+    pub talk_ms_today: i64,
+    /// Offers in a row the agent let ring out.
+    pub missed_in_row: u32,
+    /// Order of last answer, for `most_recent` hunt groups.
+    pub last_answer_seq: u64,
+    /// Wrap-ups begun so far: a wrap-up's deadline ends only the wrap-up
+    /// it was set for, not a later one.
+    pub wrapups: u64,
+    /// The agent left the roster while ringing or on a call; they are
+    /// logged out, and forgotten, once that offer or call is over.
+    pub departing: bool,
+}
+
+impl Agent {
+    pub fn target(&self) -> Target {
+        Target {
+            agent: Some(self.spec.id.clone()),
+            extension: self.spec.extension.clone(),
+            sip_user: self.spec.sip_user.clone(),
+        }
+    }
+
+    fn new(spec: AgentSpec, skills: Vec<i64>) -> Agent {
+        Agent {
+            spec,
+            skills,
+            state: AgentState::LoggedOut,
+            idle_since_ms: 0,
+            calls_today: 0,
+            talk_ms_today: 0,
+            missed_in_row: 0,
+            last_answer_seq: 0,
+            wrapups: 0,
+            departing: false,
+        }
+    }
+}
+
+/// A caller waiting in a queue.
+pub struct Waiter {
+    pub call: Arc<crate::runtime::record::CallInfo>,
+    /// When the caller first joined the queue.
+    pub since_ms: i64,
+    pub queue_name: String,
+    pub queue: QueueId,
+    pub priority: u32,
+    pub program: Arc<Program>,
+    pub facts: Facts,
+    /// The filter in force: the queue's `require` or a relaxation step's.
+    pub require: Option<FuncId>,
+    pub offer: oneshot::Sender<Offer>,
+    /// Agents this caller already rang without an answer: the next offer
+    /// goes to someone else while anyone else is eligible.
+    pub passed_over: Vec<String>,
+}
+
+/// Agents offered a call. They stay `ringing` until the call reports back.
+#[derive(Debug)]
+pub struct Offer {
+    /// Roster ids of the agents offered, in the order of `targets`.
+    pub agents: Vec<String>,
+    pub targets: Vec<Target>,
+}
+
+/// Why an agent operation was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AcdError {
+    #[error("there is no agent `{0}`")]
+    UnknownAgent(String),
+    #[error("agent `{agent}` is {state}; {what} needs them to be {needs}")]
+    WrongState {
+        agent: String,
+        state: &'static str,
+        what: &'static str,
+        needs: &'static str,
+    },
+}
+
+pub struct Acd {
+    inner: Mutex<Inner>,
+    events: Arc<EventBus>,
+    clock: Clock,
+    /// Counts the times agents may have left the logged-in set (a logout,
+    /// a roster reload): callers waiting in a queue with `no agents` watch
+    /// it and check again whether anyone could still take their call.
+    departures: watch::Sender<u64>,
+    /// Told when [`Acd::next_due_ms`] moved earlier (a wrap-up began, a
+    /// timed filter started waiting), so that whoever sleeps until the
+    /// next deadline wakes and sleeps again for the new one.
+    due: Notify,
+    /// How long operations waited for the lock.
+    meter: Meter,
+}
+
+/// The ACD's state, behind its one lock.
+struct Inner {
+    /// The roster's agents in roster order, then departing agents.
+    agents: Vec<Agent>,
+    /// How many of `agents` are the roster's.
+    roster_len: usize,
+    /// The skills agents' `skills` are laid out for: the program's the
+    /// roster was last loaded with.
+    layout: Vec<checked::Skill>,
+    by_id: HashMap<String, usize>,
+    by_extension: HashMap<String, usize>,
+    /// Per agent, what ranking reads, side by side so that candidates are
+    /// read from one table rather than from scattered agent records: the
+    /// skills (per skill of the layout), then `state::Hot`. A copy of
+    /// fields of `agents`, refreshed wherever those change.
+    rows: Vec<i64>,
+    /// Available agents, by skill.
+    available: SkillIndex,
+    /// Waiting callers: (priority, then arrival) → waiter.
+    waiting: BTreeMap<(Reverse<u32>, u64), Waiter>,
+    /// Per queue name: the agent index round robin starts after.
+    round_robin: HashMap<String, usize>,
+    /// A seed for `random`.
+    random: u64,
+    answers: u64,
+    next_place: u64,
+    /// Per queue name: statistics held at a value (see `pin_stats`).
+    pinned: HashMap<String, Vec<(QueueStat, i64)>>,
+    /// Agents logged in (any state but logged out), departing ones
+    /// aside, by skill: who could take a queue's calls now or later.
+    logged: SkillIndex,
+    /// What changed since the last dispatch, so that it need not match
+    /// every waiting caller against every available agent: agents who
+    /// became available, callers who joined or relaxed their filter, or
+    /// "everything" (a roster change, or time for a full pass).
+    fresh: Fresh,
+    /// Waiting callers whose filter reads what changes with time alone
+    /// (`agent.idle_minutes`): while there are any, dispatch must also run
+    /// on a timer (see [`Acd::next_pass_ms`]).
+    timed: HashSet<(Reverse<u32>, u64)>,
+    /// When wrap-ups end.
+    deadlines: Deadlines,
+    /// Dispatches run, and how many of them were full passes.
+    passes: (u64, u64),
+    /// What runs the queues' `require`, `prefer` and `score`.
+    engine: Engine,
+}
+
+/// See `Inner::fresh`.
+#[derive(Default)]
+struct Fresh {
+    agents: Vec<usize>,
+    waiters: Vec<(Reverse<u32>, u64)>,
+    everything: bool,
+    /// When the last full pass ran (clock ms).
+    full_pass_ms: i64,
+}
+
+/// How often dispatch matches every waiting caller against every available
+/// agent, for filters that change with time alone (`agent.idle_minutes`,
+/// which counts whole minutes).
+pub const FULL_PASS_MS: i64 = 60_000;
+
+impl Acd {
+    /// An ACD for a roster, every agent logged out; the roster's skills
+    /// must be the program's. It reads time from `clock`.
+    pub fn new(
+        roster: &Roster,
+        program: &checked::Program,
+        events: Arc<EventBus>,
+        engine: Engine,
+        clock: Clock,
+    ) -> Result<Acd, RosterError> {
+        let skills = roster.skills_for(program)?;
+        let agents: Vec<Agent> = roster
+            .agents
+            .iter()
+            .zip(skills)
+            .map(|(spec, skills)| Agent::new(spec.clone(), skills))
+            .collect();
+        let mut inner = Inner {
+            agents: Vec::new(),
+            layout: program.skills.clone(),
+            rows: Vec::new(),
+            roster_len: 0,
+            by_id: HashMap::new(),
+            by_extension: HashMap::new(),
+            available: SkillIndex::default(),
+            waiting: BTreeMap::new(),
+            round_robin: HashMap::new(),
+            random: 0x9E37_79B9_7F4A_7C15,
+            answers: 0,
+            next_place: 0,
+            pinned: HashMap::new(),
+            logged: SkillIndex::default(),
+            fresh: Fresh::default(),
+            timed: HashSet::new(),
+            deadlines: Deadlines::default(),
+            passes: (0, 0),
+            engine,
+        };
+        inner.set_agents(agents);
+        Ok(Acd {
+            inner: Mutex::new(inner),
+            events,
+            clock,
+            departures: watch::Sender::new(0),
+            due: Notify::new(),
+            meter: Meter::default(),
+        })
+    }
+
+    /// What runs the queues' `require`, `prefer` and `score`.
+    pub fn engine(&self) -> Engine {
+        self.lock().engine
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.meter.lock(&self.inner)
+    }
+
+    /// How long operations have waited for the ACD's lock so far, and how
+    /// much matching dispatch did.
+    pub fn contention(&self) -> Contention {
+        let mut c = self.meter.read();
+        (c.dispatches, c.full_passes) = self.lock().passes;
+        c
+    }
+
+    /// Replaces the roster, and the skills agents are read with, keeping the
+    /// state of agents that remain. Agents who left are logged out; those
+    /// ringing or on a call stay (departing, out of reach of new offers and
+    /// of agent operations) until that offer or call is over. Callers who
+    /// wait are offered agents the new roster makes eligible.
+    pub fn reload_roster(
+        &self,
+        roster: &Roster,
+        program: &checked::Program,
+    ) -> Result<(), RosterError> {
+        let stamp = Stamp::now();
+        let skills = roster.skills_for(program)?;
+        let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
+        let (dropped, offers) = {
+            let dropped = inner.replace_roster(roster, program, skills);
+            (dropped, inner.dispatch(now_ms))
+        };
+        self.publish_states(
+            dropped
+                .into_iter()
+                .map(|id| (id, AgentState::LoggedOut))
+                .collect(),
+            now_ms,
+        );
+        // Agents may have left, or lost the skills a waiting caller needs.
+        self.departed();
+        self.publish_offers(offers, now_ms, stamp);
+        Ok(())
+    }
+
+    /// The roster in force (without departing agents).
+    pub fn roster(&self) -> Roster {
+        Roster {
+            agents: self
+                .lock()
+                .agents
+                .iter()
+                .filter(|a| !a.departing)
+                .map(|a| a.spec.clone())
+                .collect(),
+        }
+    }
+
+    /// A copy of every agent, in roster order, then departing agents.
+    pub fn agents(&self) -> Vec<Agent> {
+        self.lock().agents.clone()
+    }
+
+    pub fn agent_by_extension(&self, extension: &str) -> Option<Agent> {
+        let inner = self.lock();
+        inner
+            .by_extension
+            .get(extension)
+            .map(|&i| inner.agents[i].clone())
+    }
+
+    pub fn login(&self, id: &str) -> Result<(), AcdError> {
+        self.transition(id, state::LOGIN)
+    }
+
+    pub fn logout(&self, id: &str) -> Result<(), AcdError> {
+        self.transition(id, state::LOGOUT)
+    }
+
+    pub fn pause(&self, id: &str) -> Result<(), AcdError> {
+        self.transition(id, state::PAUSE)
+    }
+
+    pub fn unpause(&self, id: &str) -> Result<(), AcdError> {
+        self.transition(id, state::UNPAUSE)
+    }
+
+    fn transition(&self, id: &str, t: state::Transition) -> Result<(), AcdError> {
+        let stamp = Stamp::now();
+        let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
+        let offers = {
+            inner.transition(id, &t, now_ms)?;
+            inner.dispatch(now_ms)
+        };
+        self.events.publish(Event::AgentState {
+            agent: id.to_string(),
+            state: t.to,
+            at_ms: now_ms,
+        });
+        if t.to == AgentState::LoggedOut {
+            self.departed();
+        }
+        self.publish_offers(offers, now_ms, stamp);
+        Ok(())
+    }
+
+    /// Wakes the callers who watch [`Acd::departures`].
+    fn departed(&self) {
+        self.departures.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that changes whenever agents may have left the logged-in
+    /// set: a logout or a roster reload (departing agents, who no longer
+    /// count, included). Waiting callers of queues with `no agents` watch
+    /// it, so that nobody needs to look at them when nobody leaves.
+    pub fn departures(&self) -> watch::Receiver<u64> {
+        self.departures.subscribe()
+    }
+
+    /// Puts an agent straight into a state, without the steps that
+    /// normally lead there: for `dialect test`, whose `given agent` lines
+    /// may place agents `ringing`, `on_call` or in `wrapup`. No call or
+    /// deadline owns such a state, so the agent keeps it until an
+    /// operation moves them.
+    pub(crate) fn place(&self, id: &str, state: AgentState) -> Result<(), AcdError> {
+        let stamp = Stamp::now();
+        let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
+        let offers = {
+            let index = *inner
+                .by_id
+                .get(id)
+                .ok_or_else(|| AcdError::UnknownAgent(id.to_string()))?;
+            inner.set_state(index, state, now_ms);
+            inner.dispatch(now_ms)
+        };
+        self.publish_states(vec![(id.to_string(), state)], now_ms);
+        if state == AgentState::LoggedOut {
+            self.departed();
+        }
+        self.publish_offers(offers, now_ms, stamp);
+        Ok(())
+    }
+
+    /// Holds statistics of a queue at given values, whatever the ACD
+    /// counts: for `dialect test`, whose `given queue` lines set what
+    /// decisions read.
+    pub(crate) fn pin_stats(&self, queue: &str, pins: Vec<(QueueStat, i64)>) {
+        self.lock().pinned.insert(queue.to_string(), pins);
+    }
+
+    /// Puts a caller in line. Offers arrive on the waiter's channel.
+    /// Returns the caller's place in line (kept when re-queued).
+    pub fn enqueue(&self, waiter: Waiter, place: Option<u64>) -> u64 {
+        let stamp = Stamp::now();
+        // Read from the IR before taking the lock.
+        let timed = (waiter.require).is_some_and(|f| waiter.program.ir.reads_idle_time(f));
+        let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
+        let (seq, moved, offers) = {
+            let before = inner.next_due_ms();
+            let seq = place.unwrap_or(inner.next_place);
+            inner.next_place = inner.next_place.max(seq + 1);
+            let key = (Reverse(waiter.priority), seq);
+            if timed {
+                inner.timed.insert(key);
+            }
+            inner.waiting.insert(key, waiter);
+            inner.fresh.waiters.push(key);
+            let moved = deadlines::earlier(inner.next_due_ms(), before);
+            (seq, moved, inner.dispatch(now_ms))
+        };
+        self.due_moved(moved);
+        self.publish_offers(offers, now_ms, stamp);
+        seq
+    }
+
+    /// Changes a waiting caller's filter (a relaxation step).
+    pub fn relax(&self, priority: u32, place: u64, require: Option<FuncId>) {
+        let stamp = Stamp::now();
+        let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
+        let (moved, offers) = {
+            let before = inner.next_due_ms();
+            let key = (Reverse(priority), place);
+            // Whose program the IR is read from needs the lock; what it
+            // reads is small (one filter and the functions it calls).
+            if let Some(w) = inner.waiting.get_mut(&key) {
+                w.require = require;
+                let timed = require.is_some_and(|f| w.program.ir.reads_idle_time(f));
+                if timed {
+                    inner.timed.insert(key);
+                } else {
+                    inner.timed.remove(&key);
+                }
+                inner.fresh.waiters.push(key);
+            }
+            let moved = deadlines::earlier(inner.next_due_ms(), before);
+            (moved, inner.dispatch(now_ms))
+        };
+        self.due_moved(moved);
+        self.publish_offers(offers, now_ms, stamp);
+    }
+
+    /// Takes a caller out of line (abandoned or overflowed); false if the
+    /// caller was not waiting (an offer is on its way).
+    pub fn leave(&self, priority: u32, place: u64) -> bool {
+        let mut inner = self.lock();
+        let key = (Reverse(priority), place);
+        inner.timed.remove(&key);
+        inner.waiting.remove(&key).is_some()
+    }
+
+    /// When dispatch should next run on a timer, on the runtime's clock:
+    /// a minute after the last full pass while some waiting caller's
+    /// filter reads what changes with time alone (`agent.idle_minutes`),
+    /// `None` while none does (then only events can make a caller and an
+    /// agent match). Callers in line wake by then and call [`Acd::tick`].
+    pub fn next_pass_ms(&self) -> Option<i64> {
+        self.lock().next_pass_ms()
+    }
+
+    /// The ACD's next deadline, on the runtime's clock: the earliest of
+    /// the wrap-ups' ends and the timed full pass ([`Acd::next_pass_ms`]);
+    /// `None` when nothing is due. Whoever owns the runtime's time sleeps
+    /// until then (or until [`Acd::due_changed`] says it moved earlier)
+    /// and calls [`Acd::tick`].
+    pub fn next_due_ms(&self) -> Option<i64> {
+        self.lock().next_due_ms()
+    }
+
+    /// Notified when [`Acd::next_due_ms`] moves earlier. A notification
+    /// sent while nobody waits is kept for the next waiter, so one that
+    /// comes between reading the deadline and starting to wait is not lost.
+    pub fn due_changed(&self) -> &Notify {
+        &self.due
+    }
+
+    fn due_moved(&self, moved: bool) {
+        if moved {
+            self.due.notify_one();
+        }
+    }
+
+    /// Does what is due by now: ends the wrap-ups whose time is up, in the
+    /// order of their deadlines (each agent's `available` published and
+    /// dispatch run as it ends, as when each had its own timer), then
+    /// runs the timed full pass if it is due. Does nothing when nothing is
+    /// due, so anyone may call it whenever they wake.
+    pub fn tick(&self) {
+        let now_ms = self.clock.elapsed_ms();
+        loop {
+            let stamp = Stamp::now();
+            let Some((agent, wrapup)) = self.lock().deadlines.pop_due(now_ms) else {
+                break;
+            };
+            self.wrapup_done(&agent, wrapup, now_ms, stamp);
+        }
+        let stamp = Stamp::now();
+        let mut inner = self.lock();
+        let offers = {
+            match inner.next_pass_ms() {
+                Some(due) if now_ms >= due => inner.dispatch(now_ms),
+                _ => return,
+            }
+        };
+        self.publish_offers(offers, now_ms, stamp);
+    }
+
+    /// An offered agent answered: they are on the call, the others offered
+    /// with them are available again.
+    pub fn answered(&self, offer: &Offer, winner: &str) {
+        let stamp = Stamp::now();
+        let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
+        let (changed, offers) = {
+            let changed = inner.answered(offer, winner, now_ms);
+            (changed, inner.dispatch(now_ms))
+        };
+        self.publish_states(changed, now_ms);
+        self.publish_offers(offers, now_ms, stamp);
+    }
+
+    /// An offer rang out (or the caller hung up while it rang): the agents
+    /// are available again, and agents who let `pause_after` offers in a
+    /// row ring out are paused.
+    pub fn not_answered(&self, offer: &Offer, missed: bool, pause_after: Option<u32>) {
+        let stamp = Stamp::now();
+        let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
+        let (changed, offers) = {
+            let changed = inner.not_answered(offer, missed, pause_after, now_ms);
+            (changed, inner.dispatch(now_ms))
+        };
+        self.publish_states(changed, now_ms);
+        self.publish_offers(offers, now_ms, stamp);
+    }
+
+    /// The conversation ended; the agent goes to wrap-up for `wrapup_ms`
+    /// (or straight back to available without one). Returns when the
+    /// wrap-up ends (clock ms), when one began: the ACD keeps that
+    /// deadline, and [`Acd::tick`] ends the wrap-up once it has passed.
+    pub fn call_ended(&self, agent: &str, talk_ms: i64, wrapup_ms: i64) -> Option<i64> {
+        let stamp = Stamp::now();
+        let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
+        let (to, due, moved, offers) = {
+            let before = inner.next_due_ms();
+            let (to, due) = inner.call_ended(agent, talk_ms, wrapup_ms, now_ms)?;
+            let moved = deadlines::earlier(inner.next_due_ms(), before);
+            (to, due, moved, inner.dispatch(now_ms))
+        };
+        self.due_moved(moved);
+        self.publish_states(vec![(agent.to_string(), to)], now_ms);
+        self.publish_offers(offers, now_ms, stamp);
+        due
+    }
+
+    /// Wrap-up number `wrapup` is over: the agent is available, unless they
+    /// paused or logged out meanwhile (or are in a later wrap-up).
+    fn wrapup_done(&self, agent: &str, wrapup: u64, now_ms: i64, stamp: Stamp) {
+        let mut inner = self.lock();
+        let offers = {
+            if !inner.wrapup_done(agent, wrapup, now_ms) {
+                return;
+            }
+            inner.dispatch(now_ms)
+        };
+        self.publish_states(vec![(agent.to_string(), AgentState::Available)], now_ms);
+        self.publish_offers(offers, now_ms, stamp);
+    }
+
+    /// Reserves the agents with these extensions for a hunt group or a
+    /// direct call: those that are available become `ringing`. Returns the
+    /// offer for them.
+    pub fn reserve(&self, extensions: &[String]) -> Offer {
+        let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
+        let (offer, changed) = inner.reserve(extensions, now_ms);
+        self.publish_states(changed, now_ms);
+        offer
+    }
+
+    /// Queue statistics as a call's decisions read them: callers waiting
+    /// in the queue, the queue's agents who are available, the queue's
+    /// agents (logged in, in any state), the longest wait and the expected
+    /// wait (milliseconds).
+    ///
+    /// The queue's agents are those who could take this call there: logged
+    /// in (departing agents aside) and passing the queue's `require` or
+    /// one of its relaxation steps' (the widest filter, as for `no
+    /// agents`), run with the call's facts, so a filter that reads the
+    /// caller's lookup row counts for this caller. The expected wait is
+    /// the callers ahead, and this one, times the average handle time
+    /// over the queue's agents (0 without any). Values pinned with
+    /// `pin_stats` replace what is counted.
+    pub fn stats(
+        &self,
+        program: &Program,
+        queue: QueueId,
+        facts: &Facts,
+        aht_ms: i64,
+    ) -> QueueStats {
+        let name = &program.checked.queue(queue).name;
+        let filters = program.ir.queues[queue.index()].widest();
+        let clauses = program.queue_clauses[queue.index()].as_deref();
+        let now_ms = self.clock.elapsed_ms();
+        let inner = self.lock();
+        let (waiting, earliest) = inner
+            .waiting
+            .values()
+            .filter(|w| &w.queue_name == name)
+            .fold((0i64, i64::MAX), |(n, earliest), w| {
+                (n + 1, earliest.min(w.since_ms))
+            });
+        let (agents, available) = inner.takers(program, &filters, clauses, facts, now_ms);
+        let mut stats = QueueStats {
+            waiting,
+            available,
+            agents,
+            longest_wait_ms: if waiting == 0 {
+                0
+            } else {
+                (now_ms - earliest).max(0)
+            },
+            expected_wait_ms: if agents == 0 {
+                0
+            } else {
+                (waiting + 1) * aht_ms / agents
+            },
+        };
+        for &(stat, value) in inner.pinned.get(name).into_iter().flatten() {
+            stats.set(stat, value);
+        }
+        stats
+    }
+
+    /// A waiting caller's position in their queue, counting from 1.
+    pub fn position(&self, priority: u32, place: u64) -> usize {
+        let inner = self.lock();
+        let Some(me) = inner.waiting.get(&(Reverse(priority), place)) else {
+            return 0;
+        };
+        let queue = me.queue_name.clone();
+        inner
+            .waiting
+            .range(..(Reverse(priority), place))
+            .filter(|(_, w)| w.queue_name == queue)
+            .count()
+            + 1
+    }
+
+    /// Whether any logged-in agent passes one of these filters (`None`:
+    /// no filter) for these facts, for `no agents`: paused agents, agents
+    /// in wrap-up, ringing or on a call count; logged-out and departing
+    /// agents do not. Stops at the first who passes.
+    pub fn anyone_could(
+        &self,
+        program: &Program,
+        filters: &[Option<FuncId>],
+        facts: &Facts,
+    ) -> bool {
+        let now_ms = self.clock.elapsed_ms();
+        let inner = self.lock();
+        let mut found = false;
+        inner.each_taker(program, filters, facts, now_ms, |_| {
+            found = true;
+            false
+        });
+        found
+    }
+
+    /// Matches waiting callers with available agents and sends offers
+    /// (see `select`'s `Inner::dispatch` for what it looks at). Every
+    /// operation that can make a match does this itself.
+    pub fn dispatch(&self) {
+        let stamp = Stamp::now();
+        let now_ms = self.clock.elapsed_ms();
+        let mut inner = self.lock();
+        let offers = inner.dispatch(now_ms);
+        self.publish_offers(offers, now_ms, stamp);
+    }
+
+    /// Publishes the offers dispatch made for an operation that began at
+    /// `stamp` (the caller holds the lock): each agent ringing, then the
+    /// offer.
+    fn publish_offers(&self, offers: Vec<Made>, now_ms: i64, stamp: Stamp) {
+        if !offers.is_empty() {
+            self.meter.offered(stamp, offers.len());
+        }
+        for made in offers {
+            for a in &made.agents {
+                self.events.publish(Event::AgentState {
+                    agent: a.clone(),
+                    state: AgentState::Ringing,
+                    at_ms: now_ms,
+                });
+            }
+            self.events.publish(Event::Offered {
+                call: made.call,
+                queue: made.queue,
+                agents: made.agents,
+                at_ms: now_ms,
+            });
+        }
+    }
+
+    fn publish_states(&self, changed: Vec<(String, AgentState)>, now_ms: i64) {
+        for (agent, state) in changed {
+            self.events.publish(Event::AgentState {
+                agent,
+                state,
+                at_ms: now_ms,
+            });
+        }
+    }
+
+    /// The state of every agent (departing ones too), for checks: (id,
+    /// state).
+    pub fn states(&self) -> Vec<(String, AgentState)> {
+        self.lock()
+            .agents
+            .iter()
+            .map(|a| (a.spec.id.clone(), a.state))
+            .collect()
+    }
+
+    /// How many callers wait, across queues.
+    pub fn waiting(&self) -> usize {
+        self.lock().waiting.len()
+    }
+}
+
+#[cfg(test)]
+mod tests;
