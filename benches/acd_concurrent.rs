@@ -24,8 +24,9 @@ use std::time::{Duration, Instant};
 
 use dialect::checked::{AgentState, RejectReason};
 use dialect::program::Program;
+use dialect::random::Rng;
 use dialect::runtime::channel::{Announce, Collect, Collected, Ended, Rang, Ring, Target};
-use dialect::runtime::{Channel, Clock, Event, Roster, Runtime};
+use dialect::runtime::{Arrival, Channel, Clock, Event, Roster, Runtime};
 
 const AGENTS: usize = 2_000;
 const IN_FLIGHT: usize = 5_000;
@@ -102,21 +103,9 @@ const DIALED: [&str; 4] = [
     "+18005550103",
 ];
 
-/// A seeded xorshift sequence.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
 /// 2,000 agents with skills from a fixed sequence.
 fn roster() -> String {
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
     let mut s = String::new();
     for i in 0..AGENTS {
         let language = if rng.below(4) == 0 {
@@ -152,12 +141,12 @@ impl Channel for Caller {
         Collected::Timeout
     }
     async fn ring(&mut self, _targets: &[Target], _ring: Ring) -> Rang {
-        let ms = self.rng.below(self.load.answer_ms + 1);
+        let ms = self.rng.below(self.load.answer_ms as usize + 1) as u64;
         tokio::time::sleep(Duration::from_millis(ms)).await;
         Rang::Answered(0)
     }
     async fn bridge(&mut self, _target: &Target, _whisper: Option<&str>, _record: bool) -> Ended {
-        let ms = 1 + self.rng.below(self.load.talk_ms);
+        let ms = 1 + self.rng.below(self.load.talk_ms as usize) as u64;
         tokio::time::sleep(Duration::from_millis(ms)).await;
         Ended::Other
     }
@@ -202,7 +191,10 @@ fn run(threads: usize, load: Load) -> Figures {
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let roster = Roster::parse(&roster()).expect("roster");
     tokio.block_on(async move {
-        let rt = Runtime::new(program, &roster, Clock::wall()).expect("runtime");
+        let rt = Runtime::builder(program, &roster)
+            .clock(Clock::wall())
+            .build()
+            .expect("runtime");
         // Each agent's last state as the event stream tells it, in the
         // order events were published.
         let told: Arc<Mutex<HashMap<String, AgentState>>> = Arc::default();
@@ -228,7 +220,7 @@ fn run(threads: usize, load: Load) -> Figures {
         let ops = {
             let (rt, stop) = (Arc::clone(&rt), Arc::clone(&stop));
             tokio::spawn(async move {
-                let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+                let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
                 let mut on_break: VecDeque<(Instant, String)> = VecDeque::new();
                 let mut away: VecDeque<(Instant, String)> = VecDeque::new();
                 let mut n = 0u64;
@@ -239,7 +231,7 @@ fn run(threads: usize, load: Load) -> Figures {
                     let now = Instant::now();
                     // Most agents are busy: try a few for one who is free.
                     for _ in 0..20 {
-                        let id = format!("a{}", rng.below(AGENTS as u64));
+                        let id = format!("a{}", rng.below(AGENTS));
                         if rt.acd.pause(&id).is_ok() {
                             on_break.push_back((now + Duration::from_millis(50), id));
                             n += 1;
@@ -248,7 +240,7 @@ fn run(threads: usize, load: Load) -> Figures {
                     }
                     if tick.is_multiple_of(5) {
                         for _ in 0..20 {
-                            let id = format!("a{}", rng.below(AGENTS as u64 / 10));
+                            let id = format!("a{}", rng.below(AGENTS / 10));
                             if rt.acd.logout(&id).is_ok() {
                                 away.push_back((now + Duration::from_millis(100), id));
                                 n += 1;
@@ -273,14 +265,15 @@ fn run(threads: usize, load: Load) -> Figures {
             let (rt, begun, done) = (Arc::clone(&rt), Arc::clone(&begun), Arc::clone(&done));
             callers.push(tokio::spawn(async move {
                 let mut caller = Caller {
-                    rng: Rng(0x2545_F491_4F6C_DD1D ^ ((c as u64 + 1) * 0x9E37_79B9)),
+                    rng: Rng::new(0x2545_F491_4F6C_DD1D ^ ((c as u64 + 1) * 0x9E37_79B9)),
                     load,
                 };
                 while begun.fetch_add(1, Ordering::Relaxed) < load.calls
                     && started.elapsed() < LIMIT
                 {
-                    let dialed = DIALED[caller.rng.below(DIALED.len() as u64) as usize];
-                    rt.run_call(&mut caller, "+15125550101", dialed).await;
+                    let dialed = DIALED[caller.rng.below(DIALED.len())];
+                    rt.run_call(&mut caller, Arrival::new("+15125550101", dialed))
+                        .await;
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             }));
