@@ -180,11 +180,11 @@ fn load(text: &str) -> dialect::checked::Program {
 /// A call no rule catches, so every engine evaluates all 500 conditions:
 /// Sunday 03:00, an out-of-area caller with a small balance, quiet queues.
 fn facts(program: &Program) -> Facts {
-    let mut f = Facts::new(&program.ir.layout);
+    let mut f = Facts::new(&program.ir().layout);
     f.caller = "+14155550100".into();
     f.dialed = "+18005550100".into();
     let ts: jiff::Timestamp = "2026-11-29T09:00:00Z".parse().expect("instant");
-    f.set_time(&program.checked.zones, ts);
+    f.set_time(&program.checked().zones, ts);
     f.lookups[0] = Some(vec![
         Slot {
             int: 0,
@@ -414,7 +414,7 @@ fn bench(c: &mut Criterion) {
     // The call's row is in its facts (see `facts`): decisions read rows
     // from facts, so the program needs no lookup tables here.
     let program = Program::compile(load(&text)).expect("compiles");
-    let route = program.ir.routes[0];
+    let route = program.ir().routes[0];
     let f = facts(&program);
     let hand = Hand::new(&spec);
 
@@ -439,7 +439,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("interp", |b| {
-        b.iter(|| dialect::interp::run(&program.ir, black_box(route), black_box(&f), None))
+        b.iter(|| dialect::interp::run(program.ir(), black_box(route), black_box(&f), None))
     });
     g.bench_function("hand_rust", |b| b.iter(|| hand.decide(black_box(&f))));
     #[cfg(feature = "luajit")]
@@ -462,7 +462,7 @@ fn bench(c: &mut Criterion) {
         "script: {} bytes, {} rules, {} IR functions, {} bytes of native code",
         text.len(),
         RULES,
-        program.ir.functions.len(),
+        program.ir().functions.len(),
         program.code_bytes()
     );
 }

@@ -197,10 +197,10 @@ fn reloads(c: &mut Criterion, label: &str, fs: &MemoryFs, root: &str, roster: &R
     // Reads the sources kept from the first load, builds the tables
     // against the running program's declarations, and swaps them in: no
     // parse, no check, no compile.
-    let sources = Sources::of(&loader, &program.checked);
+    let sources = Sources::of(&loader, program.checked());
     group.bench_function("data", |b| {
         b.iter(|| {
-            let tables = (sources.read(black_box(fs), &rt.program().checked)).expect("rows");
+            let tables = (sources.read(black_box(fs), rt.program().checked())).expect("rows");
             rt.reload_data(Arc::new(tables)).expect("fits")
         })
     });

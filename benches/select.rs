@@ -161,7 +161,7 @@ impl Bench {
         }
         // How selective the filters are, for the record.
         let skill = |name: &str| {
-            let skills = &program.checked.skills;
+            let skills = &program.checked().skills;
             skills.iter().position(|s| s.name == name).expect("skill")
         };
         let (billing, sales, language) = (skill("billing"), skill("sales"), skill("language"));
@@ -176,7 +176,7 @@ impl Bench {
             agents.len(),
             eligible.len()
         );
-        let mut facts = Facts::new(&program.ir.layout);
+        let mut facts = Facts::new(&program.ir().layout);
         facts.caller = "+15125550101".into();
         facts.dialed = "+18005550100".into();
         // An hour in, so idle minutes differ between agents.
@@ -193,7 +193,7 @@ impl Bench {
     fn queue(&self, name: &str) -> QueueId {
         let i = self
             .program
-            .checked
+            .checked()
             .queues
             .iter()
             .position(|q| q.name == name)
@@ -215,12 +215,12 @@ impl Bench {
                 arrived_ms: self.rt.clock().elapsed_ms(),
             }),
             since_ms: self.rt.clock().elapsed_ms(),
-            queue_name: self.program.checked.queue(queue).name.clone(),
+            queue_name: self.program.checked().queue(queue).name.clone(),
             queue,
             priority: 0,
             program: Arc::clone(&self.program),
             facts: self.facts.clone(),
-            require: self.program.ir.queues[queue.index()].require,
+            require: self.program.ir().queues[queue.index()].require,
             offer: tx,
             passed_over: Vec::new(),
         };

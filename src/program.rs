@@ -25,15 +25,15 @@ pub enum Engine {
 }
 
 pub struct Program {
-    pub checked: checked::Program,
-    pub ir: ir::Module,
+    checked: checked::Program,
+    ir: ir::Module,
     native: Compiled,
     /// The queues whose statistics some decision reads (indexes).
-    pub queues_read: Vec<usize>,
+    queues_read: Vec<usize>,
     /// Per queue, its agents as the ACD's skill indexes can count them
     /// (`ir::needs::queue_clauses`), worked out once here rather than on
     /// every call that reads the queue's statistics.
-    pub queue_clauses: Vec<Option<Vec<Vec<crate::ir::needs::Need>>>>,
+    queue_clauses: Vec<Option<Vec<Vec<crate::ir::needs::Need>>>>,
 }
 
 /// A program's queue functions bound to one call's facts; see
@@ -150,6 +150,27 @@ impl Program {
             return Err(errors.join("\n"));
         }
         Program::compile(checked.program).map_err(|e| e.to_string())
+    }
+
+    /// The checked script this program was compiled from.
+    pub fn checked(&self) -> &checked::Program {
+        &self.checked
+    }
+
+    /// The decision IR the native code was generated from.
+    pub fn ir(&self) -> &ir::Module {
+        &self.ir
+    }
+
+    /// The queues whose statistics some decision reads (indexes).
+    pub fn queues_read(&self) -> &[usize] {
+        &self.queues_read
+    }
+
+    /// Per queue, its agents as the ACD's skill indexes can count them
+    /// (`None` when its filters are more than skill comparisons).
+    pub fn queue_clauses(&self) -> &[Option<Vec<Vec<crate::ir::needs::Need>>>] {
+        &self.queue_clauses
     }
 
     /// Bytes of native code generated.

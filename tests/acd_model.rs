@@ -947,7 +947,7 @@ impl Harness {
             }
             Op::Program(v) => {
                 let program = Arc::clone(&programs()[*v]);
-                let tables = Arc::new(LookupTables::empty(&program.checked));
+                let tables = Arc::new(LookupTables::empty(program.checked()));
                 self.rt.reload(program, tables, None).expect("reload");
             }
             Op::Wait(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,

@@ -23,7 +23,7 @@ use dialect::sim::{Behaviour, SimCaller};
 
 /// Walks a call to `to` at `at` (UTC) with `presses` (`timeout` is silence).
 fn walk_call(program: &Program, engine: Engine, to: &str, at: &str, presses: &[&str]) -> Walk {
-    let mut facts = Facts::new(&program.ir.layout);
+    let mut facts = Facts::new(&program.ir().layout);
     facts.caller = "+15125550101".into();
     facts.dialed = to.into();
     let presses: Vec<Press> = presses
@@ -33,9 +33,9 @@ fn walk_call(program: &Program, engine: Engine, to: &str, at: &str, presses: &[&
             k => Press::Keys(k.into()),
         })
         .collect();
-    let fixed = vec![false; program.checked.lookups.len()];
+    let fixed = vec![false; program.checked().lookups.len()];
     // The scripts here have no lookups.
-    let tables = dialect::lookup::LookupTables::empty(&program.checked);
+    let tables = dialect::lookup::LookupTables::empty(program.checked());
     walk::walk(
         program,
         &tables,

@@ -13,10 +13,10 @@ use dialect::suite::run_test;
 /// those that fail.
 fn failing(text: &str) -> Vec<String> {
     let p = Arc::new(Program::from_text(text).expect("checks clean"));
-    let tables = Arc::new(LookupTables::empty(&p.checked));
+    let tables = Arc::new(LookupTables::empty(p.checked()));
     let mut failed = Vec::new();
     for engine in [Engine::Jit, Engine::Interp] {
-        for t in &p.checked.tests {
+        for t in &p.checked().tests {
             if !run_test(&p, &tables, engine, t).passed {
                 failed.push(format!("{} ({engine:?})", t.name));
             }
@@ -146,7 +146,7 @@ fn country_reads_national_numbers_in_the_script_tests_and_lookups() {
     let (p, tables, diagnostics) = us_program();
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
     for engine in [Engine::Jit, Engine::Interp] {
-        for t in &p.checked.tests {
+        for t in &p.checked().tests {
             assert!(
                 run_test(&p, &tables, engine, t).passed,
                 "{} ({engine:?})",
@@ -155,7 +155,7 @@ fn country_reads_national_numbers_in_the_script_tests_and_lookups() {
         }
     }
     // The CSV key `(737) 555-0199` is read as +17375550199.
-    let mut facts = dialect::facts::Facts::new(&p.ir.layout);
+    let mut facts = dialect::facts::Facts::new(&p.ir().layout);
     facts.caller = "+17375550199".into();
     facts.dialed = "+18005550100".into();
     for engine in [Engine::Jit, Engine::Interp] {

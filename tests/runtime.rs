@@ -413,12 +413,12 @@ entry "+18005550101" -> queue spare
 "#;
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
     let busy = program
-        .checked
+        .checked()
         .queues
         .iter()
         .position(|q| q.name == "busy")
         .expect("queue");
-    assert_eq!(program.queues_read, [busy], "nothing reads `spare`");
+    assert_eq!(program.queues_read(), [busy], "nothing reads `spare`");
     let roster = Roster::parse("[[agent]]\nid = \"ana\"\n").expect("roster");
     let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
     let rt = Runtime::builder(program, &roster)

@@ -71,7 +71,7 @@ proptest! {
         let _ = Traffic::parse(&traffic, &PROGRAM, &roster());
         let text = mutate(&ROSTER_TEXT, &edits);
         if let Ok(r) = Roster::parse(&text) {
-            let _ = r.skills_for(&PROGRAM.checked);
+            let _ = r.skills_for(PROGRAM.checked());
         }
     }
 }

@@ -26,20 +26,20 @@ fn program(text: &str) -> Program {
 /// The value of `open(NAME)` or `holiday(NAME)` at an instant, on both engines.
 fn check(p: &Program, kind: &str, name: &str, instant: &str) -> bool {
     let ts: jiff::Timestamp = instant.parse().expect("an RFC 3339 instant");
-    let mut facts = Facts::new(&p.ir.layout);
-    facts.set_time(&p.checked.zones, ts);
+    let mut facts = Facts::new(&p.ir().layout);
+    facts.set_time(&p.checked().zones, ts);
     let f = match kind {
         "open" => {
-            p.ir.hours[p
-                .checked
+            p.ir().hours[p
+                .checked()
                 .hours
                 .iter()
                 .position(|h| h.name == name)
                 .expect("hours")]
         }
         _ => {
-            p.ir.calendars[p
-                .checked
+            p.ir().calendars[p
+                .checked()
                 .calendars
                 .iter()
                 .position(|c| c.name == name)
@@ -132,15 +132,15 @@ test "02:30 on the spring change is read as 03:30" {
     );
     let p = std::sync::Arc::new(program(&text));
     for engine in [Engine::Jit, Engine::Interp] {
-        let t = &p.checked.tests[0];
-        let tables = std::sync::Arc::new(LookupTables::empty(&p.checked));
+        let t = &p.checked().tests[0];
+        let tables = std::sync::Arc::new(LookupTables::empty(p.checked()));
         let outcome = dialect::suite::run_test(&p, &tables, engine, t);
         assert!(outcome.passed);
     }
     // The test's instant is 03:30 CDT: the same as 08:30Z.
-    let (local, zone) = p.checked.tests[0].at.expect("has a time");
+    let (local, zone) = p.checked().tests[0].at.expect("has a time");
     let ts = p
-        .checked
+        .checked()
         .zone(zone)
         .tz
         .to_ambiguous_zoned(local)
@@ -150,7 +150,7 @@ test "02:30 on the spring change is read as 03:30" {
     assert_eq!(ts.to_string(), "2026-03-08T08:30:00Z");
     let repeated: jiff::civil::DateTime = "2026-11-01T01:30".parse().expect("datetime");
     let ts = p
-        .checked
+        .checked()
         .zone(zone)
         .tz
         .to_ambiguous_zoned(repeated)

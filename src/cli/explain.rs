@@ -106,13 +106,13 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     };
 
     let from = match &args.from {
-        Some(f) => number::normalize_in(f, program.checked.country)
+        Some(f) => number::normalize_in(f, program.checked().country)
             .map_err(|e| format!("--from `{f}`: {e}"))?,
         None => String::new(),
     };
-    let to = number::normalize_in(&args.to, program.checked.country)
+    let to = number::normalize_in(&args.to, program.checked().country)
         .map_err(|e| format!("--to `{}`: {e}", args.to))?;
-    let zone = &program.checked.zones[0];
+    let zone = &program.checked().zones[0];
     let when = match &args.at {
         Some(at) => Some(call_time(at, zone)?),
         None => match reads_time(&program, &to) {
@@ -150,7 +150,7 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
         })
         .collect::<Result<_, _>>()?;
 
-    let mut facts = Facts::new(&program.ir.layout);
+    let mut facts = Facts::new(&program.ir().layout);
     facts.caller = from.clone();
     facts.dialed = to.clone();
     let engine: Engine = args.engine.into();
@@ -264,9 +264,9 @@ fn call_time(at: &str, zone: &crate::checked::Zone) -> Result<CallTime, String> 
 /// `inbound`); `None` when none does.
 fn reads_time(program: &crate::program::Program, to: &str) -> Option<String> {
     use crate::ir::Node;
-    let ir = &program.ir;
-    let entry = program.checked.entry_for(to)?;
-    let reached = program.checked.reachable_from(&entry.actions);
+    let ir = &program.ir();
+    let entry = program.checked().entry_for(to)?;
+    let reached = program.checked().reachable_from(&entry.actions);
     let queue_fns = (reached.queues.iter())
         .map(|q| &ir.queues[q.index()])
         .flat_map(|q| {

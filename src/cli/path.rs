@@ -25,7 +25,7 @@ pub struct Line {
 /// The steps of a walk. With `every_rule`, each rule of a route is listed
 /// with its result; otherwise only the rule that fired.
 pub fn lines(program: &Program, sources: &SourceMap, walk: &Walk, every_rule: bool) -> Vec<Line> {
-    let c = &program.checked;
+    let c = &program.checked();
     let mut out = Vec::new();
     let mut push = |kind: &'static str, text: String, loc: Option<Loc>| {
         let (file, line, source) = match loc {
@@ -188,7 +188,7 @@ pub fn outcome(program: &Program, walk: &Walk) -> String {
     let text: Vec<String> = actions[start..]
         .iter()
         .map(|p| {
-            let mut t = program.checked.action_text(&p.action.kind);
+            let mut t = program.checked().action_text(&p.action.kind);
             if let Some(x) = &p.extension {
                 t.push_str(&format!(" (rings {x})"));
             }

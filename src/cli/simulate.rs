@@ -130,7 +130,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     let roster = Roster::parse(&read(&agents_path, "agents")?)
         .map_err(|e| format!("{}: {e}", agents_path.display()))?;
     roster
-        .skills_for(&program.checked)
+        .skills_for(program.checked())
         .map_err(|e| format!("{}: {e}", agents_path.display()))?;
     let traffic_path = args
         .traffic
@@ -138,7 +138,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         .unwrap_or_else(|| beside(&args.script, "traffic.toml"));
     let traffic = Traffic::parse(&read(&traffic_path, "traffic")?, &program, &roster)
         .map_err(|e| format!("{}: {e}", traffic_path.display()))?;
-    let silent = silent_menus(&traffic, &program.checked);
+    let silent = silent_menus(&traffic, program.checked());
     if !silent.is_empty() && args.format == Format::Table {
         eprintln!(
             "note: the traffic gives no key presses for menu(s) {}; callers stay silent there",

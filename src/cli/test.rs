@@ -100,7 +100,7 @@ pub fn run(args: &Args) -> ExitCode {
             }
         };
         let tests: Vec<&Test> = program
-            .checked
+            .checked()
             .tests
             .iter()
             .filter(|t| {
@@ -163,7 +163,7 @@ fn failure(
         let expected: Vec<String> = expect
             .list
             .iter()
-            .map(|a| program.checked.action_text(&a.kind))
+            .map(|a| program.checked().action_text(&a.kind))
             .collect();
         pair(&expected.join(", "), &path::outcome(program, &result.walk));
     }

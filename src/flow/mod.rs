@@ -361,7 +361,7 @@ impl<'p> Flow<'p> {
             return self.stop(End::NoEntry);
         };
         self.path.steps.push(Step::Entry(entry));
-        self.state = State::Run(&program.checked.entries[entry].actions.list);
+        self.state = State::Run(&program.checked().entries[entry].actions.list);
         Go::Continue
     }
 
@@ -398,7 +398,7 @@ impl<'p> Flow<'p> {
                 self.path.steps.push(Step::Route { route: *r, fired });
                 match fired {
                     Some(i) => {
-                        self.state = State::Run(&program.checked.route(*r).rules[i].actions.list);
+                        self.state = State::Run(&program.checked().route(*r).rules[i].actions.list);
                         Go::Continue
                     }
                     None => self.stop(End::NoRule(*r)),
@@ -430,7 +430,7 @@ impl<'p> Flow<'p> {
                 let menu = self
                     .menus
                     .last()
-                    .map(|m| program.checked.menu(*m).name.clone());
+                    .map(|m| program.checked().menu(*m).name.clone());
                 Go::Emit(Effect::Collect(Collect {
                     menu: menu.unwrap_or_default(),
                     prompt: None,
@@ -498,7 +498,7 @@ impl<'p> Flow<'p> {
     /// Offers a menu: asks for the caller's keys, or runs the menu's
     /// fallback once its tries are used up.
     fn offer(&mut self, menu: MenuId) -> Go<'p> {
-        let m = self.program.checked.menu(menu);
+        let m = self.program.checked().menu(menu);
         self.offers += 1;
         self.quiet += 1;
         if self.offers > 1 + m.retries {
@@ -537,7 +537,7 @@ impl<'p> Flow<'p> {
     /// What the keys entered in a menu mean, and where the call goes.
     fn menu_input(&mut self, menu: MenuId, got: Collected) -> Go<'p> {
         let program = self.program;
-        let m = program.checked.menu(menu);
+        let m = program.checked().menu(menu);
         let keys = match got {
             Collected::Keys(k) => k,
             Collected::Timeout | Collected::HungUp => {
@@ -608,7 +608,7 @@ impl<'p> Flow<'p> {
     /// An invalid entry or silence: the handler, or the menu again without
     /// one.
     fn failed(&mut self, menu: MenuId, meaning: Meaning) {
-        let m = self.program.checked.menu(menu);
+        let m = self.program.checked().menu(menu);
         let handler = if meaning == Meaning::Timeout {
             &m.on_timeout
         } else {

@@ -42,7 +42,7 @@ pub fn walk(
     presses: &[Press],
     fixed: Vec<bool>,
 ) -> Walk {
-    let zones = &program.checked.zones;
+    let zones = &program.checked().zones;
     let clock = |ms: i64| {
         at.checked_add(SignedDuration::from_millis(ms))
             .unwrap_or(at)

@@ -358,7 +358,7 @@ queue later { require billing >= 5; after 1m require agent.idle_minutes >= 3 }
 "#,
         )
         .expect("the script compiles");
-        let ir = &program.ir;
+        let ir = &program.ir();
         let require = |q: usize| ir.queues[q].require.expect("a filter");
         assert!(ir.reads_idle_time(require(0)));
         assert!(ir.reads_idle_time(require(1)));

@@ -222,10 +222,10 @@ entry "+1 512 555 0100" -> voicemail "general"
     #[test]
     fn looks_up_rows_by_key_kind_and_leaves_fixed_lookups() {
         let p = crate::program::Program::compile(checked(SCRIPT)).expect("compiles");
-        let mut t = LookupTables::empty(&p.checked);
+        let mut t = LookupTables::empty(p.checked());
         assert!(t.insert(0, "+15125550101".into(), row(1, true)));
         assert!(t.insert(1, "42".into(), vec![Slot::default()]));
-        let mut facts = Facts::new(&p.ir.layout);
+        let mut facts = Facts::new(&p.ir().layout);
         facts.caller = "+15125550101".into();
         facts.digits = "42".into();
         t.look_up(&mut facts, LookupKey::Caller, &[]);

@@ -39,8 +39,8 @@ pub(super) struct Call<'c, 'x, C: Channel> {
 /// Brings a call's facts up to date before a decision: the local time,
 /// and the statistics of the queues some decision reads.
 fn refresh(rt: &Runtime, program: &Program, facts: &mut Facts) {
-    facts.set_time(&program.checked.zones, rt.clock.now());
-    for &i in &program.queues_read {
+    facts.set_time(&program.checked().zones, rt.clock.now());
+    for &i in program.queues_read() {
         facts.queues[i] = (rt.acd).stats(program, QueueId(i as u32), facts, rt.aht_ms);
     }
 }
@@ -117,7 +117,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         let tables = Arc::clone(&self.tables);
         let rt = Arc::clone(&self.rt);
         self.arrived();
-        let mut facts = Facts::new(&program.ir.layout);
+        let mut facts = Facts::new(&program.ir().layout);
         facts.caller = self.info.caller.clone();
         facts.dialed = self.info.dialed.clone();
         let mut flow = Flow::new(&program, &tables, rt.engine, facts, Vec::new());
@@ -158,7 +158,10 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     }
                 }
                 Effect::Group(g) => {
-                    match self.group(program.checked.group(g), bridging(&flow)).await {
+                    match self
+                        .group(program.checked().group(g), bridging(&flow))
+                        .await
+                    {
                         Next::Then(actions) => flow.then(actions, &mut refresh),
                         Next::Done(d) => break d,
                     }
@@ -226,7 +229,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     /// Writes the flow's new steps to the record's path: the entry, each
     /// route decided, each menu offered and what the caller entered.
     fn note(&mut self, flow: &Flow) {
-        let c = &self.program.checked;
+        let c = &self.program.checked();
         let steps = &flow.path().steps;
         for step in &steps[self.noted.min(steps.len())..] {
             let step = match step {
@@ -294,8 +297,8 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         priority: u32,
     ) -> Next<'p> {
         let facts = flow.facts();
-        let queue = program.checked.queue(q);
-        let fns = &program.ir.queues[q.index()];
+        let queue = program.checked().queue(q);
+        let fns = &program.ir().queues[q.index()];
         self.summary.path.push(record::Step::Queue {
             queue: queue.name.clone(),
         });

@@ -105,7 +105,7 @@ impl RuntimeBuilder<'_> {
         let clock = self.clock.unwrap_or_else(Clock::wall);
         let acd = Acd::new(
             self.roster,
-            &self.program.checked,
+            self.program.checked(),
             Arc::clone(&events),
             self.engine,
             clock.clone(),
@@ -117,7 +117,7 @@ impl RuntimeBuilder<'_> {
             engine: self.engine,
             aht_ms: self.aht_ms,
             current: RwLock::new(Current {
-                tables: Arc::new(LookupTables::empty(&self.program.checked)),
+                tables: Arc::new(LookupTables::empty(self.program.checked())),
                 program: self.program,
             }),
             next_call: AtomicU64::new(1),
@@ -231,10 +231,10 @@ impl Runtime {
         tables: Arc<LookupTables>,
         roster: Option<&Roster>,
     ) -> Result<(), ReloadError> {
-        tables.check(&program.checked)?;
+        tables.check(program.checked())?;
         match roster {
-            Some(r) => self.acd.reload_roster(r, &program.checked)?,
-            None => (self.acd).reload_roster(&self.acd.roster(), &program.checked)?,
+            Some(r) => self.acd.reload_roster(r, program.checked())?,
+            None => (self.acd).reload_roster(&self.acd.roster(), program.checked())?,
         }
         let new = Current { program, tables };
         let mut current = match self.current.write() {
@@ -258,7 +258,7 @@ impl Runtime {
             Ok(c) => c,
             Err(e) => e.into_inner(),
         };
-        tables.check(&current.program.checked)?;
+        tables.check(current.program.checked())?;
         let old = std::mem::replace(&mut current.tables, tables);
         drop(current);
         drop(old);
@@ -280,7 +280,7 @@ impl Runtime {
         let Current { program, tables } = self.current();
         // National numbers are read in the script's country; a withheld or
         // unreadable caller is empty (`caller withheld`).
-        let country = program.checked.country;
+        let country = program.checked().country;
         let info = Arc::new(CallInfo {
             id,
             caller: crate::number::normalize_in(&arrival.caller, country).unwrap_or_default(),

@@ -203,7 +203,7 @@ mod tests {
 
     /// The error for a roster, whether parsing or matching skills fails.
     fn error(text: &str) -> String {
-        match Roster::parse(text).and_then(|r| r.skills_for(&program().checked)) {
+        match Roster::parse(text).and_then(|r| r.skills_for(program().checked())) {
             Ok(_) => panic!("accepted:\n{text}"),
             Err(e) => e.to_string(),
         }
@@ -224,7 +224,7 @@ skills = { billing = 0, language = "spanish" }
 "#,
         )
         .expect("roster");
-        let skills = roster.skills_for(&program().checked).expect("skills");
+        let skills = roster.skills_for(program().checked()).expect("skills");
         assert_eq!(skills, [vec![5, 0b11], vec![0, 0b10]]);
     }
 

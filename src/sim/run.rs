@@ -94,7 +94,7 @@ async fn run(
         rt.reload_data(Arc::clone(tables))?;
     }
     let queues = program
-        .checked
+        .checked()
         .queues
         .iter()
         .map(|q| (q.name.clone(), q.wrapup_ms))
@@ -198,7 +198,7 @@ async fn run(
         .map_err(|_| SimError::Start("the statistics were poisoned".into()))?
         .take()
         .ok_or_else(|| SimError::Start("the statistics were taken twice".into()))?;
-    let zone = &program.checked.zones[0];
+    let zone = &program.checked().zones[0];
     let label = |i: usize| {
         traffic
             .start_instant

@@ -196,7 +196,7 @@ impl Traffic {
     /// with an entry, menus that exist) and the roster (agents in shifts).
     pub fn parse(text: &str, program: &Program, roster: &Roster) -> Result<Traffic, TrafficError> {
         let file: File = toml::from_str(text).map_err(|e| TrafficError::Toml(e.to_string()))?;
-        let zone = &program.checked.zones[0];
+        let zone = &program.checked().zones[0];
         let start: DateTime = file.start.trim().replace(' ', "T").parse().map_err(|_| {
             TrafficError::Invalid(format!(
                 "start: `{}` is not a local time such as \"2026-11-23 08:00\"",
@@ -306,14 +306,14 @@ impl Traffic {
 
 fn stream(c: CallsFile, what: &str, program: &Program) -> Result<Stream, TrafficError> {
     // Numbers are read as the runtime reads a call's: in the script's country.
-    let country = program.checked.country;
+    let country = program.checked().country;
     let to = crate::number::normalize_in(&c.to, country)
         .map_err(|e| TrafficError::Invalid(format!("{what}: `to` {e}")))?;
-    let mut facts = Facts::new(&program.ir.layout);
+    let mut facts = Facts::new(&program.ir().layout);
     facts.dialed = to.clone();
     if program.entry(Engine::Interp, &facts).is_none() {
         let numbers: Vec<&str> = program
-            .checked
+            .checked()
             .entries
             .iter()
             .map(|e| e.number.as_str())
@@ -371,10 +371,13 @@ fn stream(c: CallsFile, what: &str, program: &Program) -> Result<Stream, Traffic
     }
     let mut keys = MenuKeys::new();
     for (menu, presses) in c.keys {
-        if !program.checked.menus.iter().any(|m| m.name == menu) {
+        if !program.checked().menus.iter().any(|m| m.name == menu) {
             return invalid(format!(
                 "{what}.keys: there is no menu `{menu}`{}",
-                suggest(&menu, program.checked.menus.iter().map(|m| m.name.as_str()))
+                suggest(
+                    &menu,
+                    program.checked().menus.iter().map(|m| m.name.as_str())
+                )
             ));
         }
         let mut choices = Vec::new();

@@ -19,15 +19,15 @@ pub fn run(
     test: &Test,
     counted: Option<&[QueueStats]>,
 ) -> (Walk, bool) {
-    let mut facts = Facts::new(&program.ir.layout);
+    let mut facts = Facts::new(&program.ir().layout);
     facts.caller = test.from.clone().unwrap_or_default();
     facts.dialed = test.to.clone();
-    let mut fixed = vec![false; program.checked.lookups.len()];
+    let mut fixed = vec![false; program.checked().lookups.len()];
     for (lookup, row) in &test.lookups {
         fixed[lookup.index()] = true;
         facts.lookups[lookup.index()] = row
             .as_ref()
-            .map(|given| given_row(&program.checked, lookup.index(), given));
+            .map(|given| given_row(program.checked(), lookup.index(), given));
     }
     for (queue, stats) in &test.queues {
         for (stat, value) in stats {
@@ -54,7 +54,7 @@ pub fn run(
 pub fn call_instant(program: &Program, test: &Test) -> jiff::Timestamp {
     match test.at {
         Some((local, zone)) => {
-            let tz = &program.checked.zone(zone).tz;
+            let tz = &program.checked().zone(zone).tz;
             tz.to_ambiguous_zoned(local)
                 .compatible()
                 .map(|z| z.timestamp())

@@ -45,7 +45,7 @@ pub fn misses(program: &Program, test: &Test, spec: &RuntimeTest, run: &Run) -> 
         });
         return out;
     }
-    let checked = &program.checked;
+    let checked = &program.checked();
     // A party names an agent by id or by extension.
     let is = |party: &str, agent: Option<&str>, extension: &str| {
         agent == Some(party)

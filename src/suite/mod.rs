@@ -39,7 +39,7 @@ pub struct Outcome {
 /// its lookups reading `tables`.
 pub fn run_all(program: &Arc<Program>, tables: &Arc<LookupTables>, engine: Engine) -> Vec<Outcome> {
     program
-        .checked
+        .checked()
         .tests
         .iter()
         .map(|test| run_test(program, tables, engine, test))
@@ -96,8 +96,8 @@ test "ana answers" {
         )
         .expect("compiles");
         let program = Arc::new(program);
-        let tables = Arc::new(LookupTables::empty(&program.checked));
-        let test = &program.checked.tests[0];
+        let tables = Arc::new(LookupTables::empty(program.checked()));
+        let test = &program.checked().tests[0];
         let spec = test.runtime.as_ref().expect("a runtime test");
         for engine in [Engine::Jit, Engine::Interp] {
             let run = runtime::run(&program, &tables, engine, test, spec);
@@ -145,7 +145,7 @@ test "bob wrongly expected" {
         for engine in [Engine::Jit, Engine::Interp] {
             let outcomes = run_all(
                 &program,
-                &Arc::new(LookupTables::empty(&program.checked)),
+                &Arc::new(LookupTables::empty(program.checked())),
                 engine,
             );
             let seen: Vec<(&str, bool, bool, Option<&[Miss]>)> = outcomes

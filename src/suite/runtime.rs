@@ -77,7 +77,7 @@ async fn simulate(
     spec: &RuntimeTest,
 ) -> Run {
     let mut run = Run::default();
-    let roster = roster(&program.checked, test);
+    let roster = roster(program.checked(), test);
     // The clock is made inside the paused runtime, so it reads paused time.
     let clock = Clock::starting_at(call_instant(&program, test));
     // The engine is the runtime's from the start: the ACD runs the queues'
@@ -115,16 +115,17 @@ async fn simulate(
             .iter()
             .map(|(stat, value)| (*stat, Slot::from_value(value).int))
             .collect();
-        rt.acd.pin_stats(&program.checked.queue(*queue).name, pins);
+        rt.acd
+            .pin_stats(&program.checked().queue(*queue).name, pins);
     }
     // Counted for this call, as its decisions would at arrival.
-    let mut facts = Facts::new(&program.ir.layout);
+    let mut facts = Facts::new(&program.ir().layout);
     facts.caller = test.from.clone().unwrap_or_default();
     facts.dialed = test.to.clone();
-    facts.set_time(&program.checked.zones, call_instant(&program, test));
+    facts.set_time(&program.checked().zones, call_instant(&program, test));
     tables.look_up(&mut facts, LookupKey::Caller, &[]);
     tables.look_up(&mut facts, LookupKey::Dialed, &[]);
-    run.stats = (0..program.checked.queues.len())
+    run.stats = (0..program.checked().queues.len())
         .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, rt.aht_ms()))
         .collect();
     let behaviour = Behaviour {
@@ -184,7 +185,7 @@ fn with_given_rows(
     if test.lookups.is_empty() {
         return Arc::clone(tables);
     }
-    let checked = &program.checked;
+    let checked = &program.checked();
     let mut data = LookupTables::clone(tables);
     let caller =
         crate::number::normalize(test.from.as_deref().unwrap_or_default()).unwrap_or_default();

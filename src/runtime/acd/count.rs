@@ -36,7 +36,7 @@ impl Inner {
         }
         let calls = program.agent_calls(self.engine, facts);
         let filters: Vec<_> = filters.iter().flatten().map(|&f| calls.bind(f)).collect();
-        let translation = Translation::between(&self.layout, &program.checked.skills);
+        let translation = Translation::between(&self.layout, &program.checked().skills);
         let mut scratch = Vec::new();
         for a in logged {
             let skills = self.skills_for(a, translation.as_ref(), &mut scratch);
@@ -68,7 +68,7 @@ impl Inner {
             );
         }
         if let Some(clauses) = clauses
-            && Translation::between(&self.layout, &program.checked.skills).is_none()
+            && Translation::between(&self.layout, &program.checked().skills).is_none()
             && let (Some(agents), Some(available)) = (
                 self.logged.count(&self.layout, clauses),
                 self.available.count(&self.layout, clauses),

@@ -429,7 +429,7 @@ impl Acd {
     pub fn enqueue(&self, waiter: Waiter, place: Option<u64>) -> u64 {
         let stamp = Stamp::now();
         // Read from the IR before taking the lock.
-        let timed = (waiter.require).is_some_and(|f| waiter.program.ir.reads_idle_time(f));
+        let timed = (waiter.require).is_some_and(|f| waiter.program.ir().reads_idle_time(f));
         let now_ms = self.clock.elapsed_ms();
         let mut inner = self.lock();
         let (seq, moved, offers) = {
@@ -462,7 +462,7 @@ impl Acd {
             // reads is small (one filter and the functions it calls).
             if let Some(w) = inner.waiting.get_mut(&key) {
                 w.require = require;
-                let timed = require.is_some_and(|f| w.program.ir.reads_idle_time(f));
+                let timed = require.is_some_and(|f| w.program.ir().reads_idle_time(f));
                 if timed {
                     inner.timed.insert(key);
                 } else {
@@ -636,9 +636,9 @@ impl Acd {
         facts: &Facts,
         aht_ms: i64,
     ) -> QueueStats {
-        let name = &program.checked.queue(queue).name;
-        let filters = program.ir.queues[queue.index()].widest();
-        let clauses = program.queue_clauses[queue.index()].as_deref();
+        let name = &program.checked().queue(queue).name;
+        let filters = program.ir().queues[queue.index()].widest();
+        let clauses = program.queue_clauses()[queue.index()].as_deref();
         let now_ms = self.clock.elapsed_ms();
         let inner = self.lock();
         let (waiting, earliest) = inner

@@ -159,7 +159,7 @@ impl Inner {
             let Some(f) = w.require else {
                 return Some(*key);
             };
-            let translation = Translation::between(&self.layout, &w.program.checked.skills);
+            let translation = Translation::between(&self.layout, &w.program.checked().skills);
             let skills = self.skills_for(agent, translation.as_ref(), &mut scratch);
             let calls = w.program.agent_calls(self.engine, &w.facts);
             (calls.bind(f).run(skills, attrs) != 0).then_some(*key)
@@ -170,16 +170,16 @@ impl Inner {
     /// empty when nobody eligible is available.
     fn select(&mut self, w: &Waiter, now_ms: i64) -> Vec<usize> {
         let program = &w.program;
-        let queue = program.checked.queue(w.queue);
-        let fns = &program.ir.queues[w.queue.index()];
+        let queue = program.checked().queue(w.queue);
+        let fns = &program.ir().queues[w.queue.index()];
         // A caller who joined before a reload changed the skills reads
         // agents through a translation, and the skill indexes (by the new
         // skill ids) cannot narrow the candidates.
-        let translation = Translation::between(&self.layout, &program.checked.skills);
+        let translation = Translation::between(&self.layout, &program.checked().skills);
         // Candidates: available agents with the skill levels and values
         // the filter needs, intersecting the indexes.
         let needs = match (w.require, &translation) {
-            (Some(f), None) => required_skills(&program.ir, f),
+            (Some(f), None) => required_skills(program.ir(), f),
             _ => Needs::default(),
         };
         let Some((terms, all)) = self.terms(&needs.needs) else {
@@ -212,7 +212,7 @@ impl Inner {
         // one agent looks at the preferred candidates first, and at the
         // others only if none of them is eligible.
         let preferred_terms = match (fns.prefer, &translation) {
-            (Some(f), None) if !keep_all => self.preferred_terms(&terms, &program.ir, f),
+            (Some(f), None) if !keep_all => self.preferred_terms(&terms, program.ir(), f),
             _ => None,
         };
         let mut best: Option<((bool, i64, i64), usize)> = None;

@@ -57,7 +57,7 @@ fn indexed_counts_match_running_the_filters() {
         let roster = Roster::parse(&text).expect("roster");
         let acd = Acd::new(
             &roster,
-            &program.checked,
+            program.checked(),
             Arc::new(EventBus::default()),
             Engine::Jit,
             clock(),
@@ -74,18 +74,18 @@ fn indexed_counts_match_running_the_filters() {
             };
             acd.place(&id, state).expect("places");
         }
-        let facts = Facts::new(&program.ir.layout);
+        let facts = Facts::new(&program.ir().layout);
         let now = 90_000;
         let inner = acd.lock();
-        for (q, queue) in program.checked.queues.iter().enumerate() {
-            let filters = program.ir.queues[q].widest();
+        for (q, queue) in program.checked().queues.iter().enumerate() {
+            let filters = program.ir().queues[q].widest();
             let (mut agents, mut available) = (0, 0);
             inner.each_taker(&program, &filters, &facts, now, |a| {
                 agents += 1;
                 available += i64::from(inner.agents[a].state == AgentState::Available);
                 true
             });
-            let clauses = program.queue_clauses[q].as_deref();
+            let clauses = program.queue_clauses()[q].as_deref();
             assert_eq!(
                 inner.takers(&program, &filters, clauses, &facts, now),
                 (agents, available),
@@ -174,10 +174,10 @@ fn caller(rt: &Runtime, presses: &[&str], patience_s: Option<i64>) -> SimCaller 
 /// number, no lookup rows) reads them, in the order of `QueueStat::ALL`.
 fn stats(rt: &Runtime, queue: &str, aht_ms: i64) -> [i64; 5] {
     let program = rt.program();
-    let i = (program.checked.queues.iter())
+    let i = (program.checked().queues.iter())
         .position(|q| q.name == queue)
         .expect("queue");
-    let facts = Facts::new(&program.ir.layout);
+    let facts = Facts::new(&program.ir().layout);
     let stats = rt.acd.stats(&program, QueueId(i as u32), &facts, aht_ms);
     QueueStat::ALL.map(|s| stats.get(s))
 }
@@ -330,7 +330,7 @@ async fn wrapups_end_at_deadlines_the_acd_keeps() {
     .expect("roster");
     let events = Arc::new(EventBus::default());
     let mut rx = events.subscribe();
-    let acd = Acd::new(&roster, &program.checked, events, Engine::Jit, clock()).expect("acd");
+    let acd = Acd::new(&roster, program.checked(), events, Engine::Jit, clock()).expect("acd");
     for id in ["ana", "bob", "cy"] {
         acd.place(id, AgentState::OnCall).expect("places");
     }
