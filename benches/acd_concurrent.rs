@@ -200,7 +200,7 @@ fn run(threads: usize, load: Load) -> Figures {
         let told: Arc<Mutex<HashMap<String, AgentState>>> = Arc::default();
         {
             let told = Arc::clone(&told);
-            rt.events.sink(Box::new(move |e| {
+            rt.events().sink(Box::new(move |e| {
                 if let Event::AgentState { agent, state, .. } = e {
                     told.lock()
                         .expect("the sink's map")
@@ -209,7 +209,7 @@ fn run(threads: usize, load: Load) -> Figures {
             }));
         }
         for a in &roster.agents {
-            rt.acd.login(&a.id).expect("login");
+            rt.acd().login(&a.id).expect("login");
         }
         let started = Instant::now();
         let begun = Arc::new(AtomicU64::new(0));
@@ -232,7 +232,7 @@ fn run(threads: usize, load: Load) -> Figures {
                     // Most agents are busy: try a few for one who is free.
                     for _ in 0..20 {
                         let id = format!("a{}", rng.below(AGENTS));
-                        if rt.acd.pause(&id).is_ok() {
+                        if rt.acd().pause(&id).is_ok() {
                             on_break.push_back((now + Duration::from_millis(50), id));
                             n += 1;
                             break;
@@ -241,7 +241,7 @@ fn run(threads: usize, load: Load) -> Figures {
                     if tick.is_multiple_of(5) {
                         for _ in 0..20 {
                             let id = format!("a{}", rng.below(AGENTS / 10));
-                            if rt.acd.logout(&id).is_ok() {
+                            if rt.acd().logout(&id).is_ok() {
                                 away.push_back((now + Duration::from_millis(100), id));
                                 n += 1;
                                 break;
@@ -250,11 +250,11 @@ fn run(threads: usize, load: Load) -> Figures {
                     }
                     while on_break.front().is_some_and(|(at, _)| *at <= now) {
                         let (_, id) = on_break.pop_front().expect("a break");
-                        n += u64::from(rt.acd.unpause(&id).is_ok());
+                        n += u64::from(rt.acd().unpause(&id).is_ok());
                     }
                     while away.front().is_some_and(|(at, _)| *at <= now) {
                         let (_, id) = away.pop_front().expect("an absence");
-                        n += u64::from(rt.acd.login(&id).is_ok());
+                        n += u64::from(rt.acd().login(&id).is_ok());
                     }
                 }
                 n
@@ -286,17 +286,17 @@ fn run(threads: usize, load: Load) -> Figures {
         let agent_ops = ops.await.expect("the agents' task");
         // Every call ended: nobody waits, and no agent is left ringing or
         // on a call.
-        assert_eq!(rt.acd.waiting(), 0, "callers left in line");
-        let busy = (rt.acd.states().into_iter())
+        assert_eq!(rt.acd().waiting(), 0, "callers left in line");
+        let busy = (rt.acd().states().into_iter())
             .filter(|(_, s)| matches!(s, AgentState::Ringing | AgentState::OnCall))
             .count();
         assert_eq!(busy, 0, "agents left ringing or on a call");
         // Agents whose last published state is not their state.
         let told = told.lock().expect("the sink's map");
-        let stale = (rt.acd.states().into_iter())
+        let stale = (rt.acd().states().into_iter())
             .filter(|(id, s)| told.get(id) != Some(s))
             .count();
-        let lock = rt.acd.contention();
+        let lock = rt.acd().contention();
         Figures {
             threads,
             calls: done.load(Ordering::Relaxed),

@@ -157,7 +157,7 @@ impl Bench {
             .build()
             .expect("runtime");
         for a in &roster.agents {
-            rt.acd.login(&a.id).expect("login");
+            rt.acd().login(&a.id).expect("login");
         }
         // How selective the filters are, for the record.
         let skill = |name: &str| {
@@ -165,7 +165,7 @@ impl Bench {
             skills.iter().position(|s| s.name == name).expect("skill")
         };
         let (billing, sales, language) = (skill("billing"), skill("sales"), skill("language"));
-        let agents = rt.acd.agents();
+        let agents = rt.acd().agents();
         let eligible: Vec<_> = agents
             .iter()
             .filter(|a| a.skills[billing] >= 3 && a.skills[language] & 0b10 != 0)
@@ -233,10 +233,10 @@ impl Bench {
         let (waiter, mut rx) = self.caller(queue);
         (self.tokio).block_on(tokio::time::advance(Duration::from_secs(1)));
         let start = Instant::now();
-        self.rt.acd.enqueue(black_box(waiter), None);
+        self.rt.acd().enqueue(black_box(waiter), None);
         let took = start.elapsed();
         let offer = rx.try_recv().expect("an agent was offered");
-        self.rt.acd.not_answered(&offer, false, None);
+        self.rt.acd().not_answered(&offer, false, None);
         took
     }
 }

@@ -804,7 +804,7 @@ impl Harness {
             .expect("runtime");
         // Every event, as published: the model must see them all.
         let (tx, events) = tokio::sync::mpsc::unbounded_channel();
-        rt.events.sink(Box::new(move |e| {
+        rt.events().sink(Box::new(move |e| {
             let _ = tx.send(e.clone());
         }));
         let mut model = Model::default();
@@ -857,10 +857,10 @@ impl Harness {
         let now = self.now();
         let before = self.model.states.get(id).copied();
         let result = match op {
-            AgentOp::Login => self.rt.acd.login(id),
-            AgentOp::Logout => self.rt.acd.logout(id),
-            AgentOp::Pause => self.rt.acd.pause(id),
-            AgentOp::Unpause => self.rt.acd.unpause(id),
+            AgentOp::Login => self.rt.acd().login(id),
+            AgentOp::Logout => self.rt.acd().logout(id),
+            AgentOp::Pause => self.rt.acd().pause(id),
+            AgentOp::Unpause => self.rt.acd().unpause(id),
         };
         use AgentState::*;
         let allowed = match (op, before) {
@@ -889,7 +889,7 @@ impl Harness {
             }
             self.model.event(e);
         }
-        let actual: BTreeMap<String, AgentState> = self.rt.acd.states().into_iter().collect();
+        let actual: BTreeMap<String, AgentState> = self.rt.acd().states().into_iter().collect();
         if actual != self.model.states {
             let msg = format!(
                 "the ACD's states {actual:?} are not what its events said: {:?}",
@@ -1005,7 +1005,7 @@ impl Harness {
         }
 
         // Nobody stuck, nobody waiting.
-        for (agent, state) in self.rt.acd.states() {
+        for (agent, state) in self.rt.acd().states() {
             if matches!(
                 state,
                 AgentState::Ringing | AgentState::OnCall | AgentState::Wrapup
@@ -1013,7 +1013,7 @@ impl Harness {
                 m.fail(now, format!("{agent} is stuck {}", state.name()));
             }
         }
-        let waiting = self.rt.acd.waiting();
+        let waiting = self.rt.acd().waiting();
         if waiting != 0 {
             m.fail(now, format!("{waiting} callers still wait"));
         }

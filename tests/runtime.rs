@@ -87,7 +87,7 @@ fn caller(rt: &Runtime, presses: &[&str], patience_s: Option<i64>) -> SimCaller 
 }
 
 fn state(rt: &Runtime, id: &str) -> AgentState {
-    rt.acd
+    rt.acd()
         .states()
         .into_iter()
         .find(|(a, _)| a == id)
@@ -98,8 +98,8 @@ fn state(rt: &Runtime, id: &str) -> AgentState {
 #[tokio::test(start_paused = true)]
 async fn a_qualified_agent_answers_and_wraps_up() {
     let rt = runtime();
-    rt.acd.login("ana").expect("login");
-    rt.acd.login("bob").expect("login");
+    rt.acd().login("ana").expect("login");
+    rt.acd().login("bob").expect("login");
     let mut c = caller(&rt, &["1"], None);
     let summary = rt
         .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
@@ -171,7 +171,7 @@ async fn a_qualified_agent_answers_and_wraps_up() {
 #[tokio::test(start_paused = true)]
 async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
     let rt = runtime();
-    rt.acd.login("bob").expect("login");
+    rt.acd().login("bob").expect("login");
     // Only bob (billing 1) is in: the call waits until the 2-minute step.
     let mut c = caller(&rt, &["1"], None);
     let summary = rt
@@ -199,7 +199,7 @@ async fn relaxation_widens_the_filter_then_overflow_takes_the_call() {
 #[tokio::test(start_paused = true)]
 async fn an_unanswered_offer_moves_on_and_misses_pause_the_agent() {
     let rt = runtime();
-    rt.acd.login("ana").expect("login");
+    rt.acd().login("ana").expect("login");
     let mut c = caller(&rt, &["1"], Some(100));
     c.behaviour.unanswering = vec!["ana".into()];
     let summary = rt
@@ -213,7 +213,7 @@ async fn an_unanswered_offer_moves_on_and_misses_pause_the_agent() {
         c.log
     );
     assert_eq!(state(&rt, "ana"), AgentState::Paused);
-    assert_eq!(rt.acd.waiting(), 0, "the abandoned call left the queue");
+    assert_eq!(rt.acd().waiting(), 0, "the abandoned call left the queue");
 }
 
 #[tokio::test(start_paused = true)]
@@ -231,8 +231,8 @@ async fn no_agents_and_ring_all() {
     );
     assert!(routing(&summary.path).contains(&"no agents".to_string()));
 
-    rt.acd.login("ana").expect("login");
-    rt.acd.login("bob").expect("login");
+    rt.acd().login("ana").expect("login");
+    rt.acd().login("bob").expect("login");
     let mut c = caller(&rt, &["2"], None);
     let summary = rt
         .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
@@ -250,7 +250,7 @@ async fn no_agents_and_ring_all() {
 #[tokio::test(start_paused = true)]
 async fn hunt_group_rings_members_in_turn_then_voicemail() {
     let rt = runtime();
-    rt.acd.login("cy").expect("login");
+    rt.acd().login("cy").expect("login");
     let mut c = caller(&rt, &["3"], None);
     let summary = rt
         .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
@@ -303,16 +303,16 @@ async fn invalid_keys_repeat_then_the_caller_gives_up() {
 async fn agent_operations_check_states() {
     let rt = runtime();
     assert!(
-        rt.acd.pause("ana").is_err(),
+        rt.acd().pause("ana").is_err(),
         "a logged-out agent cannot pause"
     );
-    assert!(rt.acd.login("nobody").is_err());
-    rt.acd.login("ana").expect("login");
-    rt.acd.pause("ana").expect("pause");
-    rt.acd.unpause("ana").expect("unpause");
-    rt.acd.logout("ana").expect("logout");
+    assert!(rt.acd().login("nobody").is_err());
+    rt.acd().login("ana").expect("login");
+    rt.acd().pause("ana").expect("pause");
+    rt.acd().unpause("ana").expect("unpause");
+    rt.acd().logout("ana").expect("logout");
     // Reloading the roster keeps states.
-    rt.acd.login("bob").expect("login");
+    rt.acd().login("bob").expect("login");
     let roster = Roster::parse(ROSTER).expect("roster");
     rt.reload(rt.program(), rt.tables(), Some(&roster))
         .expect("reload");
@@ -344,7 +344,7 @@ entry "+18005550100" -> queue rota
         .build()
         .expect("runtime");
     for id in ["ana", "bob", "cy"] {
-        rt.acd.login(id).expect("login");
+        rt.acd().login(id).expect("login");
     }
     let mut answered_by = Vec::new();
     for round in 0..4 {
@@ -353,7 +353,7 @@ entry "+18005550100" -> queue rota
             let roster = agents(&["zed", "ana", "bob", "cy"]);
             rt.reload(rt.program(), rt.tables(), Some(&roster))
                 .expect("reload");
-            rt.acd.login("zed").expect("login");
+            rt.acd().login("zed").expect("login");
         }
         let mut c = caller(&rt, &[], None);
         let summary = rt
@@ -369,10 +369,10 @@ entry "+18005550100" -> queue rota
 #[tokio::test(start_paused = true)]
 async fn an_idle_agent_dropped_by_a_roster_reload_is_logged_out() {
     let rt = runtime();
-    rt.acd.login("ana").expect("login");
-    rt.acd.login("bob").expect("login");
-    rt.acd.pause("bob").expect("pause");
-    let mut events = rt.events.subscribe();
+    rt.acd().login("ana").expect("login");
+    rt.acd().login("bob").expect("login");
+    rt.acd().pause("bob").expect("pause");
+    let mut events = rt.events().subscribe();
     let without_ana_and_bob = ROSTER
         .split("[[agent]]")
         .filter(|a| a.contains("\"cy\""))
@@ -502,21 +502,25 @@ fn ends_and_leaves(
 #[tokio::test(start_paused = true)]
 async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out() {
     let rt = runtime();
-    let mut events = rt.events.subscribe();
-    rt.acd.login("ana").expect("login");
-    rt.acd.login("bob").expect("login");
+    let mut events = rt.events().subscribe();
+    rt.acd().login("ana").expect("login");
+    rt.acd().login("bob").expect("login");
     // Ana (the only Spanish speaker) is on a break: callers wait.
-    rt.acd.pause("ana").expect("pause");
+    rt.acd().pause("ana").expect("pause");
     let first = spawn_call(&rt, &["4"]);
     let second = spawn_call(&rt, &["4"]);
     tokio::time::sleep(Duration::from_secs(90)).await;
-    assert_eq!(rt.acd.waiting(), 2, "a paused agent could still take them");
+    assert_eq!(
+        rt.acd().waiting(),
+        2,
+        "a paused agent could still take them"
+    );
     // Bob cannot take the calls: his logging out changes nothing.
-    rt.acd.logout("bob").expect("logout");
+    rt.acd().logout("bob").expect("logout");
     tokio::time::sleep(Duration::from_secs(10)).await;
-    assert_eq!(rt.acd.waiting(), 2, "bob never could take them");
+    assert_eq!(rt.acd().waiting(), 2, "bob never could take them");
     let left_at = rt.clock().elapsed_ms();
-    rt.acd.logout("ana").expect("logout");
+    rt.acd().logout("ana").expect("logout");
     for call in [first, second] {
         let (summary, log) = finish(call).await;
         assert_eq!(summary.disposition, Disposition::Voicemail, "{log:?}");
@@ -541,7 +545,7 @@ async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out(
         assert!(log.contains(&"voicemail spanish".to_string()), "{log:?}");
         assert!(!log.iter().any(|l| l.starts_with("ring")), "{log:?}");
     }
-    assert_eq!(rt.acd.waiting(), 0);
+    assert_eq!(rt.acd().waiting(), 0);
     let (ended, left) = ends_and_leaves(&mut events);
     assert_eq!(ended.len(), 2, "{ended:?}");
     assert!(
@@ -561,7 +565,7 @@ async fn waiting_callers_leave_when_the_last_agent_who_could_take_them_logs_out(
 #[tokio::test(start_paused = true)]
 async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queue() {
     let rt = runtime();
-    rt.acd.login("ana").expect("login");
+    rt.acd().login("ana").expect("login");
     // Ana answers the first call and talks for a minute; the second caller
     // waits for her.
     let first = spawn_call(&rt, &["4"]);
@@ -569,13 +573,13 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     assert_eq!(state(&rt, "ana"), AgentState::OnCall);
     let second = spawn_call(&rt, &["4"]);
     tokio::time::sleep(Duration::from_secs(10)).await;
-    assert_eq!(rt.acd.waiting(), 1);
+    assert_eq!(rt.acd().waiting(), 1);
     // Something else logging out wakes the caller, who sees ana on a call
     // and keeps waiting.
-    rt.acd.login("bob").expect("login");
-    rt.acd.logout("bob").expect("logout");
+    rt.acd().login("bob").expect("login");
+    rt.acd().logout("bob").expect("logout");
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(rt.acd.waiting(), 1, "ana, on a call, could take it later");
+    assert_eq!(rt.acd().waiting(), 1, "ana, on a call, could take it later");
     let (summary, log) = finish(first).await;
     assert_eq!(summary.agent.as_deref(), Some("ana"), "{log:?}");
     let (summary, log) = finish(second).await;
@@ -584,10 +588,10 @@ async fn busy_agents_keep_callers_waiting_and_a_roster_reload_can_empty_the_queu
     assert!(!routing(&summary.path).contains(&"no agents".to_string()));
 
     // A roster without ana, while a caller waits for her (she is paused).
-    rt.acd.pause("ana").expect("pause");
+    rt.acd().pause("ana").expect("pause");
     let third = spawn_call(&rt, &["4"]);
     tokio::time::sleep(Duration::from_secs(30)).await;
-    assert_eq!(rt.acd.waiting(), 1);
+    assert_eq!(rt.acd().waiting(), 1);
     let without_ana = Roster::parse(
         "[[agent]]\nid = \"bob\"\nextension = \"2002\"\n\
          skills = { billing = 1, language = \"english\" }\n",
@@ -634,7 +638,7 @@ fn idle_runtime() -> Arc<Runtime> {
         .clock(clock)
         .build()
         .expect("runtime");
-    rt.acd.login("ana").expect("login");
+    rt.acd().login("ana").expect("login");
     rt
 }
 
@@ -645,7 +649,7 @@ fn idle_runtime() -> Arc<Runtime> {
 #[tokio::test(start_paused = true)]
 async fn a_filter_that_time_makes_true_is_dispatched_without_another_event() {
     let rt = idle_runtime();
-    assert_eq!(rt.acd.next_pass_ms(), None, "no timer without a waiter");
+    assert_eq!(rt.acd().next_pass_ms(), None, "no timer without a waiter");
     let mut c = caller(&rt, &[], None);
     let summary = rt
         .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
@@ -655,7 +659,7 @@ async fn a_filter_that_time_makes_true_is_dispatched_without_another_event() {
     // Ana reaches two idle minutes at 2:00; she answers after 3 s.
     assert_eq!(summary.wait_ms, 123_000, "{:?}", c.log);
     assert_eq!(
-        rt.acd.next_pass_ms(),
+        rt.acd().next_pass_ms(),
         None,
         "no timer once nobody waits for one"
     );
@@ -697,10 +701,10 @@ async fn the_timed_pass_runs_each_minute_while_a_timed_filter_waits() {
         })
     };
     tokio::time::sleep(Duration::from_secs(30)).await;
-    rt.acd.pause("ana").expect("pause");
-    assert!(rt.acd.next_pass_ms().is_some(), "a timed filter waits");
+    rt.acd().pause("ana").expect("pause");
+    assert!(rt.acd().next_pass_ms().is_some(), "a timed filter waits");
     tokio::time::sleep(Duration::from_secs(10)).await;
-    rt.acd.unpause("ana").expect("unpause");
+    rt.acd().unpause("ana").expect("unpause");
     let (summary, log) = finish(call).await;
     assert_eq!(summary.disposition, Disposition::Answered, "{log:?}");
     assert_eq!(summary.wait_ms, 183_000, "{log:?}");

@@ -71,7 +71,7 @@ fn spawn_call(rt: &Arc<Runtime>, talk_s: i64) -> tokio::task::JoinHandle<Arc<Sum
 }
 
 fn state(rt: &Runtime, id: &str) -> AgentState {
-    (rt.acd.states().into_iter())
+    (rt.acd().states().into_iter())
         .find(|(a, _)| a == id)
         .map(|(_, s)| s)
         .expect("agent")
@@ -82,8 +82,8 @@ fn state(rt: &Runtime, id: &str) -> AgentState {
 #[tokio::test(start_paused = true)]
 async fn a_calls_identity_reaches_its_events_and_its_record() {
     let rt = runtime(64);
-    let mut events = rt.events.subscribe();
-    rt.acd.login("ana").expect("login");
+    let mut events = rt.events().subscribe();
+    rt.acd().login("ana").expect("login");
     let mut c = caller(&rt, 10);
     let summary = rt
         .run_call(
@@ -125,8 +125,8 @@ async fn a_calls_identity_reaches_its_events_and_its_record() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_ends_every_call_with_a_record_and_leaves_no_task() {
     let rt = runtime(64);
-    let mut records = rt.events.records(16);
-    rt.acd.login("ana").expect("login");
+    let mut records = rt.events().records(16);
+    rt.acd().login("ana").expect("login");
     // One call talks with ana for an hour; two more wait behind it.
     let talking = spawn_call(&rt, 3_600);
     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -142,7 +142,7 @@ async fn shutdown_ends_every_call_with_a_record_and_leaves_no_task() {
     };
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(state(&rt, "ana"), AgentState::OnCall);
-    assert_eq!(rt.acd.waiting(), 2);
+    assert_eq!(rt.acd().waiting(), 2);
     assert_eq!(rt.calls_in_progress(), 3);
 
     let began = rt.clock().elapsed_ms();
@@ -176,7 +176,7 @@ async fn shutdown_ends_every_call_with_a_record_and_leaves_no_task() {
         Disposition::Rejected
     );
     // The ACD holds nothing of the calls, and ana is not on a call.
-    assert_eq!(rt.acd.waiting(), 0);
+    assert_eq!(rt.acd().waiting(), 0);
     assert_ne!(state(&rt, "ana"), AgentState::OnCall);
     assert_ne!(state(&rt, "ana"), AgentState::Ringing);
 
@@ -212,7 +212,7 @@ async fn shutdown_ends_every_call_with_a_record_and_leaves_no_task() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_waits_for_calls_that_end_in_time() {
     let rt = runtime(64);
-    rt.acd.login("ana").expect("login");
+    rt.acd().login("ana").expect("login");
     let call = spawn_call(&rt, 20);
     tokio::time::sleep(Duration::from_secs(5)).await;
     let began = rt.clock().elapsed_ms();
@@ -232,7 +232,7 @@ async fn shutdown_waits_for_calls_that_end_in_time() {
 #[tokio::test(start_paused = true)]
 async fn a_slow_record_writer_loses_nothing() {
     let rt = runtime(64);
-    let mut records = rt.events.records(2);
+    let mut records = rt.events().records(2);
     let writer = tokio::spawn(async move {
         let mut got = Vec::new();
         while let Some(r) = records.recv().await {
@@ -278,7 +278,7 @@ async fn a_slow_record_writer_loses_nothing() {
 #[tokio::test(start_paused = true)]
 async fn a_slow_live_subscriber_misses_events_without_growing_memory() {
     let rt = runtime(32);
-    let mut live = rt.events.subscribe();
+    let mut live = rt.events().subscribe();
     for _ in 0..500 {
         let mut c = caller(&rt, 0);
         rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550199"))

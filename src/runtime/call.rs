@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use tokio::sync::{oneshot, watch};
 
-use super::Runtime;
 use super::acd::{Offer, Waiter};
 use super::channel::{Announce, Channel, Collected, Rang, Ring, Target};
 use super::cut::Cutting;
 use super::events::{Disposition, Event, Summary};
 use super::record::{self, CallInfo, Heard, LeftReason, Outcome};
+use super::shared::Shared;
 use crate::checked::{
     self, Announcement, GroupMode, Presentation, QueueId, RejectReason, StepKind,
 };
@@ -24,7 +24,7 @@ use crate::program::Program;
 pub const EXTENSION_RING_MS: i64 = 30_000;
 
 pub(super) struct Call<'c, 'x, C: Channel> {
-    rt: Arc<Runtime>,
+    rt: Arc<Shared>,
     program: Arc<Program>,
     /// The lookup rows the call started with, fitting its program.
     tables: Arc<LookupTables>,
@@ -38,7 +38,7 @@ pub(super) struct Call<'c, 'x, C: Channel> {
 
 /// Brings a call's facts up to date before a decision: the local time,
 /// and the statistics of the queues some decision reads.
-fn refresh(rt: &Runtime, program: &Program, facts: &mut Facts) {
+fn refresh(rt: &Shared, program: &Program, facts: &mut Facts) {
     facts.set_time(&program.checked().zones, rt.clock.now());
     for &i in program.queues_read() {
         facts.queues[i] = (rt.acd).stats(program, QueueId(i as u32), facts, rt.aht_ms);
@@ -70,7 +70,7 @@ enum Next<'p> {
 
 impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     pub(super) fn new(
-        rt: Arc<Runtime>,
+        rt: Arc<Shared>,
         program: Arc<Program>,
         tables: Arc<LookupTables>,
         chan: &'c mut Cutting<'x, C>,

@@ -16,6 +16,7 @@ mod cut;
 pub mod events;
 pub mod record;
 pub mod roster;
+mod shared;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -31,6 +32,7 @@ pub use events::{Disposition, Event, EventBus, Summary};
 pub use record::{Arrival, CallInfo};
 pub use roster::{Roster, RosterError};
 
+use self::shared::Shared;
 use crate::lookup::{DataMismatch, LookupTables};
 use crate::program::{Engine, Program};
 
@@ -40,11 +42,8 @@ pub const DEFAULT_AHT_MS: i64 = 180_000;
 
 /// The call runtime: build it with [`Runtime::builder`].
 pub struct Runtime {
-    clock: Clock,
-    pub acd: Acd,
-    pub events: Arc<EventBus>,
-    engine: Engine,
-    aht_ms: i64,
+    /// What calls share with the runtime: clock, ACD, events, tasks.
+    shared: Arc<Shared>,
     /// What new calls start with. Program and tables sit under one lock,
     /// so a call never starts with tables that do not fit its program.
     current: RwLock<Current>,
@@ -55,9 +54,6 @@ pub struct Runtime {
     closing: CancellationToken,
     /// Cancelled at a shutdown's deadline: calls in progress end.
     cut: CancellationToken,
-    /// The runtime's own tasks (wrap-up timers), which end at shutdown.
-    tasks: TaskTracker,
-    stop_tasks: CancellationToken,
 }
 
 /// How to build a [`Runtime`]: a program and a roster, and optionally a
@@ -111,11 +107,15 @@ impl RuntimeBuilder<'_> {
             clock.clone(),
         )?;
         Ok(Arc::new(Runtime {
-            clock,
-            acd,
-            events,
-            engine: self.engine,
-            aht_ms: self.aht_ms,
+            shared: Arc::new(Shared {
+                clock,
+                acd,
+                events,
+                engine: self.engine,
+                aht_ms: self.aht_ms,
+                tasks: TaskTracker::new(),
+                stop_tasks: CancellationToken::new(),
+            }),
             current: RwLock::new(Current {
                 tables: Arc::new(LookupTables::empty(self.program.checked())),
                 program: self.program,
@@ -124,8 +124,6 @@ impl RuntimeBuilder<'_> {
             active: watch::Sender::new(0),
             closing: CancellationToken::new(),
             cut: CancellationToken::new(),
-            tasks: TaskTracker::new(),
-            stop_tasks: CancellationToken::new(),
         }))
     }
 }
@@ -185,17 +183,27 @@ impl Runtime {
 
     /// The clock all of the runtime's time comes from.
     pub fn clock(&self) -> &Clock {
-        &self.clock
+        &self.shared.clock
+    }
+
+    /// The agents and queues: logins, pauses, states, statistics.
+    pub fn acd(&self) -> &Acd {
+        &self.shared.acd
+    }
+
+    /// The event stream: live subscribers, record subscribers, sinks.
+    pub fn events(&self) -> &EventBus {
+        &self.shared.events
     }
 
     /// The engine that runs decisions.
     pub fn engine(&self) -> Engine {
-        self.engine
+        self.shared.engine
     }
 
     /// The average handle time that estimates waits.
     pub fn aht_ms(&self) -> i64 {
-        self.aht_ms
+        self.shared.aht_ms
     }
 
     /// How many calls are in progress.
@@ -233,8 +241,10 @@ impl Runtime {
     ) -> Result<(), ReloadError> {
         tables.check(program.checked())?;
         match roster {
-            Some(r) => self.acd.reload_roster(r, program.checked())?,
-            None => (self.acd).reload_roster(&self.acd.roster(), program.checked())?,
+            Some(r) => self.shared.acd.reload_roster(r, program.checked())?,
+            None => {
+                (self.shared.acd).reload_roster(&self.shared.acd.roster(), program.checked())?
+            }
         }
         let new = Current { program, tables };
         let mut current = match self.current.write() {
@@ -286,11 +296,17 @@ impl Runtime {
             caller: crate::number::normalize_in(&arrival.caller, country).unwrap_or_default(),
             dialed: crate::number::normalize_in(&arrival.dialed, country).unwrap_or(arrival.dialed),
             correlation: arrival.correlation,
-            arrived: self.clock.now(),
-            arrived_ms: self.clock.elapsed_ms(),
+            arrived: self.shared.clock.now(),
+            arrived_ms: self.shared.clock.elapsed_ms(),
         });
         let mut channel = cut::Cutting::new(channel, self.cut.clone());
-        let call = call::Call::new(Arc::clone(self), program, tables, &mut channel, info);
+        let call = call::Call::new(
+            Arc::clone(&self.shared),
+            program,
+            tables,
+            &mut channel,
+            info,
+        );
         if self.closing.is_cancelled() {
             call.turn_away().await
         } else {
@@ -309,7 +325,7 @@ impl Runtime {
         let mut active = self.active.subscribe();
         let ended = tokio::select! {
             ended = active.wait_for(|n| *n == 0) => ended.is_ok(),
-            () = self.clock.sleep(grace_ms) => false,
+            () = self.shared.clock.sleep(grace_ms) => false,
         };
         let cut = if ended {
             0
@@ -319,24 +335,10 @@ impl Runtime {
             let _ = active.wait_for(|n| *n == 0).await;
             cut
         };
-        self.stop_tasks.cancel();
-        self.tasks.close();
-        self.tasks.wait().await;
-        self.events.close_records();
+        self.shared.stop_tasks.cancel();
+        self.shared.tasks.close();
+        self.shared.tasks.wait().await;
+        self.shared.events.close_records();
         Shutdown { cut }
-    }
-
-    /// Wakes the ACD at `due_ms` (a wrap-up's end, which it keeps), in a
-    /// task of the runtime's: the call that caused it is over for the
-    /// caller. At shutdown the task ends and the agent stays in wrap-up.
-    fn wrapup(self: &Arc<Self>, due_ms: i64) {
-        let rt = Arc::clone(self);
-        let stop = self.stop_tasks.clone();
-        self.tasks.spawn(async move {
-            tokio::select! {
-                () = rt.clock.sleep(due_ms - rt.clock.elapsed_ms()) => rt.acd.tick(),
-                () = stop.cancelled() => {}
-            }
-        });
     }
 }

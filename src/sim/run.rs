@@ -232,7 +232,7 @@ async fn run(
 fn collect(rt: &Runtime, stats: Stats) -> Arc<Mutex<Option<Stats>>> {
     let stats = Arc::new(Mutex::new(Some(stats)));
     let sink = Arc::clone(&stats);
-    rt.events.sink(Box::new(move |event| {
+    rt.events().sink(Box::new(move |event| {
         if let Ok(mut s) = sink.lock()
             && let Some(s) = s.as_mut()
         {
@@ -264,12 +264,12 @@ async fn call(
 async fn work_shifts(rt: Arc<Runtime>, id: String, spans: Vec<(i64, i64)>) {
     for (login, logout) in spans {
         rt.clock().sleep(login - rt.clock().elapsed_ms()).await;
-        let _ = rt.acd.login(&id);
+        let _ = rt.acd().login(&id);
         if logout == i64::MAX {
             return;
         }
         rt.clock().sleep(logout - rt.clock().elapsed_ms()).await;
-        while rt.acd.logout(&id).is_err() {
+        while rt.acd().logout(&id).is_err() {
             rt.clock().sleep(5_000).await;
         }
     }

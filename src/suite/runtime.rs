@@ -97,13 +97,13 @@ async fn simulate(
         run.error = Some(format!("the lookup rows do not fit the script: {e}"));
         return run;
     }
-    run.engine = rt.acd.engine();
+    run.engine = rt.acd().engine();
     for a in &test.agents {
         let placed = match a.state {
             AgentState::LoggedOut => Ok(()),
-            AgentState::Available => rt.acd.login(&a.id),
-            AgentState::Paused => rt.acd.login(&a.id).and_then(|_| rt.acd.pause(&a.id)),
-            other => rt.acd.place(&a.id, other),
+            AgentState::Available => rt.acd().login(&a.id),
+            AgentState::Paused => rt.acd().login(&a.id).and_then(|_| rt.acd().pause(&a.id)),
+            other => rt.acd().place(&a.id, other),
         };
         if let Err(e) = placed {
             run.error = Some(format!("cannot place agent `{}`: {e}", a.id));
@@ -115,7 +115,7 @@ async fn simulate(
             .iter()
             .map(|(stat, value)| (*stat, Slot::from_value(value).int))
             .collect();
-        rt.acd
+        rt.acd()
             .pin_stats(&program.checked().queue(*queue).name, pins);
     }
     // Counted for this call, as its decisions would at arrival.
@@ -126,7 +126,7 @@ async fn simulate(
     tables.look_up(&mut facts, LookupKey::Caller, &[]);
     tables.look_up(&mut facts, LookupKey::Dialed, &[]);
     run.stats = (0..program.checked().queues.len())
-        .map(|q| (rt.acd).stats(&program, QueueId(q as u32), &facts, rt.aht_ms()))
+        .map(|q| (rt.acd()).stats(&program, QueueId(q as u32), &facts, rt.aht_ms()))
         .collect();
     let behaviour = Behaviour {
         presses: test
@@ -145,7 +145,7 @@ async fn simulate(
     };
     // Every event in order, none missed: a sink, not a live subscriber.
     let (events, heard) = tokio::sync::mpsc::unbounded_channel();
-    rt.events.sink(Box::new(move |e| {
+    rt.events().sink(Box::new(move |e| {
         let _ = events.send(e.clone());
     }));
     let mut channel = Traced::new(

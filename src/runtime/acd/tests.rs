@@ -178,12 +178,12 @@ fn stats(rt: &Runtime, queue: &str, aht_ms: i64) -> [i64; 5] {
         .position(|q| q.name == queue)
         .expect("queue");
     let facts = Facts::new(&program.ir().layout);
-    let stats = rt.acd.stats(&program, QueueId(i as u32), &facts, aht_ms);
+    let stats = rt.acd().stats(&program, QueueId(i as u32), &facts, aht_ms);
     QueueStat::ALL.map(|s| stats.get(s))
 }
 
 fn state(rt: &Runtime, id: &str) -> AgentState {
-    rt.acd
+    rt.acd()
         .states()
         .into_iter()
         .find(|(a, _)| a == id)
@@ -196,13 +196,15 @@ fn state(rt: &Runtime, id: &str) -> AgentState {
 #[tokio::test(start_paused = true)]
 async fn tests_place_agents_and_pin_statistics() {
     let rt = runtime();
-    rt.acd.place("ana", AgentState::OnCall).expect("places ana");
+    rt.acd()
+        .place("ana", AgentState::OnCall)
+        .expect("places ana");
     assert_eq!(state(&rt, "ana"), AgentState::OnCall);
-    assert!(rt.acd.place("nobody", AgentState::Wrapup).is_err());
-    rt.acd.login("bob").expect("login");
+    assert!(rt.acd().place("nobody", AgentState::Wrapup).is_err());
+    rt.acd().login("bob").expect("login");
     // Waiting, available, logged in: ana on a call and bob count as in.
     assert_eq!(stats(&rt, "billing", 1_000)[..3], [0, 1, 2]);
-    rt.acd.pin_stats(
+    rt.acd().pin_stats(
         "billing",
         vec![(QueueStat::Waiting, 25), (QueueStat::Available, 0)],
     );
@@ -269,9 +271,11 @@ id = "dee"
         .expect("runtime");
     // Ana is on a call; bob, cy and dee are free, but only bob (billing 2,
     // after the one-minute step) could ever take a billing call.
-    rt.acd.place("ana", AgentState::OnCall).expect("places ana");
+    rt.acd()
+        .place("ana", AgentState::OnCall)
+        .expect("places ana");
     for id in ["bob", "cy", "dee"] {
-        rt.acd.login(id).expect("login");
+        rt.acd().login(id).expect("login");
     }
     assert_eq!(
         stats(&rt, "billing", 60_000),
