@@ -3,7 +3,7 @@
 //! the skill indexes when the filters are skill comparisons only, else by
 //! running the filters on each logged-in agent.
 
-use super::Inner;
+use super::inner::Inner;
 use super::reload::Translation;
 use crate::checked::AgentState;
 use crate::facts::Facts;

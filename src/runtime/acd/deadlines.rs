@@ -1,11 +1,11 @@
-//! The ACD's own time: when wrap-ups end, and when the timed full pass
-//! (for filters that time alone makes true) is due. Nothing here sleeps:
-//! the runtime's one timer asks [`super::Acd::next_due_ms`] and calls
-//! [`super::Acd::tick`], so no task is spawned per wrap-up.
+//! The ACD's own time: when wrap-ups end, and whether a deadline moved
+//! earlier. `Inner::next_due_ms` (in `inner`) weighs the first wrap-up's
+//! end against the timed full pass (for filters that time alone makes
+//! true). Nothing here sleeps: the runtime's one timer asks
+//! [`super::Acd::next_due_ms`] and calls [`super::Acd::tick`], so no task
+//! is spawned per wrap-up. A leaf: `inner` holds a `Deadlines`.
 
 use std::collections::BTreeMap;
-
-use super::{FULL_PASS_MS, Inner};
 
 /// Wrap-ups that will end, by deadline.
 #[derive(Default)]
@@ -32,21 +32,6 @@ impl Deadlines {
     pub(super) fn pop_due(&mut self, now_ms: i64) -> Option<(String, u64)> {
         let entry = self.wrapups.first_entry()?;
         (entry.key().0 <= now_ms).then(|| entry.remove())
-    }
-}
-
-impl Inner {
-    /// See [`super::Acd::next_pass_ms`].
-    pub(super) fn next_pass_ms(&self) -> Option<i64> {
-        (!self.timed.is_empty()).then(|| self.fresh.full_pass_ms + FULL_PASS_MS)
-    }
-
-    /// See [`super::Acd::next_due_ms`].
-    pub(super) fn next_due_ms(&self) -> Option<i64> {
-        match (self.deadlines.first(), self.next_pass_ms()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
     }
 }
 

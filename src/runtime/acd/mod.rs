@@ -19,7 +19,10 @@
 //! once, makes its change and the dispatch that change allows, and
 //! publishes the events before it lets go, so that the event stream's
 //! order is the order of the changes even with calls on many threads.
-//! Time comes from the runtime's `Clock`, read once per operation.
+//! Time comes from the runtime's `Clock`, read once per operation. The
+//! state behind the lock (`Inner`) and the types the files here share
+//! live in `inner`, which the other files import and which imports none of
+//! them back; this file re-exports the public ones.
 //!
 //! Outside this module agents are named by their roster id, never by their
 //! place in the table: a roster reload reorders the table while offers,
@@ -29,6 +32,7 @@ mod contention;
 mod count;
 mod deadlines;
 mod index;
+mod inner;
 mod reload;
 mod select;
 mod state;
@@ -37,109 +41,22 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::{Notify, oneshot, watch};
+use tokio::sync::{Notify, watch};
 
 pub use self::contention::Contention;
 use self::contention::{Meter, Stamp};
 use self::deadlines::Deadlines;
 use self::index::SkillIndex;
+pub use self::inner::{AcdError, Agent, FULL_PASS_MS, Offer, Waiter};
+use self::inner::{Fresh, Inner};
 use self::select::Made;
-use super::channel::Target;
 use super::clock::Clock;
 use super::events::{Event, EventBus};
-use super::roster::{AgentSpec, Roster, RosterError};
+use super::roster::{Roster, RosterError};
 use crate::checked::{self, AgentState, QueueId, QueueStat};
 use crate::facts::{Facts, QueueStats};
 use crate::ir::FuncId;
 use crate::program::{Engine, Program};
-
-/// An agent and what the ACD tracks about them.
-#[derive(Clone, Debug)]
-pub struct Agent {
-    pub spec: AgentSpec,
-    /// Per skill of the current program: level or bit set of values.
-    pub skills: Vec<i64>,
-    pub state: AgentState,
-    /// When the agent last became available (for longest idle).
-    pub idle_since_ms: i64,
-    pub calls_today: i64,
-    pub talk_ms_today: i64,
-    /// Offers in a row the agent let ring out.
-    pub missed_in_row: u32,
-    /// Order of last answer, for `most_recent` hunt groups.
-    pub last_answer_seq: u64,
-    /// Wrap-ups begun so far: a wrap-up's deadline ends only the wrap-up
-    /// it was set for, not a later one.
-    pub wrapups: u64,
-    /// The agent left the roster while ringing or on a call; they are
-    /// logged out, and forgotten, once that offer or call is over.
-    pub departing: bool,
-}
-
-impl Agent {
-    pub fn target(&self) -> Target {
-        Target {
-            agent: Some(self.spec.id.clone()),
-            extension: self.spec.extension.clone(),
-            sip_user: self.spec.sip_user.clone(),
-        }
-    }
-
-    fn new(spec: AgentSpec, skills: Vec<i64>) -> Agent {
-        Agent {
-            spec,
-            skills,
-            state: AgentState::LoggedOut,
-            idle_since_ms: 0,
-            calls_today: 0,
-            talk_ms_today: 0,
-            missed_in_row: 0,
-            last_answer_seq: 0,
-            wrapups: 0,
-            departing: false,
-        }
-    }
-}
-
-/// A caller waiting in a queue.
-pub struct Waiter {
-    pub call: Arc<crate::runtime::record::CallInfo>,
-    /// When the caller first joined the queue.
-    pub since_ms: i64,
-    pub queue_name: String,
-    pub queue: QueueId,
-    pub priority: u32,
-    pub program: Arc<Program>,
-    pub facts: Facts,
-    /// The filter in force: the queue's `require` or a relaxation step's.
-    pub require: Option<FuncId>,
-    pub offer: oneshot::Sender<Offer>,
-    /// Agents this caller already rang without an answer: the next offer
-    /// goes to someone else while anyone else is eligible.
-    pub passed_over: Vec<String>,
-}
-
-/// Agents offered a call. They stay `ringing` until the call reports back.
-#[derive(Debug)]
-pub struct Offer {
-    /// Roster ids of the agents offered, in the order of `targets`.
-    pub agents: Vec<String>,
-    pub targets: Vec<Target>,
-}
-
-/// Why an agent operation was refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AcdError {
-    #[error("there is no agent `{0}`")]
-    UnknownAgent(String),
-    #[error("agent `{agent}` is {state}; {what} needs them to be {needs}")]
-    WrongState {
-        agent: String,
-        state: &'static str,
-        what: &'static str,
-        needs: &'static str,
-    },
-}
 
 pub struct Acd {
     inner: Mutex<Inner>,
@@ -156,69 +73,6 @@ pub struct Acd {
     /// How long operations waited for the lock.
     meter: Meter,
 }
-
-/// The ACD's state, behind its one lock.
-struct Inner {
-    /// The roster's agents in roster order, then departing agents.
-    agents: Vec<Agent>,
-    /// How many of `agents` are the roster's.
-    roster_len: usize,
-    /// The skills agents' `skills` are laid out for: the program's the
-    /// roster was last loaded with.
-    layout: Vec<checked::Skill>,
-    by_id: HashMap<String, usize>,
-    by_extension: HashMap<String, usize>,
-    /// Per agent, what ranking reads, side by side so that candidates are
-    /// read from one table rather than from scattered agent records: the
-    /// skills (per skill of the layout), then `state::Hot`. A copy of
-    /// fields of `agents`, refreshed wherever those change.
-    rows: Vec<i64>,
-    /// Available agents, by skill.
-    available: SkillIndex,
-    /// Waiting callers: (priority, then arrival) → waiter.
-    waiting: BTreeMap<(Reverse<u32>, u64), Waiter>,
-    /// Per queue name: the agent index round robin starts after.
-    round_robin: HashMap<String, usize>,
-    /// A seed for `random`.
-    random: u64,
-    answers: u64,
-    next_place: u64,
-    /// Per queue name: statistics held at a value (see `pin_stats`).
-    pinned: HashMap<String, Vec<(QueueStat, i64)>>,
-    /// Agents logged in (any state but logged out), departing ones
-    /// aside, by skill: who could take a queue's calls now or later.
-    logged: SkillIndex,
-    /// What changed since the last dispatch, so that it need not match
-    /// every waiting caller against every available agent: agents who
-    /// became available, callers who joined or relaxed their filter, or
-    /// "everything" (a roster change, or time for a full pass).
-    fresh: Fresh,
-    /// Waiting callers whose filter reads what changes with time alone
-    /// (`agent.idle_minutes`): while there are any, dispatch must also run
-    /// on a timer (see [`Acd::next_pass_ms`]).
-    timed: HashSet<(Reverse<u32>, u64)>,
-    /// When wrap-ups end.
-    deadlines: Deadlines,
-    /// Dispatches run, and how many of them were full passes.
-    passes: (u64, u64),
-    /// What runs the queues' `require`, `prefer` and `score`.
-    engine: Engine,
-}
-
-/// See `Inner::fresh`.
-#[derive(Default)]
-struct Fresh {
-    agents: Vec<usize>,
-    waiters: Vec<(Reverse<u32>, u64)>,
-    everything: bool,
-    /// When the last full pass ran (clock ms).
-    full_pass_ms: i64,
-}
-
-/// How often dispatch matches every waiting caller against every available
-/// agent, for filters that change with time alone (`agent.idle_minutes`,
-/// which counts whole minutes).
-pub const FULL_PASS_MS: i64 = 60_000;
 
 impl Acd {
     /// An ACD for a roster, every agent logged out; the roster's skills

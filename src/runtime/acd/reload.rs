@@ -6,8 +6,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::inner::{Agent, Inner};
 use super::state::busy;
-use super::{Agent, Inner};
 use crate::checked::{self, AgentState, SkillKind};
 use crate::runtime::roster::Roster;
 

@@ -7,9 +7,9 @@
 use std::cmp::Reverse;
 
 use super::index::Term;
+use super::inner::{FULL_PASS_MS, Inner, Offer, Waiter};
 use super::reload::Translation;
 use super::state::Hot;
-use super::{FULL_PASS_MS, Inner, Offer, Waiter};
 use crate::checked::{AgentState, Presentation, Strategy};
 use crate::ir::needs::{Need, Needs, exact_skills, required_skills};
 use crate::ir::{self, FuncId};

@@ -5,7 +5,7 @@
 //! reads).
 
 use super::index::SkillIndex;
-use super::{AcdError, Agent, Inner, Offer};
+use super::inner::{AcdError, Agent, Inner, Offer};
 use crate::checked::AgentState;
 
 /// An agent operation: its name for errors, the states it starts from and
