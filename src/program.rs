@@ -237,3 +237,32 @@ impl Program {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Program;
+
+    /// `agent.idle_minutes` is found wherever it sits in a filter; the
+    /// other agent attributes and skills are not time alone.
+    #[test]
+    fn reads_idle_time_finds_idle_minutes() {
+        let program = Program::from_text(
+            r#"
+skill billing
+queue direct { require agent.idle_minutes >= 1 }
+queue inside { require billing >= 1 and (billing > 5 or agent.idle_minutes > 2) }
+queue other { require billing >= 1 and not (agent.calls_today > 3 or agent.talk_minutes > 60) }
+queue later { require billing >= 5; after 1m require agent.idle_minutes >= 3 }
+"#,
+        )
+        .expect("the script compiles");
+        let ir = &program.ir();
+        let require = |q: usize| ir.queues[q].require.expect("a filter");
+        assert!(ir.reads_idle_time(require(0)));
+        assert!(ir.reads_idle_time(require(1)));
+        assert!(!ir.reads_idle_time(require(2)));
+        assert!(!ir.reads_idle_time(require(3)));
+        let step = ir.queues[3].steps[0].expect("the step's filter");
+        assert!(ir.reads_idle_time(step));
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{
+use super::module::{
     ArithOp, Body, CmpOp, FuncId, Function, Layout, Module, Node, PatId, QueueFns, StrId, TimeField,
 };
 use crate::checked::{

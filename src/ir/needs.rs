@@ -3,7 +3,7 @@
 //! candidates, and counting a queue's agents without running its filter on
 //! each). Done once per program, at compile time, where it can be.
 
-use super::{CmpOp, FuncId, Node};
+use super::module::{Body, CmpOp, FuncId, Module, Node};
 use crate::checked::SkillId;
 
 /// Something a filter requires of an agent's skills, which the skill
@@ -29,10 +29,10 @@ pub struct Needs {
 /// `and`s: `billing >= 3`, `language == spanish`, `language in [english,
 /// spanish]` and the like. Unless the filter is exactly those, it still
 /// runs on every candidate; the needs only narrow the candidates.
-pub fn required_skills(module: &super::Module, f: FuncId) -> Needs {
+pub fn required_skills(module: &Module, f: FuncId) -> Needs {
     let mut needs = Vec::new();
     let exact = match &module.function(f).body {
-        super::Body::Bool(n) => walk_needs(n, &mut needs),
+        Body::Bool(n) => walk_needs(n, &mut needs),
         _ => false,
     };
     Needs { needs, exact }
@@ -45,7 +45,7 @@ const MAX_CLAUSES: usize = 8;
 /// `and` and `or`, as a disjunction of conjunctions: `sales >= 5 or
 /// premium >= 5` is `[[sales >= 5], [premium >= 5]]`. `None` when it says
 /// anything more, or expands past `MAX_CLAUSES` clauses.
-pub fn exact_skills(module: &super::Module, f: FuncId) -> Option<Vec<Vec<Need>>> {
+pub fn exact_skills(module: &Module, f: FuncId) -> Option<Vec<Vec<Need>>> {
     fn clauses(n: &Node) -> Option<Vec<Vec<Need>>> {
         match n {
             Node::Or(a, b) => {
@@ -71,7 +71,7 @@ pub fn exact_skills(module: &super::Module, f: FuncId) -> Option<Vec<Vec<Need>>>
         }
     }
     match &module.function(f).body {
-        super::Body::Bool(n) => clauses(n),
+        Body::Bool(n) => clauses(n),
         _ => None,
     }
 }
@@ -134,7 +134,7 @@ fn walk_needs(n: &Node, out: &mut Vec<Need>) -> bool {
 /// joined, when each is made only of skill comparisons; `None` when some
 /// filter says more (it must run on each agent) or a step has no filter
 /// (every agent counts).
-pub fn queue_clauses(module: &super::Module) -> Vec<Option<Vec<Vec<Need>>>> {
+pub fn queue_clauses(module: &Module) -> Vec<Option<Vec<Vec<Need>>>> {
     module
         .queues
         .iter()

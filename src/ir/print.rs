@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{ArithOp, Body, CmpOp, Module, Node};
+use super::module::{ArithOp, Body, CmpOp, Module, Node};
 
 /// Prints a whole module: layout, interned strings and patterns, then every
 /// function with its id.

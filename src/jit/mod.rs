@@ -9,6 +9,7 @@
 #![allow(unsafe_code)]
 
 mod translate;
+mod view;
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,90 +20,11 @@ use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module as _, default_libcall_names};
 
-use crate::facts::{Facts, LocalTime, QueueStats};
+use crate::facts::Facts;
 use crate::ir::{FuncId, Layout, Module};
 
-/// Text handed to generated code: a pointer and a length in bytes.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct TextView {
-    ptr: *const u8,
-    len: usize,
-}
-
-impl TextView {
-    fn of(s: &str) -> TextView {
-        TextView {
-            ptr: s.as_ptr(),
-            len: s.len(),
-        }
-    }
-}
-
-/// One field of a lookup row.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-struct SlotView {
-    int: i64,
-    text: TextView,
-}
-
-/// One lookup: whether it found a row, and the row's fields (zeros and
-/// empty text when it did not, so generated code never reads past them).
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-struct RowView {
-    found: i64,
-    slots: *const SlotView,
-}
-
-/// The call as generated code sees it. Offsets are fixed by `translate`.
-#[repr(C)]
-#[derive(Debug)]
-struct CallView {
-    caller: TextView,
-    dialed: TextView,
-    digits: TextView,
-    time: *const LocalTime,
-    rows: *const RowView,
-    queues: *const QueueStats,
-}
-
-/// An agent as queue functions see it.
-#[repr(C)]
-#[derive(Debug)]
-struct AgentView {
-    skills: *const i64,
-    attrs: [i64; 3],
-}
-
-// Byte offsets used by the translator; checked against the structs below.
-const CALL_CALLER: i32 = 0;
-const CALL_DIALED: i32 = 16;
-const CALL_DIGITS: i32 = 32;
-const CALL_TIME: i32 = 48;
-const CALL_ROWS: i32 = 56;
-const CALL_QUEUES: i32 = 64;
-const ROW_SIZE: i32 = 16;
-const SLOT_SIZE: i32 = 24;
-const TIME_SIZE: i32 = 48;
-const QUEUE_SIZE: i32 = 40;
-const AGENT_SKILLS: i32 = 0;
-const AGENT_ATTRS: i32 = 8;
-
-const _: () = {
-    assert!(std::mem::offset_of!(CallView, dialed) == CALL_DIALED as usize);
-    assert!(std::mem::offset_of!(CallView, digits) == CALL_DIGITS as usize);
-    assert!(std::mem::offset_of!(CallView, time) == CALL_TIME as usize);
-    assert!(std::mem::offset_of!(CallView, rows) == CALL_ROWS as usize);
-    assert!(std::mem::offset_of!(CallView, queues) == CALL_QUEUES as usize);
-    assert!(std::mem::size_of::<RowView>() == ROW_SIZE as usize);
-    assert!(std::mem::size_of::<SlotView>() == SLOT_SIZE as usize);
-    assert!(std::mem::size_of::<LocalTime>() == TIME_SIZE as usize);
-    assert!(std::mem::size_of::<QueueStats>() == QUEUE_SIZE as usize);
-    assert!(std::mem::offset_of!(AgentView, attrs) == AGENT_ATTRS as usize);
-    assert!(CALL_CALLER == 0 && AGENT_SKILLS == 0);
-};
+pub use view::TextView;
+use view::{AgentView, CallView, RowView, SlotView};
 
 /// A compiled decision function. Calling it is `unsafe`: generated code
 /// reads through both pointers without checks, so each call says why the

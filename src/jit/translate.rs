@@ -13,7 +13,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId as ClifFuncId, Module as _};
 
-use super::{
+use super::view::{
     AGENT_ATTRS, AGENT_SKILLS, CALL_CALLER, CALL_DIALED, CALL_DIGITS, CALL_QUEUES, CALL_ROWS,
     CALL_TIME, QUEUE_SIZE, ROW_SIZE, SLOT_SIZE, TIME_SIZE,
 };
