@@ -130,8 +130,8 @@ pub(super) struct Inner {
     pub(super) waiting: BTreeMap<(Reverse<u32>, u64), Waiter>,
     /// Per queue name: the agent index round robin starts after.
     pub(super) round_robin: HashMap<String, usize>,
-    /// A seed for `random`.
-    pub(super) random: u64,
+    /// The draws of `strategy random`.
+    pub(super) random: crate::random::Rng,
     pub(super) answers: u64,
     pub(super) next_place: u64,
     /// Per queue name: statistics held at a value (see `pin_stats`).

@@ -101,7 +101,7 @@ impl Acd {
             available: SkillIndex::default(),
             waiting: BTreeMap::new(),
             round_robin: HashMap::new(),
-            random: 0x9E37_79B9_7F4A_7C15,
+            random: crate::random::Rng::new(0x9E37_79B9_7F4A_7C15),
             answers: 0,
             next_place: 0,
             pinned: HashMap::new(),

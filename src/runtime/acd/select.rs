@@ -330,12 +330,7 @@ impl Inner {
             }
             next
         } else {
-            self.random ^= self.random << 13;
-            self.random ^= self.random >> 7;
-            self.random ^= self.random << 17;
-            group
-                .get((self.random % group.len().max(1) as u64) as usize)
-                .copied()
+            group.get(self.random.below(group.len())).copied()
         };
         choice.into_iter().collect()
     }

@@ -34,13 +34,8 @@ queue rested { require billing >= 1 and agent.idle_minutes >= 1 }
 #[test]
 fn indexed_counts_match_running_the_filters() {
     let program = Program::from_text(SCRIPT).expect("the script compiles");
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rng = crate::random::Rng::new(0x2545_F491_4F6C_DD1D);
+    let mut next = move |n: u64| rng.below(n as usize) as u64;
     for round in 0..20 {
         let size = 1 + next(200);
         let mut text = String::new();
