@@ -4,26 +4,106 @@
 //! reads as the caller hanging up, so the call leaves queues, releases the
 //! agents it rang and ends a conversation by the same code as any other
 //! hang-up, and its record says it was cut.
+//!
+//! Each call has its own [`Signal`] (a flag and a waker), registered in
+//! the runtime's [`Signals`] while the call runs: racing it costs a waker
+//! registration per wait, with no lock, and a shutdown sets every flag.
 
-use tokio_util::sync::CancellationToken;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use futures_util::task::AtomicWaker;
 
 use super::channel::{Announce, Channel, Collect, Collected, Ended, Rang, Ring, Target};
 use crate::checked::RejectReason;
 
-/// A channel whose waits end when `cut` is cancelled.
+/// One call's cut: set once, at the deadline.
+#[derive(Default)]
+pub struct Signal {
+    cut: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Signal {
+    fn cut(&self) {
+        self.cut.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    pub fn is_cut(&self) -> bool {
+        self.cut.load(Ordering::Acquire)
+    }
+}
+
+/// Ready once the call is cut.
+struct WhenCut<'a>(&'a Signal);
+
+impl Future for WhenCut<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.waker.register(cx.waker());
+        if self.0.is_cut() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// The signals of the calls in progress, so a shutdown can cut them all.
+#[derive(Default)]
+pub struct Signals {
+    calls: Mutex<(bool, HashMap<u64, Arc<Signal>>)>,
+}
+
+impl Signals {
+    /// The signal of call `id`, already cut if every call has been.
+    pub fn register(&self, id: u64) -> Arc<Signal> {
+        let signal = Arc::new(Signal::default());
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        if calls.0 {
+            signal.cut.store(true, Ordering::Release);
+        } else {
+            calls.1.insert(id, Arc::clone(&signal));
+        }
+        signal
+    }
+
+    /// Call `id` has ended.
+    pub fn remove(&self, id: u64) {
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        calls.1.remove(&id);
+    }
+
+    /// Cuts every call in progress, and every call registered from now on.
+    pub fn cut_all(&self) {
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        calls.0 = true;
+        for signal in calls.1.values() {
+            signal.cut();
+        }
+    }
+}
+
+/// A channel whose waits end when its call is cut.
 pub struct Cutting<'c, C: Channel> {
     inner: &'c mut C,
-    cut: CancellationToken,
+    signal: Arc<Signal>,
 }
 
 impl<'c, C: Channel> Cutting<'c, C> {
-    pub fn new(inner: &'c mut C, cut: CancellationToken) -> Self {
-        Cutting { inner, cut }
+    pub fn new(inner: &'c mut C, signal: Arc<Signal>) -> Self {
+        Cutting { inner, signal }
     }
 
     /// Whether the call's waits were cut short.
     pub fn is_cut(&self) -> bool {
-        self.cut.is_cancelled()
+        self.signal.is_cut()
     }
 
     /// Hangs up the channel itself (after a cut, the call's own hang-up
@@ -34,13 +114,21 @@ impl<'c, C: Channel> Cutting<'c, C> {
 }
 
 /// Runs `work` unless or until the call is cut; `cut` is the result then.
+/// The work is polled first: a wait that is over at once never registers
+/// with the signal.
 macro_rules! or_cut {
+    ($self:ident, $work:expr) => {
+        or_cut!($self, $work, Default::default())
+    };
     ($self:ident, $work:expr, $cut:expr) => {{
-        let token = $self.cut.clone();
+        if $self.signal.is_cut() {
+            return $cut;
+        }
+        let signal = &$self.signal;
         tokio::select! {
             biased;
-            _ = token.cancelled() => { $cut }
             done = $work => done,
+            () = WhenCut(signal) => { $cut }
         }
     }};
 }
@@ -79,7 +167,7 @@ impl<C: Channel> Channel for Cutting<'_, C> {
     }
 
     async fn voicemail(&mut self, mailbox: &str) {
-        or_cut!(self, self.inner.voicemail(mailbox), ())
+        or_cut!(self, self.inner.voicemail(mailbox))
     }
 
     async fn transfer(&mut self, number: &str) -> bool {
@@ -87,10 +175,10 @@ impl<C: Channel> Channel for Cutting<'_, C> {
     }
 
     async fn reject(&mut self, reason: RejectReason) {
-        or_cut!(self, self.inner.reject(reason), ())
+        or_cut!(self, self.inner.reject(reason))
     }
 
     async fn hangup(&mut self) {
-        or_cut!(self, self.inner.hangup(), ())
+        or_cut!(self, self.inner.hangup())
     }
 }

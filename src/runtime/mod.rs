@@ -18,10 +18,10 @@ pub mod record;
 pub mod roster;
 mod shared;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
-use tokio::sync::watch;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -49,11 +49,13 @@ pub struct Runtime {
     current: RwLock<Current>,
     next_call: AtomicU64,
     /// How many calls are in `run_call` now.
-    active: watch::Sender<usize>,
+    active: AtomicUsize,
+    /// Told when the last call in progress ends.
+    idle: Notify,
     /// Cancelled when a shutdown begins: new calls are turned away.
     closing: CancellationToken,
-    /// Cancelled at a shutdown's deadline: calls in progress end.
-    cut: CancellationToken,
+    /// Each call in progress's cut signal, set at a shutdown's deadline.
+    signals: cut::Signals,
 }
 
 /// How to build a [`Runtime`]: a program and a roster, and optionally a
@@ -121,9 +123,10 @@ impl RuntimeBuilder<'_> {
                 program: self.program,
             }),
             next_call: AtomicU64::new(1),
-            active: watch::Sender::new(0),
+            active: AtomicUsize::new(0),
+            idle: Notify::new(),
             closing: CancellationToken::new(),
-            cut: CancellationToken::new(),
+            signals: cut::Signals::default(),
         }))
     }
 }
@@ -135,19 +138,26 @@ pub struct Shutdown {
     pub cut: usize,
 }
 
-/// Counts a call in progress for as long as it lives.
-struct Active<'a>(&'a watch::Sender<usize>);
+/// Counts a call in progress for as long as it lives, and takes its cut
+/// signal off the runtime's list when it ends.
+struct Active<'a> {
+    rt: &'a Runtime,
+    id: u64,
+}
 
 impl<'a> Active<'a> {
-    fn new(count: &'a watch::Sender<usize>) -> Self {
-        count.send_modify(|n| *n += 1);
-        Active(count)
+    fn new(rt: &'a Runtime, id: u64) -> Self {
+        rt.active.fetch_add(1, Ordering::SeqCst);
+        Active { rt, id }
     }
 }
 
 impl Drop for Active<'_> {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        self.rt.signals.remove(self.id);
+        if self.rt.active.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.rt.idle.notify_waiters();
+        }
     }
 }
 
@@ -208,7 +218,7 @@ impl Runtime {
 
     /// How many calls are in progress.
     pub fn calls_in_progress(&self) -> usize {
-        *self.active.borrow()
+        self.active.load(Ordering::SeqCst)
     }
 
     /// The program new calls start with.
@@ -285,8 +295,8 @@ impl Runtime {
     ) -> Arc<Summary> {
         // Counted before looking at `closing`, which a shutdown sets before
         // it counts: a call either is turned away or is waited for.
-        let _active = Active::new(&self.active);
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
+        let _active = Active::new(self, id);
         let Current { program, tables } = self.current();
         // National numbers are read in the script's country; a withheld or
         // unreadable caller is empty (`caller withheld`).
@@ -299,7 +309,7 @@ impl Runtime {
             arrived: self.shared.clock.now(),
             arrived_ms: self.shared.clock.elapsed_ms(),
         });
-        let mut channel = cut::Cutting::new(channel, self.cut.clone());
+        let mut channel = cut::Cutting::new(channel, self.signals.register(id));
         let call = call::Call::new(
             Arc::clone(&self.shared),
             program,
@@ -314,6 +324,19 @@ impl Runtime {
         }
     }
 
+    /// Returns once no call is in progress.
+    async fn all_ended(&self) {
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.calls_in_progress() == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+
     /// Shuts the runtime down: new calls are turned away from now on,
     /// calls in progress may end by themselves for up to `grace_ms` on the
     /// runtime's clock, and those still going then are ended (hung up,
@@ -322,17 +345,16 @@ impl Runtime {
     /// stopped; record subscribers then reach the end of their streams.
     pub async fn shutdown(&self, grace_ms: i64) -> Shutdown {
         self.closing.cancel();
-        let mut active = self.active.subscribe();
         let ended = tokio::select! {
-            ended = active.wait_for(|n| *n == 0) => ended.is_ok(),
+            () = self.all_ended() => true,
             () = self.shared.clock.sleep(grace_ms) => false,
         };
         let cut = if ended {
             0
         } else {
-            let cut = *active.borrow();
-            self.cut.cancel();
-            let _ = active.wait_for(|n| *n == 0).await;
+            let cut = self.calls_in_progress();
+            self.signals.cut_all();
+            self.all_ended().await;
             cut
         };
         self.shared.stop_tasks.cancel();
