@@ -55,17 +55,27 @@ impl Future for WhenCut<'_> {
     }
 }
 
-/// The signals of the calls in progress, so a shutdown can cut them all.
+/// The signals of the calls in progress, so a shutdown can cut them all:
+/// in shards by call number, so calls on different threads rarely wait
+/// for one another to register.
 #[derive(Default)]
 pub struct Signals {
-    calls: Mutex<(bool, HashMap<u64, Arc<Signal>>)>,
+    shards: [Mutex<(bool, HashMap<u64, Arc<Signal>>)>; SHARDS],
 }
 
+const SHARDS: usize = 16;
+
 impl Signals {
+    fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, (bool, HashMap<u64, Arc<Signal>>)> {
+        self.shards[id as usize % SHARDS]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The signal of call `id`, already cut if every call has been.
     pub fn register(&self, id: u64) -> Arc<Signal> {
         let signal = Arc::new(Signal::default());
-        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let mut calls = self.shard(id);
         if calls.0 {
             signal.cut.store(true, Ordering::Release);
         } else {
@@ -76,16 +86,17 @@ impl Signals {
 
     /// Call `id` has ended.
     pub fn remove(&self, id: u64) {
-        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
-        calls.1.remove(&id);
+        self.shard(id).1.remove(&id);
     }
 
     /// Cuts every call in progress, and every call registered from now on.
     pub fn cut_all(&self) {
-        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
-        calls.0 = true;
-        for signal in calls.1.values() {
-            signal.cut();
+        for shard in &self.shards {
+            let mut calls = shard.lock().unwrap_or_else(|e| e.into_inner());
+            calls.0 = true;
+            for signal in calls.1.values() {
+                signal.cut();
+            }
         }
     }
 }

@@ -184,6 +184,9 @@ pub struct EventBus {
     sinks: Mutex<Vec<Sink>>,
     live: broadcast::Sender<Event>,
     records: Mutex<Vec<mpsc::Sender<Arc<Summary>>>>,
+    /// Whether any record subscriber was ever added: until then, a call's
+    /// end takes no lock for them.
+    any_records: std::sync::atomic::AtomicBool,
 }
 
 impl Default for EventBus {
@@ -199,6 +202,7 @@ impl EventBus {
             sinks: Mutex::new(Vec::new()),
             live: broadcast::channel(capacity.max(1)).0,
             records: Mutex::new(Vec::new()),
+            any_records: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -224,6 +228,8 @@ impl EventBus {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         if let Ok(mut records) = self.records.lock() {
             records.push(tx);
+            self.any_records
+                .store(true, std::sync::atomic::Ordering::Release);
         }
         rx
     }
@@ -242,6 +248,10 @@ impl EventBus {
     /// Hands a call's summary to every record subscriber, waiting while
     /// one is full, then publishes it as [`Event::CallEnded`].
     pub async fn record(&self, summary: Arc<Summary>) {
+        if !self.any_records.load(std::sync::atomic::Ordering::Acquire) {
+            self.publish(Event::CallEnded(summary));
+            return;
+        }
         let writers: Vec<_> = match self.records.lock() {
             Ok(r) => r.clone(),
             Err(e) => e.into_inner().clone(),
