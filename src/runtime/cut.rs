@@ -60,8 +60,11 @@ impl Future for WhenCut<'_> {
 /// for one another to register.
 #[derive(Default)]
 pub struct Signals {
-    shards: [Mutex<(bool, HashMap<u64, Arc<Signal>>)>; SHARDS],
+    shards: [Shard; SHARDS],
 }
+
+/// Whether every call was cut, and the signals of the calls in progress.
+type Shard = Mutex<(bool, HashMap<u64, Arc<Signal>>)>;
 
 const SHARDS: usize = 16;
 
