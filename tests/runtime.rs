@@ -14,54 +14,11 @@ use dialect::runtime::{Arrival, Clock, Disposition, Event, Roster, Runtime};
 use dialect::sim::{Behaviour, SimCaller};
 use dialect::source::Place;
 
-const SCRIPT: &str = r#"
-timezone "America/Chicago"
-skill billing
-skill language { english, spanish }
-queue billing {
-  strategy longest_idle
-  require  billing >= 3
-  ring     20s then next
-  wrapup   10s
-  after 2m require billing >= 1
-  after 5m -> voicemail "billing"
-  pause after 2 misses
-}
-queue sales { strategy ring_all; ring all 15s; no agents -> voicemail "sales" }
-queue spanish {
-  strategy longest_idle
-  require  language == spanish
-  ring     20s then next
-  no agents -> voicemail "spanish"
-}
-group desk { members 3001, 3002; mode sequential 10s; then -> voicemail "desk" }
-menu main {
-  prompt "main"
-  1 -> queue billing
-  2 -> queue sales
-  3 -> group desk
-  4 -> queue spanish
-  invalid -> play "invalid", repeat
-}
-route inbound { otherwise -> menu main }
-entry "+18005550100" -> route inbound
-"#;
+/// A menu over three queues and a hunt group (its rules' lines are checked
+/// in the call records below: the text starts with an empty line).
+const SCRIPT: &str = include_str!("fixtures/runtime/menu_queues.dial");
 
-const ROSTER: &str = r#"
-[[agent]]
-id = "ana"
-extension = "2001"
-skills = { billing = 5, language = ["english", "spanish"] }
-
-[[agent]]
-id = "bob"
-extension = "2002"
-skills = { billing = 1, language = "english" }
-
-[[agent]]
-id = "cy"
-extension = "3001"
-"#;
+const ROSTER: &str = include_str!("fixtures/runtime/menu_queues.toml");
 
 fn runtime() -> Arc<Runtime> {
     let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));

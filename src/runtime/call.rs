@@ -583,9 +583,11 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         rang: &Rang,
     ) {
         let outcome = match rang {
-            Rang::Answered(i) => Outcome::Answered(targets.get(*i).map_or_else(String::new, |t| {
-                t.agent.clone().unwrap_or_else(|| t.extension.clone())
-            })),
+            Rang::Answered(i) => Outcome::Answered(
+                targets
+                    .get(*i)
+                    .map_or_else(String::new, |t| t.name().to_string()),
+            ),
             Rang::NoAnswer => Outcome::Missed,
             Rang::HungUp => Outcome::CallerHungUp,
         };
@@ -670,9 +672,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         }
         let rang_at = self.rt.clock.elapsed_ms();
         let rang = self.chan.ring(&targets, Ring::for_ms(timeout_ms)).await;
-        let rung: Vec<String> = (targets.iter())
-            .map(|t| t.agent.clone().unwrap_or_else(|| t.extension.clone()))
-            .collect();
+        let rung = targets.iter().map(|t| t.name().to_string()).collect();
         self.offered(None, rung, &targets, &rang);
         match rang {
             Rang::Answered(i) => {
@@ -683,10 +683,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     None => self.rt.acd.not_answered(&offer, false, None),
                 }
                 let target = targets[i.min(targets.len() - 1)].clone();
-                let who = target
-                    .agent
-                    .clone()
-                    .unwrap_or_else(|| target.extension.clone());
+                let who = target.name().to_string();
                 self.rt.events.publish(Event::Answered {
                     call: Arc::clone(&self.info),
                     agent: who.clone(),

@@ -15,6 +15,13 @@ pub struct Target {
     pub sip_user: String,
 }
 
+impl Target {
+    /// Who the target is: its agent, or the extension rung.
+    pub fn name(&self) -> &str {
+        self.agent.as_deref().unwrap_or(&self.extension)
+    }
+}
+
 /// How to ring the targets of an offer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ring {

@@ -153,7 +153,7 @@ impl SimCaller {
     }
 
     fn answers(&self, t: &Target) -> bool {
-        let name = t.agent.as_deref().unwrap_or(&t.extension);
+        let name = t.name();
         // Extensions outside the roster only answer when named as answering.
         t.agent.is_some()
             && !self
@@ -201,10 +201,7 @@ impl Channel for SimCaller {
 
     async fn ring(&mut self, targets: &[Target], ring: Ring) -> Rang {
         self.note(|| {
-            let names: Vec<&str> = targets
-                .iter()
-                .map(|t| t.agent.as_deref().unwrap_or(&t.extension))
-                .collect();
+            let names: Vec<&str> = targets.iter().map(Target::name).collect();
             format!("ring {}", names.join(","))
         });
         if ring.auto_answer && !targets.is_empty() {
@@ -233,12 +230,7 @@ impl Channel for SimCaller {
         if let Some(w) = whisper {
             self.note(|| format!("whisper {w}"));
         }
-        self.note(|| {
-            format!(
-                "talk {}",
-                target.agent.as_deref().unwrap_or(&target.extension)
-            )
-        });
+        self.note(|| format!("talk {}", target.name()));
         self.clock.sleep(self.behaviour.talk_ms).await;
         Ended::Caller
     }

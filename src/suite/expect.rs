@@ -4,7 +4,7 @@
 //! (`fallbacks`) and how it ended (`ended`).
 
 use super::runtime::{Run, TIME_LIMIT_MS};
-use super::trace::{clock_text, target_name};
+use super::trace::clock_text;
 use crate::checked::{self, Actions, Fallback, RuntimeOutcome, RuntimeTest, StepKind, Test};
 use crate::program::Program;
 use crate::runtime::channel::Target;
@@ -175,7 +175,7 @@ pub fn ended(summary: Option<&Summary>) -> String {
 /// counted (`rings bob ×12, ana`).
 pub fn rings_text(rings: &[Vec<Target>]) -> String {
     let mut runs: Vec<(&str, usize)> = Vec::new();
-    for name in rings.iter().flatten().map(target_name) {
+    for name in rings.iter().flatten().map(Target::name) {
         match runs.last_mut() {
             Some((last, n)) if *last == name => *n += 1,
             _ => runs.push((name, 1)),

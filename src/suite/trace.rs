@@ -19,11 +19,6 @@ pub fn clock_text(ms: i64) -> String {
     }
 }
 
-/// Who a ring target is: its agent, or the extension rung.
-pub(super) fn target_name(t: &Target) -> &str {
-    t.agent.as_deref().unwrap_or(&t.extension)
-}
-
 /// The simulated caller, noting what happens and when: every ring with
 /// its targets, key presses, prompts, and the queue events in between.
 pub(super) struct Traced {
@@ -126,7 +121,7 @@ impl Channel for Traced {
     }
 
     async fn ring(&mut self, targets: &[Target], ring: Ring) -> Rang {
-        let names: Vec<&str> = targets.iter().map(target_name).collect();
+        let names: Vec<&str> = targets.iter().map(Target::name).collect();
         self.note(if ring.auto_answer {
             format!("rings {} to answer by itself", names.join(", "))
         } else {
@@ -140,7 +135,10 @@ impl Channel for Traced {
         let rang = self.inner.ring(targets, ring).await;
         self.note(match &rang {
             Rang::Answered(i) => {
-                format!("{} answers", targets.get(*i).map_or("someone", target_name))
+                format!(
+                    "{} answers",
+                    targets.get(*i).map_or("someone", Target::name)
+                )
             }
             Rang::NoAnswer => "nobody answers".to_string(),
             Rang::HungUp => "hangs up while it rings".to_string(),
@@ -149,7 +147,7 @@ impl Channel for Traced {
     }
 
     async fn bridge(&mut self, target: &Target, whisper: Option<&str>, record: bool) -> Ended {
-        self.note(format!("talks with {}", target_name(target)));
+        self.note(format!("talks with {}", target.name()));
         let ended = self.inner.bridge(target, whisper, record).await;
         self.note("the conversation ends".to_string());
         ended
