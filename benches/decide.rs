@@ -10,12 +10,11 @@
 //! machine; record them in docs/performance.md.
 
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dialect::facts::{Facts, LocalTime, QueueStats, Slot};
 use dialect::ir;
-use dialect::load::{Loader, MemoryFs};
+use dialect::load::{MemoryFs, check_in_memory};
 use dialect::number::Pattern;
 use dialect::program::{Engine, Program};
 
@@ -165,16 +164,7 @@ fn load(text: &str) -> dialect::checked::Program {
     let fs = MemoryFs::default()
         .with("main.dial", text)
         .with("customers.csv", CSV);
-    let mut loader = Loader::new(&fs);
-    let root = loader.load(Path::new("main.dial")).expect("loads");
-    let checked = loader.check(root, None);
-    let errors: Vec<_> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "generated script has errors: {errors:?}");
-    checked.program
+    check_in_memory(&fs).unwrap_or_else(|e| panic!("generated script has errors: {e}"))
 }
 
 /// A call no rule catches, so every engine evaluates all 500 conditions:

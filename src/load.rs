@@ -467,6 +467,26 @@ pub fn io_reason(e: &io::Error) -> String {
     }
 }
 
+/// Checks `main.dial` and whatever it includes or reads from `fs`: for
+/// tests, benchmarks and embedders that hold scripts in memory. The error
+/// lists the script's errors, one per line (`D2001 unknown queue ...`).
+pub fn check_in_memory(fs: &MemoryFs) -> Result<crate::checked::Program, String> {
+    let mut loader = Loader::new(fs);
+    let root = loader
+        .load(Path::new("main.dial"))
+        .map_err(|e| format!("{e:?}"))?;
+    let checked = loader.check(root, None);
+    let errors: Vec<String> = (checked.diagnostics.iter())
+        .filter(|d| d.is_error())
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect();
+    if errors.is_empty() {
+        Ok(checked.program)
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
 /// An in-memory file system for tests and fuzzing. `files` holds text;
 /// `special` holds what a disk can also present: bytes that are not UTF-8,
 /// FIFOs and devices, files larger than they say or endless.

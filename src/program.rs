@@ -135,21 +135,8 @@ impl Program {
     /// the script's errors, one per line.
     pub fn from_text(text: &str) -> Result<Program, String> {
         let fs = crate::load::MemoryFs::default().with("main.dial", text);
-        let mut loader = crate::load::Loader::new(&fs);
-        let root = loader
-            .load(std::path::Path::new("main.dial"))
-            .map_err(|e| format!("{e:?}"))?;
-        let checked = loader.check(root, None);
-        let errors: Vec<String> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| format!("{} {}", d.code, d.message))
-            .collect();
-        if !errors.is_empty() {
-            return Err(errors.join("\n"));
-        }
-        Program::compile(checked.program).map_err(|e| e.to_string())
+        let checked = crate::load::check_in_memory(&fs)?;
+        Program::compile(checked).map_err(|e| e.to_string())
     }
 
     /// The checked script this program was compiled from.

@@ -2,25 +2,12 @@
 //! across midnight, calendars with times and scripts in two zones. Every
 //! check runs on both engines.
 
-use std::path::Path;
-
 use dialect::facts::Facts;
-use dialect::load::{Loader, MemoryFs};
 use dialect::lookup::LookupTables;
 use dialect::program::{Engine, Program};
 
 fn program(text: &str) -> Program {
-    let fs = MemoryFs::default().with("main.dial", text);
-    let mut loader = Loader::new(&fs);
-    let root = loader.load(Path::new("main.dial")).expect("loads");
-    let checked = loader.check(root, None);
-    let errors: Vec<_> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    Program::compile(checked.program).expect("compiles")
+    Program::from_text(text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The value of `open(NAME)` or `holiday(NAME)` at an instant, on both engines.

@@ -189,18 +189,7 @@ mod tests {
             .with("main.dial", script)
             .with("customers.csv", "phone,tier,vip\n")
             .with("accounts.csv", "account,owner\n");
-        let mut loader = crate::load::Loader::new(&fs);
-        let root = loader
-            .load(std::path::Path::new("main.dial"))
-            .expect("loads");
-        let checked = loader.check(root, None);
-        let errors: Vec<_> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .collect();
-        assert!(errors.is_empty(), "{errors:?}");
-        checked.program
+        crate::load::check_in_memory(&fs).unwrap_or_else(|e| panic!("{e}"))
     }
 
     const SCRIPT: &str = r#"
