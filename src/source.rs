@@ -246,13 +246,14 @@ impl SourceMap {
 /// `file:line` long after the sources are gone (in call records).
 #[derive(Clone, Debug, Default)]
 pub struct Places {
-    files: Vec<(String, Vec<u32>)>,
+    files: Vec<(std::sync::Arc<str>, Vec<u32>)>,
 }
 
 /// A location as people read it: a file's name and a one-based line.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Place {
-    pub file: String,
+    /// Shared with the program's places: naming a place copies nothing.
+    pub file: std::sync::Arc<str>,
     pub line: usize,
 }
 
@@ -266,7 +267,7 @@ impl Places {
     pub fn of(sources: &SourceMap) -> Places {
         Places {
             files: (sources.files.iter())
-                .map(|f| (f.name.clone(), f.line_starts.clone()))
+                .map(|f| (f.name.as_str().into(), f.line_starts.clone()))
                 .collect(),
         }
     }
