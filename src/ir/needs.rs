@@ -147,3 +147,63 @@ pub fn queue_clauses(module: &Module) -> Vec<Option<Vec<Vec<Need>>>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The IR of a script's queues, checked and lowered (no compiling).
+    fn module(queues: &str) -> Module {
+        let text = format!(
+            "timezone \"UTC\"\nskill billing\nskill language {{ english, spanish }}\n{queues}\n\
+             entry \"+18005550100\" -> hangup\n"
+        );
+        let fs = crate::load::MemoryFs::default().with("main.dial", &text);
+        let checked = crate::load::check_in_memory(&fs).unwrap_or_else(|e| panic!("{e}"));
+        crate::ir::lower(&checked)
+    }
+
+    fn require(m: &Module, queue: usize) -> FuncId {
+        m.queues[queue].require.expect("a require")
+    }
+
+    #[test]
+    fn skill_comparisons_joined_by_and_are_exact_needs() {
+        let m = module("queue q { strategy linear; require billing >= 3 and language == spanish }");
+        let needs = required_skills(&m, require(&m, 0));
+        assert!(needs.exact);
+        assert_eq!(needs.needs.len(), 2);
+        assert!(needs.needs.contains(&Need::Level(SkillId(0), 3)));
+        assert!(
+            needs
+                .needs
+                .iter()
+                .any(|n| matches!(n, Need::AnyOf(SkillId(1), _)))
+        );
+    }
+
+    #[test]
+    fn anything_more_than_skills_is_not_exact() {
+        let m =
+            module("queue q { strategy linear; require billing >= 3 and agent.idle_minutes > 2 }");
+        let needs = required_skills(&m, require(&m, 0));
+        assert!(!needs.exact, "idle time narrows nothing the indexes hold");
+        assert_eq!(needs.needs, [Need::Level(SkillId(0), 3)]);
+        assert_eq!(exact_skills(&m, require(&m, 0)), None);
+        assert_eq!(queue_clauses(&m), [None]);
+    }
+
+    #[test]
+    fn or_becomes_clauses_and_a_queue_counts_its_widest_filter() {
+        let m = module(
+            "queue q {\n  strategy linear\n  require billing >= 5 or language == spanish\n  \
+             after 1m require billing >= 2\n}",
+        );
+        let clauses = exact_skills(&m, require(&m, 0)).expect("skills only");
+        assert_eq!(clauses.len(), 2);
+        assert_eq!(clauses[0], [Need::Level(SkillId(0), 5)]);
+        // The queue's agents: either filter, the first and the relaxed one.
+        let by_queue = queue_clauses(&m);
+        assert_eq!(by_queue[0].as_ref().map(Vec::len), Some(3));
+    }
+}
