@@ -485,11 +485,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                         at_ms: answered_at,
                     });
                     let ended = self.talk(&target, bridging(flow), answered_at).await;
-                    let wrapup =
-                        (self.rt.acd).call_ended(&agent, ended - answered_at, queue.wrapup_ms);
-                    if let Some(due_ms) = wrapup {
-                        self.rt.wrapup(due_ms);
-                    }
+                    (self.rt.acd).call_ended(&agent, ended - answered_at, queue.wrapup_ms);
                     return Next::Done(Disposition::Answered);
                 }
                 Rang::NoAnswer => {

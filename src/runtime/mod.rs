@@ -23,7 +23,6 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 pub use acd::{Acd, AcdError};
 pub use channel::Channel;
@@ -109,15 +108,7 @@ impl RuntimeBuilder<'_> {
             clock.clone(),
         )?;
         Ok(Arc::new(Runtime {
-            shared: Arc::new(Shared {
-                clock,
-                acd,
-                events,
-                engine: self.engine,
-                aht_ms: self.aht_ms,
-                tasks: TaskTracker::new(),
-                stop_tasks: CancellationToken::new(),
-            }),
+            shared: Arc::new(Shared::new(clock, acd, events, self.engine, self.aht_ms)),
             current: RwLock::new(Current {
                 tables: Arc::new(LookupTables::empty(self.program.checked())),
                 program: self.program,
@@ -128,6 +119,13 @@ impl RuntimeBuilder<'_> {
             closing: CancellationToken::new(),
             signals: cut::Signals::default(),
         }))
+    }
+}
+
+impl Drop for Runtime {
+    /// Stops the runtime's timer, which would otherwise hold the ACD.
+    fn drop(&mut self) {
+        self.shared.stop_tasks.cancel();
     }
 }
 
@@ -297,6 +295,7 @@ impl Runtime {
         // it counts: a call either is turned away or is waited for.
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         let _active = Active::new(self, id);
+        self.shared.start_timer();
         let Current { program, tables } = self.current();
         // National numbers are read in the script's country; a withheld or
         // unreadable caller is empty (`caller withheld`).

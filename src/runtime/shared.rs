@@ -1,9 +1,15 @@
 //! What the runtime and each of its calls share: the clock, the ACD, the
 //! event bus, the engine and the handle-time estimate, and the runtime's
-//! own tasks. `Runtime` holds it behind an `Arc` and hands a clone to every
+//! own task. `Runtime` holds it behind an `Arc` and hands a clone to every
 //! call, so a call's code needs nothing of `Runtime` itself.
+//!
+//! The runtime keeps the ACD's time with one task ([`Shared::keep_time`]):
+//! it sleeps until the ACD's next deadline (a wrap-up's end, the timed
+//! full pass), ticks it, and wakes early when a deadline moves earlier. A
+//! wrap-up costs a map entry, not a task and a timer of its own.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -13,6 +19,10 @@ use super::clock::Clock;
 use super::events::EventBus;
 use crate::program::Engine;
 
+/// How long the timer sleeps when the ACD has no deadline: it wakes
+/// sooner when one is set.
+const IDLE_MS: i64 = 3_600_000;
+
 pub(super) struct Shared {
     pub(super) clock: Clock,
     pub(super) acd: Acd,
@@ -20,23 +30,60 @@ pub(super) struct Shared {
     pub(super) engine: Engine,
     /// Average handle time used to estimate waits.
     pub(super) aht_ms: i64,
-    /// The runtime's own tasks (wrap-up timers), which end at shutdown.
+    /// The runtime's own task (the ACD's timer), which ends at shutdown
+    /// or when the runtime is dropped.
     pub(super) tasks: TaskTracker,
     pub(super) stop_tasks: CancellationToken,
+    /// Whether the timer task runs.
+    timer: AtomicBool,
 }
 
 impl Shared {
-    /// Wakes the ACD at `due_ms` (a wrap-up's end, which it keeps), in a
-    /// task of the runtime's: the call that caused it is over for the
-    /// caller. At shutdown the task ends and the agent stays in wrap-up.
-    pub(super) fn wrapup(self: &Arc<Self>, due_ms: i64) {
+    pub(super) fn new(
+        clock: Clock,
+        acd: Acd,
+        events: Arc<EventBus>,
+        engine: Engine,
+        aht_ms: i64,
+    ) -> Shared {
+        Shared {
+            clock,
+            acd,
+            events,
+            engine,
+            aht_ms,
+            tasks: TaskTracker::new(),
+            stop_tasks: CancellationToken::new(),
+            timer: AtomicBool::new(false),
+        }
+    }
+
+    /// Starts the ACD's timer unless it runs: on the first call, which is
+    /// inside a tokio runtime (building a `Runtime` need not be).
+    pub(super) fn start_timer(self: &Arc<Self>) {
+        if self.timer.load(Ordering::Relaxed) || self.timer.swap(true, Ordering::AcqRel) {
+            return;
+        }
         let rt = Arc::clone(self);
-        let stop = self.stop_tasks.clone();
-        self.tasks.spawn(async move {
+        self.tasks.spawn(async move { rt.keep_time().await });
+    }
+
+    /// Ticks the ACD at each of its deadlines until the runtime stops.
+    async fn keep_time(&self) {
+        loop {
+            // Registered before the deadline is read: `notify_one` keeps a
+            // notification sent in between for this wait.
+            let moved = self.acd.due_changed().notified();
+            let wait_ms = match self.acd.next_due_ms() {
+                Some(due_ms) => due_ms - self.clock.elapsed_ms(),
+                None => IDLE_MS,
+            };
             tokio::select! {
-                () = rt.clock.sleep(due_ms - rt.clock.elapsed_ms()) => rt.acd.tick(),
-                () = stop.cancelled() => {}
+                biased;
+                () = self.stop_tasks.cancelled() => return,
+                () = moved => {}
+                () = self.clock.sleep(wait_ms) => self.acd.tick(),
             }
-        });
+        }
     }
 }
