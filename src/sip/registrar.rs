@@ -6,7 +6,7 @@
 //! milliseconds on one clock that never goes backwards, and returns an
 //! `Outcome` the SIP layer turns into a response. It is shared by the
 //! server's tasks as it is (`Send + Sync`, one `Mutex` inside held for one
-//! request: a digest check and a few list operations, microseconds).
+//! request: a digest check and a few list operations).
 //!
 //! The order of the checks follows RFC 3261 §10.3: authenticate (401 with
 //! a challenge, 400 for a malformed `Authorization`), authorize (403),
