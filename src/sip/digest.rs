@@ -612,6 +612,65 @@ mod tests {
         }
     }
 
+    /// Values written with random order, name case, spacing, quoting and
+    /// escapes, and an unknown parameter, parse back to what was written.
+    #[test]
+    fn random_spellings_parse_back() {
+        let mut rng = crate::random::Rng::new(7616);
+        let alphabet = ['a', 'Z', '0', ' ', ',', '=', '"', '\\', ':', '/', '@', 'é'];
+        for _ in 0..2_000 {
+            let mut text = |rng: &mut crate::random::Rng| -> String {
+                (0..rng.range(1, 9))
+                    .map(|_| alphabet[rng.below(alphabet.len())])
+                    .collect()
+            };
+            let (user, realm, nonce, uri, cnonce) = (
+                text(&mut rng),
+                text(&mut rng),
+                text(&mut rng),
+                text(&mut rng),
+                text(&mut rng),
+            );
+            let nc = rng.below(1 << 20) as u32;
+            let sha = rng.chance(50);
+            let mut params = vec![
+                ("username", Quoted(&user).to_string()),
+                ("realm", Quoted(&realm).to_string()),
+                ("nonce", Quoted(&nonce).to_string()),
+                ("uri", Quoted(&uri).to_string()),
+                ("response", "0123abcd".to_string()),
+                ("qop", "auth".to_string()),
+                ("nc", format!("{nc:08x}")),
+                ("cnonce", Quoted(&cnonce).to_string()),
+                ("algorithm", if sha { "sha-256" } else { "md5" }.to_string()),
+                ("x-extra", "\"ignored, really\"".to_string()),
+            ];
+            rng.shuffle(&mut params);
+            let spaces = [" ", "", "\t", "  "];
+            let mut value = "Digest ".to_string();
+            for (i, (name, v)) in params.iter().enumerate() {
+                let name = if rng.chance(50) {
+                    name.to_ascii_uppercase()
+                } else {
+                    name.to_string()
+                };
+                let s = spaces[rng.below(spaces.len())];
+                let sep = if i == 0 { "" } else { "," };
+                value.push_str(&format!("{sep}{s}{name}{s}={s}{v}"));
+            }
+            let a = parse(&value);
+            assert_eq!(
+                (a.username, a.realm, a.nonce, a.uri),
+                (user, realm, nonce, uri),
+                "{value}"
+            );
+            let q = a.qop.expect("qop");
+            assert_eq!((q.nc, q.cnonce), (nc, cnonce));
+            let expected = if sha { Algorithm::Sha256 } else { Algorithm::Md5 };
+            assert_eq!(a.algorithm, expected);
+        }
+    }
+
     #[test]
     fn challenges_quote_and_flag() {
         let c = Challenge {
