@@ -14,9 +14,47 @@
 //! MD5 HA1 can only answer MD5 challenges, so challenges offer only the
 //! algorithms a user's credential can verify.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use super::digest::Algorithm;
+
+/// Each user's credential, keyed by SIP user.
+pub type Credentials = HashMap<String, Credential>;
+
+/// Why a table of credentials could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TableError {
+    #[error("SIP user `{user}`: {error}")]
+    Credential {
+        user: String,
+        error: CredentialError,
+    },
+    #[error("SIP user `{0}` is listed twice")]
+    Duplicate(String),
+}
+
+/// The table a registrar checks passwords against, from `(SIP user,
+/// password)` pairs such as a roster's agents. Pairs with an empty user or
+/// an empty password are left out: those agents cannot register.
+pub fn table<'a>(
+    entries: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Credentials, TableError> {
+    let mut out = Credentials::new();
+    for (user, password) in entries {
+        if user.is_empty() || password.is_empty() {
+            continue;
+        }
+        let credential = Credential::parse(password).map_err(|error| TableError::Credential {
+            user: user.to_string(),
+            error,
+        })?;
+        if out.insert(user.to_string(), credential).is_some() {
+            return Err(TableError::Duplicate(user.to_string()));
+        }
+    }
+    Ok(out)
+}
 
 /// One user's secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -195,6 +233,32 @@ mod tests {
         assert_eq!(
             Credential::parse("mé"),
             Ok(Credential::Password("mé".into()))
+        );
+    }
+
+    #[test]
+    fn tables_leave_out_users_without_passwords_and_name_the_bad_ones() {
+        let md5 = ha1(Algorithm::Md5);
+        let hashed = format!("md5:{md5}");
+        let t = table([
+            ("ana", "s3cret"),
+            ("bob", hashed.as_str()),
+            ("", "x"),
+            ("cy", ""),
+        ])
+        .expect("table");
+        let mut users: Vec<&str> = t.keys().map(String::as_str).collect();
+        users.sort();
+        assert_eq!(users, ["ana", "bob"]);
+        assert_eq!(
+            table([("ana", "s3cret"), ("ana", "other")]),
+            Err(TableError::Duplicate("ana".into()))
+        );
+        let err = table([("ana", "sha256:abc")]).expect_err("bad hash");
+        assert!(
+            err.to_string()
+                .starts_with("SIP user `ana`: `sha256:abc` looks like an HA1"),
+            "{err}"
         );
     }
 

@@ -666,7 +666,11 @@ mod tests {
             );
             let q = a.qop.expect("qop");
             assert_eq!((q.nc, q.cnonce), (nc, cnonce));
-            let expected = if sha { Algorithm::Sha256 } else { Algorithm::Md5 };
+            let expected = if sha {
+                Algorithm::Sha256
+            } else {
+                Algorithm::Md5
+            };
             assert_eq!(a.algorithm, expected);
         }
     }

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use super::bindings::{Bindings, Change, Contact, OutOfOrder, Q, Update};
-use super::credential::Credential;
+use super::credential::{Credential, Credentials};
 use super::digest::{Algorithm, Authorization, Challenge};
 use super::nonce::{NonceCheck, NonceCounts, NonceKey};
 
@@ -151,9 +151,6 @@ impl Outcome {
         }
     }
 }
-
-/// Each user's credential, keyed by SIP user (built from the roster).
-pub type Credentials = HashMap<String, Credential>;
 
 /// Bindings and the replay guard of one user.
 #[derive(Default)]
