@@ -619,7 +619,7 @@ mod tests {
         let mut rng = crate::random::Rng::new(7616);
         let alphabet = ['a', 'Z', '0', ' ', ',', '=', '"', '\\', ':', '/', '@', 'é'];
         for _ in 0..2_000 {
-            let mut text = |rng: &mut crate::random::Rng| -> String {
+            let text = |rng: &mut crate::random::Rng| -> String {
                 (0..rng.range(1, 9))
                     .map(|_| alphabet[rng.below(alphabet.len())])
                     .collect()
