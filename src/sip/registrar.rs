@@ -202,12 +202,19 @@ impl Registrar {
         let mut inner = self.lock();
         let realm = &self.config.realm;
         let credential = inner.credentials.get(&auth.username);
-        let ha1 = credential.and_then(|c| c.ha1(auth.algorithm, &auth.username, realm));
-        let known = ha1.is_some();
-        let ha1 = ha1.unwrap_or_else(|| {
-            auth.algorithm
-                .hash_hex(&[&auth.username, realm, DUMMY_PASSWORD])
-        });
+        // Every path hashes one HA1 (the password's, or a dummy's), so the
+        // time taken does not tell an unknown user from a known one.
+        let password = match credential {
+            Some(Credential::Password(p)) => p.as_str(),
+            _ => DUMMY_PASSWORD,
+        };
+        let hashed = auth.algorithm.hash_hex(&[&auth.username, realm, password]);
+        let stored = match credential {
+            Some(c @ Credential::Ha1 { .. }) => c.ha1(auth.algorithm, &auth.username, realm),
+            _ => None,
+        };
+        let known = matches!(credential, Some(Credential::Password(_))) || stored.is_some();
+        let ha1 = stored.unwrap_or(hashed);
         let right = auth.response_matches(&ha1, "REGISTER");
         if !(right && known && auth.username == req.user) {
             return Outcome::Forbidden;
