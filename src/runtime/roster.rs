@@ -10,6 +10,14 @@
 //! extension = "2001"
 //! skills = { billing = 5, language = ["english", "spanish"] }
 //! ```
+//!
+//! `password` is what the agent's phone authenticates its registrations
+//! with: the password itself (`"s3cret"`, or `"plain:TEXT"` for one that
+//! starts like a hash), or HA1 hashes of `sip_user:realm:password` so the
+//! file need not hold it (`"md5:"` and 32 hex digits, `"sha256:"` and 64,
+//! or both separated by a comma). An HA1 is bound to the server's realm.
+//! The roster keeps the text as written; the SIP server reads it
+//! (`sip::credential`, docs/serve.md).
 
 use std::collections::HashMap;
 
