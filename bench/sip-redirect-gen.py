@@ -142,9 +142,14 @@ def large():
     for q in range(QUEUES):
         decl += f"queue q{q} {{ strategy longest_idle }}\n"
 
+    # Open hours and holidays are worked out once per request for the hours
+    # and calendars the rules use, as Dialect's compiled code shares them
+    # between rules.
+    used_hours, used_calendars = set(), set()
+
     def open_(h):
-        a, b, frm, to = hours[h]
-        return f"($var(wd) >= {a} && $var(wd) <= {b} && $var(min) >= {frm} && $var(min) < {to})"
+        used_hours.add(h)
+        return f"$var(open_h{h}) == 1"
 
     rules = []
     for k in range(RULES):
@@ -167,9 +172,10 @@ def large():
             )
         elif kind == 3:
             c = k % CALENDARS
+            used_calendars.add(c)
             cond = (
                 f"holiday(c{c}) and now.weekday in [sat, sun]",
-                f"$sht(cal=>c{c}/$var(date)) == 1 && $var(wd) >= 5",
+                f"$var(holiday_c{c}) == 1 && $var(wd) >= 5",
             )
         else:
             prefix, qq, seconds = f"+1888{k:03}", k % QUEUES, 30 + k % 300
@@ -190,7 +196,21 @@ def large():
         phone, tier, balance, _past_due = line.split(",")
         init += f'    $sht(customer=>{phone}/tier) = "{tier}";\n    $sht(customer=>{phone}/balance) = {balance};\n'
     init += "}\n"
-    facts = FACTS_NUMBERS + FACTS_TIME + FACTS_CUSTOMER
+    facts = FACTS_NUMBERS + FACTS_TIME
+    for h in sorted(used_hours):
+        a, b, frm, to = hours[h]
+        facts += (
+            f"    $var(open_h{h}) = 0;\n"
+            f"    if ($var(wd) >= {a} && $var(wd) <= {b} && $var(min) >= {frm} && $var(min) < {to}) {{\n"
+            f"        $var(open_h{h}) = 1;\n    }}\n"
+        )
+    for c in sorted(used_calendars):
+        facts += (
+            f"    $var(holiday_c{c}) = 0;\n"
+            f"    if ($sht(cal=>c{c}/$var(date)) == 1) {{\n"
+            f"        $var(holiday_c{c}) = 1;\n    }}\n"
+        )
+    facts += FACTS_CUSTOMER
     return Script("large", decl, entries, rules, voicemail("general"), facts=facts, init=init)
 
 
