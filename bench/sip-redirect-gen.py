@@ -121,7 +121,20 @@ def small():
         ('caller matches "+1512NXXXXXX"', '$var(caller) =~ "{}"'.format(pattern_regex("+1512NXXXXXX"))) + transfer("+1 512 555 0199"),
     ]
     otherwise = transfer("+1 800 555 0199")
-    return Script("small", "", entries, rules, otherwise, facts=FACTS_NUMBERS, init="")
+    # The calls that bench/sip-redirect.sh and tests/sipp/ place, with the
+    # answers they expect (tests/sipp/check-with-kamailio.sh expects the
+    # same of Kamailio).
+    tests = [
+        ("the benchmark's call: a caller in 512 is transferred", "+15125550123", "+18005550100", None, 'transfer "+1 512 555 0199"'),
+        ("callers from +44 go to London", "+447700900123", "+18005550100", None, 'transfer "+44 20 7946 0000"'),
+        ("calls to 0199 go by the dialed number", "+14155550100", "+18005550199", None, 'transfer "+1 512 555 0100"'),
+        ("other callers reach otherwise", "+14155550100", "+18005550100", None, 'transfer "+1 800 555 0199"'),
+        ("900 callers are rejected busy", "+19005551234", "+18005550100", None, "reject busy"),
+        ("0486 is busy", "+15125550123", "+18005550486", None, "reject busy"),
+        ("0603 declines", "+15125550123", "+18005550603", None, "reject decline"),
+        ("0480 is unavailable", "+15125550123", "+18005550480", None, "reject unavailable"),
+    ]
+    return Script("small", "", entries, rules, otherwise, facts=FACTS_NUMBERS, init="", tests=tests)
 
 
 def large():
@@ -211,7 +224,12 @@ def large():
             f"        $var(holiday_c{c}) = 1;\n    }}\n"
         )
     facts += FACTS_CUSTOMER
-    return Script("large", decl, entries, rules, voicemail("general"), facts=facts, init=init)
+    tests = [
+        ("the benchmark's call reaches otherwise on a weekday", "+14155550100", "+18005550100", "2026-12-01 10:00", 'voicemail "general"'),
+        ("the benchmark's call reaches otherwise on a Saturday night", "+14155550100", "+18005550100", "2026-12-05 23:00", 'voicemail "general"'),
+        ("the first rule catches its callers", "+15122002345", "+18005550100", "2026-12-01 10:00", "queue q0"),
+    ]
+    return Script("large", decl, entries, rules, voicemail("general"), facts=facts, init=init, tests=tests)
 
 
 # The call's facts, read once per request.
@@ -239,9 +257,9 @@ FACTS_CUSTOMER = """\
 
 
 class Script:
-    def __init__(self, name, decl, entries, rules, otherwise, facts, init):
+    def __init__(self, name, decl, entries, rules, otherwise, facts, init, tests):
         self.name, self.decl, self.entries = name, decl, entries
-        self.facts = facts
+        self.facts, self.tests = facts, tests
         self.rules, self.otherwise, self.init = rules, otherwise, init
 
     def dial(self):
@@ -252,6 +270,9 @@ class Script:
         t += f"  otherwise -> {self.otherwise[0]}\n}}\n\n"
         for number, action, _ in self.entries:
             t += f'entry "{number}" -> {action}\n'
+        for name, caller, dialed, at, expect in self.tests:
+            when = f" at {at}" if at else ""
+            t += f'\ntest "{name}" {{\n  call from "{caller}" to "{dialed}"{when}\n  expect {expect}\n}}\n'
         return t
 
     def cfg(self):
