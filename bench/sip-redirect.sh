@@ -22,7 +22,8 @@
 # (checked with `dialect serve --help`); otherwise they are skipped with a
 # message. Build it first with `cargo build --release`.
 #
-# Usage: bench/sip-redirect.sh
+# Usage: bench/sip-redirect.sh               run, then print the tables
+#        bench/sip-redirect.sh --report DIR  print the tables of the run kept in DIR
 # Settings (environment):
 #   RATES="2000 10000 20000 30000"  calls per second, ascending; within a
 #                              run, a server whose SIPp run failed at one
@@ -39,6 +40,10 @@
 
 set -euo pipefail
 
+if [ "${1:-}" = --report ]; then
+    REPORT_ONLY=${2:?usage: bench/sip-redirect.sh --report DIR}
+fi
+
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RATES=${RATES:-"2000 10000 20000 30000"}
 RUNS=${RUNS:-3}
@@ -49,6 +54,76 @@ SIPP_PORT=${SIPP_PORT:-15061}
 DIALECT=${DIALECT:-$ROOT/target/release/dialect}
 KAMAILIO=${KAMAILIO:-kamailio}
 SIPP=${SIPP:-sipp}
+# Prints the tables of a finished run from its raw data in DIR.
+report() {
+    cat "$1/meta.txt"
+    python3 - "$1/runs.tsv" "$(getconf CLK_TCK)" "$(cat "$1/runs")" <<'EOF'
+import csv, statistics, sys
+
+results, clk_tck, n_runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+
+def last_stats(path):
+    """The final, cumulative line of SIPp's -trace_stat file."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f, delimiter=";"))
+    except OSError:
+        return None
+    if len(rows) < 2:
+        return None
+    return dict(zip(rows[0], rows[-1]))
+
+
+rows = list(csv.DictReader(open(results), delimiter="\t"))
+table = {}
+for r in rows:
+    s = last_stats(r["stats"])
+    calls = int(s["TotalCallCreated"]) if s else 0
+    rep = {k: int(v) for k, v in s.items() if s and k.startswith("ResponseTimeRepartition1_")} if s else {}
+    answered = sum(rep.values())
+    under5 = sum(v for k, v in rep.items() if k in ("ResponseTimeRepartition1_<1", "ResponseTimeRepartition1_<2", "ResponseTimeRepartition1_<5"))
+    failed = int(s["FailedCall(C)"]) if s else -1
+    retrans = int(s["Retransmissions(C)"]) if s else -1
+    elapsed = s["ElapsedTime(C)"] if s else "?"
+    rate = float(s["CallRate(C)"]) if s else 0.0
+    cpu_us = int(r["cpu_ticks"]) * 1e6 / clk_tck / calls if calls else float("nan")
+    clean = failed == 0 and retrans == 0 and r["sipp_status"] == "0" and calls == int(r["calls"])
+    table.setdefault((r["server"], int(r["rate"])), []).append(
+        dict(cpu_us=cpu_us, under5=under5 / answered if answered else 0.0,
+             failed=failed, retrans=retrans, clean=clean, rate=rate, elapsed=elapsed))
+
+servers = list(dict.fromkeys(r["server"] for r in rows))
+rates = sorted({k[1] for k in table})
+print()
+print("| Server | Offered calls/s | CPU µs per call (median) | CPU µs per call (runs) | Achieved calls/s (median) | Failed / retransmitted (sum over runs) | Answers under 5 ms (median) | Clean runs |")
+print("|---|---|---|---|---|---|---|---|")
+for server in servers:
+    for rate in rates:
+        runs = table.get((server, rate), [])
+        if not runs:
+            continue
+        med = statistics.median(x["cpu_us"] for x in runs)
+        print(f"| {server} | {rate:,} | **{med:.1f}** | "
+              + " / ".join(f"{x['cpu_us']:.1f}" for x in runs)
+              + f" | {statistics.median(x['rate'] for x in runs):,.0f} | "
+              + f"{sum(x['failed'] for x in runs)} / {sum(x['retrans'] for x in runs)} | "
+              + f"{100 * statistics.median(x['under5'] for x in runs):.2f} % | "
+              + f"{sum(x['clean'] for x in runs)}/{len(runs)} |")
+print()
+print("| Server | Highest clean rate (all runs made and clean) |")
+print("|---|---|")
+for server in servers:
+    clean = [rate for rate in rates if len(table.get((server, rate), [])) == n_runs and all(x["clean"] for x in table[(server, rate)])]
+    print(f"| {server} | {f'{max(clean):,} calls/s' if clean else 'none of ' + ', '.join(map(str, rates))} |")
+EOF
+}
+
+if [ -n "${REPORT_ONLY:-}" ]; then
+    report "$REPORT_ONLY"
+    exit 0
+fi
+
 OUT=${OUT:-$(mktemp -d /tmp/sip-redirect.XXXXXX)}
 mkdir -p "$OUT"
 
@@ -154,8 +229,14 @@ cpu_ticks() {
     echo "$total"
 }
 
+
 RESULTS=$OUT/runs.tsv
 printf 'server\trate\trun\tcalls\tcpu_ticks\tsipp_status\tstats\n' >"$RESULTS"
+echo "$RUNS" >"$OUT/runs"
+{
+    echo "# bench/sip-redirect.sh, started $(date -u '+%Y-%m-%d %H:%M UTC'), RUNS=$RUNS DURATION=$DURATION, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "# $($SIPP -v 2>&1 | grep -o 'SIPp v[^ ]*' | head -1); $("$KAMAILIO" -v 2>/dev/null | head -1 || true); $(nproc) cores; load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$OUT/meta.txt"
 
 echo "sip-redirect: ${wanted[*]} at ${RATES} calls/s, ${RUNS} runs of ${DURATION} s; output in $OUT" >&2
 for run in $(seq "$RUNS"); do
@@ -186,66 +267,5 @@ for run in $(seq "$RUNS"); do
         done
     done
 done
-
-echo "# bench/sip-redirect.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), RUNS=$RUNS DURATION=$DURATION"
-echo "# $($SIPP -v 2>&1 | grep -o 'SIPp v[^ ]*' | head -1); $("$KAMAILIO" -v 2>/dev/null | head -1 || true); $(nproc) cores"
-python3 - "$RESULTS" "$(getconf CLK_TCK)" "$RUNS" <<'EOF'
-import csv, statistics, sys
-
-results, clk_tck, n_runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-
-
-def last_stats(path):
-    """The final, cumulative line of SIPp's -trace_stat file."""
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.reader(f, delimiter=";"))
-    except OSError:
-        return None
-    if len(rows) < 2:
-        return None
-    return dict(zip(rows[0], rows[-1]))
-
-
-rows = list(csv.DictReader(open(results), delimiter="\t"))
-table = {}
-for r in rows:
-    s = last_stats(r["stats"])
-    calls = int(s["TotalCallCreated"]) if s else 0
-    rep = {k: int(v) for k, v in s.items() if s and k.startswith("ResponseTimeRepartition1_")} if s else {}
-    answered = sum(rep.values())
-    under5 = sum(v for k, v in rep.items() if k in ("ResponseTimeRepartition1_<1", "ResponseTimeRepartition1_<2", "ResponseTimeRepartition1_<5"))
-    failed = int(s["FailedCall(C)"]) if s else -1
-    retrans = int(s["Retransmissions(C)"]) if s else -1
-    elapsed = s["ElapsedTime(C)"] if s else "?"
-    rate = float(s["CallRate(C)"]) if s else 0.0
-    cpu_us = int(r["cpu_ticks"]) * 1e6 / clk_tck / calls if calls else float("nan")
-    clean = failed == 0 and retrans == 0 and r["sipp_status"] == "0" and calls == int(r["calls"])
-    table.setdefault((r["server"], int(r["rate"])), []).append(
-        dict(cpu_us=cpu_us, under5=under5 / answered if answered else 0.0,
-             failed=failed, retrans=retrans, clean=clean, rate=rate, elapsed=elapsed))
-
-servers = list(dict.fromkeys(r["server"] for r in rows))
-rates = sorted({k[1] for k in table})
-print()
-print("| Server | Offered calls/s | CPU µs per call (median) | CPU µs per call (runs) | Achieved calls/s (median) | Failed / retransmitted (sum over runs) | Answers under 5 ms (median) | Clean runs |")
-print("|---|---|---|---|---|---|---|---|")
-for server in servers:
-    for rate in rates:
-        runs = table.get((server, rate), [])
-        if not runs:
-            continue
-        med = statistics.median(x["cpu_us"] for x in runs)
-        print(f"| {server} | {rate:,} | **{med:.1f}** | "
-              + " / ".join(f"{x['cpu_us']:.1f}" for x in runs)
-              + f" | {statistics.median(x['rate'] for x in runs):,.0f} | "
-              + f"{sum(x['failed'] for x in runs)} / {sum(x['retrans'] for x in runs)} | "
-              + f"{100 * statistics.median(x['under5'] for x in runs):.2f} % | "
-              + f"{sum(x['clean'] for x in runs)}/{len(runs)} |")
-print()
-print("| Server | Highest clean rate (all runs made and clean) |")
-print("|---|---|")
-for server in servers:
-    clean = [rate for rate in rates if len(table.get((server, rate), [])) == n_runs and all(x["clean"] for x in table[(server, rate)])]
-    print(f"| {server} | {f'{max(clean):,} calls/s' if clean else 'none of ' + ', '.join(map(str, rates))} |")
-EOF
+echo "# load average at the end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
+report "$OUT"

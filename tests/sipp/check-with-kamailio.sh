@@ -48,7 +48,8 @@ failures=0
 n=0
 
 # case_ EXPECTED_STATUS(0|fail) PORT SCENARIO ARGS..., over each of
-# $TRANSPORTS (UDP and TCP unless set).
+# $TRANSPORTS (UDP and TCP unless set); ARGS come last, so `-m` overrides
+# the one call.
 case_() {
     local expect=$1 port=$2 scenario=$3
     shift 3
@@ -57,9 +58,9 @@ case_() {
         n=$((n + 1))
         status=0
         (cd "$WORK" && "$SIPP" -sf "$ROOT/tests/sipp/$scenario" "127.0.0.1:$port" -t "$transport" \
-            -i 127.0.0.1 -p "$SIPP_PORT" "$@" -m 1 -timeout 30s -timeout_error \
+            -i 127.0.0.1 -p "$SIPP_PORT" -m 1 -timeout 30s -timeout_error \
             -trace_err -error_file "$WORK/case-$n.err" -trace_logs -log_file "$WORK/case-$n.log" \
-            -nostdin >"$WORK/case-$n.out" 2>&1) || status=$?
+            -nostdin "$@" >"$WORK/case-$n.out" 2>&1) || status=$?
         if { [ "$expect" = 0 ] && [ "$status" = 0 ]; } || { [ "$expect" = fail ] && [ "$status" != 0 ]; }; then
             echo "ok    $scenario -t $transport $* (status $status)"
         else
@@ -83,7 +84,7 @@ case_ fail "$REDIRECT_PORT" uac_reject.xml -s +18005550486 -key caller +15125550
 case_ fail "$REDIRECT_PORT" uac_reject.xml -s +18005550100 -key caller +15125550123 -set want_code 486
 case_ 0 "$REDIRECT_PORT" uac_redirect_retrans.xml -s +18005550100 -key caller +15125550123
 # Random loss only over UDP: SIPp does not retransmit over TCP.
-TRANSPORTS=u1 case_ 0 "$REDIRECT_PORT" uac_redirect_retrans.xml -s +18005550100 -key caller +15125550123 -lost 10
+TRANSPORTS=u1 case_ 0 "$REDIRECT_PORT" uac_redirect_retrans.xml -s +18005550100 -key caller +15125550123 -lost 10 -m 20 -r 10
 case_ 0 "$REGISTRAR_PORT" uac_register.xml -s 1001 -au 1001 -ap secret1001 -key expires 3600
 case_ 0 "$REGISTRAR_PORT" uac_register.xml -s 1001 -au 1001 -ap secret1001 -key expires 0
 case_ fail "$REGISTRAR_PORT" uac_register.xml -s 1001 -au 1001 -ap wrong -key expires 3600
