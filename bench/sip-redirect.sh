@@ -34,6 +34,7 @@
 #   PORT=15060                 the server's port on 127.0.0.1 (UDP and TCP)
 #   SIPP_PORT=15061            SIPp's port on 127.0.0.1
 #   DIALECT=target/release/dialect
+#   KAMAILIO_MEMORY="-x fm -X fm"  Kamailio's allocators ("" for its default)
 #   OUT=DIR                    keep SIPp's statistics and the raw runs there
 # Everything listens on 127.0.0.1 only; each run stops by itself (fixed
 # call count, SIPp's -timeout) and servers are stopped on exit.
@@ -53,6 +54,7 @@ PORT=${PORT:-15060}
 SIPP_PORT=${SIPP_PORT:-15061}
 DIALECT=${DIALECT:-$ROOT/target/release/dialect}
 KAMAILIO=${KAMAILIO:-kamailio}
+KAMAILIO_MEMORY=${KAMAILIO_MEMORY:--x fm -X fm}
 SIPP=${SIPP:-sipp}
 # Prints the tables of a finished run from its raw data in DIR.
 report() {
@@ -182,9 +184,10 @@ start_server() {
             local define=()
             [ "$name" = kamailio-large ] && define=(-A RULES_LARGE)
             # One worker, f_malloc for both pools (Kamailio's default
-            # allocator costs about 40 % more CPU), in the foreground.
+            # allocator costs it more CPU), in the foreground.
+            # shellcheck disable=SC2086
             TZ=America/Chicago taskset -c 0 "$KAMAILIO" -f "$ROOT/bench/kamailio/redirect.cfg" \
-                "${define[@]}" -DD -E -n 1 -x fm -X fm -m 64 -M 32 -w "$OUT" \
+                "${define[@]}" -DD -E -n 1 $KAMAILIO_MEMORY -m 64 -M 32 -w "$OUT" \
                 -P "$OUT/kamailio.pid" \
                 -l "udp:127.0.0.1:$PORT" -l "tcp:127.0.0.1:$PORT" \
                 >"$OUT/$name.log" 2>&1 &
