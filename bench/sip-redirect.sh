@@ -34,6 +34,7 @@
 #   PORT=15060                 the server's port on 127.0.0.1 (UDP and TCP)
 #   SIPP_PORT=15061            SIPp's port on 127.0.0.1
 #   DIALECT=target/release/dialect
+#   DIALECT_ARGS=              more arguments to `dialect serve` (`--config FILE`)
 #   KAMAILIO_MEMORY="-x fm -X fm"  Kamailio's allocators ("" for its default)
 #   OUT=DIR                    keep SIPp's statistics and the raw runs there
 # Everything listens on 127.0.0.1 only; each run stops by itself (fixed
@@ -53,6 +54,7 @@ SERVERS=${SERVERS:-"kamailio-small kamailio-large dialect-small dialect-large"}
 PORT=${PORT:-15060}
 SIPP_PORT=${SIPP_PORT:-15061}
 DIALECT=${DIALECT:-$ROOT/target/release/dialect}
+DIALECT_ARGS=${DIALECT_ARGS:-}
 KAMAILIO=${KAMAILIO:-kamailio}
 KAMAILIO_MEMORY=${KAMAILIO_MEMORY:--x fm -X fm}
 SIPP=${SIPP:-sipp}
@@ -194,8 +196,9 @@ start_server() {
             ;;
         dialect-small|dialect-large)
             local script=$ROOT/bench/sip-redirect/${name#dialect-}.dial
+            # shellcheck disable=SC2086
             taskset -c 0 "$DIALECT" serve "$script" --mode redirect --sip "127.0.0.1:$PORT" \
-                >"$OUT/$name.log" 2>&1 &
+                $DIALECT_ARGS >"$OUT/$name.log" 2>&1 &
             ;;
     esac
     SERVER_PID=$!
@@ -259,7 +262,7 @@ for run in $(seq "$RUNS"); do
                 -i 127.0.0.1 -p "$SIPP_PORT" -s "$DIALED" -key caller "$(caller_of "$name")" \
                 -r "$rate" -m "$calls" -buff_size 4194304 \
                 -trace_stat -stf "$stats" -fd 1 \
-                -timeout "$((DURATION * 4 + 10))s" -timeout_error -nostdin \
+                -timeout "$((DURATION * 2 + 5))s" -timeout_error -nostdin \
                 >"$OUT/sipp-$name-$rate-$run.txt" 2>&1) || status=$?
             after=$(cpu_ticks "$SERVER_PID")
             stop_server
