@@ -94,16 +94,12 @@ def voicemail(mailbox):
     )
 
 
-REJECT = {
-    "busy": ("486", "Busy Here"),
-    "decline": ("603", "Decline"),
-    "unavailable": ("480", "Temporarily Unavailable"),
-}
+# The codes of `reject`; redirect.cfg's ANSWER_* routes send them.
+REJECT = {"busy": "486", "decline": "603", "unavailable": "480"}
 
 
 def reject(kind):
-    code, reason = REJECT[kind]
-    return (f"reject {kind}", f"route(ANSWER_{code});")
+    return (f"reject {kind}", f"route(ANSWER_{REJECT[kind]});")
 
 
 def small():
