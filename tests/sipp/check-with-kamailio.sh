@@ -98,7 +98,7 @@ case_ fail "$REGISTRAR_PORT" uac_register_wrong_password.xml -s 1002 -au 1002 -a
 challenge_case() {
     local expect=$1 first=$2 second=$3 status=0
     n=$((n + 1))
-    (cd "$WORK" && "$SIPP" -sf "$ROOT/tests/sipp/uas_register_two_challenges.xml" \
+    (cd "$WORK" && exec "$SIPP" -sf "$ROOT/tests/sipp/uas_register_two_challenges.xml" \
         -i 127.0.0.1 -p "$UAS_PORT" -key first "$first" -key second "$second" \
         -m 1 -timeout 20s -nostdin -trace_logs -log_file "$WORK/case-$n.uas.log" \
         >"$WORK/case-$n.uas.out" 2>&1) &
