@@ -9,7 +9,8 @@
 #   - server CPU per call: utime+stime of the server's processes (all
 #     threads, and Kamailio's child processes) from /proc/PID/stat, before
 #     and after the SIPp run, divided by the calls SIPp made;
-#   - clean: SIPp's counters show 0 failed calls and 0 retransmissions;
+#   - clean: SIPp made every call, counted 0 failed calls and 0
+#     retransmissions, and exited with status 0;
 #   - the share of 302s that arrived under 5 ms after their INVITE (SIPp's
 #     response-time repartition);
 #   - the call rate SIPp achieved.
@@ -25,7 +26,7 @@
 # Usage: bench/sip-redirect.sh               run, then print the tables
 #        bench/sip-redirect.sh --report DIR  print the tables of the run kept in DIR
 # Settings (environment):
-#   RATES="2000 10000 20000 30000"  calls per second
+#   RATES="1000 2000 10000 20000 30000"  calls per second
 #   RUNS=3                     runs per server and rate (median reported)
 #   DURATION=5                 seconds per run (calls = rate x duration)
 #   SERVERS="kamailio-small kamailio-large dialect-small dialect-large"
@@ -46,7 +47,7 @@ if [ "${1:-}" = --report ]; then
 fi
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RATES=${RATES:-"2000 10000 20000 30000"}
+RATES=${RATES:-"1000 2000 10000 20000 30000"}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-5}
 SERVERS=${SERVERS:-"kamailio-small kamailio-large dialect-small dialect-large"}
@@ -57,6 +58,7 @@ DIALECT_ARGS=${DIALECT_ARGS:-}
 KAMAILIO=${KAMAILIO:-kamailio}
 KAMAILIO_MEMORY=${KAMAILIO_MEMORY:--x fm -X fm}
 SIPP=${SIPP:-sipp}
+
 # Prints the tables of a finished run from its raw data in DIR.
 report() {
     cat "$1/meta.txt"
