@@ -28,6 +28,7 @@ pub mod program;
 pub mod random;
 pub mod runtime;
 pub mod sim;
+pub mod sip;
 pub mod source;
 pub mod suite;
 pub mod syntax;

@@ -1,0 +1,18 @@
+//! SIP: messages, transports and server transactions. Knows nothing of the
+//! language: the server hands it a `Handler` that answers requests.
+//!
+//! `message` is the only door to rsipstack's message model; `response`
+//! writes answers as bytes; `validate` decides 400s; `transaction` holds
+//! server transactions on a time it is given; `framing` cuts TCP streams;
+//! `ingress` takes one message from bytes to its answer; `transport` owns
+//! the UDP and TCP sockets; `counters` counts what happened.
+
+pub mod counters;
+pub mod framing;
+pub mod ingress;
+pub mod message;
+pub mod response;
+pub mod transaction;
+pub mod transport;
+pub mod validate;
+
