@@ -16,3 +16,8 @@ pub mod transaction;
 pub mod transport;
 pub mod validate;
 
+
+#[cfg(test)]
+mod message_tests;
+#[cfg(test)]
+mod transaction_tests;
