@@ -9,11 +9,9 @@ use crate::sip::response::{Response, response};
 use crate::sip::transaction::{Arrival, Fired, Key, Table, Timers, needs_trying};
 
 fn req(method: &str, branch: &str) -> Request {
-    let cseq_method = if method == "ACK" { "INVITE" } else { method };
-    let cseq_method = if method == "CANCEL" { "CANCEL" } else { cseq_method };
     let text = format!(
         "{method} sip:100@h SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}\r\n\
-         From: <sip:a@h>;tag=ft\r\nTo: <sip:100@h>\r\nCall-ID: c1\r\nCSeq: 1 {cseq_method}\r\n\r\n"
+         From: <sip:a@h>;tag=ft\r\nTo: <sip:100@h>\r\nCall-ID: c1\r\nCSeq: 1 {method}\r\n\r\n"
     );
     match parse(text.as_bytes()) {
         Ok(Message::Request(r)) => r,
