@@ -165,6 +165,11 @@ pub struct Table {
     timers: Timers,
     limit: usize,
     entries: HashMap<Key, Entry>,
+    /// Entries still waiting for an answer or an ACK (Proceeding,
+    /// Completed): what `limit` bounds. Confirmed and Accepted entries only
+    /// absorb retransmissions for a few seconds, so at a steady call rate
+    /// their number is the rate times T4 or 64·T1, bounded by the rate.
+    pending: usize,
     /// Every deadline set, earliest first; stale ones are skipped when
     /// popped (a key's entry says which deadline is current).
     deadlines: BinaryHeap<Reverse<(Instant, Key)>>,
@@ -176,21 +181,28 @@ impl Table {
             timers,
             limit,
             entries: HashMap::new(),
+            pending: 0,
             deadlines: BinaryHeap::new(),
         }
     }
 
+    /// Transactions held, whatever their state.
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Transactions waiting for an answer or an ACK.
+    pub fn pending(&self) -> usize {
+        self.pending
     }
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// Whether a new transaction would exceed the limit.
+    /// Whether a new transaction would exceed the limit of pending ones.
     pub fn is_full(&self) -> bool {
-        self.entries.len() >= self.limit
+        self.pending >= self.limit
     }
 
     /// Looks up the transaction a request from `peer` belongs to. A new
@@ -215,6 +227,7 @@ impl Table {
                     };
                 }
                 entry.state = State::Confirmed;
+                self.pending -= 1;
                 entry.retransmit_at = None;
                 let end = now + if entry.reliable { Duration::ZERO } else { t4 };
                 entry.end_at = Some(end);
@@ -241,6 +254,7 @@ impl Table {
                 64 * self.timers.t1
             };
         self.deadlines.push(Reverse((end, key.clone())));
+        self.pending += 1;
         self.entries.insert(
             key.clone(),
             Entry {
@@ -257,13 +271,17 @@ impl Table {
     }
 
     /// Records the response sent for `key` and sets its timers. Returns
-    /// false if the transaction is unknown (ended, or never created).
+    /// false, recording nothing, if the transaction is unknown (ended, or
+    /// never created) or already has its final response.
     pub fn respond(&mut self, key: &Key, response: Response, now: Instant) -> bool {
         let timers = self.timers;
         let invite = key.is_invite();
         let Some(entry) = self.entries.get_mut(key) else {
             return false;
         };
+        if entry.state != State::Proceeding {
+            return false;
+        }
         let code = response.code;
         entry.last = Some(response);
         if code < 200 {
@@ -284,6 +302,9 @@ impl Table {
                 (State::Completed, None, Some(now + j))
             }
         };
+        if state == State::Accepted {
+            self.pending -= 1;
+        }
         entry.state = state;
         entry.interval = timers.t1;
         entry.retransmit_at = retransmit;
@@ -335,6 +356,9 @@ impl Table {
                     fired.unanswered += 1;
                 } else {
                     fired.ended += 1;
+                }
+                if matches!(entry.state, State::Proceeding | State::Completed) {
+                    self.pending -= 1;
                 }
                 self.entries.remove(&key);
                 continue;

@@ -203,3 +203,25 @@ fn trying_is_sent_only_when_the_invite_waits() {
     assert!(!needs_trying(&Method::Invite, true));
     assert!(!needs_trying(&Method::Options, false));
 }
+
+#[test]
+fn only_transactions_waiting_for_an_answer_or_an_ack_count_against_the_limit() {
+    let mut t = Table::new(Timers::default(), 1);
+    let now = Instant::now();
+    let (a, b, c) = (key("INVITE", "z9hG4bKa"), key("INVITE", "z9hG4bKb"), key("INVITE", "z9hG4bKc"));
+    t.on_request(&a, false, peer(), false, now);
+    t.respond(&a, answer(302), now);
+    // Completed, waiting for its ACK: still pending.
+    assert_eq!((t.pending(), t.is_full()), (1, true));
+    assert_eq!(t.on_request(&b, false, peer(), false, now), Arrival::Full);
+    t.on_request(&a, true, peer(), false, now);
+    // Confirmed: held for Timer I, but no longer pending.
+    assert_eq!((t.len(), t.pending()), (1, 0));
+    assert_eq!(t.on_request(&b, false, peer(), false, now), Arrival::New);
+    t.respond(&b, answer(200), now);
+    assert_eq!((t.len(), t.pending()), (2, 0), "Accepted is not pending");
+    assert!(!t.respond(&b, answer(486), now), "one final answer only");
+    assert_eq!(t.on_request(&c, false, peer(), false, now), Arrival::New);
+    fire(&mut t, now + Duration::from_secs(180));
+    assert_eq!((t.len(), t.pending()), (0, 0));
+}
