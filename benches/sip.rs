@@ -125,7 +125,8 @@ fn bench_messages(c: &mut Criterion) {
     g.bench_function("302_through_rsipstack", |b| {
         use rsipstack::sip as rs;
         use rsipstack::sip::{HeadersExt, typed};
-        let rs::SipMessage::Request(req) = rs::SipMessage::try_from(INVITE.as_bytes()).unwrap() else {
+        let rs::SipMessage::Request(req) = rs::SipMessage::try_from(INVITE.as_bytes()).unwrap()
+        else {
             panic!("a request");
         };
         b.iter(|| {
@@ -133,16 +134,34 @@ fn bench_messages(c: &mut Criterion) {
             let mut headers: Vec<rs::Header> = req
                 .headers
                 .iter()
-                .filter(|h| matches!(h, rs::Header::Via(_) | rs::Header::From(_) | rs::Header::CallId(_) | rs::Header::CSeq(_)))
+                .filter(|h| {
+                    matches!(
+                        h,
+                        rs::Header::Via(_)
+                            | rs::Header::From(_)
+                            | rs::Header::CallId(_)
+                            | rs::Header::CSeq(_)
+                    )
+                })
                 .cloned()
                 .collect();
             let to = typed::To::parse(req.to_header().unwrap().value()).unwrap();
             headers.push(to.with_tag("0123456789abcdef".into()).into());
-            for (uri, q) in [("sip:+18005550100@trunk.example.com", "1"), ("sip:1001@192.0.2.4:5060", "0.5")] {
-                headers.push(rs::Header::Contact(rs::headers::Contact::new(format!("<{uri}>;q={q}"))));
+            for (uri, q) in [
+                ("sip:+18005550100@trunk.example.com", "1"),
+                ("sip:1001@192.0.2.4:5060", "0.5"),
+            ] {
+                headers.push(rs::Header::Contact(rs::headers::Contact::new(format!(
+                    "<{uri}>;q={q}"
+                ))));
             }
-            headers.push(rs::Header::Other("X-Dialect-Version".into(), "3f2a9c1d".into()));
-            headers.push(rs::Header::ContentLength(rs::headers::ContentLength::new("0")));
+            headers.push(rs::Header::Other(
+                "X-Dialect-Version".into(),
+                "3f2a9c1d".into(),
+            ));
+            headers.push(rs::Header::ContentLength(rs::headers::ContentLength::new(
+                "0",
+            )));
             let resp = rs::Response {
                 status_code: rs::StatusCode::MovedTemporarily,
                 wire_reason: None,
@@ -172,21 +191,38 @@ fn bench_ingress(c: &mut Criterion) {
             table.on_timers(now, |_, _| {});
             for message in [invite.set(call), ack.set(call)] {
                 let reply = process(
-                    message, source(), local, Transport::Udp, &mut table, &handler,
-                    &counters, &limits, now,
+                    message,
+                    source(),
+                    local,
+                    Transport::Udp,
+                    &mut table,
+                    &handler,
+                    &counters,
+                    &limits,
+                    now,
                 );
                 black_box(reply.map(|r| r.bytes.len()));
             }
         })
     });
     g.finish();
-    assert!(table.len() < 200_000, "timers keep the table bounded: {}", table.len());
-    assert_eq!(counters.snapshot().responses(302), counters.snapshot().received("INVITE"));
+    assert!(
+        table.len() < 200_000,
+        "timers keep the table bounded: {}",
+        table.len()
+    );
+    assert_eq!(
+        counters.snapshot().responses(302),
+        counters.snapshot().received("INVITE")
+    );
 }
 
 fn bench_loopback(c: &mut Criterion) {
     let mut g = c.benchmark_group("sip");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let shutdown = CancellationToken::new();
     let (server, client) = rt.block_on(async {
         let server = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -196,7 +232,13 @@ fn bench_loopback(c: &mut Criterion) {
     let server_addr = server.local_addr().unwrap();
     let via = client.local_addr().unwrap().to_string();
     let counters = Arc::new(Counters::default());
-    rt.spawn(serve_udp(server, Arc::new(handler), counters.clone(), Limits::default(), shutdown.clone()));
+    rt.spawn(serve_udp(
+        server,
+        Arc::new(handler),
+        counters.clone(),
+        Limits::default(),
+        shutdown.clone(),
+    ));
     let (mut invite, mut ack) = (
         Numbered::new(&INVITE.replace("127.0.0.1:5061", &via)),
         Numbered::new(&ACK.replace("127.0.0.1:5061", &via)),

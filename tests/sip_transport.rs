@@ -31,7 +31,10 @@ struct Server {
 impl Server {
     async fn stop(self) {
         self.shutdown.cancel();
-        self.task.await.expect("the server task ends").expect("cleanly");
+        self.task
+            .await
+            .expect("the server task ends")
+            .expect("cleanly");
     }
 }
 
@@ -52,7 +55,9 @@ fn handler(calls: Arc<AtomicUsize>) -> impl Fn(&Incoming<'_>) -> Option<Response
                 .contact("sip:+4930123@trunk.example.com", None)
                 .header("X-Dialect-Version", "test")
                 .finish(),
-            Method::Options => response(req, 200, "OK").header("Allow", "INVITE, ACK, OPTIONS").finish(),
+            Method::Options => response(req, 200, "OK")
+                .header("Allow", "INVITE, ACK, OPTIONS")
+                .finish(),
             _ => response(req, 501, "Not Implemented").finish(),
         })
     }
@@ -135,14 +140,21 @@ async fn recv(socket: &UdpSocket) -> String {
 
 async fn try_recv(socket: &UdpSocket, wait: Duration) -> Option<String> {
     let mut buf = vec![0u8; 65536];
-    let (n, _) = timeout(wait, socket.recv_from(&mut buf)).await.ok()?.unwrap();
+    let (n, _) = timeout(wait, socket.recv_from(&mut buf))
+        .await
+        .ok()?
+        .unwrap();
     Some(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
 
 async fn nothing_within(socket: &UdpSocket, wait: Duration) {
     let mut buf = vec![0u8; 65536];
     let got = timeout(wait, socket.recv_from(&mut buf)).await;
-    assert!(got.is_err(), "unexpected datagram: {:?}", got.map(|r| r.map(|(n, _)| String::from_utf8_lossy(&buf[..n]).into_owned())));
+    assert!(
+        got.is_err(),
+        "unexpected datagram: {:?}",
+        got.map(|r| r.map(|(n, _)| String::from_utf8_lossy(&buf[..n]).into_owned()))
+    );
 }
 
 #[tokio::test]
@@ -167,12 +179,21 @@ async fn a_retransmitted_invite_is_answered_once_and_the_ack_stops_timer_g() {
     let (socket, via) = client("127.0.0.1:0").await;
     let invite = request("INVITE", "100", &via, "z9hG4bKi1");
     let start = Instant::now();
-    socket.send_to(invite.as_bytes(), server.addr).await.unwrap();
+    socket
+        .send_to(invite.as_bytes(), server.addr)
+        .await
+        .unwrap();
     let first = recv(&socket).await;
-    assert!(first.starts_with("SIP/2.0 302 Moved Temporarily\r\n"), "{first}");
+    assert!(
+        first.starts_with("SIP/2.0 302 Moved Temporarily\r\n"),
+        "{first}"
+    );
     assert!(first.contains("\r\nContact: <sip:+4930123@trunk.example.com>\r\n"));
     // The INVITE again: the same answer, the handler not asked again.
-    socket.send_to(invite.as_bytes(), server.addr).await.unwrap();
+    socket
+        .send_to(invite.as_bytes(), server.addr)
+        .await
+        .unwrap();
     assert_eq!(recv(&socket).await, first);
     assert_eq!(server.calls.load(Ordering::SeqCst), 1);
     // Timer G on the paused clock: 0.5 s, then 1 s later.
@@ -200,7 +221,10 @@ async fn without_an_ack_timer_h_ends_the_transaction() {
     let (socket, via) = client("127.0.0.1:0").await;
     let start = Instant::now();
     let invite = request("INVITE", "100", &via, "z9hG4bKh1");
-    socket.send_to(invite.as_bytes(), server.addr).await.unwrap();
+    socket
+        .send_to(invite.as_bytes(), server.addr)
+        .await
+        .unwrap();
     let mut copies = 0;
     while try_recv(&socket, Duration::from_secs(10)).await.is_some() {
         copies += 1;
@@ -217,8 +241,14 @@ async fn without_an_ack_timer_h_ends_the_transaction() {
 async fn a_garbage_datagram_is_counted_and_the_next_one_answered() {
     let server = udp_server("127.0.0.1:0", limits()).await;
     let (socket, via) = client("127.0.0.1:0").await;
-    socket.send_to(b"\x00\xffnot sip at all", server.addr).await.unwrap();
-    socket.send_to(b"SIP/2.0 200 OK\r\n\r\n", server.addr).await.unwrap();
+    socket
+        .send_to(b"\x00\xffnot sip at all", server.addr)
+        .await
+        .unwrap();
+    socket
+        .send_to(b"SIP/2.0 200 OK\r\n\r\n", server.addr)
+        .await
+        .unwrap();
     let req = request("OPTIONS", "100", &via, "z9hG4bKg1");
     socket.send_to(req.as_bytes(), server.addr).await.unwrap();
     assert!(recv(&socket).await.starts_with("SIP/2.0 200 OK"));
@@ -232,13 +262,32 @@ async fn a_garbage_datagram_is_counted_and_the_next_one_answered() {
 async fn an_invalid_request_gets_400_and_an_unknown_method_501() {
     let server = udp_server("127.0.0.1:0", limits()).await;
     let (socket, via) = client("127.0.0.1:0").await;
-    let no_call_id = request("INVITE", "100", &via, "z9hG4bKb1").replace("Call-ID: z9hG4bKb1@client\r\n", "");
-    socket.send_to(no_call_id.as_bytes(), server.addr).await.unwrap();
-    assert!(recv(&socket).await.starts_with("SIP/2.0 400 Missing Call-ID Header\r\n"));
+    let no_call_id =
+        request("INVITE", "100", &via, "z9hG4bKb1").replace("Call-ID: z9hG4bKb1@client\r\n", "");
+    socket
+        .send_to(no_call_id.as_bytes(), server.addr)
+        .await
+        .unwrap();
+    assert!(
+        recv(&socket)
+            .await
+            .starts_with("SIP/2.0 400 Missing Call-ID Header\r\n")
+    );
     let unknown = request("FROB", "100", &via, "z9hG4bKb2");
-    socket.send_to(unknown.as_bytes(), server.addr).await.unwrap();
-    assert!(recv(&socket).await.starts_with("SIP/2.0 501 Not Implemented\r\n"));
-    assert_eq!(server.calls.load(Ordering::SeqCst), 1, "the 400 never reaches the handler");
+    socket
+        .send_to(unknown.as_bytes(), server.addr)
+        .await
+        .unwrap();
+    assert!(
+        recv(&socket)
+            .await
+            .starts_with("SIP/2.0 501 Not Implemented\r\n")
+    );
+    assert_eq!(
+        server.calls.load(Ordering::SeqCst),
+        1,
+        "the 400 never reaches the handler"
+    );
     assert_eq!(server.counters.snapshot().received("other"), 1);
     server.stop().await;
 }
@@ -268,7 +317,10 @@ async fn without_rport_the_answer_goes_to_the_sent_by_port() {
     let req = request("OPTIONS", "100", &via, "z9hG4bKp1");
     sender.send_to(req.as_bytes(), server.addr).await.unwrap();
     let answer = recv(&listener).await;
-    assert!(answer.contains(&format!("\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bKp1\r\n")), "{answer}");
+    assert!(
+        answer.contains(&format!("\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bKp1\r\n")),
+        "{answer}"
+    );
     nothing_within(&sender, Duration::from_millis(50)).await;
     server.stop().await;
 }
@@ -282,12 +334,16 @@ async fn ipv6_loopback_over_udp_and_tcp() {
     let answer = recv(&socket).await;
     assert!(answer.starts_with("SIP/2.0 200 OK"), "{answer}");
     let port = socket.local_addr().unwrap().port();
-    let stamped = format!("Via: SIP/2.0/UDP [::1]:{port};branch=z9hG4bK6a;rport={port};received=::1\r\n");
+    let stamped =
+        format!("Via: SIP/2.0/UDP [::1]:{port};branch=z9hG4bK6a;rport={port};received=::1\r\n");
     assert!(answer.contains(&stamped), "{answer}");
     server.stop().await;
     let server = tcp_server("[::1]:0").await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    stream.write_all(request("OPTIONS", "100", "[::1]:5060", "z9hG4bK6b").as_bytes()).await.unwrap();
+    stream
+        .write_all(request("OPTIONS", "100", "[::1]:5060", "z9hG4bK6b").as_bytes())
+        .await
+        .unwrap();
     assert!(read_answers(&mut stream, 1).await[0].starts_with("SIP/2.0 200 OK"));
     server.stop().await;
 }
@@ -304,7 +360,9 @@ async fn read_answers(stream: &mut TcpStream, n: usize) -> Vec<String> {
         assert!(got > 0, "connection closed after {text:?}");
         text.push_str(&String::from_utf8_lossy(&buf[..got]));
     }
-    text.split_inclusive("Content-Length: 0\r\n\r\n").map(str::to_string).collect()
+    text.split_inclusive("Content-Length: 0\r\n\r\n")
+        .map(str::to_string)
+        .collect()
 }
 
 #[tokio::test]
@@ -328,7 +386,10 @@ async fn tcp_two_messages_in_one_write_and_one_in_two() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     stream.write_all(b.as_bytes()).await.unwrap();
     let answers = read_answers(&mut stream, 1).await;
-    assert!(answers[0].contains("Call-ID: z9hG4bKt3@client"), "{answers:?}");
+    assert!(
+        answers[0].contains("Call-ID: z9hG4bKt3@client"),
+        "{answers:?}"
+    );
     assert_eq!(server.calls.load(Ordering::SeqCst), 3);
     server.stop().await;
 }
@@ -340,12 +401,21 @@ async fn a_bad_tcp_frame_closes_only_its_connection() {
     let mut good = TcpStream::connect(server.addr).await.unwrap();
     // A peer that sends half a message and stalls holds nobody up.
     let mut stalled = TcpStream::connect(server.addr).await.unwrap();
-    stalled.write_all(b"INVITE sip:1@x SIP/2.0\r\nVia: SIP/2.0/TCP").await.unwrap();
-    bad.write_all(b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: lots\r\n\r\n").await.unwrap();
+    stalled
+        .write_all(b"INVITE sip:1@x SIP/2.0\r\nVia: SIP/2.0/TCP")
+        .await
+        .unwrap();
+    bad.write_all(b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: lots\r\n\r\n")
+        .await
+        .unwrap();
     let mut buf = [0u8; 64];
-    let closed = timeout(Duration::from_secs(5), bad.read(&mut buf)).await.expect("closed");
+    let closed = timeout(Duration::from_secs(5), bad.read(&mut buf))
+        .await
+        .expect("closed");
     assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
-    good.write_all(request("OPTIONS", "100", "127.0.0.1:5060", "z9hG4bKgd").as_bytes()).await.unwrap();
+    good.write_all(request("OPTIONS", "100", "127.0.0.1:5060", "z9hG4bKgd").as_bytes())
+        .await
+        .unwrap();
     assert!(read_answers(&mut good, 1).await[0].starts_with("SIP/2.0 200 OK"));
     assert_eq!(server.counters.snapshot().drops(Dropped::BadFrame), 1);
     server.stop().await;
@@ -369,7 +439,10 @@ async fn a_full_transaction_table_answers_503_with_retry_after() {
     let next = request("INVITE", "100", &via, "z9hG4bKf2");
     socket.send_to(next.as_bytes(), server.addr).await.unwrap();
     let answer = recv(&socket).await;
-    assert!(answer.starts_with("SIP/2.0 503 Service Unavailable\r\n"), "{answer}");
+    assert!(
+        answer.starts_with("SIP/2.0 503 Service Unavailable\r\n"),
+        "{answer}"
+    );
     assert!(answer.contains("\r\nRetry-After: 7\r\n"));
     assert!(answer.contains("Call-ID: z9hG4bKf2@client"));
     server.stop().await;

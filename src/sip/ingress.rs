@@ -139,7 +139,11 @@ pub fn process<'t>(
             return None;
         }
         tracing::debug!(%source, call_id = req.call_id(), %invalid, "answered 400");
-        return Some(stateless(response(&req, 400, invalid.reason()).finish(), to, counters));
+        return Some(stateless(
+            response(&req, 400, invalid.reason()).finish(),
+            to,
+            counters,
+        ));
     }
     let Some(key) = Key::of(&req) else {
         counters.dropped(Dropped::NoTransaction);

@@ -33,7 +33,20 @@ pub struct ParseError(pub String);
 /// dropped: RFC 3261 §8.2.1 wants an answer to every unknown method.
 pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
     match rs::SipMessage::try_from(bytes) {
-        Ok(rs::SipMessage::Request(inner)) => Ok(Message::Request(Request::new(inner, None))),
+        Ok(rs::SipMessage::Request(mut inner)) => {
+            // Without Content-Length the body runs to the end of the
+            // datagram (RFC 3261 §18.3); rsipstack reads none.
+            if !inner
+                .headers
+                .iter()
+                .any(|h| matches!(h, rs::Header::ContentLength(_)))
+            {
+                if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+                    inner.body = bytes[end + 4..].to_vec();
+                }
+            }
+            Ok(Message::Request(Request::new(inner, None)))
+        }
         Ok(rs::SipMessage::Response(inner)) => Ok(Message::Response(ReceivedResponse { inner })),
         Err(first) => parse_unknown_method(bytes).ok_or_else(|| ParseError(first.to_string())),
     }
@@ -46,7 +59,9 @@ fn parse_unknown_method(bytes: &[u8]) -> Option<Message> {
     let space = bytes.iter().position(|&b| b == b' ')?;
     let token = std::str::from_utf8(&bytes[..space]).ok()?;
     let is_token = !token.is_empty()
-        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b));
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b));
     if !is_token || Method::parse(token) != Method::Other(token.into()) {
         return None;
     }
@@ -197,7 +212,11 @@ impl Via {
 
     /// The sent-by host as an address, when it is one.
     pub fn host_ip(&self) -> Option<IpAddr> {
-        self.host.trim_start_matches('[').trim_end_matches(']').parse().ok()
+        self.host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()
     }
 
     /// An RFC 3261 branch (magic cookie `z9hG4bK`), usable as a transaction key.
@@ -315,7 +334,10 @@ impl Request {
     }
 
     /// Every header line with that name, in order.
-    pub fn header_values<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+    pub fn header_values<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
         self.inner
             .headers
             .iter()

@@ -72,7 +72,10 @@ fn reads_what_the_server_needs_from_an_invite() {
 
 #[test]
 fn a_tel_uri_gives_its_number() {
-    let r = invite_with("INVITE", Some("INVITE tel:+15125550100;phone-context=x SIP/2.0"));
+    let r = invite_with(
+        "INVITE",
+        Some("INVITE tel:+15125550100;phone-context=x SIP/2.0"),
+    );
     assert_eq!(r.uri_scheme(), "tel");
     assert_eq!(r.uri_user().as_deref(), Some("+15125550100"));
 }
@@ -142,7 +145,10 @@ fn identities_contacts_expiry_and_credentials() {
         "Expires: 3600",
         "Authorization: Digest username=\"1001\", realm=\"example.com\"",
     ]);
-    assert_eq!(r.p_asserted_identity().unwrap().user.as_deref(), Some("+4930123"));
+    assert_eq!(
+        r.p_asserted_identity().unwrap().user.as_deref(),
+        Some("+4930123")
+    );
     assert_eq!(
         r.contacts().unwrap(),
         vec![
@@ -165,7 +171,11 @@ fn identities_contacts_expiry_and_credentials() {
     );
     assert!(r.contacts().unwrap()[2].is_star());
     assert_eq!(r.expires(), Some(Some(3600)));
-    assert!(r.authorization().unwrap().starts_with("Digest username=\"1001\""));
+    assert!(
+        r.authorization()
+            .unwrap()
+            .starts_with("Digest username=\"1001\"")
+    );
 }
 
 #[test]
@@ -185,7 +195,12 @@ fn an_unknown_method_is_parsed_not_dropped() {
 
 #[test]
 fn garbage_and_responses_are_told_apart() {
-    for junk in [&b""[..], b"\x00\x01\x02", b"hello world\r\n\r\n", b"INVITE\r\n\r\n"] {
+    for junk in [
+        &b""[..],
+        b"\x00\x01\x02",
+        b"hello world\r\n\r\n",
+        b"INVITE\r\n\r\n",
+    ] {
         assert!(parse(junk).is_err(), "{junk:?}");
     }
     let resp = b"SIP/2.0 180 Ringing\r\nCall-ID: r\r\nContent-Length: 0\r\n\r\n";
@@ -212,7 +227,10 @@ fn stamping_the_source_fills_received_and_rport() {
     assert_eq!(via.rport, Some(Some(40000)));
     assert!(r.header("Via").unwrap().contains("rport=40000"));
     // Same host, no rport: nothing to add.
-    let mut same = invite_with("Via:", Some("Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKs"));
+    let mut same = invite_with(
+        "Via:",
+        Some("Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKs"),
+    );
     same.stamp_source(addr("192.0.2.10:5062"));
     assert_eq!(same.top_via().unwrap().received, None);
     assert_eq!(same.top_via().unwrap().rport, None);
@@ -229,7 +247,9 @@ fn stamping_the_source_fills_received_and_rport() {
 }
 
 fn invalid(replace: &str, with: Option<&str>) -> Option<&'static str> {
-    validate(&invite_with(replace, with)).err().map(|e| e.reason())
+    validate(&invite_with(replace, with))
+        .err()
+        .map(|e| e.reason())
 }
 
 #[test]
@@ -239,9 +259,18 @@ fn invalid_requests_get_a_reason() {
     assert_eq!(invalid("To", None), Some("Missing To Header"));
     assert_eq!(invalid("CSeq", None), Some("Missing CSeq Header"));
     assert_eq!(invalid("Via", None), Some("Missing Via Header"));
-    assert_eq!(invalid("Via", Some("Via: nonsense")), Some("Bad Via Header"));
-    assert_eq!(invalid("CSeq", Some("CSeq: -1 INVITE")), Some("Bad CSeq Header"));
-    assert_eq!(invalid("CSeq", Some("CSeq: 99999999999 INVITE")), Some("Bad CSeq Header"));
+    assert_eq!(
+        invalid("Via", Some("Via: nonsense")),
+        Some("Bad Via Header")
+    );
+    assert_eq!(
+        invalid("CSeq", Some("CSeq: -1 INVITE")),
+        Some("Bad CSeq Header")
+    );
+    assert_eq!(
+        invalid("CSeq", Some("CSeq: 99999999999 INVITE")),
+        Some("Bad CSeq Header")
+    );
     assert_eq!(invalid("CSeq", Some("CSeq: 1")), Some("Bad CSeq Header"));
     assert_eq!(
         invalid("CSeq", Some("CSeq: 1 OPTIONS")),
@@ -261,14 +290,19 @@ fn invalid_requests_get_a_reason() {
     );
     // Max-Forwards may be missing (RFC 3261 §16.3 step 2).
     assert_eq!(invalid("Max-Forwards", None), None);
-    assert_eq!(Invalid::CSeqMethod.to_string(), "CSeq method does not match the request method");
+    assert_eq!(
+        Invalid::CSeqMethod.to_string(),
+        "CSeq method does not match the request method"
+    );
 }
 
 #[test]
 fn a_response_copies_the_request_and_adds_a_to_tag() {
     let r = invite_with(
         "Via:",
-        Some("Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK1, SIP/2.0/UDP p2;branch=z9hG4bK2\r\nVia: SIP/2.0/TCP p3;branch=z9hG4bK3"),
+        Some(
+            "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK1, SIP/2.0/UDP p2;branch=z9hG4bK2\r\nVia: SIP/2.0/TCP p3;branch=z9hG4bK3",
+        ),
     );
     let moved = response(&r, 302, "Moved Temporarily")
         .contact("sip:+4930123@trunk.example.com", None)
@@ -300,17 +334,30 @@ fn a_response_copies_the_request_and_adds_a_to_tag() {
         Ok(Message::Response(p)) => assert_eq!(p.code(), 302),
         other => panic!("{other:?}"),
     }
-    assert_eq!(response(&r, 302, "Moved Temporarily").finish().text().matches(&tag).count(), 1);
+    assert_eq!(
+        response(&r, 302, "Moved Temporarily")
+            .finish()
+            .text()
+            .matches(&tag)
+            .count(),
+        1
+    );
 }
 
 #[test]
 fn a_100_has_no_to_tag_and_an_existing_tag_is_kept() {
     let r = req(INVITE);
     let trying = response(&r, 100, "Trying").finish().text();
-    assert!(trying.contains("\r\nTo: Bob <sip:5551234@example.com>\r\n"), "{trying}");
+    assert!(
+        trying.contains("\r\nTo: Bob <sip:5551234@example.com>\r\n"),
+        "{trying}"
+    );
     let tagged = invite_with("To:", Some("To: <sip:5551234@example.com>;tag=mine"));
     let text = response(&tagged, 486, "Busy Here").finish().text();
-    assert!(text.contains("To: <sip:5551234@example.com>;tag=mine\r\n"), "{text}");
+    assert!(
+        text.contains("To: <sip:5551234@example.com>;tag=mine\r\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -325,10 +372,28 @@ fn extra_headers_and_bodies_cannot_break_the_framing() {
     assert!(text.ends_with("Content-Type: text/plain\r\nContent-Length: 4\r\n\r\nbusy"));
     let allow = response(&r, 200, "OK")
         .header("Allow", "INVITE, ACK, CANCEL, OPTIONS, REGISTER")
-        .header("WWW-Authenticate", "Digest realm=\"x\", nonce=\"n\", algorithm=SHA-256")
+        .header(
+            "WWW-Authenticate",
+            "Digest realm=\"x\", nonce=\"n\", algorithm=SHA-256",
+        )
         .finish();
     match parse(&allow.bytes) {
         Ok(Message::Response(p)) => assert_eq!(p.code(), 200),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn without_content_length_the_body_runs_to_the_end_of_the_datagram() {
+    let text = "MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKm\r\n\
+                From: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: m\r\nCSeq: 1 MESSAGE\r\n\r\nhello";
+    let Ok(Message::Request(r)) = parse(text.as_bytes()) else {
+        panic!("a request");
+    };
+    assert_eq!(r.body(), b"hello");
+    let with = text.replace("CSeq: 1 MESSAGE", "CSeq: 1 MESSAGE\r\nContent-Length: 2");
+    let Ok(Message::Request(r)) = parse(with.as_bytes()) else {
+        panic!("a request");
+    };
+    assert_eq!(r.body(), b"he", "bytes beyond Content-Length are dropped");
 }

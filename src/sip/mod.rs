@@ -16,7 +16,6 @@ pub mod transaction;
 pub mod transport;
 pub mod validate;
 
-
 #[cfg(test)]
 mod message_tests;
 #[cfg(test)]

@@ -96,7 +96,13 @@ impl Key {
     fn is_invite(&self) -> bool {
         matches!(
             self,
-            Key::Branch { method: Method::Invite, .. } | Key::Legacy { method: Method::Invite, .. }
+            Key::Branch {
+                method: Method::Invite,
+                ..
+            } | Key::Legacy {
+                method: Method::Invite,
+                ..
+            }
         )
     }
 }

@@ -58,11 +58,19 @@ fn keys_follow_rfc_3261_17_2_3() {
     // ACK matches its INVITE; CANCEL is its own transaction but finds it.
     assert_eq!(key("ACK", "z9hG4bK1"), key("INVITE", "z9hG4bK1"));
     assert_ne!(key("CANCEL", "z9hG4bK1"), key("INVITE", "z9hG4bK1"));
-    assert_eq!(key("CANCEL", "z9hG4bK1").cancelled_invite(), key("INVITE", "z9hG4bK1"));
+    assert_eq!(
+        key("CANCEL", "z9hG4bK1").cancelled_invite(),
+        key("INVITE", "z9hG4bK1")
+    );
     assert_ne!(key("INVITE", "z9hG4bK1"), key("INVITE", "z9hG4bK2"));
     // RFC 2543 branches fall back to Call-ID, CSeq and From-tag.
     match key("INVITE", "old1") {
-        Key::Legacy { call_id, cseq, from_tag, .. } => {
+        Key::Legacy {
+            call_id,
+            cseq,
+            from_tag,
+            ..
+        } => {
             assert_eq!((&*call_id, cseq, &*from_tag), ("c1", 1, "ft"));
         }
         other => panic!("{other:?}"),
@@ -76,12 +84,21 @@ fn a_retransmitted_invite_is_absorbed_then_answered_with_the_last_response() {
     let k = key("INVITE", "z9hG4bK1");
     assert_eq!(t.on_request(&k, false, peer(), false, now), Arrival::New);
     // Before any answer: nothing to send.
-    assert_eq!(t.on_request(&k, false, peer(), false, now), Arrival::Absorbed);
+    assert_eq!(
+        t.on_request(&k, false, peer(), false, now),
+        Arrival::Absorbed
+    );
     assert!(t.respond(&k, answer(180), now));
-    assert_eq!(t.on_request(&k, false, peer(), false, now), Arrival::Resend(peer()));
+    assert_eq!(
+        t.on_request(&k, false, peer(), false, now),
+        Arrival::Resend(peer())
+    );
     assert!(t.last_response(&k).unwrap().starts_with(b"SIP/2.0 180"));
     assert!(t.respond(&k, answer(302), now));
-    assert_eq!(t.on_request(&k, false, peer(), false, now), Arrival::Resend(peer()));
+    assert_eq!(
+        t.on_request(&k, false, peer(), false, now),
+        Arrival::Resend(peer())
+    );
     assert!(t.last_response(&k).unwrap().starts_with(b"SIP/2.0 302"));
     assert_eq!(t.len(), 1);
 }
@@ -117,15 +134,27 @@ fn the_ack_stops_timer_g_and_timer_i_ends_the_transaction() {
     t.respond(&k, answer(302), now);
     assert_eq!(fire(&mut t, now + ms(500)).1, 1);
     let ack = key("ACK", "z9hG4bK1");
-    assert_eq!(t.on_request(&ack, true, peer(), false, now + ms(600)), Arrival::AckMatched);
+    assert_eq!(
+        t.on_request(&ack, true, peer(), false, now + ms(600)),
+        Arrival::AckMatched
+    );
     // A retransmitted ACK is absorbed too; nothing is sent any more.
-    assert_eq!(t.on_request(&ack, true, peer(), false, now + ms(700)), Arrival::AckMatched);
-    assert_eq!(t.next_deadline(), Some(now + ms(600) + Timers::default().t4));
+    assert_eq!(
+        t.on_request(&ack, true, peer(), false, now + ms(700)),
+        Arrival::AckMatched
+    );
+    assert_eq!(
+        t.next_deadline(),
+        Some(now + ms(600) + Timers::default().t4)
+    );
     let (fired, sends) = fire(&mut t, now + ms(5600));
     assert_eq!((fired.ended, fired.retransmitted, sends), (1, 0, 0));
     assert!(t.is_empty());
     // An ACK after the transaction ended matches nothing.
-    assert_eq!(t.on_request(&ack, true, peer(), false, now + ms(6000)), Arrival::StrayAck);
+    assert_eq!(
+        t.on_request(&ack, true, peer(), false, now + ms(6000)),
+        Arrival::StrayAck
+    );
 }
 
 #[test]
@@ -134,9 +163,15 @@ fn a_2xx_to_invite_absorbs_retransmissions_until_timer_l() {
     let k = key("INVITE", "z9hG4bK1");
     t.on_request(&k, false, peer(), false, now);
     t.respond(&k, answer(200), now);
-    assert_eq!(t.on_request(&k, false, peer(), false, now), Arrival::Absorbed);
+    assert_eq!(
+        t.on_request(&k, false, peer(), false, now),
+        Arrival::Absorbed
+    );
     // The ACK of a 2xx is its own transaction: the handler sees it.
-    assert_eq!(t.on_request(&k, true, peer(), false, now), Arrival::StrayAck);
+    assert_eq!(
+        t.on_request(&k, true, peer(), false, now),
+        Arrival::StrayAck
+    );
     assert_eq!(fire(&mut t, now + ms(31_999)), (Fired::default(), 0));
     assert_eq!(fire(&mut t, now + ms(32_000)).0.ended, 1);
     assert!(t.is_empty());
@@ -149,7 +184,10 @@ fn over_a_reliable_transport_nothing_is_retransmitted() {
     t.on_request(&k, false, peer(), true, now);
     t.respond(&k, answer(404), now);
     assert_eq!(t.next_deadline(), Some(now + ms(32_000)), "only Timer H");
-    assert_eq!(t.on_request(&k, true, peer(), true, now), Arrival::AckMatched);
+    assert_eq!(
+        t.on_request(&k, true, peer(), true, now),
+        Arrival::AckMatched
+    );
     assert_eq!(fire(&mut t, now).0.ended, 1, "Timer I is 0 over TCP");
     let n = key("OPTIONS", "z9hG4bK2");
     t.on_request(&n, false, peer(), true, now);
@@ -163,11 +201,17 @@ fn non_invite_retransmissions_get_the_last_response_until_timer_j() {
     let k = key("OPTIONS", "z9hG4bK9");
     assert_eq!(t.on_request(&k, false, peer(), false, now), Arrival::New);
     t.respond(&k, answer(200), now);
-    assert_eq!(t.on_request(&k, false, peer(), false, now + ms(1)), Arrival::Resend(peer()));
+    assert_eq!(
+        t.on_request(&k, false, peer(), false, now + ms(1)),
+        Arrival::Resend(peer())
+    );
     // Non-INVITE finals are never retransmitted by timer.
     assert_eq!(fire(&mut t, now + ms(31_999)), (Fired::default(), 0));
     assert_eq!(fire(&mut t, now + ms(32_000)).0.ended, 1);
-    assert_eq!(t.on_request(&k, false, peer(), false, now + ms(32_001)), Arrival::New);
+    assert_eq!(
+        t.on_request(&k, false, peer(), false, now + ms(32_001)),
+        Arrival::New
+    );
 }
 
 #[test]
@@ -187,14 +231,28 @@ fn an_unanswered_transaction_leaves_at_its_deadline() {
 fn a_full_table_refuses_new_transactions_but_serves_old_ones() {
     let mut t = Table::new(Timers::default(), 2);
     let now = Instant::now();
-    let keys: Vec<Key> = (0..3).map(|i| key("INVITE", &format!("z9hG4bK{i}"))).collect();
-    assert_eq!(t.on_request(&keys[0], false, peer(), false, now), Arrival::New);
+    let keys: Vec<Key> = (0..3)
+        .map(|i| key("INVITE", &format!("z9hG4bK{i}")))
+        .collect();
+    assert_eq!(
+        t.on_request(&keys[0], false, peer(), false, now),
+        Arrival::New
+    );
     assert!(!t.is_full());
-    assert_eq!(t.on_request(&keys[1], false, peer(), false, now), Arrival::New);
+    assert_eq!(
+        t.on_request(&keys[1], false, peer(), false, now),
+        Arrival::New
+    );
     assert!(t.is_full());
-    assert_eq!(t.on_request(&keys[2], false, peer(), false, now), Arrival::Full);
+    assert_eq!(
+        t.on_request(&keys[2], false, peer(), false, now),
+        Arrival::Full
+    );
     t.respond(&keys[0], answer(302), now);
-    assert_eq!(t.on_request(&keys[0], false, peer(), false, now), Arrival::Resend(peer()));
+    assert_eq!(
+        t.on_request(&keys[0], false, peer(), false, now),
+        Arrival::Resend(peer())
+    );
 }
 
 #[test]
@@ -208,7 +266,11 @@ fn trying_is_sent_only_when_the_invite_waits() {
 fn only_transactions_waiting_for_an_answer_or_an_ack_count_against_the_limit() {
     let mut t = Table::new(Timers::default(), 1);
     let now = Instant::now();
-    let (a, b, c) = (key("INVITE", "z9hG4bKa"), key("INVITE", "z9hG4bKb"), key("INVITE", "z9hG4bKc"));
+    let (a, b, c) = (
+        key("INVITE", "z9hG4bKa"),
+        key("INVITE", "z9hG4bKb"),
+        key("INVITE", "z9hG4bKc"),
+    );
     t.on_request(&a, false, peer(), false, now);
     t.respond(&a, answer(302), now);
     // Completed, waiting for its ACK: still pending.

@@ -116,7 +116,15 @@ pub async fn serve_tcp<H: Handler>(
         };
         let (handler, counters, shutdown) = (handler.clone(), counters.clone(), shutdown.clone());
         tokio::spawn(async move {
-            let end = connection(stream, peer, local, handler.as_ref(), &counters, limits, shutdown);
+            let end = connection(
+                stream,
+                peer,
+                local,
+                handler.as_ref(),
+                &counters,
+                limits,
+                shutdown,
+            );
             if let Err(e) = end.await {
                 tracing::debug!(%peer, error = %e, "closed a connection");
             }
