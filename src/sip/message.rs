@@ -16,6 +16,10 @@ use rsipstack::sip::HeadersExt;
 /// A parsed message: a request for the server to answer, or a response
 /// (which a redirect server never expects and drops).
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "requests are the hot path; boxing them would cost an allocation per message"
+)]
 pub enum Message {
     Request(Request),
     Response(ReceivedResponse),
@@ -40,10 +44,9 @@ pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
                 .headers
                 .iter()
                 .any(|h| matches!(h, rs::Header::ContentLength(_)))
+                && let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n")
             {
-                if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
-                    inner.body = bytes[end + 4..].to_vec();
-                }
+                inner.body = bytes[end + 4..].to_vec();
             }
             Ok(Message::Request(Request::new(inner, None)))
         }
