@@ -58,6 +58,8 @@ fn handler(calls: Arc<AtomicUsize>) -> impl Fn(&Incoming<'_>) -> Option<Response
             Method::Options => response(req, 200, "OK")
                 .header("Allow", "INVITE, ACK, OPTIONS")
                 .finish(),
+            Method::Cancel if incoming.cancels_known_invite => response(req, 200, "OK").finish(),
+            Method::Cancel => response(req, 481, "Call/Transaction Does Not Exist").finish(),
             _ => response(req, 501, "Not Implemented").finish(),
         })
     }
@@ -468,5 +470,31 @@ async fn a_datagram_larger_than_the_limit_is_dropped() {
     socket.send_to(small.as_bytes(), server.addr).await.unwrap();
     assert!(recv(&socket).await.contains("z9hG4bKl2"));
     assert_eq!(server.counters.snapshot().drops(Dropped::TooLarge), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancel_knows_whether_its_invite_is_held() {
+    let server = udp_server("127.0.0.1:0", limits()).await;
+    let (socket, via) = client("127.0.0.1:0").await;
+    let invite = request("INVITE", "100", &via, "z9hG4bKc1");
+    socket
+        .send_to(invite.as_bytes(), server.addr)
+        .await
+        .unwrap();
+    assert!(recv(&socket).await.starts_with("SIP/2.0 302"));
+    let cancel = request("CANCEL", "100", &via, "z9hG4bKc1");
+    socket
+        .send_to(cancel.as_bytes(), server.addr)
+        .await
+        .unwrap();
+    let answer = recv(&socket).await;
+    assert!(
+        answer.starts_with("SIP/2.0 200 OK\r\n") && answer.contains("CSeq: 1 CANCEL"),
+        "{answer}"
+    );
+    let stray = request("CANCEL", "100", &via, "z9hG4bKc2");
+    socket.send_to(stray.as_bytes(), server.addr).await.unwrap();
+    assert!(recv(&socket).await.starts_with("SIP/2.0 481"));
     server.stop().await;
 }

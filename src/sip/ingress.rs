@@ -34,6 +34,9 @@ pub struct Incoming<'a> {
     pub source: SocketAddr,
     pub local: SocketAddr,
     pub transport: Transport,
+    /// For a CANCEL: whether the INVITE it cancels is a transaction this
+    /// transport holds (RFC 3261 §9.2: if not, the answer is 481).
+    pub cancels_known_invite: bool,
 }
 
 /// What answers requests: called once per new transaction (and for ACKs
@@ -149,11 +152,14 @@ pub fn process<'t>(
         counters.dropped(Dropped::NoTransaction);
         return None;
     };
+    let cancels_known_invite =
+        *req.method() == Method::Cancel && table.contains(&key.cancelled_invite());
     let incoming = Incoming {
         request: &req,
         source,
         local,
         transport,
+        cancels_known_invite,
     };
     match table.on_request(&key, is_ack, to, transport.reliable(), now) {
         Arrival::New => {}

@@ -206,6 +206,11 @@ impl Table {
         self.entries.is_empty()
     }
 
+    /// Whether the table holds the transaction `key`.
+    pub fn contains(&self, key: &Key) -> bool {
+        self.entries.contains_key(key)
+    }
+
     /// Whether a new transaction would exceed the limit of pending ones.
     pub fn is_full(&self) -> bool {
         self.pending >= self.limit
