@@ -17,8 +17,6 @@ pub mod transport;
 pub mod validate;
 
 #[cfg(test)]
-mod ingress_tests;
-#[cfg(test)]
 mod message_tests;
 #[cfg(test)]
 mod transaction_tests;
