@@ -5,6 +5,7 @@
 //! - `parse_invite`: `message::parse` of a SIPp-style INVITE with SDP.
 //! - `parse_check_302`: parse, stamp the Via, validate, write the 302 (two
 //!   Contacts and a version header): the redirect's SIP work per INVITE.
+//! - `write_302`: that 302 alone, from a parsed INVITE.
 //! - `302_through_rsipstack`: the same 302 built with rsipstack's
 //!   `Response` and `to_bytes`, the alternative `sip::response` avoids.
 //! - `ingress_invite_ack`: `ingress::process` of an INVITE and its ACK
@@ -121,6 +122,10 @@ fn bench_messages(c: &mut Criterion) {
             validate(&req).unwrap();
             black_box(redirect(&req).bytes.len())
         })
+    });
+    g.bench_function("write_302", |b| {
+        let req = request(INVITE.as_bytes());
+        b.iter(|| black_box(redirect(black_box(&req)).bytes.len()))
     });
     g.bench_function("302_through_rsipstack", |b| {
         use rsipstack::sip as rs;

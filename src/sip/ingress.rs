@@ -183,7 +183,10 @@ pub fn process<'t>(
             return Some(stateless(busy, to, counters));
         }
     }
-    let answer = handler.handle(&incoming)?;
+    let Some(answer) = handler.handle(&incoming) else {
+        table.waiting(&key, now);
+        return None;
+    };
     counters.response(answer.code);
     if !table.respond(&key, answer, now) {
         return None;

@@ -8,6 +8,7 @@
 //! the UDP and TCP sockets; `counters` counts what happened.
 
 pub mod counters;
+pub mod deadlines;
 pub mod framing;
 pub mod ingress;
 pub mod message;

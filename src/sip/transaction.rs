@@ -12,11 +12,11 @@
 //! are absorbed until Timer L). Non-INVITE: retransmissions get the last
 //! response; Timer J ends the transaction.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::sip::deadlines::{Deadline, Deadlines};
 use crate::sip::message::{Method, Request};
 use crate::sip::response::Response;
 
@@ -153,16 +153,21 @@ enum State {
 
 #[derive(Debug)]
 struct Entry {
+    key: Key,
+    /// Tells this transaction's deadlines from those of an earlier one
+    /// that used the same slot.
+    generation: u32,
     state: State,
     last: Option<Response>,
     peer: SocketAddr,
     reliable: bool,
     /// The next Timer G interval.
     interval: Duration,
-    /// When Timer G fires next (INVITE, Completed, unreliable).
-    retransmit_at: Option<Instant>,
-    /// When the transaction ends (Timer H, I, J or L).
-    end_at: Option<Instant>,
+    /// When the final response was sent (Timer H counts from it).
+    completed_at: Option<Instant>,
+    /// The one deadline that counts: what happens then follows from the
+    /// state (Timer G or H, I, J, L, or giving up on an unanswered one).
+    deadline: Option<Instant>,
 }
 
 /// The server transactions of one transport, bounded by `limit`.
@@ -170,15 +175,18 @@ struct Entry {
 pub struct Table {
     timers: Timers,
     limit: usize,
-    entries: HashMap<Key, Entry>,
+    /// Transactions in slots reused through `free`; `index` finds a key's
+    /// slot, and deadlines name slots, not keys.
+    slots: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    index: HashMap<Key, u32>,
+    generation: u32,
     /// Entries still waiting for an answer or an ACK (Proceeding,
     /// Completed): what `limit` bounds. Confirmed and Accepted entries only
     /// absorb retransmissions for a few seconds, so at a steady call rate
     /// their number is the rate times T4 or 64·T1, bounded by the rate.
     pending: usize,
-    /// Every deadline set, earliest first; stale ones are skipped when
-    /// popped (a key's entry says which deadline is current).
-    deadlines: BinaryHeap<Reverse<(Instant, Key)>>,
+    deadlines: Deadlines,
 }
 
 impl Table {
@@ -186,15 +194,22 @@ impl Table {
         Table {
             timers,
             limit,
-            entries: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: HashMap::new(),
+            generation: 0,
             pending: 0,
-            deadlines: BinaryHeap::new(),
+            deadlines: Deadlines::default(),
         }
     }
 
     /// Transactions held, whatever their state.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
     }
 
     /// Transactions waiting for an answer or an ACK.
@@ -202,13 +217,9 @@ impl Table {
         self.pending
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// Whether the table holds the transaction `key`.
     pub fn contains(&self, key: &Key) -> bool {
-        self.entries.contains_key(key)
+        self.index.contains_key(key)
     }
 
     /// Whether a new transaction would exceed the limit of pending ones.
@@ -226,24 +237,28 @@ impl Table {
         reliable: bool,
         now: Instant,
     ) -> Arrival {
-        let full = self.is_full();
-        let t4 = self.timers.t4;
-        if let Some(entry) = self.entries.get_mut(key) {
+        if let Some(&slot) = self.index.get(key) {
+            let entry = self.slots[slot as usize]
+                .as_mut()
+                .expect("indexed slots are full");
             if is_ack {
-                if entry.state != State::Completed {
-                    // A retransmitted ACK (Confirmed), or one for a 2xx.
-                    return match entry.state {
-                        State::Confirmed => Arrival::AckMatched,
-                        _ => Arrival::StrayAck,
-                    };
-                }
-                entry.state = State::Confirmed;
-                self.pending -= 1;
-                entry.retransmit_at = None;
-                let end = now + if entry.reliable { Duration::ZERO } else { t4 };
-                entry.end_at = Some(end);
-                self.deadlines.push(Reverse((end, key.clone())));
-                return Arrival::AckMatched;
+                return match entry.state {
+                    State::Completed => {
+                        entry.state = State::Confirmed;
+                        self.pending -= 1;
+                        let delay = if entry.reliable {
+                            Duration::ZERO
+                        } else {
+                            self.timers.t4
+                        };
+                        self.arm(slot, delay, now + delay);
+                        Arrival::AckMatched
+                    }
+                    // A retransmitted ACK.
+                    State::Confirmed => Arrival::AckMatched,
+                    // The ACK of a 2xx is a transaction of its own.
+                    _ => Arrival::StrayAck,
+                };
             }
             return match (&entry.last, entry.state) {
                 (_, State::Accepted) | (None, _) => Arrival::Absorbed,
@@ -253,145 +268,183 @@ impl Table {
         if is_ack {
             return Arrival::StrayAck;
         }
-        if full {
+        if self.is_full() {
             return Arrival::Full;
         }
-        // An unanswered transaction cannot hold its slot for ever: an
-        // INVITE gets Timer C's three minutes, others 64·T1 (§17.1.2.2).
-        let end = now
-            + if key.is_invite() {
+        self.generation = self.generation.wrapping_add(1);
+        let entry = Entry {
+            key: key.clone(),
+            generation: self.generation,
+            state: State::Proceeding,
+            last: None,
+            peer,
+            reliable,
+            interval: self.timers.t1,
+            completed_at: None,
+            deadline: None,
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(entry);
+                slot
+            }
+            None => {
+                self.slots.push(Some(entry));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key.clone(), slot);
+        self.pending += 1;
+        Arrival::New
+    }
+
+    /// The handler did not answer at once: from now the transaction has
+    /// Timer C's three minutes (an INVITE) or 64·T1 to be answered before
+    /// it leaves the table (RFC 3261 §17.1.2.2), so an unanswered one
+    /// cannot hold its slot for ever.
+    pub fn waiting(&mut self, key: &Key, now: Instant) {
+        let Some(&slot) = self.index.get(key) else {
+            return;
+        };
+        let entry = self.slots[slot as usize]
+            .as_ref()
+            .expect("indexed slots are full");
+        if entry.state == State::Proceeding && entry.deadline.is_none() {
+            let delay = if key.is_invite() {
                 Duration::from_secs(180)
             } else {
                 64 * self.timers.t1
             };
-        self.deadlines.push(Reverse((end, key.clone())));
-        self.pending += 1;
-        self.entries.insert(
-            key.clone(),
-            Entry {
-                state: State::Proceeding,
-                last: None,
-                peer,
-                reliable,
-                interval: self.timers.t1,
-                retransmit_at: None,
-                end_at: Some(end),
-            },
-        );
-        Arrival::New
+            self.arm(slot, delay, now + delay);
+        }
     }
 
     /// Records the response sent for `key` and sets its timers. Returns
     /// false, recording nothing, if the transaction is unknown (ended, or
     /// never created) or already has its final response.
     pub fn respond(&mut self, key: &Key, response: Response, now: Instant) -> bool {
-        let timers = self.timers;
-        let invite = key.is_invite();
-        let Some(entry) = self.entries.get_mut(key) else {
+        let Some(&slot) = self.index.get(key) else {
             return false;
         };
+        let timers = self.timers;
+        let entry = self.slots[slot as usize]
+            .as_mut()
+            .expect("indexed slots are full");
         if entry.state != State::Proceeding {
             return false;
         }
         let code = response.code;
         entry.last = Some(response);
         if code < 200 {
+            self.waiting(key, now);
             return true;
         }
-        let (state, retransmit, end) = match (invite, (200..300).contains(&code)) {
-            (true, true) => (State::Accepted, None, Some(now + 64 * timers.t1)),
-            (true, false) => {
-                let retransmit = (!entry.reliable).then(|| now + timers.t1);
-                (State::Completed, retransmit, Some(now + 64 * timers.t1))
-            }
-            (false, _) => {
-                let j = if entry.reliable {
-                    Duration::ZERO
-                } else {
-                    64 * timers.t1
-                };
-                (State::Completed, None, Some(now + j))
-            }
+        let long = 64 * timers.t1;
+        let (state, delay) = match (key.is_invite(), (200..300).contains(&code)) {
+            (true, true) => (State::Accepted, long),
+            (true, false) if entry.reliable => (State::Completed, long),
+            (true, false) => (State::Completed, timers.t1),
+            (false, _) if entry.reliable => (State::Completed, Duration::ZERO),
+            (false, _) => (State::Completed, long),
         };
         if state == State::Accepted {
             self.pending -= 1;
         }
         entry.state = state;
         entry.interval = timers.t1;
-        entry.retransmit_at = retransmit;
-        entry.end_at = end;
-        for at in [retransmit, end].into_iter().flatten() {
-            self.deadlines.push(Reverse((at, key.clone())));
-        }
+        entry.completed_at = Some(now);
+        self.arm(slot, delay, now + delay);
         true
     }
 
     /// The bytes of the last response sent for `key`.
     pub fn last_response(&self, key: &Key) -> Option<&[u8]> {
-        self.entries.get(key)?.last.as_ref().map(|r| &r.bytes[..])
+        let slot = *self.index.get(key)?;
+        let entry = self.slots[slot as usize].as_ref()?;
+        entry.last.as_ref().map(|r| &r.bytes[..])
     }
 
     /// The earliest time `on_timers` has something to do.
     pub fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(Reverse((at, key))) = self.deadlines.peek() {
-            if self.is_current(key, *at) {
-                return Some(*at);
-            }
-            self.deadlines.pop();
-        }
-        None
+        let slots = &self.slots;
+        self.deadlines.first(|d| is_current(slots, d)).map(|d| d.0)
     }
 
     /// Fires every timer due at `now`: `send` gets each response to send
     /// again and where; ended transactions leave the table.
     pub fn on_timers(&mut self, now: Instant, mut send: impl FnMut(SocketAddr, &[u8])) -> Fired {
         let mut fired = Fired::default();
-        while let Some(Reverse((at, _))) = self.deadlines.peek() {
-            if *at > now {
-                break;
-            }
-            let Some(Reverse((at, key))) = self.deadlines.pop() else {
+        loop {
+            let slots = &self.slots;
+            let Some((at, slot, _)) = self.deadlines.pop_due(now, |d| is_current(slots, d)) else {
                 break;
             };
-            if !self.is_current(&key, at) {
-                continue;
-            }
             let t2 = self.timers.t2;
-            let Some(entry) = self.entries.get_mut(&key) else {
-                continue;
-            };
-            if entry.end_at == Some(at) {
-                if entry.state == State::Completed && key.is_invite() {
-                    fired.timed_out += 1;
-                } else if entry.state == State::Proceeding {
+            let timer_h = 64 * self.timers.t1;
+            let entry = self.slots[slot as usize]
+                .as_mut()
+                .expect("current deadlines name full slots");
+            let invite = entry.key.is_invite();
+            match entry.state {
+                State::Proceeding => {
                     fired.unanswered += 1;
-                } else {
+                    self.remove(slot);
+                }
+                State::Completed if invite && !entry.reliable => {
+                    let h = entry.completed_at.unwrap_or(at) + timer_h;
+                    if at >= h {
+                        fired.timed_out += 1;
+                        self.remove(slot);
+                        continue;
+                    }
+                    // Timer G: send the final response again, doubling up to T2.
+                    if let Some(last) = &entry.last {
+                        send(entry.peer, &last.bytes);
+                        fired.retransmitted += 1;
+                    }
+                    entry.interval = (entry.interval * 2).min(t2);
+                    let interval = entry.interval;
+                    self.arm(slot, interval, (at + interval).min(h));
+                }
+                State::Completed if invite => {
+                    fired.timed_out += 1;
+                    self.remove(slot);
+                }
+                _ => {
                     fired.ended += 1;
+                    self.remove(slot);
                 }
-                if matches!(entry.state, State::Proceeding | State::Completed) {
-                    self.pending -= 1;
-                }
-                self.entries.remove(&key);
-                continue;
             }
-            // Timer G: send the final response again, doubling up to T2.
-            if let Some(last) = &entry.last {
-                send(entry.peer, &last.bytes);
-                fired.retransmitted += 1;
-            }
-            entry.interval = (entry.interval * 2).min(t2);
-            let next = at + entry.interval;
-            entry.retransmit_at = Some(next);
-            self.deadlines.push(Reverse((next, key)));
         }
         fired
     }
 
-    fn is_current(&self, key: &Key, at: Instant) -> bool {
-        self.entries
-            .get(key)
-            .is_some_and(|e| e.retransmit_at == Some(at) || e.end_at == Some(at))
+    /// Makes `at` the one deadline of the transaction in `slot`.
+    fn arm(&mut self, slot: u32, delay: Duration, at: Instant) {
+        let entry = self.slots[slot as usize]
+            .as_mut()
+            .expect("armed slots are full");
+        entry.deadline = Some(at);
+        self.deadlines.push(delay, (at, slot, entry.generation));
     }
+
+    fn remove(&mut self, slot: u32) {
+        if let Some(entry) = self.slots[slot as usize].take() {
+            if matches!(entry.state, State::Proceeding | State::Completed) {
+                self.pending -= 1;
+            }
+            self.index.remove(&entry.key);
+            self.free.push(slot);
+        }
+    }
+}
+
+/// Whether a deadline is still its transaction's current one.
+fn is_current(slots: &[Option<Entry>], (at, slot, generation): &Deadline) -> bool {
+    slots
+        .get(*slot as usize)
+        .and_then(Option::as_ref)
+        .is_some_and(|e| e.generation == *generation && e.deadline == Some(*at))
 }
 
 /// When a 100 Trying is sent: for an INVITE whose final answer is not

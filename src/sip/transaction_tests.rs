@@ -221,6 +221,12 @@ fn an_unanswered_transaction_leaves_at_its_deadline() {
     let i = key("INVITE", "z9hG4bK2");
     t.on_request(&o, false, peer(), false, now);
     t.on_request(&i, false, peer(), false, now);
+    // Until the handler says it will answer later, no deadline is set
+    // (an answer at once needs none).
+    assert_eq!(t.next_deadline(), None);
+    t.waiting(&o, now);
+    t.waiting(&i, now);
+    assert_eq!(fire(&mut t, now + ms(31_999)), (Fired::default(), 0));
     assert_eq!(fire(&mut t, now + ms(32_000)).0.unanswered, 1);
     assert_eq!(fire(&mut t, now + Duration::from_secs(180)).0.unanswered, 1);
     assert!(t.is_empty());
@@ -284,6 +290,37 @@ fn only_transactions_waiting_for_an_answer_or_an_ack_count_against_the_limit() {
     assert_eq!((t.len(), t.pending()), (2, 0), "Accepted is not pending");
     assert!(!t.respond(&b, answer(486), now), "one final answer only");
     assert_eq!(t.on_request(&c, false, peer(), false, now), Arrival::New);
+    t.waiting(&c, now);
     fire(&mut t, now + Duration::from_secs(180));
     assert_eq!((t.len(), t.pending()), (0, 0));
+}
+
+#[test]
+fn a_provisional_answer_keeps_the_transaction_waiting_for_its_final_one() {
+    let (mut t, now) = table();
+    let k = key("INVITE", "z9hG4bK1");
+    t.on_request(&k, false, peer(), false, now);
+    t.respond(&k, answer(180), now);
+    assert_eq!(t.next_deadline(), Some(now + Duration::from_secs(180)));
+    assert!(t.respond(&k, answer(302), now + ms(10)));
+    assert_eq!(
+        t.next_deadline(),
+        Some(now + ms(510)),
+        "Timer G replaces the wait"
+    );
+}
+
+#[test]
+fn slots_are_reused_without_old_deadlines_firing_on_new_transactions() {
+    let (mut t, now) = table();
+    let a = key("OPTIONS", "z9hG4bKa");
+    t.on_request(&a, false, peer(), false, now);
+    t.respond(&a, answer(200), now);
+    assert_eq!(fire(&mut t, now + ms(32_000)).0.ended, 1);
+    let b = key("OPTIONS", "z9hG4bKb");
+    t.on_request(&b, false, peer(), false, now + ms(32_000));
+    t.respond(&b, answer(200), now + ms(32_000));
+    assert_eq!(t.len(), 1);
+    assert_eq!(fire(&mut t, now + ms(63_999)), (Fired::default(), 0));
+    assert_eq!(fire(&mut t, now + ms(64_000)).0.ended, 1);
 }
