@@ -242,9 +242,15 @@ pub struct NameAddr {
 impl NameAddr {
     fn parse(value: &str) -> Option<NameAddr> {
         let from = rs::typed::From::parse(value).ok()?;
+        // The URI as written, sliced rather than printed back.
+        let value = value.trim();
+        let uri = match (value.find('<'), value.find('>')) {
+            (Some(open), Some(close)) if open < close => &value[open + 1..close],
+            _ => value.split(';').next().unwrap_or(value),
+        };
         Some(NameAddr {
             display: from.display_name.clone(),
-            uri: from.uri.to_string(),
+            uri: uri.trim().to_string(),
             user: uri_user(&from.uri),
             tag: from.tag().map(|t| t.value().to_string()),
         })

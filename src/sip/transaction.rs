@@ -245,6 +245,9 @@ impl Table {
                 return match entry.state {
                     State::Completed => {
                         entry.state = State::Confirmed;
+                        // Confirmed only absorbs ACKs: the response is not
+                        // sent again, so its bytes go now rather than after T4.
+                        entry.last = None;
                         self.pending -= 1;
                         let delay = if entry.reliable {
                             Duration::ZERO
@@ -261,7 +264,7 @@ impl Table {
                 };
             }
             return match (&entry.last, entry.state) {
-                (_, State::Accepted) | (None, _) => Arrival::Absorbed,
+                (_, State::Accepted | State::Confirmed) | (None, _) => Arrival::Absorbed,
                 (Some(_), _) => Arrival::Resend(entry.peer),
             };
         }
