@@ -2,7 +2,7 @@
 //! §8.2 requires a server to reject with 400, and the reason phrase that
 //! says why.
 
-use crate::sip::message::{CSeq, Method, Request};
+use crate::sip::message::{CSeq, Request};
 
 /// Why a parseable request is answered 400 (`reason` is the phrase).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -72,10 +72,4 @@ pub fn validate(req: &Request) -> Result<(), Invalid> {
         _ => {}
     }
     Ok(())
-}
-
-/// Whether the method is one a request may be answered at all: never ACK
-/// (RFC 3261 §17.1.1.3: an ACK gets no response).
-pub fn answerable(method: &Method) -> bool {
-    *method != Method::Ack
 }
