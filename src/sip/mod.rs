@@ -3,9 +3,10 @@
 //!
 //! `message` is the only door to rsipstack's message model; `response`
 //! writes answers as bytes; `validate` decides 400s; `transaction` holds
-//! server transactions on a time it is given, `deadlines` their timers; `framing` cuts TCP streams;
-//! `ingress` takes one message from bytes to its answer; `transport` owns
-//! the UDP and TCP sockets; `counters` counts what happened.
+//! server transactions on a time it is given, `deadlines` their timers;
+//! `framing` cuts TCP streams; `ingress` takes one message from bytes to
+//! its answer; `transport` owns the UDP and TCP sockets; `counters` counts
+//! what happened.
 
 pub mod counters;
 pub mod deadlines;
