@@ -175,3 +175,40 @@ impl Snapshot {
             .map_or(0, |(_, n)| *n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_method_code_and_reason_and_leaves_zeros_out() {
+        let c = Counters::default();
+        c.request(&Method::Invite);
+        c.request(&Method::Invite);
+        c.request(&Method::Other("FROB".into()));
+        c.response(302);
+        c.response(699);
+        // Codes outside 100..=699 are not SIP status codes: not counted.
+        c.response(99);
+        c.response(700);
+        c.dropped(Dropped::Unparseable);
+        c.resent(3);
+        c.timed_out(1);
+        let s = c.snapshot();
+        assert_eq!(
+            s.received,
+            vec![("INVITE".to_string(), 2), ("other".to_string(), 1)]
+        );
+        assert_eq!(s.responses, vec![(302, 1), (699, 1)]);
+        assert_eq!(s.drops, vec![("unparseable", 1)]);
+        assert_eq!((s.resent, s.timed_out), (3, 1));
+        assert_eq!(
+            (
+                s.received("ACK"),
+                s.responses(200),
+                s.drops(Dropped::BadFrame)
+            ),
+            (0, 0, 0)
+        );
+    }
+}
