@@ -1,0 +1,206 @@
+//! One received message, from bytes to the bytes of its answer, without
+//! I/O: parse, stamp the top Via, validate (400), find the transaction
+//! (retransmissions, ACKs, 503 when the table is full), ask the handler,
+//! count. The UDP and TCP transports and a fuzz target share it.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::sip::counters::{Counters, Dropped};
+use crate::sip::message::{self, Message, Method, Request, Via};
+use crate::sip::response::{Response, response};
+use crate::sip::transaction::{Arrival, Key, Table, Timers};
+use crate::sip::validate::validate;
+
+/// The transport a request arrived on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    /// Whether the transport retransmits for us (no Timer G, no Timer J wait).
+    pub fn reliable(self) -> bool {
+        self == Transport::Tcp
+    }
+}
+
+/// A request for the handler, with where it came from.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    pub request: &'a Request,
+    pub source: SocketAddr,
+    pub local: SocketAddr,
+    pub transport: Transport,
+    /// For a CANCEL: whether the INVITE it cancels is a transaction this
+    /// transport holds (RFC 3261 §9.2: if not, the answer is 481).
+    pub cancels_known_invite: bool,
+}
+
+/// What answers requests: called once per new transaction (and for ACKs
+/// that match none), synchronously, on the transport's task. `None`
+/// means no answer now (an ACK, or an answer the caller sends later).
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, incoming: &Incoming<'_>) -> Option<Response>;
+}
+
+impl<F> Handler for F
+where
+    F: Fn(&Incoming<'_>) -> Option<Response> + Send + Sync + 'static,
+{
+    fn handle(&self, incoming: &Incoming<'_>) -> Option<Response> {
+        self(incoming)
+    }
+}
+
+/// Bounds of the SIP transports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Server transactions held per UDP socket or TCP connection; beyond
+    /// it new requests get 503.
+    pub max_pending: usize,
+    /// Seconds in the Retry-After of that 503.
+    pub retry_after: u32,
+    /// Largest message accepted, in bytes (a longer datagram is dropped,
+    /// a longer stream message closes the connection).
+    pub max_message: usize,
+    /// TCP connections served at once; more are closed when accepted.
+    pub max_connections: usize,
+    /// A TCP connection silent this long is closed.
+    pub tcp_idle: Duration,
+    pub timers: Timers,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_pending: 65_536,
+            retry_after: 5,
+            max_message: 65_535,
+            max_connections: 1024,
+            tcp_idle: Duration::from_secs(300),
+            timers: Timers::default(),
+        }
+    }
+}
+
+/// Bytes to send and where (over TCP, always the connection they came on).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Reply<'t> {
+    pub to: SocketAddr,
+    pub bytes: Cow<'t, [u8]>,
+}
+
+/// Where an answer to a request from `source` goes (RFC 3261 §18.2.2 and
+/// RFC 3581 §4): over UDP, the source address (it is the `received`
+/// address, or equal to sent-by) with the source port if `rport` was asked
+/// for, else the sent-by port or 5060; over TCP, the connection. A `maddr`
+/// parameter is not honoured: answers go where the request came from.
+pub fn reply_address(via: Option<&Via>, source: SocketAddr, transport: Transport) -> SocketAddr {
+    match via {
+        Some(via) if transport == Transport::Udp && via.rport.is_none() => {
+            SocketAddr::new(source.ip(), via.port.unwrap_or(5060))
+        }
+        _ => source,
+    }
+}
+
+/// Processes one message received at `now`; returns what to send.
+#[allow(clippy::too_many_arguments)]
+pub fn process<'t>(
+    bytes: &[u8],
+    source: SocketAddr,
+    local: SocketAddr,
+    transport: Transport,
+    table: &'t mut Table,
+    handler: &dyn Handler,
+    counters: &Counters,
+    limits: &Limits,
+    now: Instant,
+) -> Option<Reply<'t>> {
+    let mut req = match message::parse(bytes) {
+        Ok(Message::Request(req)) => req,
+        Ok(Message::Response(_)) => {
+            counters.dropped(Dropped::Response);
+            return None;
+        }
+        Err(e) => {
+            tracing::debug!(%source, error = %e, "dropped an unparseable message");
+            counters.dropped(Dropped::Unparseable);
+            return None;
+        }
+    };
+    counters.request(req.method());
+    req.stamp_source(source);
+    let to = reply_address(req.top_via(), source, transport);
+    let is_ack = *req.method() == Method::Ack;
+    if let Err(invalid) = validate(&req) {
+        if is_ack {
+            counters.dropped(Dropped::InvalidAck);
+            return None;
+        }
+        tracing::debug!(%source, call_id = req.call_id(), %invalid, "answered 400");
+        return Some(stateless(
+            response(&req, 400, invalid.reason()).finish(),
+            to,
+            counters,
+        ));
+    }
+    let Some(key) = Key::of(&req) else {
+        counters.dropped(Dropped::NoTransaction);
+        return None;
+    };
+    let cancels_known_invite =
+        *req.method() == Method::Cancel && table.contains(&key.cancelled_invite());
+    let incoming = Incoming {
+        request: &req,
+        source,
+        local,
+        transport,
+        cancels_known_invite,
+    };
+    match table.on_request(&key, is_ack, to, transport.reliable(), now) {
+        Arrival::New => {}
+        Arrival::Resend(peer) => {
+            counters.resent(1);
+            return table.last_response(&key).map(|last| Reply {
+                to: peer,
+                bytes: Cow::Borrowed(last),
+            });
+        }
+        Arrival::Absorbed | Arrival::AckMatched => return None,
+        Arrival::StrayAck => {
+            handler.handle(&incoming);
+            counters.dropped(Dropped::StrayAck);
+            return None;
+        }
+        Arrival::Full => {
+            let busy = response(&req, 503, "Service Unavailable")
+                .header("Retry-After", &limits.retry_after.to_string())
+                .finish();
+            return Some(stateless(busy, to, counters));
+        }
+    }
+    let Some(answer) = handler.handle(&incoming) else {
+        table.waiting(&key, now);
+        return None;
+    };
+    counters.response(answer.code);
+    if !table.respond(&key, answer, now) {
+        return None;
+    }
+    table.last_response(&key).map(|bytes| Reply {
+        to,
+        bytes: Cow::Borrowed(bytes),
+    })
+}
+
+fn stateless(answer: Response, to: SocketAddr, counters: &Counters) -> Reply<'static> {
+    counters.response(answer.code);
+    Reply {
+        to,
+        bytes: Cow::Owned(answer.bytes),
+    }
+}

@@ -1,0 +1,527 @@
+//! SIP messages: the one file that imports `rsipstack` (its `sip` message
+//! model, pinned in Cargo.toml), and what the server reads from a request.
+//!
+//! A datagram or a framed stream message is parsed with rsipstack's
+//! `SipMessage::try_from`; the rest of the server sees only the types here
+//! (`Request`, `Method`, `Via`, `NameAddr`, `ContactEntry`), so a change of
+//! library touches one file. Responses are not built through rsipstack's
+//! types: `sip::response` writes their bytes from the request's raw header
+//! values (docs/decisions.md, "SIP responses are written as bytes").
+
+use std::net::{IpAddr, SocketAddr};
+
+use rsipstack::sip as rs;
+use rsipstack::sip::HeadersExt;
+
+/// A parsed message: a request for the server to answer, or a response
+/// (which a redirect server never expects and drops).
+#[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "requests are the hot path; boxing them would cost an allocation per message"
+)]
+pub enum Message {
+    Request(Request),
+    Response(ReceivedResponse),
+}
+
+/// Why bytes are not a SIP message at all (no answer is possible).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unparseable SIP message: {0}")]
+pub struct ParseError(pub String);
+
+/// Parses one datagram or one framed stream message.
+///
+/// A request with a method rsipstack does not know (`FOO sip:x SIP/2.0`) is
+/// still parsed, as `Method::Other`, so it can be answered 501 rather than
+/// dropped: RFC 3261 §8.2.1 wants an answer to every unknown method.
+pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
+    match rs::SipMessage::try_from(bytes) {
+        Ok(rs::SipMessage::Request(mut inner)) => {
+            // Without Content-Length the body runs to the end of the
+            // datagram (RFC 3261 §18.3); rsipstack reads none.
+            if !inner
+                .headers
+                .iter()
+                .any(|h| matches!(h, rs::Header::ContentLength(_)))
+                && let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n")
+            {
+                inner.body = bytes[end + 4..].to_vec();
+            }
+            Ok(Message::Request(Request::new(inner, None)))
+        }
+        Ok(rs::SipMessage::Response(inner)) => Ok(Message::Response(ReceivedResponse { inner })),
+        Err(first) => parse_unknown_method(bytes).ok_or_else(|| ParseError(first.to_string())),
+    }
+}
+
+/// The error path of `parse`: if the start line names a method token that
+/// rsipstack rejects, parse the message again with a known method in its
+/// place and remember the real one.
+fn parse_unknown_method(bytes: &[u8]) -> Option<Message> {
+    let space = bytes.iter().position(|&b| b == b' ')?;
+    let token = std::str::from_utf8(&bytes[..space]).ok()?;
+    let is_token = !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b));
+    if !is_token || Method::parse(token) != Method::Other(token.into()) {
+        return None;
+    }
+    let mut patched = b"OPTIONS".to_vec();
+    patched.extend_from_slice(&bytes[space..]);
+    match rs::SipMessage::try_from(&patched[..]).ok()? {
+        rs::SipMessage::Request(inner) => Some(Message::Request(Request::new(
+            inner,
+            Some(Method::Other(token.into())),
+        ))),
+        rs::SipMessage::Response(_) => None,
+    }
+}
+
+/// A request method; `Other` keeps a method this server does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Method {
+    Invite,
+    Ack,
+    Bye,
+    Cancel,
+    Options,
+    Register,
+    Info,
+    Message,
+    Notify,
+    Prack,
+    Publish,
+    Refer,
+    Subscribe,
+    Update,
+    Other(Box<str>),
+}
+
+impl Method {
+    /// Every known method, in the order of `index` (counters use it).
+    pub const KNOWN: [Method; 14] = [
+        Method::Invite,
+        Method::Ack,
+        Method::Bye,
+        Method::Cancel,
+        Method::Options,
+        Method::Register,
+        Method::Info,
+        Method::Message,
+        Method::Notify,
+        Method::Prack,
+        Method::Publish,
+        Method::Refer,
+        Method::Subscribe,
+        Method::Update,
+    ];
+
+    /// Method names are case-sensitive (RFC 3261 §7.1).
+    pub fn parse(s: &str) -> Method {
+        Method::KNOWN
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .unwrap_or_else(|| Method::Other(s.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Method::Invite => "INVITE",
+            Method::Ack => "ACK",
+            Method::Bye => "BYE",
+            Method::Cancel => "CANCEL",
+            Method::Options => "OPTIONS",
+            Method::Register => "REGISTER",
+            Method::Info => "INFO",
+            Method::Message => "MESSAGE",
+            Method::Notify => "NOTIFY",
+            Method::Prack => "PRACK",
+            Method::Publish => "PUBLISH",
+            Method::Refer => "REFER",
+            Method::Subscribe => "SUBSCRIBE",
+            Method::Update => "UPDATE",
+            Method::Other(name) => name,
+        }
+    }
+
+    /// Position in `KNOWN`, or `KNOWN.len()` for `Other`.
+    pub fn index(&self) -> usize {
+        Method::KNOWN
+            .iter()
+            .position(|m| m == self)
+            .unwrap_or(Method::KNOWN.len())
+    }
+
+    fn from_rs(method: rs::Method) -> Method {
+        match method {
+            rs::Method::Invite => Method::Invite,
+            rs::Method::Ack => Method::Ack,
+            rs::Method::Bye => Method::Bye,
+            rs::Method::Cancel => Method::Cancel,
+            rs::Method::Options => Method::Options,
+            rs::Method::Register => Method::Register,
+            rs::Method::Info => Method::Info,
+            rs::Method::Message => Method::Message,
+            rs::Method::Notify => Method::Notify,
+            rs::Method::PRack => Method::Prack,
+            rs::Method::Publish => Method::Publish,
+            rs::Method::Refer => Method::Refer,
+            rs::Method::Subscribe => Method::Subscribe,
+            rs::Method::Update => Method::Update,
+        }
+    }
+}
+
+/// One Via entry (RFC 3261 §20.42), with the parameters §18 reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Via {
+    /// `UDP`, `TCP`, ... as written.
+    pub transport: String,
+    /// The sent-by host: a name, an IPv4 address or a bracketed IPv6 one.
+    pub host: String,
+    pub port: Option<u16>,
+    pub branch: Option<String>,
+    pub received: Option<String>,
+    /// `None`: no `rport`; `Some(None)`: `rport` asked for; `Some(Some(p))`: filled.
+    pub rport: Option<Option<u16>>,
+}
+
+impl Via {
+    fn parse(value: &str) -> Option<Via> {
+        let via = rs::typed::Via::parse(value).ok()?;
+        let hp = via.sent_by();
+        Some(Via {
+            transport: via.transport.to_string(),
+            host: hp.host.to_string(),
+            port: hp.port.as_ref().map(|p| p.0),
+            branch: via.branch().map(|b| b.value().to_string()),
+            received: via.params.iter().find_map(|p| match p {
+                rs::Param::Received(r) => Some(r.value().to_string()),
+                _ => None,
+            }),
+            rport: via.rport(),
+        })
+    }
+
+    /// `host[:port]` as a key: what RFC 3261 §17.2.3 compares.
+    pub fn sent_by(&self) -> String {
+        match self.port {
+            Some(port) => format!("{}:{port}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    /// The sent-by host as an address, when it is one.
+    pub fn host_ip(&self) -> Option<IpAddr> {
+        self.host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()
+    }
+
+    /// An RFC 3261 branch (magic cookie `z9hG4bK`), usable as a transaction key.
+    pub fn rfc3261_branch(&self) -> Option<&str> {
+        self.branch.as_deref().filter(|b| b.starts_with("z9hG4bK"))
+    }
+}
+
+/// A From, To or P-Asserted-Identity value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameAddr {
+    pub display: Option<String>,
+    /// The URI as written, without angle brackets.
+    pub uri: String,
+    /// The user part of a `sip:`/`sips:` URI, or the number of a `tel:` one.
+    pub user: Option<String>,
+    pub tag: Option<String>,
+}
+
+impl NameAddr {
+    fn parse(value: &str) -> Option<NameAddr> {
+        let from = rs::typed::From::parse(value).ok()?;
+        // The URI as written, sliced rather than printed back.
+        let value = value.trim();
+        let uri = match (value.find('<'), value.find('>')) {
+            (Some(open), Some(close)) if open < close => &value[open + 1..close],
+            _ => value.split(';').next().unwrap_or(value),
+        };
+        Some(NameAddr {
+            display: from.display_name.clone(),
+            uri: uri.trim().to_string(),
+            user: uri_user(&from.uri),
+            tag: from.tag().map(|t| t.value().to_string()),
+        })
+    }
+}
+
+/// One Contact entry of a REGISTER or a response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactEntry {
+    /// `*` (remove all bindings) or the URI without angle brackets.
+    pub uri: String,
+    pub expires: Option<u32>,
+    pub q: Option<f32>,
+}
+
+impl ContactEntry {
+    pub fn is_star(&self) -> bool {
+        self.uri == "*"
+    }
+}
+
+/// A CSeq value: sequence number and method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CSeq {
+    pub seq: u32,
+    pub method: Method,
+}
+
+impl CSeq {
+    /// `None` unless the value is exactly a 32-bit number and a method.
+    pub fn parse(value: &str) -> Option<CSeq> {
+        let mut words = value.split_whitespace();
+        let seq = words.next()?.parse().ok()?;
+        let method = Method::parse(words.next()?);
+        words.next().is_none().then_some(CSeq { seq, method })
+    }
+}
+
+/// A request, with its top Via parsed once (every answer needs it).
+#[derive(Debug, Clone)]
+pub struct Request {
+    inner: rs::Request,
+    method: Method,
+    top_via: Option<Via>,
+}
+
+impl Request {
+    fn new(inner: rs::Request, other: Option<Method>) -> Request {
+        let method = other.unwrap_or_else(|| Method::from_rs(inner.method));
+        let top_via = inner
+            .via_header()
+            .ok()
+            .and_then(|v| v.first_value().ok())
+            .and_then(|v| Via::parse(v.value()));
+        Request {
+            inner,
+            method,
+            top_via,
+        }
+    }
+
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The Request-URI as written.
+    pub fn uri(&self) -> String {
+        self.inner.uri.to_string()
+    }
+
+    /// The Request-URI's scheme in lower case (`sip`, `sips`, `tel`, ...).
+    pub fn uri_scheme(&self) -> String {
+        self.inner
+            .uri
+            .scheme
+            .as_ref()
+            .map_or(String::new(), |s| s.to_string().to_ascii_lowercase())
+    }
+
+    /// The dialed user or number: the user part of a `sip:` URI, the
+    /// subscriber number of a `tel:` one.
+    pub fn uri_user(&self) -> Option<String> {
+        uri_user(&self.inner.uri)
+    }
+
+    /// The first value of a header, by its full name (compact forms are
+    /// recognised under their full name: `v` is `Via`).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_values(name).next()
+    }
+
+    /// Every header line with that name, in order.
+    pub fn header_values<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+        self.inner
+            .headers
+            .iter()
+            .filter(move |h| h.name().eq_ignore_ascii_case(name))
+            .map(|h| h.value().trim())
+    }
+
+    /// Every header line as (name, value), names in their full form.
+    pub fn all_headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.inner.headers.iter().map(|h| (h.name(), h.value()))
+    }
+
+    pub fn call_id(&self) -> Option<&str> {
+        self.header("Call-ID").filter(|v| !v.is_empty())
+    }
+
+    pub fn cseq(&self) -> Option<CSeq> {
+        self.header("CSeq").and_then(CSeq::parse)
+    }
+
+    /// The top Via entry, parsed when the request was.
+    pub fn top_via(&self) -> Option<&Via> {
+        self.top_via.as_ref()
+    }
+
+    /// Every Via entry in order, several in one header line included.
+    /// `None` if one of them does not parse.
+    pub fn vias(&self) -> Option<Vec<Via>> {
+        let mut out = Vec::new();
+        for line in self.header_values("Via") {
+            for value in split_top_level(line) {
+                out.push(Via::parse(value)?);
+            }
+        }
+        Some(out)
+    }
+
+    pub fn from(&self) -> Option<NameAddr> {
+        self.header("From").and_then(NameAddr::parse)
+    }
+
+    pub fn to(&self) -> Option<NameAddr> {
+        self.header("To").and_then(NameAddr::parse)
+    }
+
+    /// The first identity of P-Asserted-Identity (RFC 3325), when present.
+    pub fn p_asserted_identity(&self) -> Option<NameAddr> {
+        let value = self.header("P-Asserted-Identity")?;
+        let first = split_top_level(value).into_iter().next()?;
+        NameAddr::parse(first)
+    }
+
+    /// `None` if absent, `Some(None)` if not a number.
+    pub fn max_forwards(&self) -> Option<Option<u32>> {
+        self.header("Max-Forwards").map(|v| v.parse().ok())
+    }
+
+    /// Every Contact entry of every Contact line; `None` if one does not parse.
+    pub fn contacts(&self) -> Option<Vec<ContactEntry>> {
+        let mut out = Vec::new();
+        for line in self.inner.contact_headers() {
+            for c in rs::typed::Contact::parse_header_list(line.value()).ok()? {
+                let star = matches!(&c.uri.scheme, Some(rs::Scheme::Other(s)) if s == "*");
+                out.push(ContactEntry {
+                    uri: if star {
+                        "*".to_string()
+                    } else {
+                        c.uri.to_string()
+                    },
+                    expires: c.expires(),
+                    q: c.q(),
+                });
+            }
+        }
+        Some(out)
+    }
+
+    /// The Expires header in seconds; `Some(None)` if not a number.
+    pub fn expires(&self) -> Option<Option<u32>> {
+        self.header("Expires").map(|v| v.parse().ok())
+    }
+
+    pub fn authorization(&self) -> Option<&str> {
+        self.header("Authorization")
+    }
+
+    /// The Content-Length header: `None` if absent, `Some(None)` if not a number.
+    pub fn content_length(&self) -> Option<Option<usize>> {
+        self.header("Content-Length").map(|v| v.parse().ok())
+    }
+
+    /// The body as received (never longer than Content-Length says).
+    pub fn body(&self) -> &[u8] {
+        &self.inner.body
+    }
+
+    /// RFC 3261 §18.2.1 and RFC 3581: marks the top Via with where the
+    /// request really came from, so every response copies it. `received`
+    /// is added when the sent-by host is not the source address; an empty
+    /// `rport` is filled with the source port (and then `received` is
+    /// always added, RFC 3581 §4).
+    pub fn stamp_source(&mut self, source: SocketAddr) {
+        let Some(via) = &self.top_via else { return };
+        let fill_rport = via.rport == Some(None);
+        let differs = via.host_ip() != Some(source.ip());
+        if !differs && !fill_rport {
+            return;
+        }
+        let stamped = self.inner.via_header_mut().map(|line| {
+            line.update_first_value(|first| {
+                let mut typed = rs::typed::Via::parse(first.value())?;
+                if fill_rport {
+                    typed = typed.with_rport(Some(source.port()));
+                }
+                let received = rs::param::Received::new(source.ip().to_string());
+                Ok(typed.with_received(received).into())
+            })
+        });
+        if let Ok(Ok(())) = stamped {
+            self.top_via = self
+                .inner
+                .via_header()
+                .ok()
+                .and_then(|v| v.first_value().ok())
+                .and_then(|v| Via::parse(v.value()));
+        }
+    }
+}
+
+/// A response received by the server (a redirect server drops them).
+#[derive(Debug, Clone)]
+pub struct ReceivedResponse {
+    inner: rs::Response,
+}
+
+impl ReceivedResponse {
+    pub fn code(&self) -> u16 {
+        self.inner.status_code.code()
+    }
+
+    pub fn call_id(&self) -> Option<&str> {
+        self.inner.call_id_header().ok().map(|c| c.value().trim())
+    }
+}
+
+/// The user of a `sip:`/`sips:` URI, or the number of a `tel:` URI (whose
+/// subscriber part rsipstack reads as a host).
+fn uri_user(uri: &rs::Uri) -> Option<String> {
+    match &uri.scheme {
+        Some(rs::Scheme::Other(s)) if s.eq_ignore_ascii_case("tel") => {
+            Some(uri.host_with_port.host.to_string())
+        }
+        _ => uri.user().map(str::to_string),
+    }
+}
+
+/// Splits a header value at commas outside quotes and angle brackets.
+pub fn split_top_level(value: &str) -> Vec<&str> {
+    let (mut out, mut start, mut quoted, mut angle) = (Vec::new(), 0, false, false);
+    let mut escaped = false;
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '<' if !quoted => angle = true,
+            '>' if !quoted => angle = false,
+            ',' if !quoted && !angle => {
+                out.push(value[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(value[start..].trim());
+    out.retain(|s| !s.is_empty());
+    out
+}
