@@ -1,0 +1,1 @@
+//! Redirect mode: placeholder.
