@@ -339,3 +339,28 @@ fn a_file_that_cannot_be_read_is_named() {
         "{e}"
     );
 }
+
+/// The support example's file is valid and names queues the script has.
+#[test]
+fn the_support_example_file_is_valid() {
+    let file = Path::new("examples/support/dialect.toml");
+    let text = include_str!("../../../examples/support/dialect.toml");
+    let config =
+        Config::parse(text, file, Path::new("examples/support/support.dial")).expect("valid");
+    assert_eq!(config.mode, Mode::B2bua);
+    assert_eq!(config.registrar.default_expires, 1800);
+    assert_eq!(
+        config.targets.ivr.as_ref().map(|t| t.fill("language")),
+        Some("sip:ivr@media.example.net;menu=language".to_string())
+    );
+    let program =
+        crate::program::Program::from_text(include_str!("../../../examples/support/support.dial"))
+            .expect("the example compiles");
+    let checked = program.checked();
+    let errors = config.check_names(
+        file,
+        checked.queues.iter().map(|q| q.name.as_str()),
+        checked.groups.iter().map(|g| g.name.as_str()),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+}
