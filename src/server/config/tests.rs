@@ -364,3 +364,46 @@ fn the_support_example_file_is_valid() {
     );
     assert!(errors.is_empty(), "{errors:?}");
 }
+
+/// Bytes of `text` replaced at random places, read back as text.
+fn mutate(text: &str, edits: &[(usize, u8, u8)]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for &(at, what, byte) in edits {
+        let i = at % (bytes.len() + 1);
+        match what % 3 {
+            0 if i < bytes.len() => bytes[i] = byte,
+            1 => bytes.insert(i, byte),
+            _ if i < bytes.len() => {
+                bytes.remove(i);
+            }
+            _ => {}
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A valid file, for the property test to mutate.
+const EXAMPLE: &str = include_str!("../../../examples/support/dialect.toml");
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 256, ..Default::default() })]
+
+    /// Random and mutated files never panic, and every error names a line
+    /// of the file.
+    #[test]
+    fn bad_files_never_panic(
+        text in "\\PC{0,300}",
+        edits in proptest::collection::vec((0usize..10_000, proptest::num::u8::ANY, proptest::num::u8::ANY), 1..8),
+    ) {
+        for text in [text, mutate(EXAMPLE, &edits)] {
+            if let Err(errors) = parse(&text) {
+                proptest::prop_assert!(!errors.is_empty());
+                for e in errors {
+                    let line = e.line.expect("a line");
+                    proptest::prop_assert!(line >= 1 && line <= text.split('\n').count(), "{e}");
+                    proptest::prop_assert!(e.to_string().starts_with(FILE), "{e}");
+                }
+            }
+        }
+    }
+}
