@@ -262,6 +262,26 @@ fn a_queue_goes_to_the_agent_the_acd_picks() {
 }
 
 #[test]
+fn routes_read_queue_statistics_from_the_acd() {
+    for engine in ENGINES {
+        let s = Setup::fixture(engine);
+        // Nobody available in `support`.
+        assert_eq!(
+            moved(&s.at_ten("+18005550106")),
+            ["<sip:unstaffed@vm.example.net>"]
+        );
+        // Cy counts as available (logged in, billing 1 or more) but has no
+        // phone registered: the queue, and nobody to send the call to.
+        s.login(&["cy"]);
+        let r = s.at_ten("+18005550106");
+        assert_eq!(failure(&r), Failure::Unavailable);
+        assert_eq!(r.outcome, Outcome::Nobody);
+        s.login(&["bob"]);
+        assert_eq!(moved(&s.at_ten("+18005550106")), ["<sip:bob@10.0.0.2>;q=1"]);
+    }
+}
+
+#[test]
 fn groups_ring_their_members_phones() {
     let s = Setup::fixture(Engine::Jit);
     // Registration is enough for groups and extensions: nobody logged in.

@@ -237,8 +237,15 @@ pub fn decide(cx: &Context<'_>, call: &Call<'_>) -> Redirect {
     let zones = &program.checked().zones;
     let at = call.at;
     // The local time, and what the ACD says of the queues decisions read
-    // (nobody waits in redirect mode).
+    // (nobody waits in redirect mode). Once per call: no prompt plays and
+    // no key is pressed, so the time does not move between the entry and
+    // the routes after it, and the facts the statistics are counted for
+    // (the numbers and their lookup rows) are all known at the entry.
+    let mut fresh = false;
     let mut refresh = |f: &mut Facts| {
+        if std::mem::replace(&mut fresh, true) {
+            return;
+        }
         f.set_time(zones, at);
         for &i in program.queues_read() {
             let stats = cx.acd.stats(program, QueueId(i as u32), f, 0);
