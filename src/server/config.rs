@@ -718,8 +718,9 @@ impl Config {
     }
 }
 
-/// `udp://ADDR:PORT` or `tcp://ADDR:PORT`, the address an IP.
-fn parse_listen(text: &str) -> Result<Listen, String> {
+/// `udp://ADDR:PORT` or `tcp://ADDR:PORT`, the address an IP (as
+/// `listen` holds them; the error says what to write instead).
+pub fn parse_listen(text: &str) -> Result<Listen, String> {
     let (transport, addr) = if let Some(a) = text.strip_prefix("udp://") {
         (Transport::Udp, a)
     } else if let Some(a) = text.strip_prefix("tcp://") {
