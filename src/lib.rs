@@ -27,6 +27,7 @@ pub mod number;
 pub mod program;
 pub mod random;
 pub mod runtime;
+pub mod server;
 pub mod sim;
 pub mod sip;
 pub mod source;

@@ -50,9 +50,10 @@ use self::index::SkillIndex;
 pub use self::inner::{AcdError, Agent, FULL_PASS_MS, Offer, Waiter};
 use self::inner::{Fresh, Inner};
 use self::select::Made;
+use super::channel::Target;
 use super::clock::Clock;
 use super::events::{Event, EventBus};
-use super::roster::{Roster, RosterError};
+use super::roster::{AgentSpec, Roster, RosterError};
 use crate::checked::{self, AgentState, QueueId, QueueStat};
 use crate::facts::{Facts, QueueStats};
 use crate::ir::FuncId;
@@ -557,6 +558,35 @@ impl Acd {
             false
         });
         found
+    }
+
+    /// The agents a caller in `queue` with these facts would be offered
+    /// now, in the order to ring them, without offering the call: the
+    /// queue's `require` (not its relaxation steps: nobody waits), then
+    /// `prefer`, `score` and strategy over available agents, passing by
+    /// those `reachable` refuses. Nobody changes state (a round robin
+    /// moves on). Empty when nobody eligible is available. For a server
+    /// that answers without keeping calls (redirect mode).
+    pub fn pick(
+        &self,
+        program: &Program,
+        queue: QueueId,
+        facts: &Facts,
+        reachable: &dyn Fn(&AgentSpec) -> bool,
+    ) -> Vec<Target> {
+        let now_ms = self.clock.elapsed_ms();
+        let ask = select::Ask {
+            program,
+            queue,
+            queue_name: &program.checked().queue(queue).name,
+            facts,
+            require: program.ir().queues[queue.index()].require,
+            passed_over: &[],
+            reachable: Some(reachable),
+        };
+        let mut inner = self.lock();
+        let chosen = inner.select(&ask, now_ms);
+        chosen.iter().map(|&a| inner.agents[a].target()).collect()
     }
 
     /// Matches waiting callers with available agents and sends offers

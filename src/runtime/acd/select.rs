@@ -10,9 +10,43 @@ use super::index::Term;
 use super::inner::{FULL_PASS_MS, Inner, Offer, Waiter};
 use super::reload::Translation;
 use super::state::Hot;
+use crate::checked::QueueId;
 use crate::checked::{AgentState, Presentation, Strategy};
+use crate::facts::Facts;
 use crate::ir::needs::{Need, Needs, exact_skills, required_skills};
 use crate::ir::{self, FuncId};
+use crate::program::Program;
+use crate::runtime::roster::AgentSpec;
+
+/// What selection reads of a caller: a waiting caller's, or a call's that
+/// only asks who would be chosen (`Acd::pick`, for redirect mode).
+pub(super) struct Ask<'a> {
+    pub(super) program: &'a Program,
+    pub(super) queue: QueueId,
+    pub(super) queue_name: &'a str,
+    pub(super) facts: &'a Facts,
+    /// The filter in force.
+    pub(super) require: Option<FuncId>,
+    /// Agents already rung for this caller: last choices.
+    pub(super) passed_over: &'a [String],
+    /// Agents this returns false for are passed by (for redirect mode:
+    /// agents with no registered phone).
+    pub(super) reachable: Option<&'a dyn Fn(&AgentSpec) -> bool>,
+}
+
+impl Waiter {
+    fn ask(&self) -> Ask<'_> {
+        Ask {
+            program: &self.program,
+            queue: self.queue,
+            queue_name: &self.queue_name,
+            facts: &self.facts,
+            require: self.require,
+            passed_over: &self.passed_over,
+            reachable: None,
+        }
+    }
+}
 
 /// An offer made by dispatch, for its events: the queue, the call and the
 /// agents now ringing.
@@ -116,7 +150,7 @@ impl Inner {
     /// any: they become ringing and the caller leaves the line.
     fn offer(&mut self, key: (Reverse<u32>, u64), now_ms: i64) -> Option<Made> {
         let w = self.waiting.remove(&key)?;
-        let chosen = self.select(&w, now_ms);
+        let chosen = self.select(&w.ask(), now_ms);
         if chosen.is_empty() {
             self.waiting.insert(key, w);
             return None;
@@ -168,8 +202,8 @@ impl Inner {
 
     /// The agents to offer a waiting caller, in the order to ring them;
     /// empty when nobody eligible is available.
-    fn select(&mut self, w: &Waiter, now_ms: i64) -> Vec<usize> {
-        let program = &w.program;
+    pub(super) fn select(&mut self, w: &Ask<'_>, now_ms: i64) -> Vec<usize> {
+        let program = w.program;
         let queue = program.checked().queue(w.queue);
         let fns = &program.ir().queues[w.queue.index()];
         // A caller who joined before a reload changed the skills reads
@@ -191,7 +225,7 @@ impl Inner {
         if terms.iter().any(Term::is_empty) {
             return Vec::new();
         }
-        let calls = program.agent_calls(self.engine, &w.facts);
+        let calls = program.agent_calls(self.engine, w.facts);
         let bind = |f: Option<FuncId>| f.map(|f| calls.bind(f));
         let require_fn = if indexes_decide {
             None
@@ -228,6 +262,11 @@ impl Inner {
                     && k <= self.rank(strategy, a, preferred.unwrap_or(true), 0)
                 {
                     // Behind an eligible agent, whether eligible or not.
+                    break 'look;
+                }
+                if let Some(reachable) = w.reachable
+                    && !reachable(&self.agents[a].spec)
+                {
                     break 'look;
                 }
                 // Everything below reads the agent's row only.
@@ -321,12 +360,12 @@ impl Inner {
             .map(|e| e.0)
             .collect();
         let choice = if strategy == Strategy::RoundRobin {
-            let after = self.round_robin.get(&w.queue_name).copied();
+            let after = self.round_robin.get(w.queue_name).copied();
             let next = after
                 .and_then(|last| group.iter().copied().find(|&a| a > last))
                 .or_else(|| group.first().copied());
             if let Some(n) = next {
-                self.round_robin.insert(w.queue_name.clone(), n);
+                self.round_robin.insert(w.queue_name.to_string(), n);
             }
             next
         } else {

@@ -346,3 +346,71 @@ async fn wrapups_end_at_deadlines_the_acd_keeps() {
         ]
     );
 }
+
+/// `pick` chooses as an offer would (require, prefer, strategy) among
+/// available agents that `reachable` accepts, and changes nobody's state.
+#[tokio::test(start_paused = true)]
+async fn pick_chooses_without_offering() {
+    let program = Program::from_text(
+        r#"
+skill billing
+queue idle { strategy longest_idle
+  require billing >= 3
+  prefer billing >= 7 }
+queue everyone { strategy ring_all
+  require billing >= 3
+  ring all 20s }
+"#,
+    )
+    .expect("the script compiles");
+    let mut text = String::new();
+    for (id, level) in [("a", 2), ("b", 4), ("c", 8), ("d", 9), ("e", 5)] {
+        text.push_str(&format!(
+            "[[agent]]\nid = \"{id}\"\nsip_user = \"{id}\"\nskills = {{ billing = {level} }}\n"
+        ));
+    }
+    let roster = Roster::parse(&text).expect("roster");
+    let acd = Acd::new(
+        &roster,
+        program.checked(),
+        Arc::new(EventBus::default()),
+        Engine::Jit,
+        clock(),
+    )
+    .expect("acd");
+    // Idle longest first: d, then c, b, a; e is paused.
+    for id in ["d", "c", "b", "a", "e"] {
+        acd.place(id, AgentState::Available).expect("places");
+        tokio::time::advance(Duration::from_secs(1)).await;
+    }
+    acd.place("e", AgentState::Paused).expect("places");
+    let facts = Facts::new(&program.ir().layout);
+    let pick = |queue: u32, unreachable: &[&str]| -> Vec<String> {
+        acd.pick(&program, QueueId(queue), &facts, &|spec| {
+            !unreachable.contains(&spec.sip_user.as_str())
+        })
+        .into_iter()
+        .map(|t| t.name().to_string())
+        .collect()
+    };
+    // Preferred (billing >= 7) and idle longest.
+    assert_eq!(pick(0, &[]), ["d"]);
+    assert_eq!(pick(0, &["d"]), ["c"]);
+    // Nobody preferred is reachable: the eligible one left.
+    assert_eq!(pick(0, &["d", "c"]), ["b"]);
+    // `a` fails `require`, `e` is paused.
+    assert!(pick(0, &["d", "c", "b"]).is_empty());
+    // Ring-all: every eligible reachable agent, longest idle first.
+    assert_eq!(pick(1, &[]), ["d", "c", "b"]);
+    assert_eq!(pick(1, &["c"]), ["d", "b"]);
+    // Picking offered nothing: everyone is where they were.
+    let states = acd.states();
+    for (id, state) in &states {
+        let expected = if id == "e" {
+            AgentState::Paused
+        } else {
+            AgentState::Available
+        };
+        assert_eq!(*state, expected, "{id}");
+    }
+}

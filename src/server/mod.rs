@@ -1,0 +1,10 @@
+//! The server: what wires the language to SIP. `config` reads
+//! `dialect.toml`; `redirect` turns a program's decision for an INVITE
+//! into the answer redirect mode sends; `version` is a program's version
+//! (a hash of its files).
+
+pub mod config;
+pub mod redirect;
+pub mod version;
+
+pub use version::version;
