@@ -7,6 +7,7 @@ pub mod lint;
 pub mod path;
 pub mod render;
 pub mod scripts;
+pub mod serve;
 pub mod simulate;
 pub mod test;
 
@@ -41,6 +42,8 @@ pub enum Command {
     Explain(explain::Args),
     /// Play a day of traffic through the call runtime and report service level per queue
     Simulate(simulate::Args),
+    /// Answer SIP with a script: redirect each INVITE to where the script sends it
+    Serve(serve::Args),
 }
 
 /// Runs the command line and returns the process exit status.
@@ -58,5 +61,6 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }

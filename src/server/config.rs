@@ -61,9 +61,11 @@ pub struct Config {
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Dialect answers calls, runs menus and queues, and bridges media.
-    #[default]
+    /// Not built yet: `dialect serve` refuses it.
     B2bua,
     /// Each INVITE gets a 302 to where the script sends it, or a rejection.
+    /// The default while the B2BUA is not built.
+    #[default]
     Redirect,
 }
 
@@ -440,11 +442,11 @@ const DEFAULT_VOICEMAIL: &str = "sip:{mailbox}@voicemail.invalid";
 
 impl Config {
     /// The configuration of a server with no file, for `script`: SIP on
-    /// UDP and TCP at 127.0.0.1:5060, B2BUA mode, files beside the script.
+    /// UDP and TCP at 127.0.0.1:5060, redirect mode, files beside the script.
     pub fn defaults(script: &Path) -> Config {
         let dir = folder_of(script);
         Config {
-            mode: Mode::B2bua,
+            mode: Mode::Redirect,
             listen: vec![
                 Listen {
                     transport: Transport::Udp,

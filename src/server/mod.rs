@@ -3,7 +3,9 @@
 //! into the answer redirect mode sends; `version` is a program's version
 //! (a hash of its files).
 
+pub mod answer;
 pub mod config;
+pub mod listen;
 pub mod redirect;
 pub mod version;
 

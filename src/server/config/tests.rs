@@ -32,7 +32,7 @@ fn addr(s: &str) -> SocketAddr {
 fn an_empty_file_gives_the_defaults() {
     let config = parse("").expect("valid");
     assert_eq!(config, Config::defaults(Path::new(SCRIPT)));
-    assert_eq!(config.mode, Mode::B2bua);
+    assert_eq!(config.mode, Mode::Redirect);
     assert_eq!(
         config.listen,
         [
@@ -347,7 +347,7 @@ fn the_support_example_file_is_valid() {
     let text = include_str!("../../../examples/support/dialect.toml");
     let config =
         Config::parse(text, file, Path::new("examples/support/support.dial")).expect("valid");
-    assert_eq!(config.mode, Mode::B2bua);
+    assert_eq!(config.mode, Mode::Redirect);
     assert_eq!(config.registrar.default_expires, 1800);
     assert_eq!(
         config.targets.ivr.as_ref().map(|t| t.fill("language")),

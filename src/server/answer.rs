@@ -1,0 +1,281 @@
+//! The server's answer to each SIP request that opens a transaction: the
+//! [`Handler`] the SIP transports call, synchronously, on their tasks.
+//!
+//! - `INVITE`: in redirect mode, the program's decision
+//!   ([`super::redirect::decide`]) as a 302 with Contacts or a failure,
+//!   stamped with the program's version in `X-Dialect-Version`;
+//! - `REGISTER`: the registrar (digest authentication, bindings);
+//! - `OPTIONS`: 200 with `Allow`; `CANCEL`: 200 when the INVITE it
+//!   cancels is known, else 481 (an INVITE is answered at once here, so
+//!   the CANCEL changes nothing); `BYE` and other in-dialog requests: 481
+//!   (redirect mode holds no dialog); `ACK`: no answer;
+//! - a method this server does not know: 501; one it knows but does not
+//!   take here: 405 with `Allow`;
+//! - `Max-Forwards: 0` on anything but OPTIONS: 483.
+//!
+//! The program a request sees is read once per request from the
+//! [`Slot`], which a reload swaps; each answer says which version
+//! decided.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use jiff::Timestamp;
+
+use super::config::Targets;
+use super::redirect::{self, Answer, Registered};
+use crate::lookup::LookupTables;
+use crate::program::{Engine, Program};
+use crate::runtime::Runtime;
+use crate::sip::ingress::{Handler, Incoming};
+use crate::sip::message::{Method, Request};
+use crate::sip::registrar::{self, ContactInput, Outcome, Registrar};
+use crate::sip::response::{Response, response};
+
+/// The methods this server takes, for `Allow`.
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER";
+
+/// One version of the program, as requests see it: compiled code, the
+/// lookup rows that fit it, and its version string.
+pub struct Version {
+    pub program: Arc<Program>,
+    pub tables: Arc<LookupTables>,
+    pub version: Arc<str>,
+}
+
+/// The version new requests are decided by; a reload stores another.
+pub type Slot = ArcSwap<Version>;
+
+/// What the server counts beyond the SIP layer's counters: decisions and
+/// how long they took.
+#[derive(Debug, Default)]
+pub struct Decisions {
+    /// INVITEs decided.
+    pub decided: AtomicU64,
+    /// Their total time, nanoseconds (with `decided`, the mean).
+    pub nanos: AtomicU64,
+    /// The slowest decision so far, nanoseconds.
+    pub max_nanos: AtomicU64,
+    /// Decisions by status code answered: 302, then failures.
+    pub redirected: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+impl Decisions {
+    fn add(&self, nanos: u64, moved: bool) {
+        self.decided.fetch_add(1, Ordering::Relaxed);
+        self.nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.max_nanos.fetch_max(nanos, Ordering::Relaxed);
+        if moved {
+            self.redirected.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Answers requests for `dialect serve`.
+pub struct Answerer {
+    pub slot: Arc<Slot>,
+    pub engine: Engine,
+    pub targets: Targets,
+    /// The runtime whose ACD keeps the agents (queues pick among them).
+    pub runtime: Arc<Runtime>,
+    pub registrar: Arc<Registrar>,
+    pub decisions: Arc<Decisions>,
+    /// The registrar's time is milliseconds since this instant.
+    pub started: Instant,
+}
+
+/// The registrar's bindings as redirect mode reads them.
+struct Phones<'a> {
+    registrar: &'a Registrar,
+    now_ms: u64,
+}
+
+impl Registered for Phones<'_> {
+    fn contacts(&self, sip_user: &str) -> Vec<(String, f32)> {
+        self.registrar
+            .contacts(sip_user, self.now_ms)
+            .into_iter()
+            .map(|c| {
+                let q = c.q.map_or(1.0, |q| f32::from(q.thousandths()) / 1000.0);
+                (c.uri, q)
+            })
+            .collect()
+    }
+
+    fn is_registered(&self, sip_user: &str) -> bool {
+        self.registrar.is_registered(sip_user, self.now_ms)
+    }
+}
+
+impl Answerer {
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn invite(&self, req: &Request) -> Response {
+        let started = Instant::now();
+        let current = self.slot.load();
+        let Some(dialed) = req.uri_user() else {
+            return response(req, 404, "Not Found")
+                .header("X-Dialect-Version", &current.version)
+                .finish();
+        };
+        let caller = req
+            .p_asserted_identity()
+            .or_else(|| req.from())
+            .and_then(|a| a.user);
+        let phones = Phones {
+            registrar: &self.registrar,
+            now_ms: self.now_ms(),
+        };
+        let cx = redirect::Context {
+            program: &current.program,
+            tables: &current.tables,
+            engine: self.engine,
+            targets: &self.targets,
+            acd: self.runtime.acd(),
+            registered: &phones,
+            version: &current.version,
+        };
+        let call = redirect::Call {
+            caller: caller.as_deref(),
+            dialed: &dialed,
+            at: Timestamp::now(),
+        };
+        let decided = redirect::decide(&cx, &call);
+        let answer = match &decided.answer {
+            Answer::Moved(contacts) => {
+                let mut b = response(req, 302, "Moved Temporarily");
+                for c in contacts {
+                    b = b.contact(&c.uri, c.q);
+                }
+                b.header("X-Dialect-Version", &decided.version).finish()
+            }
+            Answer::Fail(f) => response(req, f.code(), f.reason())
+                .header("X-Dialect-Version", &decided.version)
+                .finish(),
+        };
+        let moved = matches!(decided.answer, Answer::Moved(_));
+        self.decisions
+            .add(started.elapsed().as_nanos() as u64, moved);
+        tracing::debug!(
+            call_id = req.call_id().unwrap_or(""),
+            dialed = %dialed,
+            code = decided.answer.code(),
+            outcome = ?decided.outcome,
+            "decided"
+        );
+        answer
+    }
+
+    fn register(&self, req: &Request) -> Response {
+        let Some(user) = req.to().and_then(|t| t.user) else {
+            return response(req, 400, "To Has No User").finish();
+        };
+        let authorizations: Vec<&str> = req.header_values("Authorization").collect();
+        let Some(entries) = req.contacts() else {
+            return response(req, 400, "Bad Contact").finish();
+        };
+        let written: Vec<(String, Option<String>, Option<String>)> = entries
+            .iter()
+            .map(|c| {
+                (
+                    c.uri.clone(),
+                    c.expires.map(|e| e.to_string()),
+                    c.q.map(|q| format!("{q}")),
+                )
+            })
+            .collect();
+        let contacts: Vec<ContactInput<'_>> = written
+            .iter()
+            .map(|(uri, expires, q)| {
+                if uri == "*" {
+                    ContactInput::Wildcard
+                } else {
+                    ContactInput::Uri {
+                        uri,
+                        expires: expires.as_deref(),
+                        q: q.as_deref(),
+                    }
+                }
+            })
+            .collect();
+        let expires = req.header("Expires");
+        let (Some(call_id), Some(cseq)) = (req.call_id(), req.cseq()) else {
+            return response(req, 400, "Bad Request").finish();
+        };
+        let outcome = self.registrar.register(
+            &registrar::Request {
+                user: &user,
+                authorizations: &authorizations,
+                contacts: &contacts,
+                expires,
+                call_id,
+                cseq: cseq.seq,
+            },
+            self.now_ms(),
+        );
+        let (code, reason) = outcome.status();
+        let b = response(req, code, reason);
+        match outcome {
+            Outcome::Registered(bound) => {
+                let mut b = b;
+                for c in bound {
+                    let mut value = format!("<{}>;expires={}", c.uri, c.expires_in);
+                    if let Some(q) = c.q {
+                        value.push_str(&format!(";q={q}"));
+                    }
+                    b = b.header("Contact", &value);
+                }
+                b.finish()
+            }
+            Outcome::Challenge(values) => {
+                let mut b = b;
+                for v in values {
+                    b = b.header("WWW-Authenticate", &v);
+                }
+                b.finish()
+            }
+            Outcome::IntervalTooBrief { min_expires } => {
+                b.header("Min-Expires", &min_expires.to_string()).finish()
+            }
+            _ => b.finish(),
+        }
+    }
+}
+
+impl Handler for Answerer {
+    fn handle(&self, incoming: &Incoming<'_>) -> Option<Response> {
+        let req = incoming.request;
+        let method = req.method();
+        if *method == Method::Ack {
+            return None;
+        }
+        if *method != Method::Options && req.max_forwards() == Some(Some(0)) {
+            return Some(response(req, 483, "Too Many Hops").finish());
+        }
+        Some(match method {
+            Method::Invite => self.invite(req),
+            Method::Register => self.register(req),
+            Method::Options => response(req, 200, "OK")
+                .header("Allow", ALLOW)
+                .header("Accept", "application/sdp")
+                .finish(),
+            Method::Cancel if incoming.cancels_known_invite => response(req, 200, "OK").finish(),
+            Method::Cancel | Method::Bye => {
+                response(req, 481, "Call/Transaction Does Not Exist").finish()
+            }
+            Method::Other(_) => response(req, 501, "Not Implemented")
+                .header("Allow", ALLOW)
+                .finish(),
+            _ => response(req, 405, "Method Not Allowed")
+                .header("Allow", ALLOW)
+                .finish(),
+        })
+    }
+}
