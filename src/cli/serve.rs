@@ -13,7 +13,7 @@ use std::time::Instant;
 use super::scripts::{self, Access};
 use super::test::EngineArg;
 use crate::runtime::{Roster, Runtime};
-use crate::server::answer::{Answerer, Decisions, Version};
+use crate::server::answer::{Answerer, Decisions, Rate, Version};
 use crate::server::config::{self, Config, Listen, Mode, Transport};
 use crate::server::listen::listen;
 use crate::sip::counters::Counters;
@@ -197,6 +197,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         min_expires: config.registrar.min_expires,
         default_expires: config.registrar.default_expires,
         max_expires: config.registrar.max_expires,
+        algorithms: config.registrar.digest.clone(),
         ..RegistrarConfig::default()
     };
     registrar_config.check().map_err(|e| e.to_string())?;
@@ -236,6 +237,10 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             registrar: Arc::clone(&registrar),
             decisions: Arc::clone(&decisions),
             started: Instant::now(),
+            rate: Rate::new(
+                config.limits.requests_per_second,
+                config.limits.retry_after_s,
+            ),
         });
         let limits = Limits {
             max_pending: config.limits.pending_transactions as usize,
@@ -296,9 +301,34 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                 String::new()
             }
         );
-        let _ = s;
+        println!("  {}", counters_line(&s));
         Ok::<_, String>(ExitCode::SUCCESS)
     })
+}
+
+/// What the SIP layer counted, on one line: `received INVITE=3 ACK=3;
+/// answered 302=3; resent 0; timed out 0; dropped none`.
+fn counters_line(s: &crate::sip::counters::Snapshot) -> String {
+    let pairs = |v: Vec<String>| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(" ")
+        }
+    };
+    format!(
+        "received {}; answered {}; resent {}; timed out {}; dropped {}",
+        pairs(s.received.iter().map(|(m, n)| format!("{m}={n}")).collect()),
+        pairs(
+            s.responses
+                .iter()
+                .map(|(c, n)| format!("{c}={n}"))
+                .collect()
+        ),
+        s.resent,
+        s.timed_out,
+        pairs(s.drops.iter().map(|(d, n)| format!("{d}={n}")).collect()),
+    )
 }
 
 /// Returns at SIGINT (Ctrl-C) or SIGTERM.

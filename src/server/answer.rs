@@ -76,6 +76,53 @@ impl Decisions {
     }
 }
 
+/// A limit of new requests per second, over each whole second since the
+/// server started: beyond it, requests get 503 with Retry-After rather
+/// than slowing every answer down.
+#[derive(Debug)]
+pub struct Rate {
+    per_second: u64,
+    retry_after_s: u32,
+    /// The second being counted (since `started`) and requests in it,
+    /// packed as `second << 32 | count`.
+    window: AtomicU64,
+}
+
+impl Rate {
+    pub fn new(per_second: u32, retry_after_s: u32) -> Rate {
+        Rate {
+            per_second: u64::from(per_second),
+            retry_after_s,
+            window: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts a request at `second`; false when the second's limit is spent.
+    fn admit(&self, second: u64) -> bool {
+        let mut seen = self.window.load(Ordering::Relaxed);
+        loop {
+            let (at, n) = (seen >> 32, seen & 0xffff_ffff);
+            let next = if at == second & 0xffff_ffff {
+                if n >= self.per_second {
+                    return false;
+                }
+                seen + 1
+            } else {
+                ((second & 0xffff_ffff) << 32) | 1
+            };
+            match (self.window).compare_exchange_weak(
+                seen,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => seen = now,
+            }
+        }
+    }
+}
+
 /// Answers requests for `dialect serve`.
 pub struct Answerer {
     pub slot: Arc<Slot>,
@@ -87,6 +134,7 @@ pub struct Answerer {
     pub decisions: Arc<Decisions>,
     /// The registrar's time is milliseconds since this instant.
     pub started: Instant,
+    pub rate: Rate,
 }
 
 /// The registrar's bindings as redirect mode reads them.
@@ -259,6 +307,15 @@ impl Handler for Answerer {
         if *method != Method::Options && req.max_forwards() == Some(Some(0)) {
             return Some(response(req, 483, "Too Many Hops").finish());
         }
+        if matches!(method, Method::Invite | Method::Register)
+            && !self.rate.admit(self.started.elapsed().as_secs())
+        {
+            return Some(
+                response(req, 503, "Service Unavailable")
+                    .header("Retry-After", &self.rate.retry_after_s.to_string())
+                    .finish(),
+            );
+        }
         Some(match method {
             Method::Invite => self.invite(req),
             Method::Register => self.register(req),
@@ -277,5 +334,19 @@ impl Handler for Answerer {
                 .header("Allow", ALLOW)
                 .finish(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rate;
+
+    #[test]
+    fn a_rate_admits_its_limit_each_second() {
+        let rate = Rate::new(3, 5);
+        assert!((0..3).all(|_| rate.admit(7)));
+        assert!(!rate.admit(7), "the fourth in one second is refused");
+        assert!(rate.admit(8), "a new second starts a new count");
+        assert!(rate.admit(8));
     }
 }

@@ -27,6 +27,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::did_you_mean;
+use crate::sip::digest::Algorithm;
 
 /// The file `dialect serve` reads when `--config` is not given: beside
 /// the script, and only if it exists.
@@ -319,12 +320,17 @@ impl Default for Limits {
 
 /// How long registrations last, seconds (RFC 3261 §10.3: shorter than
 /// `min_expires` gets 423, longer than `max_expires` is cut to it, none
-/// asked gets `default_expires`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// asked gets `default_expires`), and the digest algorithms its
+/// challenges offer, in that order.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Registrar {
     pub min_expires: u32,
     pub default_expires: u32,
     pub max_expires: u32,
+    /// Default: SHA-256 then MD5, as RFC 8760 asks. Clients that answer
+    /// only the first challenge and know only MD5 (SIPp 3.6, older phones)
+    /// need `["MD5", "SHA-256"]` or `["MD5"]`.
+    pub digest: Vec<Algorithm>,
 }
 
 impl Default for Registrar {
@@ -333,6 +339,7 @@ impl Default for Registrar {
             min_expires: 60,
             default_expires: 3600,
             max_expires: 7200,
+            digest: Algorithm::PREFERENCE.to_vec(),
         }
     }
 }
@@ -407,6 +414,7 @@ struct RegistrarFile {
     min_expires: Option<Spanned<u32>>,
     default_expires: Option<Spanned<u32>>,
     max_expires: Option<Spanned<u32>>,
+    digest: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Every key the file may hold, for suggestions.
@@ -432,6 +440,7 @@ const KEYS: &[&str] = &[
     "min_expires",
     "default_expires",
     "max_expires",
+    "digest",
 ];
 
 /// The default trunk and voicemail: `.invalid` (RFC 2606) names a host
@@ -663,7 +672,36 @@ impl Config {
             .into_iter()
             .flatten(),
         );
-        let reg = config.registrar;
+        if let Some(digest) = &r.digest {
+            let mut order = Vec::new();
+            for name in digest.get_ref() {
+                match Algorithm::from_name(name.get_ref()) {
+                    Some(a) if !order.contains(&a) => order.push(a),
+                    Some(_) => errors.push(error(
+                        Some(name.span()),
+                        "registrar.digest",
+                        format!("`{}` is named twice", name.get_ref()),
+                    )),
+                    None => errors.push(error(
+                        Some(name.span()),
+                        "registrar.digest",
+                        format!(
+                            "`{}` is not a digest algorithm: `SHA-256` or `MD5`",
+                            name.get_ref()
+                        ),
+                    )),
+                }
+            }
+            if order.is_empty() && errors.is_empty() {
+                errors.push(error(
+                    Some(digest.span()),
+                    "registrar.digest",
+                    "names no algorithm: registration would be impossible".to_string(),
+                ));
+            }
+            config.registrar.digest = order;
+        }
+        let reg = config.registrar.clone();
         if errors.is_empty()
             && !(reg.min_expires <= reg.default_expires && reg.default_expires <= reg.max_expires)
         {

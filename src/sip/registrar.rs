@@ -41,6 +41,9 @@ pub struct RegistrarConfig {
     pub max_contacts: usize,
     /// How long a nonce is accepted; then the client gets `stale=true`.
     pub nonce_lifetime_ms: u64,
+    /// The algorithms challenges offer, in this order (each user's only
+    /// as far as their credential can verify them).
+    pub algorithms: Vec<Algorithm>,
 }
 
 impl Default for RegistrarConfig {
@@ -52,6 +55,7 @@ impl Default for RegistrarConfig {
             max_expires: 7200,
             max_contacts: 5,
             nonce_lifetime_ms: 300_000,
+            algorithms: Algorithm::PREFERENCE.to_vec(),
         }
     }
 }
@@ -69,6 +73,8 @@ pub enum ConfigError {
     NoContacts,
     #[error("nonce_lifetime_ms must be at least 1000")]
     NonceLifetime,
+    #[error("no digest algorithm to challenge with")]
+    NoAlgorithm,
 }
 
 impl RegistrarConfig {
@@ -82,6 +88,8 @@ impl RegistrarConfig {
             Err(ConfigError::NoContacts)
         } else if self.nonce_lifetime_ms < 1000 {
             Err(ConfigError::NonceLifetime)
+        } else if self.algorithms.is_empty() {
+            Err(ConfigError::NoAlgorithm)
         } else {
             Ok(())
         }
@@ -315,14 +323,23 @@ impl Registrar {
     }
 
     /// A 401 offering the algorithms `user`'s credential can verify (both
-    /// for an unknown user), SHA-256 first.
+    /// for an unknown user), in the configured order.
     fn challenge(&self, user: &str, now_ms: u64, stale: bool) -> Outcome {
-        let algorithms = self
+        let verifiable = self
             .lock()
             .credentials
             .get(user)
             .map(Credential::algorithms)
             .unwrap_or_else(|| Algorithm::PREFERENCE.to_vec());
+        let mut algorithms: Vec<Algorithm> = (self.config.algorithms.iter())
+            .copied()
+            .filter(|a| verifiable.contains(a))
+            .collect();
+        if algorithms.is_empty() {
+            // The user's stored hash is of an algorithm the configuration
+            // leaves out: offer it rather than lock the user out.
+            algorithms = verifiable;
+        }
         let nonce = self.key.issue(now_ms);
         Outcome::Challenge(
             algorithms
