@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::{oneshot, watch};
 
+use super::Current;
 use super::acd::{Offer, Waiter};
 use super::channel::{Announce, Channel, Collected, Rang, Ring, Target};
 use super::cut::Cutting;
@@ -17,7 +18,6 @@ use crate::checked::{
 };
 use crate::facts::Facts;
 use crate::flow::{Effect, End, Flow, Meaning, Step};
-use crate::lookup::LookupTables;
 use crate::program::Program;
 
 /// Ring time for extensions, when nothing says otherwise.
@@ -25,9 +25,8 @@ pub const EXTENSION_RING_MS: i64 = 30_000;
 
 pub(super) struct Call<'c, 'x, C: Channel> {
     rt: Arc<Shared>,
-    program: Arc<Program>,
-    /// The lookup rows the call started with, fitting its program.
-    tables: Arc<LookupTables>,
+    /// The program the call started with, and the lookup rows that fit it.
+    current: Arc<Current>,
     chan: &'c mut Cutting<'x, C>,
     info: Arc<CallInfo>,
     summary: Summary,
@@ -71,15 +70,13 @@ enum Next<'p> {
 impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     pub(super) fn new(
         rt: Arc<Shared>,
-        program: Arc<Program>,
-        tables: Arc<LookupTables>,
+        current: Arc<Current>,
         chan: &'c mut Cutting<'x, C>,
         info: Arc<CallInfo>,
     ) -> Self {
         Call {
             rt,
-            program,
-            tables,
+            current,
             chan,
             summary: Summary::begun(Arc::clone(&info)),
             info,
@@ -113,8 +110,8 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     }
 
     pub(super) async fn run(mut self) -> Arc<Summary> {
-        let program = Arc::clone(&self.program);
-        let tables = Arc::clone(&self.tables);
+        let current = Arc::clone(&self.current);
+        let (program, tables) = (&current.program, &current.tables);
         let rt = Arc::clone(&self.rt);
         self.arrived();
         let mut facts = Facts::new(&program.ir().layout);
@@ -229,7 +226,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     /// Writes the flow's new steps to the record's path: the entry, each
     /// route decided, each menu offered and what the caller entered.
     fn note(&mut self, flow: &Flow) {
-        let c = &self.program.checked();
+        let c = &self.current.program.checked();
         let steps = &flow.path().steps;
         for step in &steps[self.noted.min(steps.len())..] {
             let step = match step {
@@ -361,7 +358,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     queue_name: queue.name.clone(),
                     queue: q,
                     priority,
-                    program: Arc::clone(&self.program),
+                    program: Arc::clone(&self.current.program),
                     facts: facts.clone(),
                     require,
                     offer: tx,

@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use arc_swap::ArcSwap;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 
@@ -181,8 +182,15 @@ pub type Sink = Box<dyn Fn(&Event) + Send + Sync>;
 ///   it is full, the call that ends waits until the writer has taken a
 ///   record, so no record is ever dropped.
 pub struct EventBus {
-    sinks: Mutex<Vec<Sink>>,
+    /// Read on every event without a lock; replaced whole when a sink is
+    /// added (at set-up).
+    sinks: ArcSwap<Vec<Arc<Sink>>>,
+    /// Serialises the adding of sinks.
+    adding: Mutex<()>,
     live: broadcast::Sender<Event>,
+    /// Whether a live subscriber was ever added: until then, publishing
+    /// takes no lock for them.
+    any_live: std::sync::atomic::AtomicBool,
     records: Mutex<Vec<mpsc::Sender<Arc<Summary>>>>,
     /// Whether any record subscriber was ever added: until then, a call's
     /// end takes no lock for them.
@@ -199,8 +207,10 @@ impl EventBus {
     /// A bus whose live subscribers may fall `capacity` events behind.
     pub fn new(capacity: usize) -> EventBus {
         EventBus {
-            sinks: Mutex::new(Vec::new()),
+            sinks: ArcSwap::from_pointee(Vec::new()),
+            adding: Mutex::new(()),
             live: broadcast::channel(capacity.max(1)).0,
+            any_live: std::sync::atomic::AtomicBool::new(false),
             records: Mutex::new(Vec::new()),
             any_records: std::sync::atomic::AtomicBool::new(false),
         }
@@ -209,16 +219,20 @@ impl EventBus {
     /// Adds a subscriber that sees each event as it is published, without
     /// a copy or a task switch. It must be quick and must not publish.
     pub fn sink(&self, sink: Sink) {
-        if let Ok(mut sinks) = self.sinks.lock() {
-            sinks.push(sink);
-        }
+        let _adding = self.adding.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sinks = Vec::clone(&self.sinks.load());
+        sinks.push(Arc::new(sink));
+        self.sinks.store(Arc::new(sinks));
     }
 
     /// A live subscriber: every event from now on, unless it falls more
     /// than the bus's capacity behind, when its next `recv` says how many
     /// it missed and goes on with the oldest event still kept.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.live.subscribe()
+        let receiver = self.live.subscribe();
+        self.any_live
+            .store(true, std::sync::atomic::Ordering::Release);
+        receiver
     }
 
     /// A record subscriber: every call's summary from now on, losing none.
@@ -236,13 +250,13 @@ impl EventBus {
 
     /// Publishes an event to sinks and live subscribers.
     pub fn publish(&self, event: Event) {
-        if let Ok(sinks) = self.sinks.lock() {
-            for sink in sinks.iter() {
-                sink(&event);
-            }
+        for sink in self.sinks.load().iter() {
+            sink(&event);
         }
-        // An error only means that nobody listens now.
-        let _ = self.live.send(event);
+        if self.any_live.load(std::sync::atomic::Ordering::Acquire) {
+            // An error only means that nobody listens now.
+            let _ = self.live.send(event);
+        }
     }
 
     /// Hands a call's summary to every record subscriber, waiting while

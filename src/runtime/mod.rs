@@ -19,7 +19,9 @@ pub mod roster;
 mod shared;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -45,7 +47,10 @@ pub struct Runtime {
     shared: Arc<Shared>,
     /// What new calls start with. Program and tables sit under one lock,
     /// so a call never starts with tables that do not fit its program.
-    current: RwLock<Current>,
+    current: ArcSwap<Current>,
+    /// Held by a reload while it checks and swaps, so two reloads do not
+    /// interleave; calls starting never take it.
+    reloading: Mutex<()>,
     next_call: AtomicU64,
     /// How many calls are in `run_call` now.
     active: AtomicUsize,
@@ -109,10 +114,11 @@ impl RuntimeBuilder<'_> {
         )?;
         Ok(Arc::new(Runtime {
             shared: Arc::new(Shared::new(clock, acd, events, self.engine, self.aht_ms)),
-            current: RwLock::new(Current {
+            current: ArcSwap::from_pointee(Current {
                 tables: Arc::new(LookupTables::empty(self.program.checked())),
                 program: self.program,
             }),
+            reloading: Mutex::new(()),
             next_call: AtomicU64::new(1),
             active: AtomicUsize::new(0),
             idle: Notify::new(),
@@ -221,18 +227,16 @@ impl Runtime {
 
     /// The program new calls start with.
     pub fn program(&self) -> Arc<Program> {
-        self.current().program
+        Arc::clone(&self.current.load().program)
     }
 
     /// The lookup tables new calls start with.
     pub fn tables(&self) -> Arc<LookupTables> {
-        self.current().tables
+        Arc::clone(&self.current.load().tables)
     }
 
-    fn current(&self) -> Current {
-        self.current
-            .read()
-            .map_or_else(|e| e.into_inner().clone(), |c| c.clone())
+    fn reloading(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.reloading.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Swaps in a new program with its lookup tables (and roster, if
@@ -248,22 +252,15 @@ impl Runtime {
         roster: Option<&Roster>,
     ) -> Result<(), ReloadError> {
         tables.check(program.checked())?;
+        let _reloading = self.reloading();
         match roster {
             Some(r) => self.shared.acd.reload_roster(r, program.checked())?,
             None => {
                 (self.shared.acd).reload_roster(&self.shared.acd.roster(), program.checked())?
             }
         }
-        let new = Current { program, tables };
-        let mut current = match self.current.write() {
-            Ok(c) => c,
-            Err(e) => e.into_inner(),
-        };
-        let old = std::mem::replace(&mut *current, new);
-        // The old rows and code are freed (when no call holds them) after
-        // the lock is released, so calls starting meanwhile do not wait.
-        drop(current);
-        drop(old);
+        // The old rows and code are freed when no call holds them.
+        self.current.store(Arc::new(Current { program, tables }));
         Ok(())
     }
 
@@ -272,14 +269,10 @@ impl Runtime {
     /// than the program's are refused and the old ones kept. Calls in
     /// progress keep the tables they started with.
     pub fn reload_data(&self, tables: Arc<LookupTables>) -> Result<(), DataMismatch> {
-        let mut current = match self.current.write() {
-            Ok(c) => c,
-            Err(e) => e.into_inner(),
-        };
-        tables.check(current.program.checked())?;
-        let old = std::mem::replace(&mut current.tables, tables);
-        drop(current);
-        drop(old);
+        let _reloading = self.reloading();
+        let program = Arc::clone(&self.current.load().program);
+        tables.check(program.checked())?;
+        self.current.store(Arc::new(Current { program, tables }));
         Ok(())
     }
 
@@ -296,7 +289,8 @@ impl Runtime {
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         let _active = Active::new(self, id);
         self.shared.start_timer();
-        let Current { program, tables } = self.current();
+        let current = self.current.load_full();
+        let program = &current.program;
         // National numbers are read in the script's country; a withheld or
         // unreadable caller is empty (`caller withheld`).
         let country = program.checked().country;
@@ -309,13 +303,7 @@ impl Runtime {
             arrived_ms: self.shared.clock.elapsed_ms(),
         });
         let mut channel = cut::Cutting::new(channel, self.signals.register(id));
-        let call = call::Call::new(
-            Arc::clone(&self.shared),
-            program,
-            tables,
-            &mut channel,
-            info,
-        );
+        let call = call::Call::new(Arc::clone(&self.shared), current, &mut channel, info);
         if self.closing.is_cancelled() {
             call.turn_away().await
         } else {

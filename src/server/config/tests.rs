@@ -98,6 +98,7 @@ retry_after = 7
 min_expires = 30
 default_expires = 600
 max_expires = 900
+digest = ["md5"]
 "#,
     )
     .expect("valid");
@@ -154,7 +155,8 @@ max_expires = 900
         Registrar {
             min_expires: 30,
             default_expires: 600,
-            max_expires: 900
+            max_expires: 900,
+            digest: vec![crate::sip::digest::Algorithm::Md5],
         }
     );
 }
@@ -406,4 +408,21 @@ proptest::proptest! {
             }
         }
     }
+}
+
+#[test]
+fn digest_names_only_known_algorithms_once() {
+    let errors =
+        parse("[registrar]\ndigest = [\"MD5\", \"sha-1\", \"md5\"]\n").expect_err("invalid");
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text[0].contains("`sha-1` is not a digest algorithm"),
+        "{text:?}"
+    );
+    assert!(text[1].contains("`md5` is named twice"), "{text:?}");
+    let errors = parse("[registrar]\ndigest = []\n").expect_err("invalid");
+    assert!(
+        errors[0].to_string().contains("names no algorithm"),
+        "{errors:?}"
+    );
 }
