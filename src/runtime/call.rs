@@ -117,8 +117,8 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         let mut facts = Facts::new(&program.ir().layout);
         facts.caller = self.info.caller.clone();
         facts.dialed = self.info.dialed.clone();
-        let mut flow = Flow::new(&program, &tables, rt.engine, facts, Vec::new());
-        let mut refresh = |f: &mut Facts| refresh(&rt, &program, f);
+        let mut flow = Flow::new(program, tables, rt.engine, facts, Vec::new());
+        let mut refresh = |f: &mut Facts| refresh(&rt, program, f);
         let mut effect = flow.start(&mut refresh);
         let disposition = loop {
             self.note(&flow);
@@ -149,7 +149,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     flow.collected(got, &mut refresh)
                 }
                 Effect::Queue { queue, priority } => {
-                    match self.queue(&program, &flow, queue, priority).await {
+                    match self.queue(program, &flow, queue, priority).await {
                         Next::Then(actions) => flow.then(actions, &mut refresh),
                         Next::Done(d) => break d,
                     }
