@@ -495,12 +495,42 @@ impl ReceivedResponse {
 /// The user of a `sip:`/`sips:` URI, or the number of a `tel:` URI (whose
 /// subscriber part rsipstack reads as a host).
 fn uri_user(uri: &rs::Uri) -> Option<String> {
-    match &uri.scheme {
+    let user = match &uri.scheme {
         Some(rs::Scheme::Other(s)) if s.eq_ignore_ascii_case("tel") => {
-            Some(uri.host_with_port.host.to_string())
+            uri.host_with_port.host.to_string()
         }
-        _ => uri.user().map(str::to_string),
+        _ => uri.user()?.to_string(),
+    };
+    // A tel: number's parameters (`;phone-context=...`) are not the number.
+    let user = user.split(';').next().unwrap_or_default();
+    Some(unescape(user))
+}
+
+/// A URI's user part with its `%XX` escapes decoded (RFC 3261 §19.1.4:
+/// `sip:%2B1800...` and `sip:+1800...` are the same user). A `%` not
+/// followed by two hex digits is kept as written.
+pub fn unescape(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_string();
     }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let (h, l) = (hex(h).unwrap_or(0), hex(l).unwrap_or(0));
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Splits a header value at commas outside quotes and angle brackets.

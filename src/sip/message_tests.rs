@@ -397,3 +397,13 @@ fn without_content_length_the_body_runs_to_the_end_of_the_datagram() {
     };
     assert_eq!(r.body(), b"he", "bytes beyond Content-Length are dropped");
 }
+
+#[test]
+fn escapes_in_a_user_part_are_decoded() {
+    use super::message::unescape;
+    assert_eq!(unescape("%2B18005550100"), "+18005550100");
+    assert_eq!(unescape("a%20b"), "a b");
+    assert_eq!(unescape("100%"), "100%", "a lone % stays");
+    assert_eq!(unescape("%zz1"), "%zz1");
+    assert_eq!(unescape("%e2%82%ac"), "€");
+}

@@ -1,0 +1,195 @@
+//! `dialect serve` started from integration tests: on a free loopback
+//! port with the SIP tests' script, roster and configuration, stopped
+//! with SIGTERM, its counters read from what it prints when it stops.
+//! Each test file uses part of it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SCRIPT: &str = "tests/fixtures/redirect/main.dial";
+const AGENTS: &str = "tests/fixtures/serve/agents.toml";
+const CONFIG: &str = "tests/fixtures/serve/dialect.toml";
+
+/// Whether SIPp is here; under CI its absence is a failure.
+pub fn have_sipp() -> bool {
+    let found = Command::new("sipp")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`sipp` is not installed (Debian package `sip-tester`); .ci/run installs it"
+        );
+        eprintln!("skipped: `sipp` is not installed (Debian package `sip-tester`)");
+    }
+    found
+}
+
+/// A free UDP port on loopback (SIPp's own address).
+pub fn free_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("a free port");
+    s.local_addr().expect("its address").port()
+}
+
+pub struct Server {
+    child: Child,
+    out: BufReader<ChildStdout>,
+    pub port: u16,
+    pub version: String,
+}
+
+impl Server {
+    /// Starts `dialect serve` on a free port and waits until it listens.
+    pub fn start() -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dialect"))
+            .args(["serve", SCRIPT, "--agents", AGENTS, "--config", CONFIG])
+            .args(["--sip", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("dialect serve starts");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let (mut port, mut version) = (0, String::new());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = out.read_line(&mut line).expect("serve's output");
+            assert!(n > 0, "dialect serve ended before listening");
+            if let Some(rest) = line.split("program version ").nth(1) {
+                version = rest.split_whitespace().next().unwrap_or("").to_string();
+            }
+            if let Some(addr) = line.trim().strip_prefix("listening on udp://") {
+                port = addr
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
+            }
+            if line.contains("to stop") {
+                break;
+            }
+        }
+        assert!(
+            port > 0 && version.len() == 12,
+            "port {port}, version {version:?}"
+        );
+        Server {
+            child,
+            out,
+            port,
+            version,
+        }
+    }
+
+    /// Runs a SIPp scenario against the server; its exit status.
+    pub fn sipp(&self, scenario: &str, local_port: u16, args: &[&str]) -> i32 {
+        let dir = scratch(scenario);
+        let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/sipp")
+            .join(scenario);
+        let status = Command::new("sipp")
+            .arg("-sf")
+            .arg(&scenario)
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(["-i", "127.0.0.1", "-p", &local_port.to_string()])
+            .args([
+                "-timeout",
+                "20s",
+                "-timeout_error",
+                "-nostdin",
+                "-trace_err",
+            ])
+            .args(args)
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("sipp runs");
+        let code = status.code().unwrap_or(-1);
+        if code != 0 {
+            for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if let Ok(text) = std::fs::read_to_string(f.path()) {
+                    eprintln!("--- {}\n{}", f.path().display(), tail(&text));
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        code
+    }
+
+    /// Stops the server with SIGTERM; what it printed then (its counters).
+    pub fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "serve stopped with {status}");
+                let mut rest = String::new();
+                let _ = self.out.read_to_string(&mut rest);
+                return rest;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!("dialect serve did not stop within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "dialect-sipp-{}-{}-{}",
+        std::process::id(),
+        name.trim_end_matches(".xml"),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
+}
+
+fn tail(text: &str) -> &str {
+    let start = text.len().saturating_sub(3000);
+    let start = (start..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    &text[start..]
+}
+
+/// `name=N` in the counters line's `section` (`received`, `answered`).
+pub fn counted(out: &str, section: &str, name: &str) -> u64 {
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("received"))
+        .unwrap_or_else(|| panic!("no counters line in {out:?}"));
+    line.split(';')
+        .find(|part| part.trim_start().starts_with(section))
+        .and_then(|part| {
+            part.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn decided(out: &str) -> u64 {
+    out.lines()
+        .find_map(|l| l.split("stopped; ").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no decisions line in {out:?}"))
+}
