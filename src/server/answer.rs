@@ -301,6 +301,13 @@ impl Handler for Answerer {
     fn handle(&self, incoming: &Incoming<'_>) -> Option<Response> {
         let req = incoming.request;
         let method = req.method();
+        let _span = tracing::debug_span!(
+            "request",
+            call_id = req.call_id().unwrap_or(""),
+            method = method.as_str(),
+            source = %incoming.source,
+        )
+        .entered();
         if *method == Method::Ack {
             return None;
         }
