@@ -33,7 +33,7 @@ pub use events::{Disposition, Event, EventBus, Summary};
 pub use record::{Arrival, CallInfo};
 pub use roster::{Roster, RosterError};
 
-use self::shared::Shared;
+use self::shared::{Current, Shared};
 use crate::lookup::{DataMismatch, LookupTables};
 use crate::program::{Engine, Program};
 
@@ -163,13 +163,6 @@ impl Drop for Active<'_> {
             self.rt.idle.notify_waiters();
         }
     }
-}
-
-/// The program new calls start with, and the lookup rows they read.
-#[derive(Clone)]
-struct Current {
-    program: Arc<Program>,
-    tables: Arc<LookupTables>,
 }
 
 /// Why a script reload was refused; the runtime keeps what it had.

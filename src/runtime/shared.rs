@@ -17,7 +17,15 @@ use tokio_util::task::TaskTracker;
 use super::acd::Acd;
 use super::clock::Clock;
 use super::events::EventBus;
-use crate::program::Engine;
+use crate::lookup::LookupTables;
+use crate::program::{Engine, Program};
+
+/// The program calls start with, and the lookup rows that fit it: what
+/// a reload swaps, and what each call holds until it ends.
+pub(super) struct Current {
+    pub(super) program: Arc<Program>,
+    pub(super) tables: Arc<LookupTables>,
+}
 
 /// How long the timer sleeps when the ACD has no deadline: it wakes
 /// sooner when one is set.
