@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use tokio::sync::{oneshot, watch};
 
-use super::Current;
 use super::acd::{Offer, Waiter};
 use super::channel::{Announce, Channel, Collected, Rang, Ring, Target};
 use super::cut::Cutting;
 use super::events::{Disposition, Event, Summary};
 use super::record::{self, CallInfo, Heard, LeftReason, Outcome};
-use super::shared::Shared;
+use super::shared::{Current, Shared};
 use crate::checked::{
     self, Announcement, GroupMode, Presentation, QueueId, RejectReason, StepKind,
 };
