@@ -75,6 +75,14 @@ pub enum RosterError {
         other: String,
         extension: String,
     },
+    #[error(
+        "agent `{agent}`: SIP user `{sip_user}` is also agent `{other}`'s (a phone registers as one agent)"
+    )]
+    DuplicateSipUser {
+        agent: String,
+        other: String,
+        sip_user: String,
+    },
     #[error("agent `{agent}`: there is no skill `{skill}`{hint}")]
     UnknownSkill {
         agent: String,
@@ -111,6 +119,7 @@ impl Roster {
         let file: File = toml::from_str(text).map_err(|e| RosterError::Toml(e.to_string()))?;
         let mut ids: HashMap<&str, ()> = HashMap::new();
         let mut extensions: HashMap<&str, &str> = HashMap::new();
+        let mut sip_users: HashMap<&str, &str> = HashMap::new();
         for a in &file.agent {
             if !valid_id(&a.id) {
                 return Err(RosterError::BadId(a.id.clone()));
@@ -123,6 +132,15 @@ impl Roster {
             }
             if ids.insert(a.id.as_str(), ()).is_some() {
                 return Err(RosterError::DuplicateAgent(a.id.clone()));
+            }
+            if !a.sip_user.is_empty()
+                && let Some(other) = sip_users.insert(a.sip_user.as_str(), a.id.as_str())
+            {
+                return Err(RosterError::DuplicateSipUser {
+                    agent: a.id.clone(),
+                    other: other.to_string(),
+                    sip_user: a.sip_user.clone(),
+                });
             }
             if !a.extension.is_empty()
                 && let Some(other) = extensions.insert(a.extension.as_str(), a.id.as_str())
@@ -255,6 +273,10 @@ skills = { billing = 0, language = "spanish" }
             (
                 "[[agent]]\nid = \"ana\"\nextension = \"2001\"\n[[agent]]\nid = \"bob\"\nextension = \"2001\"",
                 "agent `bob`: extension 2001 is also agent `ana`'s",
+            ),
+            (
+                "[[agent]]\nid = \"ana\"\nsip_user = \"desk\"\n[[agent]]\nid = \"bob\"\nsip_user = \"desk\"",
+                "agent `bob`: SIP user `desk` is also agent `ana`'s",
             ),
             (
                 "[[agent]]\nid = \"ana\"\nskills = { biling = 3 }",
