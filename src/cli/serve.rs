@@ -94,7 +94,7 @@ pub fn run(args: &Args) -> ExitCode {
 /// The configuration: the file named, or the one beside the script, or
 /// the defaults; then the command line's overrides.
 fn configuration(args: &Args) -> Result<Config, String> {
-    let beside = folder_of(&args.script).join(config::DEFAULT_FILE);
+    let beside = config::folder_of(&args.script).join(config::DEFAULT_FILE);
     let file = match &args.config {
         Some(f) => Some(f.clone()),
         None => beside.is_file().then_some(beside),
@@ -129,13 +129,6 @@ fn configuration(args: &Args) -> Result<Config, String> {
         config.agents_given = true;
     }
     Ok(config)
-}
-
-fn folder_of(file: &Path) -> PathBuf {
-    match file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
 }
 
 /// The roster, or an empty one when none was named and none is beside
@@ -287,7 +280,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         listening.stop().await;
         runtime.shutdown(0).await;
         let s = counters.snapshot();
-        let decided = decisions.decided.load(std::sync::atomic::Ordering::Relaxed);
+        let decided = decisions.decided();
         let nanos = decisions.nanos.load(std::sync::atomic::Ordering::Relaxed);
         println!(
             "dialect serve: stopped; {} INVITE(s) decided{}",

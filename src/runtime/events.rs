@@ -185,8 +185,6 @@ pub struct EventBus {
     /// Read on every event without a lock; replaced whole when a sink is
     /// added (at set-up).
     sinks: ArcSwap<Vec<Arc<Sink>>>,
-    /// Serialises the adding of sinks.
-    adding: Mutex<()>,
     live: broadcast::Sender<Event>,
     /// Whether a live subscriber was ever added: until then, publishing
     /// takes no lock for them.
@@ -208,7 +206,6 @@ impl EventBus {
     pub fn new(capacity: usize) -> EventBus {
         EventBus {
             sinks: ArcSwap::from_pointee(Vec::new()),
-            adding: Mutex::new(()),
             live: broadcast::channel(capacity.max(1)).0,
             any_live: std::sync::atomic::AtomicBool::new(false),
             records: Mutex::new(Vec::new()),
@@ -219,10 +216,12 @@ impl EventBus {
     /// Adds a subscriber that sees each event as it is published, without
     /// a copy or a task switch. It must be quick and must not publish.
     pub fn sink(&self, sink: Sink) {
-        let _adding = self.adding.lock().unwrap_or_else(|e| e.into_inner());
-        let mut sinks = Vec::clone(&self.sinks.load());
-        sinks.push(Arc::new(sink));
-        self.sinks.store(Arc::new(sinks));
+        let sink = Arc::new(sink);
+        self.sinks.rcu(|sinks| {
+            let mut sinks = Vec::clone(sinks);
+            sinks.push(Arc::clone(&sink));
+            sinks
+        });
     }
 
     /// A live subscriber: every event from now on, unless it falls more

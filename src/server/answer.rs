@@ -52,20 +52,22 @@ pub type Slot = ArcSwap<Version>;
 /// how long they took.
 #[derive(Debug, Default)]
 pub struct Decisions {
-    /// INVITEs decided.
-    pub decided: AtomicU64,
-    /// Their total time, nanoseconds (with `decided`, the mean).
+    /// Their total time, nanoseconds (with [`Decisions::decided`], the mean).
     pub nanos: AtomicU64,
     /// The slowest decision so far, nanoseconds.
     pub max_nanos: AtomicU64,
-    /// Decisions by status code answered: 302, then failures.
+    /// Decisions answered 302, and answered with a failure.
     pub redirected: AtomicU64,
     pub failed: AtomicU64,
 }
 
 impl Decisions {
+    /// INVITEs decided.
+    pub fn decided(&self) -> u64 {
+        self.redirected.load(Ordering::Relaxed) + self.failed.load(Ordering::Relaxed)
+    }
+
     fn add(&self, nanos: u64, moved: bool) {
-        self.decided.fetch_add(1, Ordering::Relaxed);
         self.nanos.fetch_add(nanos, Ordering::Relaxed);
         self.max_nanos.fetch_max(nanos, Ordering::Relaxed);
         if moved {

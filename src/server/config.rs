@@ -777,7 +777,9 @@ pub fn parse_listen(text: &str) -> Result<Listen, String> {
 }
 
 /// The folder a file is in (`.` for a bare name).
-fn folder_of(file: &Path) -> PathBuf {
+/// The folder a file is in (`.` for a bare file name): where the files
+/// beside a script or a configuration are looked for.
+pub fn folder_of(file: &Path) -> PathBuf {
     match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
