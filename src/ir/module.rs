@@ -61,9 +61,16 @@ impl QueueFns {
     /// The filters that decide who could ever take the queue's calls: its
     /// `require` and each relaxation step's (`None`: no filter, anyone).
     pub fn widest(&self) -> Vec<Option<FuncId>> {
-        std::iter::once(self.require)
-            .chain(self.steps.iter().copied().filter(Option::is_some))
-            .collect()
+        let mut out = Vec::new();
+        self.widest_into(&mut out);
+        out
+    }
+
+    /// [`QueueFns::widest`] written into `out`, replacing what it held.
+    pub fn widest_into(&self, out: &mut Vec<Option<FuncId>>) {
+        out.clear();
+        out.push(self.require);
+        out.extend(self.steps.iter().copied().filter(Option::is_some));
     }
 }
 

@@ -38,9 +38,7 @@ pub(super) struct Call<'c, 'x, C: Channel> {
 /// and the statistics of the queues some decision reads.
 fn refresh(rt: &Shared, program: &Program, facts: &mut Facts) {
     facts.set_time(&program.checked().zones, rt.clock.now());
-    for &i in program.queues_read() {
-        facts.queues[i] = (rt.acd).stats(program, QueueId(i as u32), facts, rt.aht_ms);
-    }
+    rt.acd.read_stats(program, facts, rt.aht_ms);
 }
 
 /// What the script asked for the conversation: a whisper to whoever

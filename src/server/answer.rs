@@ -175,10 +175,11 @@ impl Answerer {
                 .header("X-Dialect-Version", &current.version)
                 .finish();
         };
-        let caller = req
-            .p_asserted_identity()
+        let asserted = req.p_asserted_identity();
+        let caller = asserted
+            .as_ref()
             .or_else(|| req.from())
-            .and_then(|a| a.user);
+            .and_then(|a| a.user.as_deref());
         let phones = Phones {
             registrar: &self.registrar,
             now_ms: self.now_ms(),
@@ -193,7 +194,7 @@ impl Answerer {
             version: &current.version,
         };
         let call = redirect::Call {
-            caller: caller.as_deref(),
+            caller,
             dialed: &dialed,
             at: Timestamp::now(),
         };
@@ -224,7 +225,7 @@ impl Answerer {
     }
 
     fn register(&self, req: &Request) -> Response {
-        let Some(user) = req.to().and_then(|t| t.user) else {
+        let Some(user) = req.to().and_then(|t| t.user.clone()) else {
             return response(req, 400, "To Has No User").finish();
         };
         let authorizations: Vec<&str> = req.header_values("Authorization").collect();

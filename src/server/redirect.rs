@@ -247,10 +247,7 @@ pub fn decide(cx: &Context<'_>, call: &Call<'_>) -> Redirect {
             return;
         }
         f.set_time(zones, at);
-        for &i in program.queues_read() {
-            let stats = cx.acd.stats(program, QueueId(i as u32), f, 0);
-            f.queues[i] = stats;
-        }
+        cx.acd.read_stats(program, f, 0);
     };
     let mut flow = Flow::new(program, cx.tables, cx.engine, facts, Vec::new());
     let mut effect = flow.start(&mut refresh);

@@ -1,7 +1,7 @@
 //! One received message, from bytes to the bytes of its answer, without
-//! I/O: parse, stamp the top Via, validate (400), find the transaction
-//! (retransmissions, ACKs, 503 when the table is full), ask the handler,
-//! count. The UDP and TCP transports and a fuzz target share it.
+//! I/O: parse, stamp the top Via, absorb the ACK of an answer sent, validate
+//! (400), find the transaction (retransmissions, stray ACKs, 503 when the
+//! table is full), ask the handler, count. The UDP and TCP transports and a fuzz target share it.
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::sip::counters::{Counters, Dropped};
 use crate::sip::message::{self, Message, Method, Request, Via};
 use crate::sip::response::{Response, response};
+use crate::sip::scan;
 use crate::sip::transaction::{Arrival, Key, Table, Timers};
 use crate::sip::validate::validate;
 
@@ -120,6 +121,16 @@ pub fn process<'t>(
     limits: &Limits,
     now: Instant,
 ) -> Option<Reply<'t>> {
+    match known_transaction(bytes, transport, table, counters, now) {
+        Some(Known::Quiet) => return None,
+        Some(Known::Resend(peer, key)) => {
+            return table.last_response(&key).map(|last| Reply {
+                to: peer,
+                bytes: Cow::Borrowed(last),
+            });
+        }
+        None => {}
+    }
     let mut req = match message::parse(bytes) {
         Ok(Message::Request(req)) => req,
         Ok(Message::Response(_)) => {
@@ -133,6 +144,8 @@ pub fn process<'t>(
         }
     };
     counters.request(req.method());
+    // The key is read from the Via as received, as the glance reads it.
+    let key = Key::of(&req);
     req.stamp_source(source);
     let to = reply_address(req.top_via(), source, transport);
     let is_ack = *req.method() == Method::Ack;
@@ -148,7 +161,7 @@ pub fn process<'t>(
             counters,
         ));
     }
-    let Some(key) = Key::of(&req) else {
+    let Some(key) = key else {
         counters.dropped(Dropped::NoTransaction);
         return None;
     };
@@ -196,6 +209,52 @@ pub fn process<'t>(
         bytes: Cow::Borrowed(bytes),
     })
 }
+
+/// The fast path: a request whose transaction the table holds, seen at a
+/// glance ([`scan::glance`]) without parsing it. An ACK of a final answer
+/// sent is absorbed (RFC 3261 §17.2.1: nothing else in it is read), a
+/// retransmission is answered with the last response or absorbed.
+/// `None` sends the message down the full path: anything new, anything
+/// the glance cannot read, and stray ACKs (the handler sees those).
+fn known_transaction(
+    bytes: &[u8],
+    transport: Transport,
+    table: &mut Table,
+    counters: &Counters,
+    now: Instant,
+) -> Option<Known> {
+    let glance = scan::glance(bytes)?;
+    let key = Key::glanced(&glance)?;
+    let is_ack = glance.method == "ACK";
+    // `on_request` would open a transaction for a new request: only known
+    // ones are taken here.
+    if !is_ack && !table.contains(&key) {
+        return None;
+    }
+    let known = match table.on_request(&key, is_ack, DISCARD, transport.reliable(), now) {
+        Arrival::AckMatched | Arrival::Absorbed => Known::Quiet,
+        Arrival::Resend(peer) => {
+            counters.resent(1);
+            Known::Resend(peer, key)
+        }
+        Arrival::StrayAck | Arrival::New | Arrival::Full => return None,
+    };
+    counters.request(&Method::parse(glance.method));
+    Some(known)
+}
+
+/// What the fast path did with a request of a known transaction.
+enum Known {
+    /// Absorbed: nothing to send.
+    Quiet,
+    /// A retransmission: send the transaction's last response to the peer.
+    Resend(SocketAddr, Key),
+}
+
+/// The peer given to `on_request` for a known transaction, which keeps
+/// the one it was opened with.
+const DISCARD: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 9);
 
 fn stateless(answer: Response, to: SocketAddr, counters: &Counters) -> Reply<'static> {
     counters.response(answer.code);

@@ -9,6 +9,7 @@
 //! values (docs/decisions.md, "SIP responses are written as bytes").
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
 
 use rsipstack::sip as rs;
 use rsipstack::sip::HeadersExt;
@@ -194,7 +195,7 @@ impl Via {
         let hp = via.sent_by();
         Some(Via {
             transport: via.transport.to_string(),
-            host: hp.host.to_string(),
+            host: host_text(&hp.host),
             port: hp.port.as_ref().map(|p| p.0),
             branch: via.branch().map(|b| b.value().to_string()),
             received: via.params.iter().find_map(|p| match p {
@@ -289,27 +290,112 @@ impl CSeq {
     }
 }
 
-/// A request, with its top Via parsed once (every answer needs it).
+/// A request, with what every answer reads found once: the top Via
+/// parsed, the position of each header the server reads on every request,
+/// and From and To parsed on first use.
 #[derive(Debug, Clone)]
 pub struct Request {
     inner: rs::Request,
     method: Method,
     top_via: Option<Via>,
+    /// Where the first header of each [`Known`] kind is in `inner.headers`.
+    first: [Option<u32>; Known::COUNT],
+    from: OnceLock<Option<NameAddr>>,
+    to: OnceLock<Option<NameAddr>>,
+}
+
+/// The headers the server reads on every request, found in one pass when
+/// the request is parsed rather than by name at each read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Via,
+    From,
+    To,
+    CallId,
+    CSeq,
+    MaxForwards,
+    ContentLength,
+}
+
+impl Known {
+    const COUNT: usize = 7;
+    const ALL: [Known; Known::COUNT] = [
+        Known::Via,
+        Known::From,
+        Known::To,
+        Known::CallId,
+        Known::CSeq,
+        Known::MaxForwards,
+        Known::ContentLength,
+    ];
+
+    /// The full name, as `rs::Header::name` gives it (compact forms too).
+    fn name(self) -> &'static str {
+        match self {
+            Known::Via => "Via",
+            Known::From => "From",
+            Known::To => "To",
+            Known::CallId => "Call-ID",
+            Known::CSeq => "CSeq",
+            Known::MaxForwards => "Max-Forwards",
+            Known::ContentLength => "Content-Length",
+        }
+    }
+
+    fn of_header(header: &rs::Header) -> Option<Known> {
+        Some(match header {
+            rs::Header::Via(_) => Known::Via,
+            rs::Header::From(_) => Known::From,
+            rs::Header::To(_) => Known::To,
+            rs::Header::CallId(_) => Known::CallId,
+            rs::Header::CSeq(_) => Known::CSeq,
+            rs::Header::MaxForwards(_) => Known::MaxForwards,
+            rs::Header::ContentLength(_) => Known::ContentLength,
+            _ => return None,
+        })
+    }
+
+    fn of_name(name: &str) -> Option<Known> {
+        Known::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name))
+    }
 }
 
 impl Request {
     fn new(inner: rs::Request, other: Option<Method>) -> Request {
         let method = other.unwrap_or_else(|| Method::from_rs(inner.method));
-        let top_via = inner
-            .via_header()
-            .ok()
-            .and_then(|v| v.first_value().ok())
-            .and_then(|v| Via::parse(v.value()));
-        Request {
+        let mut first = [None; Known::COUNT];
+        for (i, header) in inner.headers.iter().enumerate() {
+            if let Some(known) = Known::of_header(header) {
+                first[known as usize].get_or_insert(i as u32);
+            }
+        }
+        let mut req = Request {
             inner,
             method,
-            top_via,
-        }
+            top_via: None,
+            first,
+            from: OnceLock::new(),
+            to: OnceLock::new(),
+        };
+        req.top_via = req.parse_top_via();
+        req
+    }
+
+    fn parse_top_via(&self) -> Option<Via> {
+        let line = self.known(Known::Via)?;
+        Via::parse(split_top_level(line).into_iter().next()?)
+    }
+
+    /// The first value of a header this server reads on every request.
+    fn known(&self, known: Known) -> Option<&str> {
+        let at = self.first[known as usize]?;
+        self.inner
+            .headers
+            .0
+            .get(at as usize)
+            .map(|h| h.value().trim())
     }
 
     pub fn method(&self) -> &Method {
@@ -339,7 +425,10 @@ impl Request {
     /// The first value of a header, by its full name (compact forms are
     /// recognised under their full name: `v` is `Via`).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.header_values(name).next()
+        match Known::of_name(name) {
+            Some(known) => self.known(known),
+            None => self.header_values(name).next(),
+        }
     }
 
     /// Every header line with that name, in order.
@@ -360,11 +449,11 @@ impl Request {
     }
 
     pub fn call_id(&self) -> Option<&str> {
-        self.header("Call-ID").filter(|v| !v.is_empty())
+        self.known(Known::CallId).filter(|v| !v.is_empty())
     }
 
     pub fn cseq(&self) -> Option<CSeq> {
-        self.header("CSeq").and_then(CSeq::parse)
+        self.known(Known::CSeq).and_then(CSeq::parse)
     }
 
     /// The top Via entry, parsed when the request was.
@@ -384,12 +473,18 @@ impl Request {
         Some(out)
     }
 
-    pub fn from(&self) -> Option<NameAddr> {
-        self.header("From").and_then(NameAddr::parse)
+    /// The From header, parsed on first use.
+    pub fn from(&self) -> Option<&NameAddr> {
+        self.from
+            .get_or_init(|| self.known(Known::From).and_then(NameAddr::parse))
+            .as_ref()
     }
 
-    pub fn to(&self) -> Option<NameAddr> {
-        self.header("To").and_then(NameAddr::parse)
+    /// The To header, parsed on first use.
+    pub fn to(&self) -> Option<&NameAddr> {
+        self.to
+            .get_or_init(|| self.known(Known::To).and_then(NameAddr::parse))
+            .as_ref()
     }
 
     /// The first identity of P-Asserted-Identity (RFC 3325), when present.
@@ -401,7 +496,7 @@ impl Request {
 
     /// `None` if absent, `Some(None)` if not a number.
     pub fn max_forwards(&self) -> Option<Option<u32>> {
-        self.header("Max-Forwards").map(|v| v.parse().ok())
+        self.known(Known::MaxForwards).map(|v| v.parse().ok())
     }
 
     /// Every Contact entry of every Contact line; `None` if one does not parse.
@@ -435,7 +530,7 @@ impl Request {
 
     /// The Content-Length header: `None` if absent, `Some(None)` if not a number.
     pub fn content_length(&self) -> Option<Option<usize>> {
-        self.header("Content-Length").map(|v| v.parse().ok())
+        self.known(Known::ContentLength).map(|v| v.parse().ok())
     }
 
     /// The body as received (never longer than Content-Length says).
@@ -466,12 +561,7 @@ impl Request {
             })
         });
         if let Ok(Ok(())) = stamped {
-            self.top_via = self
-                .inner
-                .via_header()
-                .ok()
-                .and_then(|v| v.first_value().ok())
-                .and_then(|v| Via::parse(v.value()));
+            self.top_via = self.parse_top_via();
         }
     }
 }
@@ -489,6 +579,31 @@ impl ReceivedResponse {
 
     pub fn call_id(&self) -> Option<&str> {
         self.inner.call_id_header().ok().map(|c| c.value().trim())
+    }
+}
+
+/// A host as written in a Via or URI: a name, an IPv4 address, or an IPv6
+/// address in brackets. IPv4, the common case, is written without the
+/// formatting machinery (it is on every request's path).
+fn host_text(host: &rs::Host) -> String {
+    match host {
+        rs::Host::IpAddr(IpAddr::V4(ip)) => {
+            let mut out = String::with_capacity(15);
+            for (i, octet) in ip.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                if octet >= 100 {
+                    out.push(char::from(b'0' + octet / 100));
+                }
+                if octet >= 10 {
+                    out.push(char::from(b'0' + octet / 10 % 10));
+                }
+                out.push(char::from(b'0' + octet % 10));
+            }
+            out
+        }
+        other => other.to_string(),
     }
 }
 

@@ -2,7 +2,8 @@
 //! authentication and the registrar. Knows nothing of the language: the
 //! server hands it a `Handler` that answers requests.
 //!
-//! `message` is the only door to rsipstack's message model; `response`
+//! `message` is the only door to rsipstack's message model, `scan` a
+//! glance at raw bytes for the transaction key; `response`
 //! writes answers as bytes; `validate` decides 400s; `transaction` holds
 //! server transactions on a time it is given, `deadlines` their timers;
 //! `framing` cuts TCP streams; `ingress` takes one message from bytes to
@@ -21,6 +22,7 @@ pub mod message;
 pub mod nonce;
 pub mod registrar;
 pub mod response;
+pub mod scan;
 pub mod transaction;
 pub mod transport;
 pub mod validate;

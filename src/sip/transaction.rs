@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::sip::deadlines::{Deadline, Deadlines};
 use crate::sip::message::{Method, Request};
 use crate::sip::response::Response;
+use crate::sip::scan::{self, Glance, ViaKey};
 
 /// RFC 3261's timer values (§17.1.1.1, table 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,25 +64,46 @@ impl Key {
     /// The key of the transaction `req` belongs to; `None` without a
     /// parseable top Via (or, for RFC 2543 peers, Call-ID and CSeq).
     pub fn of(req: &Request) -> Option<Key> {
-        let via = req.top_via()?;
-        let method = match req.method() {
-            Method::Ack => Method::Invite,
-            other => other.clone(),
-        };
-        if let Some(branch) = via.rfc3261_branch() {
-            return Some(Key::Branch {
-                branch: branch.into(),
-                sent_by: via.sent_by().into(),
-                method,
-            });
+        let via = scan::via_key(req.header("Via")?)?;
+        let method = Key::method(req.method());
+        if let Some(key) = Key::rfc3261(via, &method) {
+            return Some(key);
         }
         Some(Key::Legacy {
             call_id: req.call_id()?.into(),
             cseq: req.cseq()?.seq,
-            from_tag: req.from().and_then(|f| f.tag).unwrap_or_default().into(),
-            sent_by: via.sent_by().into(),
+            from_tag: req
+                .from()
+                .and_then(|f| f.tag.as_deref())
+                .unwrap_or_default()
+                .into(),
+            sent_by: via.sent_by.into(),
             method,
         })
+    }
+
+    /// The key of a request seen only at a glance: `None` unless its top
+    /// Via has an RFC 3261 branch (legacy keys need the parsed request).
+    /// For the same request it equals [`Key::of`].
+    pub fn glanced(glance: &Glance<'_>) -> Option<Key> {
+        Key::rfc3261(glance.via, &Key::method(&Method::parse(glance.method)))
+    }
+
+    fn rfc3261(via: ViaKey<'_>, method: &Method) -> Option<Key> {
+        let branch = via.branch.filter(|b| b.starts_with("z9hG4bK"))?;
+        Some(Key::Branch {
+            branch: branch.into(),
+            sent_by: via.sent_by.into(),
+            method: method.clone(),
+        })
+    }
+
+    /// The method a key holds: an ACK belongs to its INVITE's transaction.
+    fn method(method: &Method) -> Method {
+        match method {
+            Method::Ack => Method::Invite,
+            other => other.clone(),
+        }
     }
 
     /// For a CANCEL: the key of the INVITE it cancels (RFC 3261 §9.2).

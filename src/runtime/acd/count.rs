@@ -5,8 +5,8 @@
 
 use super::inner::Inner;
 use super::reload::Translation;
-use crate::checked::AgentState;
-use crate::facts::Facts;
+use crate::checked::{AgentState, QueueId};
+use crate::facts::{Facts, QueueStats};
 use crate::ir::FuncId;
 use crate::ir::needs::Need;
 use crate::program::Program;
@@ -83,5 +83,51 @@ impl Inner {
             true
         });
         (agents, available)
+    }
+
+    /// One queue's statistics for [`super::Acd::stats`] at `now_ms`;
+    /// `filters` is room for the queue's widest filters, reused across
+    /// queues.
+    pub(super) fn queue_stats(
+        &self,
+        program: &Program,
+        queue: QueueId,
+        facts: &Facts,
+        aht_ms: i64,
+        now_ms: i64,
+        filters: &mut Vec<Option<FuncId>>,
+    ) -> QueueStats {
+        let name = &program.checked().queue(queue).name;
+        program.ir().queues[queue.index()].widest_into(filters);
+        let clauses = program.queue_clauses()[queue.index()].as_deref();
+        let (waiting, earliest) = self
+            .waiting
+            .values()
+            .filter(|w| &w.queue_name == name)
+            .fold((0i64, i64::MAX), |(n, earliest), w| {
+                (n + 1, earliest.min(w.since_ms))
+            });
+        let (agents, available) = self.takers(program, filters, clauses, facts, now_ms);
+        let mut stats = QueueStats {
+            waiting,
+            available,
+            agents,
+            longest_wait_ms: if waiting == 0 {
+                0
+            } else {
+                (now_ms - earliest).max(0)
+            },
+            expected_wait_ms: if agents == 0 {
+                0
+            } else {
+                (waiting + 1) * aht_ms / agents
+            },
+        };
+        if !self.pinned.is_empty() {
+            for &(stat, value) in self.pinned.get(name).into_iter().flatten() {
+                stats.set(stat, value);
+            }
+        }
+        stats
     }
 }

@@ -491,38 +491,28 @@ impl Acd {
         facts: &Facts,
         aht_ms: i64,
     ) -> QueueStats {
-        let name = &program.checked().queue(queue).name;
-        let filters = program.ir().queues[queue.index()].widest();
-        let clauses = program.queue_clauses()[queue.index()].as_deref();
         let now_ms = self.clock.elapsed_ms();
         let inner = self.lock();
-        let (waiting, earliest) = inner
-            .waiting
-            .values()
-            .filter(|w| &w.queue_name == name)
-            .fold((0i64, i64::MAX), |(n, earliest), w| {
-                (n + 1, earliest.min(w.since_ms))
-            });
-        let (agents, available) = inner.takers(program, &filters, clauses, facts, now_ms);
-        let mut stats = QueueStats {
-            waiting,
-            available,
-            agents,
-            longest_wait_ms: if waiting == 0 {
-                0
-            } else {
-                (now_ms - earliest).max(0)
-            },
-            expected_wait_ms: if agents == 0 {
-                0
-            } else {
-                (waiting + 1) * aht_ms / agents
-            },
-        };
-        for &(stat, value) in inner.pinned.get(name).into_iter().flatten() {
-            stats.set(stat, value);
+        inner.queue_stats(program, queue, facts, aht_ms, now_ms, &mut Vec::new())
+    }
+
+    /// The statistics of every queue the program's decisions read
+    /// ([`Program::queues_read`]) into `facts.queues`, as [`Acd::stats`]
+    /// counts them, in that order, under one lock and one reading of the
+    /// clock: what a call does before each decision.
+    pub fn read_stats(&self, program: &Program, facts: &mut Facts, aht_ms: i64) {
+        let queues = program.queues_read();
+        if queues.is_empty() {
+            return;
         }
-        stats
+        let now_ms = self.clock.elapsed_ms();
+        let inner = self.lock();
+        let mut filters = Vec::new();
+        for &i in queues {
+            let queue = QueueId(i as u32);
+            facts.queues[i] =
+                inner.queue_stats(program, queue, facts, aht_ms, now_ms, &mut filters);
+        }
     }
 
     /// A waiting caller's position in their queue, counting from 1.

@@ -1,0 +1,173 @@
+//! A glance at a message's raw bytes: its method and its top Via's branch
+//! and sent-by, read without parsing the message.
+//!
+//! These are what RFC 3261 §17.2.3 matches a request to its server
+//! transaction by, so the transport can absorb an ACK or answer a
+//! retransmission of a transaction it holds at the cost of one table
+//! lookup; only new requests go through the full parse
+//! (`message::parse`). The transaction key of a parsed request is read
+//! the same way ([`via_key`] on its top Via line, before the line is
+//! stamped), so both paths find the same transaction.
+//!
+//! Anything unusual (no Via before the blank line, a folded Via line, a
+//! Via this reader does not take apart) gives `None`, and the message
+//! takes the full path: the glance saves work, it never decides.
+
+/// The start line's method and the top Via's parts, borrowed from the
+/// message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Glance<'a> {
+    /// The request method as written (case-sensitive, RFC 3261 §7.1).
+    pub method: &'a str,
+    pub via: ViaKey<'a>,
+}
+
+/// What a transaction key takes from a Via entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViaKey<'a> {
+    /// `host[:port]` as written.
+    pub sent_by: &'a str,
+    /// The `branch` parameter's value, when present.
+    pub branch: Option<&'a str>,
+}
+
+/// Glances at a request: `None` for a response, for bytes that are not
+/// text, or for anything [`via_key`] does not read.
+pub fn glance(bytes: &[u8]) -> Option<Glance<'_>> {
+    let mut lines = Lines { rest: bytes };
+    let start = lines.next()?;
+    let space = start.iter().position(|&b| b == b' ')?;
+    let method = std::str::from_utf8(&start[..space]).ok()?;
+    if method.is_empty() || method.starts_with("SIP/") || !start.ends_with(b" SIP/2.0") {
+        return None;
+    }
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            return None;
+        }
+        let colon = line.iter().position(|&b| b == b':')?;
+        let name = line[..colon].trim_ascii_end();
+        if name.eq_ignore_ascii_case(b"Via") || name.eq_ignore_ascii_case(b"v") {
+            // A folded Via (continued on the next line) takes the full path.
+            if lines.rest.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+                return None;
+            }
+            let value = std::str::from_utf8(&line[colon + 1..]).ok()?;
+            return Some(Glance {
+                method,
+                via: via_key(value)?,
+            });
+        }
+    }
+    None
+}
+
+/// The lines of a message head, without their CRLF (a bare LF ends a line
+/// too, as the full parser allows).
+struct Lines<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, rest) = match self.rest.iter().position(|&b| b == b'\n') {
+            Some(end) => (&self.rest[..end], &self.rest[end + 1..]),
+            None => (self.rest, &[][..]),
+        };
+        self.rest = rest;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    }
+}
+
+/// Reads the first Via entry of a Via header value
+/// (`SIP/2.0/UDP host:port;branch=z9hG4bK...;rport, ...`): its sent-by and
+/// its branch. `None` if the entry is not `protocol/version/transport
+/// sent-by` followed by parameters.
+pub fn via_key(value: &str) -> Option<ViaKey<'_>> {
+    // SIP / 2.0 / transport: two slashes, with optional white space.
+    let mut rest = value.trim_start();
+    for _ in 0..2 {
+        let slash = rest.find('/')?;
+        if rest[..slash].trim().is_empty() {
+            return None;
+        }
+        rest = rest[slash + 1..].trim_start();
+    }
+    let transport_end = rest.find([' ', '\t'])?;
+    rest = rest[transport_end..].trim_start();
+    let sent_by_end = rest.find([';', ',']).unwrap_or(rest.len());
+    let sent_by = rest[..sent_by_end].trim();
+    if sent_by.is_empty() || sent_by.contains([' ', '\t']) {
+        return None;
+    }
+    rest = &rest[sent_by_end..];
+    let mut branch = None;
+    while let Some(params) = rest.strip_prefix(';') {
+        let end = params.find([';', ',']).unwrap_or(params.len());
+        let (name, value) = params[..end]
+            .split_once('=')
+            .unwrap_or((&params[..end], ""));
+        if branch.is_none() && name.trim().eq_ignore_ascii_case("branch") {
+            branch = Some(value.trim()).filter(|b| !b.is_empty());
+        }
+        rest = &params[end..];
+    }
+    Some(ViaKey { sent_by, branch })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ACK: &str = "ACK sip:+18005550100@127.0.0.1:5060 SIP/2.0\r\n\
+        Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1-0;rport\r\n\
+        From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>;tag=2\r\n\
+        Call-ID: c1\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+
+    #[test]
+    fn a_request_gives_its_method_branch_and_sent_by() {
+        let g = glance(ACK.as_bytes()).unwrap();
+        assert_eq!(g.method, "ACK");
+        assert_eq!(g.via.sent_by, "127.0.0.1:5061");
+        assert_eq!(g.via.branch, Some("z9hG4bK-1-0"));
+    }
+
+    #[test]
+    fn compact_names_spacing_and_several_entries_are_read() {
+        let key = via_key(" SIP / 2.0 / TCP [::1]:5070 ; Branch = z9hG4bKx ; rport, SIP/2.0/UDP b")
+            .unwrap();
+        assert_eq!(key.sent_by, "[::1]:5070");
+        assert_eq!(key.branch, Some("z9hG4bKx"));
+        let text = ACK.replace("Via:", "v :");
+        assert_eq!(
+            glance(text.as_bytes()).unwrap().via.sent_by,
+            "127.0.0.1:5061"
+        );
+        assert_eq!(via_key("SIP/2.0/UDP host").unwrap().branch, None);
+    }
+
+    #[test]
+    fn anything_unusual_takes_the_full_path() {
+        for text in [
+            // A response.
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n",
+            // A folded Via.
+            "ACK sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n ;branch=z9hG4bK1\r\n\r\n",
+            // No Via in the head (one in the body does not count).
+            "ACK sip:x SIP/2.0\r\nCSeq: 1 ACK\r\n\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1",
+            // Not a Via entry.
+            "ACK sip:x SIP/2.0\r\nVia: garbage\r\n\r\n",
+            "ACK sip:x SIP/2.0\r\nVia: SIP/2.0/UDP\r\n\r\n",
+            // Not a request line.
+            "ACK sip:x\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n",
+        ] {
+            assert_eq!(glance(text.as_bytes()), None, "{text:?}");
+        }
+        assert_eq!(glance(&[0xff, 0xfe, b' ', b'\r']), None);
+    }
+}
