@@ -232,28 +232,15 @@ impl Answerer {
         let Some(entries) = req.contacts() else {
             return response(req, 400, "Bad Contact").finish();
         };
-        let written: Vec<(String, Option<String>, Option<String>)> = entries
+        let contacts: Vec<ContactInput<'_>> = entries
             .iter()
-            .map(|c| {
-                (
-                    c.uri.clone(),
-                    c.expires.map(|e| e.to_string()),
-                    c.q.map(|q| format!("{q}")),
-                )
-            })
-            .collect();
-        let contacts: Vec<ContactInput<'_>> = written
-            .iter()
-            .map(|(uri, expires, q)| {
-                if uri == "*" {
-                    ContactInput::Wildcard
-                } else {
-                    ContactInput::Uri {
-                        uri,
-                        expires: expires.as_deref(),
-                        q: q.as_deref(),
-                    }
-                }
+            .map(|c| match c.is_star() {
+                true => ContactInput::Wildcard,
+                false => ContactInput::Uri {
+                    uri: &c.uri,
+                    expires: c.expires.as_deref(),
+                    q: c.q.as_deref(),
+                },
             })
             .collect();
         let expires = req.header("Expires");

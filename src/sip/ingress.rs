@@ -121,15 +121,18 @@ pub fn process<'t>(
     limits: &Limits,
     now: Instant,
 ) -> Option<Reply<'t>> {
-    match known_transaction(bytes, transport, table, counters, now) {
-        Some(Known::Quiet) => return None,
-        Some(Known::Resend(peer, key)) => {
-            return table.last_response(&key).map(|last| Reply {
-                to: peer,
-                bytes: Cow::Borrowed(last),
-            });
+    let glanced = scan::glance(bytes).and_then(|g| Some((g.method, Key::glanced(&g)?)));
+    if let Some((method, key)) = &glanced {
+        match known_transaction(method, key, transport, table, counters, now) {
+            Some(Known::Quiet) => return None,
+            Some(Known::Resend(peer)) => {
+                return table.last_response(key).map(|last| Reply {
+                    to: peer,
+                    bytes: Cow::Borrowed(last),
+                });
+            }
+            None => {}
         }
-        None => {}
     }
     let mut req = match message::parse(bytes) {
         Ok(Message::Request(req)) => req,
@@ -144,8 +147,12 @@ pub fn process<'t>(
         }
     };
     counters.request(req.method());
-    // The key is read from the Via as received, as the glance reads it.
-    let key = Key::of(&req);
+    // The key is read from the Via as received, as the glance reads it:
+    // the glance's own when its method is the one parsed.
+    let key = match glanced {
+        Some((method, key)) if method == req.method().as_str() => Some(key),
+        _ => Key::of(&req),
+    };
     req.stamp_source(source);
     let to = reply_address(req.top_via(), source, transport);
     let is_ack = *req.method() == Method::Ack;
@@ -201,10 +208,7 @@ pub fn process<'t>(
         return None;
     };
     counters.response(answer.code);
-    if !table.respond(&key, answer, now) {
-        return None;
-    }
-    table.last_response(&key).map(|bytes| Reply {
+    table.answer(&key, answer, now).map(|bytes| Reply {
         to,
         bytes: Cow::Borrowed(bytes),
     })
@@ -217,29 +221,28 @@ pub fn process<'t>(
 /// `None` sends the message down the full path: anything new, anything
 /// the glance cannot read, and stray ACKs (the handler sees those).
 fn known_transaction(
-    bytes: &[u8],
+    method: &str,
+    key: &Key,
     transport: Transport,
     table: &mut Table,
     counters: &Counters,
     now: Instant,
 ) -> Option<Known> {
-    let glance = scan::glance(bytes)?;
-    let key = Key::glanced(&glance)?;
-    let is_ack = glance.method == "ACK";
+    let is_ack = method == "ACK";
     // `on_request` would open a transaction for a new request: only known
     // ones are taken here.
-    if !is_ack && !table.contains(&key) {
+    if !is_ack && !table.contains(key) {
         return None;
     }
-    let known = match table.on_request(&key, is_ack, DISCARD, transport.reliable(), now) {
+    let known = match table.on_request(key, is_ack, DISCARD, transport.reliable(), now) {
         Arrival::AckMatched | Arrival::Absorbed => Known::Quiet,
         Arrival::Resend(peer) => {
             counters.resent(1);
-            Known::Resend(peer, key)
+            Known::Resend(peer)
         }
         Arrival::StrayAck | Arrival::New | Arrival::Full => return None,
     };
-    counters.request(&Method::parse(glance.method));
+    counters.request(&Method::parse(method));
     Some(known)
 }
 
@@ -248,7 +251,7 @@ enum Known {
     /// Absorbed: nothing to send.
     Quiet,
     /// A retransmission: send the transaction's last response to the peer.
-    Resend(SocketAddr, Key),
+    Resend(SocketAddr),
 }
 
 /// The peer given to `on_request` for a known transaction, which keeps

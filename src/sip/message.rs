@@ -258,13 +258,15 @@ impl NameAddr {
     }
 }
 
-/// One Contact entry of a REGISTER or a response.
-#[derive(Debug, Clone, PartialEq)]
+/// One Contact entry of a REGISTER or a response. Its `expires` and `q`
+/// parameters are kept as written: the registrar reads them and answers
+/// 400 to a value that is not one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactEntry {
     /// `*` (remove all bindings) or the URI without angle brackets.
     pub uri: String,
-    pub expires: Option<u32>,
-    pub q: Option<f32>,
+    pub expires: Option<String>,
+    pub q: Option<String>,
 }
 
 impl ContactEntry {
@@ -511,8 +513,14 @@ impl Request {
                     } else {
                         c.uri.to_string()
                     },
-                    expires: c.expires(),
-                    q: c.q(),
+                    expires: c.params.iter().find_map(|p| match p {
+                        rs::Param::Expires(e) => Some(e.value().to_string()),
+                        _ => None,
+                    }),
+                    q: c.params.iter().find_map(|p| match p {
+                        rs::Param::Q(q) => Some(q.value().to_string()),
+                        _ => None,
+                    }),
                 });
             }
         }

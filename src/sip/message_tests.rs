@@ -154,8 +154,8 @@ fn identities_contacts_expiry_and_credentials() {
         vec![
             ContactEntry {
                 uri: "sip:1001@192.0.2.4:5060".into(),
-                expires: Some(60),
-                q: Some(0.7),
+                expires: Some("60".into()),
+                q: Some("0.7".into()),
             },
             ContactEntry {
                 uri: "sip:1001@10.0.0.4".into(),
@@ -406,4 +406,20 @@ fn escapes_in_a_user_part_are_decoded() {
     assert_eq!(unescape("100%"), "100%", "a lone % stays");
     assert_eq!(unescape("%zz1"), "%zz1");
     assert_eq!(unescape("%e2%82%ac"), "€");
+}
+
+#[test]
+fn contact_parameters_are_kept_as_written_for_the_registrar_to_judge() {
+    let r = req(&[
+        "REGISTER sip:example.com SIP/2.0",
+        "Via: SIP/2.0/UDP 192.0.2.4;branch=z9hG4bKr2",
+        "From: <sip:1001@example.com>;tag=r2",
+        "To: <sip:1001@example.com>",
+        "Call-ID: reg-2",
+        "CSeq: 1 REGISTER",
+        "Contact: <sip:1001@192.0.2.4>;expires=soon;q=high",
+    ]);
+    let contacts = r.contacts().unwrap();
+    assert_eq!(contacts[0].expires.as_deref(), Some("soon"));
+    assert_eq!(contacts[0].q.as_deref(), Some("high"));
 }

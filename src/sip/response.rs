@@ -8,7 +8,6 @@
 //! parse every copied header back into typed values only to print them
 //! again (docs/decisions.md, "SIP responses are written as bytes").
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 
 use crate::sip::message::Request;
@@ -40,7 +39,9 @@ pub struct Builder {
 pub fn response(req: &Request, code: u16, reason: &str) -> Builder {
     let mut buf = Vec::with_capacity(512);
     let code = code.clamp(100, 699);
-    let _ = write!(buf, "SIP/2.0 {code} ");
+    buf.extend_from_slice(b"SIP/2.0 ");
+    push_decimal(&mut buf, u64::from(code));
+    buf.push(b' ');
     push_line(&mut buf, reason);
     buf.extend_from_slice(b"\r\n");
     for via in req.header_values("Via") {
@@ -55,7 +56,13 @@ pub fn response(req: &Request, code: u16, reason: &str) -> Builder {
         if code != 100 && !has_tag(to) {
             // The tag is a hash of what identifies the request, so a
             // stateless answer to a retransmission carries the same tag.
-            let _ = write!(buf, ";tag={:016x}", to_tag(req));
+            buf.extend_from_slice(b";tag=");
+            let tag = to_tag(req);
+            buf.extend(
+                (0..16)
+                    .rev()
+                    .map(|i| b"0123456789abcdef"[(tag >> (i * 4)) as usize & 0xf]),
+            );
         }
         buf.extend_from_slice(b"\r\n");
     }
@@ -101,7 +108,9 @@ impl Builder {
         if !body.is_empty() {
             push_header(&mut self.buf, "Content-Type", content_type);
         }
-        let _ = write!(self.buf, "Content-Length: {}\r\n\r\n", body.len());
+        self.buf.extend_from_slice(b"Content-Length: ");
+        push_decimal(&mut self.buf, body.len() as u64);
+        self.buf.extend_from_slice(b"\r\n\r\n");
         self.buf.extend_from_slice(body);
         Response {
             code: self.code,
@@ -110,14 +119,39 @@ impl Builder {
     }
 }
 
-/// The To-tag this server gives its answers to `req`.
+/// The To-tag this server gives its answers to `req`: a hash (64-bit
+/// FNV-1a) of what identifies the request, so the same request always
+/// gets the same tag. It need not be secret, only distinct per dialog.
 pub fn to_tag(req: &Request) -> u64 {
-    let mut h = DefaultHasher::new();
-    req.call_id().hash(&mut h);
-    req.header("From").hash(&mut h);
-    req.header("CSeq").hash(&mut h);
-    req.top_via().and_then(|v| v.branch.as_deref()).hash(&mut h);
-    h.finish()
+    let parts = [
+        req.call_id(),
+        req.header("From"),
+        req.header("CSeq"),
+        req.top_via().and_then(|v| v.branch.as_deref()),
+    ];
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        // A separator keeps ("ab", "c") and ("a", "bc") apart.
+        for &b in part.unwrap_or("").as_bytes().iter().chain(&[0xff]) {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// Writes `n` in decimal.
+fn push_decimal(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[at..]);
 }
 
 /// Whether a To or From value carries a `tag` parameter (outside the URI).

@@ -100,7 +100,7 @@ pub fn via_key(value: &str) -> Option<ViaKey<'_>> {
     }
     let transport_end = rest.find([' ', '\t'])?;
     rest = rest[transport_end..].trim_start();
-    let sent_by_end = rest.find([';', ',']).unwrap_or(rest.len());
+    let sent_by_end = param_end(rest);
     let sent_by = rest[..sent_by_end].trim();
     if sent_by.is_empty() || sent_by.contains([' ', '\t']) {
         return None;
@@ -108,7 +108,7 @@ pub fn via_key(value: &str) -> Option<ViaKey<'_>> {
     rest = &rest[sent_by_end..];
     let mut branch = None;
     while let Some(params) = rest.strip_prefix(';') {
-        let end = params.find([';', ',']).unwrap_or(params.len());
+        let end = param_end(params);
         let (name, value) = params[..end]
             .split_once('=')
             .unwrap_or((&params[..end], ""));
@@ -118,6 +118,13 @@ pub fn via_key(value: &str) -> Option<ViaKey<'_>> {
         rest = &params[end..];
     }
     Some(ViaKey { sent_by, branch })
+}
+
+/// Where a Via parameter (or the sent-by) ends: at the next `;` or `,`.
+fn param_end(text: &str) -> usize {
+    text.bytes()
+        .position(|b| b == b';' || b == b',')
+        .unwrap_or(text.len())
 }
 
 #[cfg(test)]

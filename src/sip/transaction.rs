@@ -13,6 +13,7 @@
 //! response; Timer J ends the transaction.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -259,41 +260,49 @@ impl Table {
         reliable: bool,
         now: Instant,
     ) -> Arrival {
-        if let Some(&slot) = self.index.get(key) {
+        if is_ack {
+            let Some(&slot) = self.index.get(key) else {
+                return Arrival::StrayAck;
+            };
             let entry = self.slots[slot as usize]
                 .as_mut()
                 .expect("indexed slots are full");
-            if is_ack {
-                return match entry.state {
-                    State::Completed => {
-                        entry.state = State::Confirmed;
-                        // Confirmed only absorbs ACKs: the response is not
-                        // sent again, so its bytes go now rather than after T4.
-                        entry.last = None;
-                        self.pending -= 1;
-                        let delay = if entry.reliable {
-                            Duration::ZERO
-                        } else {
-                            self.timers.t4
-                        };
-                        self.arm(slot, delay, now + delay);
-                        Arrival::AckMatched
-                    }
-                    // A retransmitted ACK.
-                    State::Confirmed => Arrival::AckMatched,
-                    // The ACK of a 2xx is a transaction of its own.
-                    _ => Arrival::StrayAck,
-                };
-            }
-            return match (&entry.last, entry.state) {
-                (_, State::Accepted | State::Confirmed) | (None, _) => Arrival::Absorbed,
-                (Some(_), _) => Arrival::Resend(entry.peer),
+            return match entry.state {
+                State::Completed => {
+                    entry.state = State::Confirmed;
+                    // Confirmed only absorbs ACKs: the response is not
+                    // sent again, so its bytes go now rather than after T4.
+                    entry.last = None;
+                    self.pending -= 1;
+                    let delay = if entry.reliable {
+                        Duration::ZERO
+                    } else {
+                        self.timers.t4
+                    };
+                    self.arm(slot, delay, now + delay);
+                    Arrival::AckMatched
+                }
+                // A retransmitted ACK.
+                State::Confirmed => Arrival::AckMatched,
+                // The ACK of a 2xx is a transaction of its own.
+                _ => Arrival::StrayAck,
             };
         }
-        if is_ack {
-            return Arrival::StrayAck;
-        }
-        if self.is_full() {
+        let full = self.is_full();
+        // One lookup finds the transaction or the place of a new one.
+        let vacant = match self.index.entry(key.clone()) {
+            MapEntry::Occupied(known) => {
+                let entry = self.slots[*known.get() as usize]
+                    .as_ref()
+                    .expect("indexed slots are full");
+                return match (&entry.last, entry.state) {
+                    (_, State::Accepted | State::Confirmed) | (None, _) => Arrival::Absorbed,
+                    (Some(_), _) => Arrival::Resend(entry.peer),
+                };
+            }
+            MapEntry::Vacant(vacant) => vacant,
+        };
+        if full {
             return Arrival::Full;
         }
         self.generation = self.generation.wrapping_add(1);
@@ -318,7 +327,7 @@ impl Table {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(key.clone(), slot);
+        vacant.insert(slot);
         self.pending += 1;
         Arrival::New
     }
@@ -348,21 +357,25 @@ impl Table {
     /// false, recording nothing, if the transaction is unknown (ended, or
     /// never created) or already has its final response.
     pub fn respond(&mut self, key: &Key, response: Response, now: Instant) -> bool {
-        let Some(&slot) = self.index.get(key) else {
-            return false;
-        };
+        self.answer(key, response, now).is_some()
+    }
+
+    /// [`Table::respond`], returning the bytes to send: the response as
+    /// recorded (`None` if it was not).
+    pub fn answer(&mut self, key: &Key, response: Response, now: Instant) -> Option<&[u8]> {
+        let &slot = self.index.get(key)?;
         let timers = self.timers;
         let entry = self.slots[slot as usize]
             .as_mut()
             .expect("indexed slots are full");
         if entry.state != State::Proceeding {
-            return false;
+            return None;
         }
         let code = response.code;
         entry.last = Some(response);
         if code < 200 {
             self.waiting(key, now);
-            return true;
+            return self.slot_response(slot);
         }
         let long = 64 * timers.t1;
         let (state, delay) = match (key.is_invite(), (200..300).contains(&code)) {
@@ -379,14 +392,17 @@ impl Table {
         entry.interval = timers.t1;
         entry.completed_at = Some(now);
         self.arm(slot, delay, now + delay);
-        true
+        self.slot_response(slot)
+    }
+
+    fn slot_response(&self, slot: u32) -> Option<&[u8]> {
+        let entry = self.slots[slot as usize].as_ref()?;
+        entry.last.as_ref().map(|r| &r.bytes[..])
     }
 
     /// The bytes of the last response sent for `key`.
     pub fn last_response(&self, key: &Key) -> Option<&[u8]> {
-        let slot = *self.index.get(key)?;
-        let entry = self.slots[slot as usize].as_ref()?;
-        entry.last.as_ref().map(|r| &r.bytes[..])
+        self.slot_response(*self.index.get(key)?)
     }
 
     /// The earliest time `on_timers` has something to do.
