@@ -18,6 +18,9 @@
 #   2. the cost of a 503: at the lowest rate, a server whose limit is 1
 #      request per second (so nearly every INVITE gets 503), against the
 #      same server answering 302s, as CPU microseconds per call.
+# Then, with no quota, the memory one pending transaction holds: PENDING
+# INVITEs never ACKed (bench/sip-pending-uac.xml), the server's resident
+# memory before and after.
 # Everything listens on 127.0.0.1; each run stops by itself (fixed call
 # count, SIPp gives up after twice DURATION plus 5 s).
 #
@@ -26,6 +29,7 @@
 #   QUOTAS="25"              per cent of one core
 #   RATES="4000 6000 8000 10000 12000 14000"  calls per second
 #   DURATION=5               seconds per run
+#   PENDING=40000            INVITEs left unACKed for the memory probe
 #   PORT=15060 SIPP_PORT=15061
 #   DIALECT=target/release/dialect
 #   OUT=DIR                  keep SIPp's screens and the server logs there
@@ -36,6 +40,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 QUOTAS=${QUOTAS:-25}
 RATES=${RATES:-"4000 6000 8000 10000 12000 14000"}
 DURATION=${DURATION:-5}
+PENDING=${PENDING:-40000}
 PORT=${PORT:-15060}
 SIPP_PORT=${SIPP_PORT:-15061}
 DIALECT=${DIALECT:-$ROOT/target/release/dialect}
@@ -154,8 +159,21 @@ for quota in $QUOTAS; do
     read -r made cpu failed retrans n302 n503 under5 clean < <(run "$lowest" "q$quota-503")
     stop_server
     echo "| $quota % | $lowest | 1 | $made | $cpu | $failed / $retrans | $n302 / $n503 | $under5 % | $clean |" | tee -a "$OUT/report.md"
-    echo "capacity at $quota % of a core: $capacity calls/s" | tee -a "$OUT/capacity.txt" >&2
+    echo "capacity at $quota % of a core: $capacity calls/s" >>"$OUT/capacity.txt"
 done
+# The memory a pending transaction holds: PENDING INVITEs, never ACKed,
+# at 10,000 calls/s with no CPU quota; every one is still pending (Timer
+# H is 32 s) when the server's resident memory is read again.
+echo -1 >"$CGROUP/cpu.cfs_quota_us"
+start_server 1000000
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
+before=$(rss)
+(cd "$OUT" && taskset -c 1 "$SIPP" -sf "$ROOT/bench/sip-pending-uac.xml" "127.0.0.1:$PORT" \
+    -i 127.0.0.1 -p "$SIPP_PORT" -s "$DIALED" -key caller "$CALLER" \
+    -r 10000 -m "$PENDING" -buff_size 4194304 -timeout 20s -nostdin >"$OUT/sipp-pending.txt" 2>&1) || true
+after=$(rss)
+stop_server
+echo "pending transactions: $PENDING held $(((after - before) * 1024 / PENDING)) bytes each (VmRSS $before kB -> $after kB)" >>"$OUT/capacity.txt"
 echo
 cat "$OUT/capacity.txt"
 echo "(output in $OUT)" >&2

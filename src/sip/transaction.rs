@@ -204,10 +204,11 @@ pub struct Table {
     free: Vec<u32>,
     index: HashMap<Key, u32>,
     generation: u32,
-    /// Entries still waiting for an answer or an ACK (Proceeding,
-    /// Completed): what `limit` bounds. Confirmed and Accepted entries only
-    /// absorb retransmissions for a few seconds, so at a steady call rate
-    /// their number is the rate times T4 or 64·T1, bounded by the rate.
+    /// Entries still waiting for an answer or an ACK (Proceeding, and
+    /// Completed INVITEs): what `limit` bounds. The others (Confirmed,
+    /// Accepted, Completed non-INVITEs) only absorb retransmissions for a
+    /// few seconds, so at a steady rate their number is the rate times T4
+    /// or 64·T1, bounded by the rate.
     pending: usize,
     deadlines: Deadlines,
 }
@@ -385,7 +386,8 @@ impl Table {
             (false, _) if entry.reliable => (State::Completed, Duration::ZERO),
             (false, _) => (State::Completed, long),
         };
-        if state == State::Accepted {
+        // Only an INVITE still waits (for its ACK) once it has a final answer.
+        if !waits(state, key.is_invite()) {
             self.pending -= 1;
         }
         entry.state = state;
@@ -471,12 +473,24 @@ impl Table {
 
     fn remove(&mut self, slot: u32) {
         if let Some(entry) = self.slots[slot as usize].take() {
-            if matches!(entry.state, State::Proceeding | State::Completed) {
+            if waits(entry.state, entry.key.is_invite()) {
                 self.pending -= 1;
             }
             self.index.remove(&entry.key);
             self.free.push(slot);
         }
+    }
+}
+
+/// Whether a transaction in `state` waits for an answer or an ACK (and so
+/// counts against the table's limit): any without a final answer, and an
+/// INVITE whose non-2xx answer awaits its ACK. A non-INVITE one answered
+/// only absorbs retransmissions until Timer J.
+fn waits(state: State, invite: bool) -> bool {
+    match state {
+        State::Proceeding => true,
+        State::Completed => invite,
+        State::Confirmed | State::Accepted => false,
     }
 }
 

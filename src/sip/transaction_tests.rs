@@ -293,6 +293,15 @@ fn only_transactions_waiting_for_an_answer_or_an_ack_count_against_the_limit() {
     t.waiting(&c, now);
     fire(&mut t, now + Duration::from_secs(180));
     assert_eq!((t.len(), t.pending()), (0, 0));
+    // A non-INVITE answered waits for nothing: held for Timer J only.
+    let o = key("OPTIONS", "z9hG4bKo");
+    assert_eq!(t.on_request(&o, false, peer(), false, now), Arrival::New);
+    assert_eq!(t.pending(), 1);
+    t.respond(&o, answer(200), now);
+    assert_eq!((t.len(), t.pending()), (1, 0));
+    assert_eq!(t.on_request(&a, false, peer(), false, now), Arrival::New);
+    fire(&mut t, now + Duration::from_secs(33));
+    assert_eq!(t.len(), 1, "Timer J ended the OPTIONS");
 }
 
 #[test]

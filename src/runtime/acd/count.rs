@@ -85,6 +85,13 @@ impl Inner {
         (agents, available)
     }
 
+    /// Whether every queue's statistics are zero whatever the call: nobody
+    /// logged in, nobody waiting, nothing pinned (a redirect server
+    /// without a roster, a runtime before its agents log in).
+    pub(super) fn counts_nothing(&self) -> bool {
+        self.logged.all.is_empty() && self.waiting.is_empty() && self.pinned.is_empty()
+    }
+
     /// One queue's statistics for [`super::Acd::stats`] at `now_ms`;
     /// `filters` is room for the queue's widest filters, reused across
     /// queues.

@@ -507,6 +507,12 @@ impl Acd {
         }
         let now_ms = self.clock.elapsed_ms();
         let inner = self.lock();
+        if inner.counts_nothing() {
+            for &i in queues {
+                facts.queues[i] = QueueStats::default();
+            }
+            return;
+        }
         let mut filters = Vec::new();
         for &i in queues {
             let queue = QueueId(i as u32);
