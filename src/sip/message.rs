@@ -241,20 +241,50 @@ pub struct NameAddr {
 }
 
 impl NameAddr {
+    /// `"Display" <uri>;params` or `uri;params`. The URI is parsed by
+    /// rsipstack (for its user part); the display name and the `tag`
+    /// parameter are read around it.
     fn parse(value: &str) -> Option<NameAddr> {
-        let from = rs::typed::From::parse(value).ok()?;
-        // The URI as written, sliced rather than printed back.
-        let value = value.trim();
-        let uri = match (value.find('<'), value.find('>')) {
-            (Some(open), Some(close)) if open < close => &value[open + 1..close],
-            _ => value.split(';').next().unwrap_or(value),
-        };
+        let (display, uri, params) = NameAddr::split(value)?;
+        let parsed = rs::Uri::try_from(uri).ok()?;
+        let tag = params.split(';').find_map(|param| {
+            let (name, value) = param.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("tag")
+                .then(|| value.trim().to_string())
+        });
         Some(NameAddr {
-            display: from.display_name.clone(),
-            uri: uri.trim().to_string(),
-            user: uri_user(&from.uri),
-            tag: from.tag().map(|t| t.value().to_string()),
+            display: (!display.is_empty()).then(|| display.to_string()),
+            uri: uri.to_string(),
+            user: uri_user(&parsed),
+            tag,
         })
+    }
+
+    /// The display name (unquoted), the URI and the parameters after it,
+    /// if the value has the shape of a name-addr or an addr-spec: angle
+    /// brackets in order, and a URI with a scheme.
+    fn split(value: &str) -> Option<(&str, &str, &str)> {
+        let value = value.trim();
+        let (display, uri, params) = match (value.find('<'), value.find('>')) {
+            (Some(open), Some(close)) if open < close => (
+                value[..open].trim().trim_matches('"'),
+                &value[open + 1..close],
+                &value[close + 1..],
+            ),
+            (None, None) => match value.split_once(';') {
+                Some((uri, params)) => ("", uri, params),
+                None => ("", value, ""),
+            },
+            _ => return None,
+        };
+        let uri = uri.trim();
+        let (scheme, rest) = uri.split_once(':')?;
+        let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+        (scheme_ok && !rest.is_empty()).then_some((display, uri, params))
     }
 }
 
@@ -480,6 +510,13 @@ impl Request {
         self.from
             .get_or_init(|| self.known(Known::From).and_then(NameAddr::parse))
             .as_ref()
+    }
+
+    /// Whether the To header has the shape of a name-addr (what a server
+    /// checks of it: RFC 3261 §8.2 reads To only for its tag), without
+    /// parsing its URI.
+    pub fn to_is_well_formed(&self) -> bool {
+        self.known(Known::To).and_then(NameAddr::split).is_some()
     }
 
     /// The To header, parsed on first use.

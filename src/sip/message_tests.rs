@@ -257,6 +257,9 @@ fn invalid_requests_get_a_reason() {
     assert_eq!(invalid("Call-ID", None), Some("Missing Call-ID Header"));
     assert_eq!(invalid("From", None), Some("Missing From Header"));
     assert_eq!(invalid("To", None), Some("Missing To Header"));
+    assert_eq!(invalid("To", Some("To: <sip:a@b")), Some("Bad To Header"));
+    assert_eq!(invalid("To", Some("To: nobody")), Some("Bad To Header"));
+    assert_eq!(invalid("From", Some("From: <:x>")), Some("Bad From Header"));
     assert_eq!(invalid("CSeq", None), Some("Missing CSeq Header"));
     assert_eq!(invalid("Via", None), Some("Missing Via Header"));
     assert_eq!(

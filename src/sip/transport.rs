@@ -6,7 +6,9 @@
 //! A UDP message costs one `recv_from`, one parse, one handler call and
 //! one `send_to` on the same task: no channel between receiving and
 //! answering, no task per message, no lock (docs/decisions.md, "The SIP
-//! transport: one task per socket").
+//! transport: one task per socket"). Datagrams already queued when one is
+//! answered are read straight away, a few at a time, before the task
+//! waits again.
 
 use std::io;
 use std::net::SocketAddr;
@@ -66,26 +68,72 @@ pub async fn serve_udp<H: Handler>(
                 // Errors here are ICMP reports of earlier sends; the
                 // socket itself is fine.
                 let Ok((n, source)) = received else { continue };
-                if n > limits.max_message {
-                    counters.dropped(Dropped::TooLarge);
-                    continue;
-                }
-                let now = Instant::now().into_std();
-                let reply = process(
-                    &buf[..n], source, local, Transport::Udp, &mut table,
-                    handler.as_ref(), &counters, &limits, now,
-                );
-                if let Some(reply) = reply {
-                    let sent = match socket.try_send_to(&reply.bytes, reply.to) {
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            socket.send_to(&reply.bytes, reply.to).await.map(|_| ())
+                let at = Datagram { local, limits: &limits, counters: &counters };
+                at.answer(&socket, &buf[..n], source, &mut table, handler.as_ref()).await;
+                // What else is queued is answered without going back
+                // through the select (a few at most, so timers and the
+                // shutdown are not kept waiting by a flood).
+                for _ in 0..DRAIN {
+                    match socket.try_recv_from(&mut buf) {
+                        Ok((n, source)) => {
+                            at.answer(&socket, &buf[..n], source, &mut table, handler.as_ref())
+                                .await;
                         }
-                        other => other.map(|_| ()),
-                    };
-                    if sent.is_err() {
-                        counters.dropped(Dropped::SendFailed);
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(_) => {}
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Datagrams answered in a row after the one that woke the task.
+const DRAIN: usize = 32;
+
+/// What answering a datagram needs besides the socket and the table.
+struct Datagram<'a> {
+    local: SocketAddr,
+    limits: &'a Limits,
+    counters: &'a Counters,
+}
+
+impl Datagram<'_> {
+    /// Answers one datagram of `n` bytes from `source` (`n` may be one
+    /// more than the largest message: such a datagram is dropped).
+    async fn answer<H: Handler>(
+        &self,
+        socket: &UdpSocket,
+        bytes: &[u8],
+        source: SocketAddr,
+        table: &mut Table,
+        handler: &H,
+    ) {
+        if bytes.len() > self.limits.max_message {
+            self.counters.dropped(Dropped::TooLarge);
+            return;
+        }
+        let now = Instant::now().into_std();
+        let reply = process(
+            bytes,
+            source,
+            self.local,
+            Transport::Udp,
+            table,
+            handler,
+            self.counters,
+            self.limits,
+            now,
+        );
+        if let Some(reply) = reply {
+            let sent = match socket.try_send_to(&reply.bytes, reply.to) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    socket.send_to(&reply.bytes, reply.to).await.map(|_| ())
+                }
+                other => other.map(|_| ()),
+            };
+            if sent.is_err() {
+                self.counters.dropped(Dropped::SendFailed);
             }
         }
     }

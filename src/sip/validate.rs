@@ -41,7 +41,8 @@ impl Invalid {
 }
 
 /// Checks the mandatory headers (RFC 3261 §8.1.1: Via, From, To, Call-ID,
-/// CSeq), the CSeq number and method, Max-Forwards when present, and that
+/// CSeq; From is parsed, To only checked for its shape, since nothing but
+/// its tag is read before the handler), the CSeq number and method, Max-Forwards when present, and that
 /// the body is as long as Content-Length says (§18.3: a datagram shorter
 /// than its Content-Length is rejected).
 ///
@@ -56,7 +57,9 @@ pub fn validate(req: &Request) -> Result<(), Invalid> {
     req.header("From").ok_or(Invalid::Missing("From"))?;
     req.from().ok_or(Invalid::Bad("From"))?;
     req.header("To").ok_or(Invalid::Missing("To"))?;
-    req.to().ok_or(Invalid::Bad("To"))?;
+    if !req.to_is_well_formed() {
+        return Err(Invalid::Bad("To"));
+    }
     req.call_id().ok_or(Invalid::Missing("Call-ID"))?;
     let cseq = req.header("CSeq").ok_or(Invalid::Missing("CSeq"))?;
     let CSeq { method, .. } = CSeq::parse(cseq).ok_or(Invalid::Bad("CSeq"))?;
