@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 use rsipstack::sip as rs;
 use rsipstack::sip::HeadersExt;
 
+use crate::sip::scan;
+
 /// A parsed message: a request for the server to answer, or a response
 /// (which a redirect server never expects and drops).
 #[derive(Debug, Clone)]
@@ -190,19 +192,35 @@ pub struct Via {
 }
 
 impl Via {
+    /// The first Via entry of a header value, read as the transaction key
+    /// is ([`scan::via_entry`]); `None` if it is not a Via entry, its port
+    /// is not a number, or its `rport` has a value that is not a port.
     fn parse(value: &str) -> Option<Via> {
-        let via = rs::typed::Via::parse(value).ok()?;
-        let hp = via.sent_by();
+        let entry = scan::via_entry(value)?;
+        let (host, port) = match entry.sent_by.rsplit_once(':') {
+            // A port after an IPv6 reference or a name (an IPv6 address
+            // without brackets has colons but no port).
+            Some((host, port)) if host.ends_with(']') || !host.contains(':') => {
+                (host, Some(port.parse().ok()?))
+            }
+            _ => (entry.sent_by, None),
+        };
+        if host.is_empty() || (host.starts_with('[') != host.ends_with(']')) {
+            return None;
+        }
+        let rport = match entry.param("rport") {
+            None => None,
+            Some(None | Some("")) => Some(None),
+            Some(Some(port)) => Some(Some(port.parse().ok()?)),
+        };
+        let text = |name| entry.param(name).flatten().map(str::to_string);
         Some(Via {
-            transport: via.transport.to_string(),
-            host: host_text(&hp.host),
-            port: hp.port.as_ref().map(|p| p.0),
-            branch: via.branch().map(|b| b.value().to_string()),
-            received: via.params.iter().find_map(|p| match p {
-                rs::Param::Received(r) => Some(r.value().to_string()),
-                _ => None,
-            }),
-            rport: via.rport(),
+            transport: entry.transport.to_ascii_uppercase(),
+            host: host.to_string(),
+            port,
+            branch: text("branch"),
+            received: text("received"),
+            rport,
         })
     }
 
@@ -624,31 +642,6 @@ impl ReceivedResponse {
 
     pub fn call_id(&self) -> Option<&str> {
         self.inner.call_id_header().ok().map(|c| c.value().trim())
-    }
-}
-
-/// A host as written in a Via or URI: a name, an IPv4 address, or an IPv6
-/// address in brackets. IPv4, the common case, is written without the
-/// formatting machinery (it is on every request's path).
-fn host_text(host: &rs::Host) -> String {
-    match host {
-        rs::Host::IpAddr(IpAddr::V4(ip)) => {
-            let mut out = String::with_capacity(15);
-            for (i, octet) in ip.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                if octet >= 100 {
-                    out.push(char::from(b'0' + octet / 100));
-                }
-                if octet >= 10 {
-                    out.push(char::from(b'0' + octet / 10 % 10));
-                }
-                out.push(char::from(b'0' + octet % 10));
-            }
-            out
-        }
-        other => other.to_string(),
     }
 }
 

@@ -266,6 +266,13 @@ fn invalid_requests_get_a_reason() {
         invalid("Via", Some("Via: nonsense")),
         Some("Bad Via Header")
     );
+    for via in [
+        "Via: SIP/2.0/UDP host:port;branch=z9hG4bK1",
+        "Via: SIP/2.0/UDP host;rport=x;branch=z9hG4bK1",
+        "Via: SIP/2.0/UDP [::1;branch=z9hG4bK1",
+    ] {
+        assert_eq!(invalid("Via", Some(via)), Some("Bad Via Header"), "{via}");
+    }
     assert_eq!(
         invalid("CSeq", Some("CSeq: -1 INVITE")),
         Some("Bad CSeq Header")

@@ -84,11 +84,49 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
-/// Reads the first Via entry of a Via header value
-/// (`SIP/2.0/UDP host:port;branch=z9hG4bK...;rport, ...`): its sent-by and
-/// its branch. `None` if the entry is not `protocol/version/transport
-/// sent-by` followed by parameters.
-pub fn via_key(value: &str) -> Option<ViaKey<'_>> {
+/// The first Via entry of a Via header value
+/// (`SIP/2.0/UDP host:port;branch=z9hG4bK...;rport, ...`), taken apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViaEntry<'a> {
+    /// The transport token as written (`UDP`, `tcp`, ...).
+    pub transport: &'a str,
+    /// `host[:port]` as written.
+    pub sent_by: &'a str,
+    /// The parameters, from the first `;` to the end of the entry.
+    params: &'a str,
+}
+
+impl<'a> ViaEntry<'a> {
+    /// A parameter by name (ASCII case-insensitive): `Some(None)` for one
+    /// without a value (`;rport`), `Some(Some(value))` otherwise.
+    pub fn param(&self, name: &str) -> Option<Option<&'a str>> {
+        let mut rest = self.params;
+        while let Some(params) = rest.strip_prefix(';') {
+            let end = param_end(params);
+            let param = &params[..end];
+            let (key, value) = match param.split_once('=') {
+                Some((key, value)) => (key, Some(value.trim())),
+                None => (param, None),
+            };
+            if key.trim().eq_ignore_ascii_case(name) {
+                return Some(value);
+            }
+            rest = &params[end..];
+        }
+        None
+    }
+
+    pub fn key(&self) -> ViaKey<'a> {
+        ViaKey {
+            sent_by: self.sent_by,
+            branch: self.param("branch").flatten().filter(|b| !b.is_empty()),
+        }
+    }
+}
+
+/// Reads the first Via entry of a Via header value: `None` if it is not
+/// `protocol/version/transport sent-by` followed by parameters.
+pub fn via_entry(value: &str) -> Option<ViaEntry<'_>> {
     // SIP / 2.0 / transport: two slashes, with optional white space.
     let mut rest = value.trim_start();
     for _ in 0..2 {
@@ -99,6 +137,7 @@ pub fn via_key(value: &str) -> Option<ViaKey<'_>> {
         rest = rest[slash + 1..].trim_start();
     }
     let transport_end = rest.find([' ', '\t'])?;
+    let transport = &rest[..transport_end];
     rest = rest[transport_end..].trim_start();
     let sent_by_end = param_end(rest);
     let sent_by = rest[..sent_by_end].trim();
@@ -106,18 +145,21 @@ pub fn via_key(value: &str) -> Option<ViaKey<'_>> {
         return None;
     }
     rest = &rest[sent_by_end..];
-    let mut branch = None;
-    while let Some(params) = rest.strip_prefix(';') {
-        let end = param_end(params);
-        let (name, value) = params[..end]
-            .split_once('=')
-            .unwrap_or((&params[..end], ""));
-        if branch.is_none() && name.trim().eq_ignore_ascii_case("branch") {
-            branch = Some(value.trim()).filter(|b| !b.is_empty());
-        }
-        rest = &params[end..];
+    // The parameters run to the end of this entry (a `,` starts the next).
+    let mut end = 0;
+    while let Some(params) = rest[end..].strip_prefix(';') {
+        end += 1 + param_end(params);
     }
-    Some(ViaKey { sent_by, branch })
+    Some(ViaEntry {
+        transport,
+        sent_by,
+        params: &rest[..end],
+    })
+}
+
+/// What a transaction key takes from the first Via entry of a header value.
+pub fn via_key(value: &str) -> Option<ViaKey<'_>> {
+    via_entry(value).map(|entry| entry.key())
 }
 
 /// Where a Via parameter (or the sent-by) ends: at the next `;` or `,`.
@@ -156,6 +198,19 @@ mod tests {
             "127.0.0.1:5061"
         );
         assert_eq!(via_key("SIP/2.0/UDP host").unwrap().branch, None);
+    }
+
+    #[test]
+    fn parameters_are_read_by_name_within_their_entry() {
+        let entry = via_entry(
+            "SIP/2.0/udp h:5;rport;Received=192.0.2.1;branch=z9hG4bKa, SIP/2.0/UDP b;maddr=x",
+        )
+        .unwrap();
+        assert_eq!((entry.transport, entry.sent_by), ("udp", "h:5"));
+        assert_eq!(entry.param("rport"), Some(None));
+        assert_eq!(entry.param("received"), Some(Some("192.0.2.1")));
+        assert_eq!(entry.param("maddr"), None, "the next entry's");
+        assert_eq!(entry.key().branch, Some("z9hG4bKa"));
     }
 
     #[test]
