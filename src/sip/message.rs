@@ -208,20 +208,27 @@ impl Via {
         if host.is_empty() || (host.starts_with('[') != host.ends_with(']')) {
             return None;
         }
-        let rport = match entry.param("rport") {
-            None => None,
-            Some(None | Some("")) => Some(None),
-            Some(Some(port)) => Some(Some(port.parse().ok()?)),
-        };
-        let text = |name| entry.param(name).flatten().map(str::to_string);
-        Some(Via {
+        let mut via = Via {
             transport: entry.transport.to_ascii_uppercase(),
             host: host.to_string(),
             port,
-            branch: text("branch"),
-            received: text("received"),
-            rport,
-        })
+            branch: None,
+            received: None,
+            rport: None,
+        };
+        for (name, value) in entry.params() {
+            if name.eq_ignore_ascii_case("branch") && via.branch.is_none() {
+                via.branch = value.map(str::to_string);
+            } else if name.eq_ignore_ascii_case("received") && via.received.is_none() {
+                via.received = value.map(str::to_string);
+            } else if name.eq_ignore_ascii_case("rport") && via.rport.is_none() {
+                via.rport = Some(match value {
+                    None | Some("") => None,
+                    Some(port) => Some(port.parse().ok()?),
+                });
+            }
+        }
+        Some(via)
     }
 
     /// `host[:port]` as a key: what RFC 3261 §17.2.3 compares.
@@ -434,8 +441,7 @@ impl Request {
     }
 
     fn parse_top_via(&self) -> Option<Via> {
-        let line = self.known(Known::Via)?;
-        Via::parse(split_top_level(line).into_iter().next()?)
+        Via::parse(self.known(Known::Via)?)
     }
 
     /// The first value of a header this server reads on every request.

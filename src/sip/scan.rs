@@ -97,23 +97,28 @@ pub struct ViaEntry<'a> {
 }
 
 impl<'a> ViaEntry<'a> {
-    /// A parameter by name (ASCII case-insensitive): `Some(None)` for one
-    /// without a value (`;rport`), `Some(Some(value))` otherwise.
-    pub fn param(&self, name: &str) -> Option<Option<&'a str>> {
+    /// The parameters in order, as (name, value): `None` for one without
+    /// a value (`;rport`).
+    pub fn params(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + use<'a> {
         let mut rest = self.params;
-        while let Some(params) = rest.strip_prefix(';') {
+        std::iter::from_fn(move || {
+            let params = rest.strip_prefix(';')?;
             let end = param_end(params);
             let param = &params[..end];
-            let (key, value) = match param.split_once('=') {
-                Some((key, value)) => (key, Some(value.trim())),
-                None => (param, None),
-            };
-            if key.trim().eq_ignore_ascii_case(name) {
-                return Some(value);
-            }
             rest = &params[end..];
-        }
-        None
+            Some(match param.bytes().position(|b| b == b'=') {
+                Some(eq) => (param[..eq].trim(), Some(param[eq + 1..].trim())),
+                None => (param.trim(), None),
+            })
+        })
+    }
+
+    /// A parameter by name (ASCII case-insensitive): `Some(None)` for one
+    /// without a value, `Some(Some(value))` otherwise.
+    pub fn param(&self, name: &str) -> Option<Option<&'a str>> {
+        self.params()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
     }
 
     pub fn key(&self) -> ViaKey<'a> {
@@ -127,25 +132,28 @@ impl<'a> ViaEntry<'a> {
 /// Reads the first Via entry of a Via header value: `None` if it is not
 /// `protocol/version/transport sent-by` followed by parameters.
 pub fn via_entry(value: &str) -> Option<ViaEntry<'_>> {
+    let bytes = value.as_bytes();
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let skip_blank = |at: usize| at + bytes[at..].iter().take_while(|b| blank(b)).count();
     // SIP / 2.0 / transport: two slashes, with optional white space.
-    let mut rest = value.trim_start();
+    let mut at = skip_blank(0);
     for _ in 0..2 {
-        let slash = rest.find('/')?;
-        if rest[..slash].trim().is_empty() {
+        let slash = at + bytes[at..].iter().position(|&b| b == b'/')?;
+        if bytes[at..slash].iter().all(blank) {
             return None;
         }
-        rest = rest[slash + 1..].trim_start();
+        at = skip_blank(slash + 1);
     }
-    let transport_end = rest.find([' ', '\t'])?;
-    let transport = &rest[..transport_end];
-    rest = rest[transport_end..].trim_start();
-    let sent_by_end = param_end(rest);
-    let sent_by = rest[..sent_by_end].trim();
-    if sent_by.is_empty() || sent_by.contains([' ', '\t']) {
+    let transport_end = at + bytes[at..].iter().position(blank)?;
+    let transport = &value[at..transport_end];
+    at = skip_blank(transport_end);
+    let sent_by_end = at + param_end(&value[at..]);
+    let sent_by = value[at..sent_by_end].trim_ascii();
+    if sent_by.is_empty() || sent_by.bytes().any(|b| blank(&b)) {
         return None;
     }
-    rest = &rest[sent_by_end..];
     // The parameters run to the end of this entry (a `,` starts the next).
+    let rest = &value[sent_by_end..];
     let mut end = 0;
     while let Some(params) = rest[end..].strip_prefix(';') {
         end += 1 + param_end(params);
