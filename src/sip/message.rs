@@ -7,6 +7,9 @@
 //! library touches one file. Responses are not built through rsipstack's
 //! types: `sip::response` writes their bytes from the request's raw header
 //! values (docs/decisions.md, "SIP responses are written as bytes").
+//! Via entries are read by `sip::scan`'s reader, the one the transaction
+//! key uses; a name-addr's URI is parsed by rsipstack, its display name
+//! and tag read around it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
