@@ -126,10 +126,23 @@ impl Method {
 
     /// Method names are case-sensitive (RFC 3261 §7.1).
     pub fn parse(s: &str) -> Method {
-        Method::KNOWN
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .unwrap_or_else(|| Method::Other(s.into()))
+        match s {
+            "INVITE" => Method::Invite,
+            "ACK" => Method::Ack,
+            "BYE" => Method::Bye,
+            "CANCEL" => Method::Cancel,
+            "OPTIONS" => Method::Options,
+            "REGISTER" => Method::Register,
+            "INFO" => Method::Info,
+            "MESSAGE" => Method::Message,
+            "NOTIFY" => Method::Notify,
+            "PRACK" => Method::Prack,
+            "PUBLISH" => Method::Publish,
+            "REFER" => Method::Refer,
+            "SUBSCRIBE" => Method::Subscribe,
+            "UPDATE" => Method::Update,
+            other => Method::Other(other.into()),
+        }
     }
 
     pub fn as_str(&self) -> &str {

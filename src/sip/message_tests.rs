@@ -433,3 +433,11 @@ fn contact_parameters_are_kept_as_written_for_the_registrar_to_judge() {
     assert_eq!(contacts[0].expires.as_deref(), Some("soon"));
     assert_eq!(contacts[0].q.as_deref(), Some("high"));
 }
+
+#[test]
+fn every_known_method_parses_back_from_its_name() {
+    for method in Method::KNOWN {
+        assert_eq!(Method::parse(method.as_str()), method);
+    }
+    assert_eq!(Method::parse("invite"), Method::Other("invite".into()));
+}
