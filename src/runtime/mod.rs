@@ -24,7 +24,6 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 pub use acd::{Acd, AcdError};
 pub use channel::Channel;
@@ -52,12 +51,13 @@ pub struct Runtime {
     /// interleave; calls starting never take it.
     reloading: Mutex<()>,
     next_call: AtomicU64,
-    /// How many calls are in `run_call` now.
+    /// How many calls are in `run_call` now, and in the top bit
+    /// ([`CLOSING`]) whether a shutdown began: in one word, so that a call
+    /// counts itself in and learns whether it may start in one step, and
+    /// a shutdown closes and counts in one step.
     active: AtomicUsize,
     /// Told when the last call in progress ends.
     idle: Notify,
-    /// Cancelled when a shutdown begins: new calls are turned away.
-    closing: CancellationToken,
     /// Each call in progress's cut signal, set at a shutdown's deadline.
     signals: cut::Signals,
 }
@@ -122,7 +122,6 @@ impl RuntimeBuilder<'_> {
             next_call: AtomicU64::new(1),
             active: AtomicUsize::new(0),
             idle: Notify::new(),
-            closing: CancellationToken::new(),
             signals: cut::Signals::default(),
         }))
     }
@@ -142,24 +141,30 @@ pub struct Shutdown {
     pub cut: usize,
 }
 
+/// The bit of `Runtime::active` that says a shutdown began.
+const CLOSING: usize = 1 << (usize::BITS - 1);
+
 /// Counts a call in progress for as long as it lives, and takes its cut
 /// signal off the runtime's list when it ends.
 struct Active<'a> {
     rt: &'a Runtime,
-    id: u64,
+    ticket: Option<cut::Ticket>,
 }
 
 impl<'a> Active<'a> {
-    fn new(rt: &'a Runtime, id: u64) -> Self {
-        rt.active.fetch_add(1, Ordering::SeqCst);
-        Active { rt, id }
+    /// Counts a call in; also says whether a shutdown had begun.
+    fn new(rt: &'a Runtime) -> (Self, bool) {
+        let before = rt.active.fetch_add(1, Ordering::SeqCst);
+        (Active { rt, ticket: None }, before & CLOSING != 0)
     }
 }
 
 impl Drop for Active<'_> {
     fn drop(&mut self) {
-        self.rt.signals.remove(self.id);
-        if self.rt.active.fetch_sub(1, Ordering::SeqCst) == 1 {
+        if let Some(ticket) = self.ticket {
+            self.rt.signals.remove(ticket);
+        }
+        if self.rt.active.fetch_sub(1, Ordering::SeqCst) & !CLOSING == 1 {
             self.rt.idle.notify_waiters();
         }
     }
@@ -215,7 +220,7 @@ impl Runtime {
 
     /// How many calls are in progress.
     pub fn calls_in_progress(&self) -> usize {
-        self.active.load(Ordering::SeqCst)
+        self.active.load(Ordering::SeqCst) & !CLOSING
     }
 
     /// The program new calls start with.
@@ -277,10 +282,10 @@ impl Runtime {
         channel: &mut C,
         arrival: Arrival,
     ) -> Arc<Summary> {
-        // Counted before looking at `closing`, which a shutdown sets before
-        // it counts: a call either is turned away or is waited for.
+        // Counted in and told whether a shutdown began in one step: a call
+        // either is turned away or is waited for.
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
-        let _active = Active::new(self, id);
+        let (mut active, closing) = Active::new(self);
         self.shared.start_timer();
         let current = self.current.load_full();
         let program = &current.program;
@@ -295,9 +300,11 @@ impl Runtime {
             arrived: self.shared.clock.now(),
             arrived_ms: self.shared.clock.elapsed_ms(),
         });
-        let mut channel = cut::Cutting::new(channel, self.signals.register(id));
+        let (signal, ticket) = self.signals.register();
+        active.ticket = Some(ticket);
+        let mut channel = cut::Cutting::new(channel, signal);
         let call = call::Call::new(Arc::clone(&self.shared), current, &mut channel, info);
-        if self.closing.is_cancelled() {
+        if closing {
             call.turn_away().await
         } else {
             call.run().await
@@ -324,7 +331,7 @@ impl Runtime {
     /// Returns once every call has ended and every task of the runtime has
     /// stopped; record subscribers then reach the end of their streams.
     pub async fn shutdown(&self, grace_ms: i64) -> Shutdown {
-        self.closing.cancel();
+        self.active.fetch_or(CLOSING, Ordering::SeqCst);
         let ended = tokio::select! {
             () = self.all_ended() => true,
             () = self.shared.clock.sleep(grace_ms) => false,

@@ -8,6 +8,7 @@
 //! full pass), ticks it, and wakes early when a deadline moves earlier. A
 //! wrap-up costs a map entry, not a task and a timer of its own.
 
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -76,21 +77,26 @@ impl Shared {
         self.tasks.spawn(async move { rt.keep_time().await });
     }
 
-    /// Ticks the ACD at each of its deadlines until the runtime stops.
+    /// Ticks the ACD at each of its deadlines until the runtime stops. The
+    /// waits live across turns of the loop (one timer, set again each
+    /// turn), so a turn registers nothing anew but what fired.
     async fn keep_time(&self) {
+        let mut stop = pin!(self.stop_tasks.cancelled());
+        // Made before the deadline is read: `notify_one` keeps a
+        // notification sent in between for this wait.
+        let mut moved = pin!(self.acd.due_changed().notified());
+        let mut timer = pin!(self.clock.timer(IDLE_MS));
         loop {
-            // Registered before the deadline is read: `notify_one` keeps a
-            // notification sent in between for this wait.
-            let moved = self.acd.due_changed().notified();
             let wait_ms = match self.acd.next_due_ms() {
                 Some(due_ms) => due_ms - self.clock.elapsed_ms(),
                 None => IDLE_MS,
             };
+            self.clock.reset(timer.as_mut(), wait_ms);
             tokio::select! {
                 biased;
-                () = self.stop_tasks.cancelled() => return,
-                () = moved => {}
-                () = self.clock.sleep(wait_ms) => self.acd.tick(),
+                () = &mut stop => return,
+                () = &mut moved => moved.set(self.acd.due_changed().notified()),
+                () = &mut timer => self.acd.tick(),
             }
         }
     }
