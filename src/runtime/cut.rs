@@ -15,10 +15,10 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 
@@ -167,36 +167,42 @@ impl<'c, C: Channel> Cutting<'c, C> {
     }
 }
 
-/// Runs `work` unless or until the call is cut; `cut` is the result then.
-/// The work is polled first: a wait that is over at once never registers
-/// with the signal.
-async fn or_cut<T>(signal: &Signal, work: impl Future<Output = T>, cut: T) -> T {
-    if signal.is_cut() {
-        return cut;
+/// One poll of a wait raced with the call's cut: the work first, so a
+/// wait that is over at once never registers with the signal; `cut` makes
+/// the result when the call was cut.
+fn poll_or_cut<T>(
+    signal: &Signal,
+    work: Pin<&mut impl Future<Output = T>>,
+    cx: &mut Context<'_>,
+    cut: impl FnOnce() -> T,
+) -> Poll<T> {
+    if let Poll::Ready(done) = work.poll(cx) {
+        return Poll::Ready(done);
     }
-    let mut work = pin!(work);
-    let mut cut = Some(cut);
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(done) = work.as_mut().poll(cx) {
-            return Poll::Ready(done);
-        }
-        signal.waker.register(cx.waker());
-        // Checked after registering: a cut set in between is not missed.
-        match signal.is_cut().then(|| cut.take()).flatten() {
-            Some(cut) => Poll::Ready(cut),
-            None => Poll::Pending,
-        }
-    })
-    .await
+    signal.waker.register(cx.waker());
+    // Checked after registering: a cut set in between is not missed.
+    if signal.is_cut() {
+        Poll::Ready(cut())
+    } else {
+        Poll::Pending
+    }
 }
 
+/// Runs `work` unless or until the call is cut; `cut` is the result then.
+/// The work future is made in place in the method's own state (no copy
+/// of it per wait).
 macro_rules! or_cut {
     ($self:ident, $work:expr) => {
-        or_cut(&$self.signal, $work, Default::default()).await
+        or_cut!($self, $work, Default::default())
     };
-    ($self:ident, $work:expr, $cut:expr) => {
-        or_cut(&$self.signal, $work, $cut).await
-    };
+    ($self:ident, $work:expr, $cut:expr) => {{
+        let signal = &*$self.signal;
+        if signal.is_cut() {
+            return $cut;
+        }
+        let mut work = pin!($work);
+        std::future::poll_fn(|cx| poll_or_cut(signal, work.as_mut(), cx, || $cut)).await
+    }};
 }
 
 impl<C: Channel> Channel for Cutting<'_, C> {
@@ -283,6 +289,17 @@ mod tests {
         assert!(!ended.is_cut(), "a call that ended is not cut");
         let (late, _) = signals.register();
         assert!(late.is_cut());
+    }
+
+    /// `or_cut!` as a channel method uses it.
+    async fn or_cut(signal: &Arc<Signal>, work: impl Future<Output = i32>, cut: i32) -> i32 {
+        struct Holder {
+            signal: Arc<Signal>,
+        }
+        let holder = Holder {
+            signal: Arc::clone(signal),
+        };
+        or_cut!(holder, work, cut)
     }
 
     #[tokio::test(start_paused = true)]

@@ -303,11 +303,15 @@ impl Runtime {
         let (signal, ticket) = self.signals.register();
         active.ticket = Some(ticket);
         let mut channel = cut::Cutting::new(channel, signal);
-        let call = call::Call::new(Arc::clone(&self.shared), current, &mut channel, info);
+        let call = call::Call::new(&self.shared, &current, &mut channel, info);
+        // The call's state (kilobytes: every wait it may be in) lives on
+        // the heap, so a task that runs a call, and every future that
+        // holds one, stays small: spawning such a task copies it whole,
+        // several times.
         if closing {
-            call.turn_away().await
+            Box::pin(call.turn_away()).await
         } else {
-            call.run().await
+            Box::pin(call.run()).await
         }
     }
 
