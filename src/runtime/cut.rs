@@ -47,8 +47,14 @@ impl Signal {
 /// in shards, each thread registering its calls in a shard of its own.
 #[derive(Default)]
 pub struct Signals {
-    shards: [Mutex<Shard>; SHARDS],
+    shards: [Padded; SHARDS],
 }
+
+/// A shard alone on its cache lines, so that threads taking neighbouring
+/// shards do not write to one line.
+#[derive(Default)]
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
 
 const SHARDS: usize = 16;
 
@@ -86,7 +92,7 @@ fn thread_shard() -> usize {
 
 impl Signals {
     fn shard(&self, i: usize) -> MutexGuard<'_, Shard> {
-        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+        self.shards[i].0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A signal for a call that starts, already cut if every call has

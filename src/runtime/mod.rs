@@ -50,12 +50,9 @@ pub struct Runtime {
     /// Held by a reload while it checks and swaps, so two reloads do not
     /// interleave; calls starting never take it.
     reloading: Mutex<()>,
-    next_call: AtomicU64,
-    /// How many calls are in `run_call` now, and in the top bit
-    /// ([`CLOSING`]) whether a shutdown began: in one word, so that a call
-    /// counts itself in and learns whether it may start in one step, and
-    /// a shutdown closes and counts in one step.
-    active: AtomicUsize,
+    /// Written by every call: on lines of their own, apart from what
+    /// every call reads (`shared`, `current`).
+    counts: Counts,
     /// Told when the last call in progress ends.
     idle: Notify,
     /// Each call in progress's cut signal, set at a shutdown's deadline.
@@ -119,8 +116,10 @@ impl RuntimeBuilder<'_> {
                 program: self.program,
             }),
             reloading: Mutex::new(()),
-            next_call: AtomicU64::new(1),
-            active: AtomicUsize::new(0),
+            counts: Counts {
+                next_call: AtomicU64::new(1),
+                active: AtomicUsize::new(0),
+            },
             idle: Notify::new(),
             signals: cut::Signals::default(),
         }))
@@ -141,7 +140,18 @@ pub struct Shutdown {
     pub cut: usize,
 }
 
-/// The bit of `Runtime::active` that says a shutdown began.
+/// The counters every call writes.
+#[repr(align(128))]
+struct Counts {
+    next_call: AtomicU64,
+    /// How many calls are in `run_call` now, and in the top bit
+    /// ([`CLOSING`]) whether a shutdown began: in one word, so that a call
+    /// counts itself in and learns whether it may start in one step, and
+    /// a shutdown closes and counts in one step.
+    active: AtomicUsize,
+}
+
+/// The bit of `Counts::active` that says a shutdown began.
 const CLOSING: usize = 1 << (usize::BITS - 1);
 
 /// Counts a call in progress for as long as it lives, and takes its cut
@@ -154,7 +164,7 @@ struct Active<'a> {
 impl<'a> Active<'a> {
     /// Counts a call in; also says whether a shutdown had begun.
     fn new(rt: &'a Runtime) -> (Self, bool) {
-        let before = rt.active.fetch_add(1, Ordering::SeqCst);
+        let before = rt.counts.active.fetch_add(1, Ordering::SeqCst);
         (Active { rt, ticket: None }, before & CLOSING != 0)
     }
 }
@@ -164,7 +174,7 @@ impl Drop for Active<'_> {
         if let Some(ticket) = self.ticket {
             self.rt.signals.remove(ticket);
         }
-        if self.rt.active.fetch_sub(1, Ordering::SeqCst) & !CLOSING == 1 {
+        if self.rt.counts.active.fetch_sub(1, Ordering::SeqCst) & !CLOSING == 1 {
             self.rt.idle.notify_waiters();
         }
     }
@@ -220,7 +230,7 @@ impl Runtime {
 
     /// How many calls are in progress.
     pub fn calls_in_progress(&self) -> usize {
-        self.active.load(Ordering::SeqCst) & !CLOSING
+        self.counts.active.load(Ordering::SeqCst) & !CLOSING
     }
 
     /// The program new calls start with.
@@ -284,7 +294,7 @@ impl Runtime {
     ) -> Arc<Summary> {
         // Counted in and told whether a shutdown began in one step: a call
         // either is turned away or is waited for.
-        let id = self.next_call.fetch_add(1, Ordering::Relaxed);
+        let id = self.counts.next_call.fetch_add(1, Ordering::Relaxed);
         let (mut active, closing) = Active::new(self);
         self.shared.start_timer();
         let current = self.current.load_full();
@@ -335,7 +345,7 @@ impl Runtime {
     /// Returns once every call has ended and every task of the runtime has
     /// stopped; record subscribers then reach the end of their streams.
     pub async fn shutdown(&self, grace_ms: i64) -> Shutdown {
-        self.active.fetch_or(CLOSING, Ordering::SeqCst);
+        self.counts.active.fetch_or(CLOSING, Ordering::SeqCst);
         let ended = tokio::select! {
             () = self.all_ended() => true,
             () = self.shared.clock.sleep(grace_ms) => false,
