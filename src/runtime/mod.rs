@@ -129,7 +129,7 @@ impl RuntimeBuilder<'_> {
 impl Drop for Runtime {
     /// Stops the runtime's timer, which would otherwise hold the ACD.
     fn drop(&mut self) {
-        self.shared.stop_tasks.cancel();
+        self.shared.stop();
     }
 }
 
@@ -358,7 +358,7 @@ impl Runtime {
             self.all_ended().await;
             cut
         };
-        self.shared.stop_tasks.cancel();
+        self.shared.stop();
         self.shared.tasks.close();
         self.shared.tasks.wait().await;
         self.shared.events.close_records();

@@ -77,11 +77,20 @@ impl Shared {
         self.tasks.spawn(async move { rt.keep_time().await });
     }
 
+    /// Stops the runtime's tasks. The timer waits on the ACD's deadline
+    /// changes, not on the token (whose every poll takes its lock): the
+    /// notification wakes it, or waits for it if it is busy, and it sees
+    /// the token cancelled.
+    pub(super) fn stop(&self) {
+        self.stop_tasks.cancel();
+        self.acd.due_changed().notify_one();
+    }
+
     /// Ticks the ACD at each of its deadlines until the runtime stops. The
     /// waits live across turns of the loop (one timer, set again each
-    /// turn), so a turn registers nothing anew but what fired.
+    /// turn), and the timer is polled first, so a turn that a deadline
+    /// ends registers nothing anew.
     async fn keep_time(&self) {
-        let mut stop = pin!(self.stop_tasks.cancelled());
         // Made before the deadline is read: `notify_one` keeps a
         // notification sent in between for this wait.
         let mut moved = pin!(self.acd.due_changed().notified());
@@ -94,9 +103,14 @@ impl Shared {
             self.clock.reset(timer.as_mut(), wait_ms);
             tokio::select! {
                 biased;
-                () = &mut stop => return,
-                () = &mut moved => moved.set(self.acd.due_changed().notified()),
                 () = &mut timer => self.acd.tick(),
+                // A deadline moved earlier, or the runtime stops.
+                () = &mut moved => {
+                    if self.stop_tasks.is_cancelled() {
+                        return;
+                    }
+                    moved.set(self.acd.due_changed().notified());
+                }
             }
         }
     }
