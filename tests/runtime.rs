@@ -666,17 +666,3 @@ async fn the_timed_pass_runs_each_minute_while_a_timed_filter_waits() {
     assert_eq!(summary.disposition, Disposition::Answered, "{log:?}");
     assert_eq!(summary.wait_ms, 183_000, "{log:?}");
 }
-
-/// A call's state lives on the heap: the future of `run_call`, which a
-/// server's or the simulator's task holds and spawning copies whole, is
-/// small whatever the call may wait on (the call's own state is
-/// kilobytes).
-#[tokio::test(start_paused = true)]
-async fn a_call_future_is_small_to_move() {
-    let rt = runtime();
-    let mut c = caller(&rt, &["1"], None);
-    let call = rt.run_call(&mut c, Arrival::new("+15551230000", "+18005550100"));
-    let size = std::mem::size_of_val(&call);
-    assert!(size <= 1_024, "run_call's future takes {size} bytes");
-    drop(call);
-}

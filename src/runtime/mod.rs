@@ -314,14 +314,14 @@ impl Runtime {
         active.ticket = Some(ticket);
         let mut channel = cut::Cutting::new(channel, signal);
         let call = call::Call::new(&self.shared, &current, &mut channel, info);
-        // The call's state (kilobytes: every wait it may be in) lives on
-        // the heap, so a task that runs a call, and every future that
-        // holds one, stays small: spawning such a task copies it whole,
-        // several times.
+        // The call's state stays in the caller's future (kilobytes, which
+        // spawning copies): boxing it saved the copies but cost a second
+        // large allocation per call, slower on a multi-threaded runtime
+        // (docs/performance.md, issue 10's fourth pass).
         if closing {
-            Box::pin(call.turn_away()).await
+            call.turn_away().await
         } else {
-            Box::pin(call.run()).await
+            call.run().await
         }
     }
 
