@@ -295,3 +295,29 @@ async fn a_slow_live_subscriber_misses_events_without_growing_memory() {
     }
     assert_eq!(kept, 32, "the newest events are still there");
 }
+
+/// Dropping the runtime without a shutdown stops its timer too, also while
+/// an agent's wrap-up keeps it waiting for a deadline.
+#[tokio::test(start_paused = true)]
+async fn dropping_the_runtime_stops_its_timer() {
+    let rt = runtime(16);
+    rt.acd().login("ana").expect("login");
+    let mut c = caller(&rt, 10);
+    let s = rt
+        .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+        .await;
+    assert_eq!(s.disposition, Disposition::Answered);
+    let alive = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    // The timer has taken in the wrap-up and waits for its end.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(alive(), 1, "the timer runs until the wrap-up ends");
+    drop(rt);
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(alive(), 0);
+}

@@ -23,9 +23,11 @@ use crate::program::Program;
 pub const EXTENSION_RING_MS: i64 = 30_000;
 
 pub(super) struct Call<'c, 'x, C: Channel> {
-    rt: Arc<Shared>,
+    /// Borrowed from the runtime, which outlives the call: reference counts
+    /// shared by every call are not touched per call.
+    rt: &'c Shared,
     /// The program the call started with, and the lookup rows that fit it.
-    current: Arc<Current>,
+    current: &'c Current,
     chan: &'c mut Cutting<'x, C>,
     info: Arc<CallInfo>,
     summary: Summary,
@@ -66,8 +68,8 @@ enum Next<'p> {
 
 impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     pub(super) fn new(
-        rt: Arc<Shared>,
-        current: Arc<Current>,
+        rt: &'c Shared,
+        current: &'c Current,
         chan: &'c mut Cutting<'x, C>,
         info: Arc<CallInfo>,
     ) -> Self {
@@ -107,15 +109,15 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     }
 
     pub(super) async fn run(mut self) -> Arc<Summary> {
-        let current = Arc::clone(&self.current);
+        let current = self.current;
         let (program, tables) = (&current.program, &current.tables);
-        let rt = Arc::clone(&self.rt);
+        let rt = self.rt;
         self.arrived();
         let mut facts = Facts::new(&program.ir().layout);
         facts.caller = self.info.caller.clone();
         facts.dialed = self.info.dialed.clone();
         let mut flow = Flow::new(program, tables, rt.engine, facts, Vec::new());
-        let mut refresh = |f: &mut Facts| refresh(&rt, program, f);
+        let mut refresh = |f: &mut Facts| refresh(rt, program, f);
         let mut effect = flow.start(&mut refresh);
         let disposition = loop {
             self.note(&flow);

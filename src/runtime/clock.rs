@@ -2,10 +2,11 @@
 //! in production, and on tokio's paused clock in tests and the simulator,
 //! where a day passes in as long as the work takes.
 
+use std::pin::Pin;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 /// An instant on the calendar, read from tokio's clock.
 #[derive(Clone, Debug)]
@@ -45,5 +46,18 @@ impl Clock {
 
     pub async fn sleep(&self, ms: i64) {
         tokio::time::sleep(Duration::from_millis(ms.max(0) as u64)).await;
+    }
+
+    /// A timer that fires `ms` from now and can be set again
+    /// ([`Clock::reset`]): for a task that sleeps over and over, one timer
+    /// rather than a new one for each sleep.
+    pub fn timer(&self, ms: i64) -> Sleep {
+        tokio::time::sleep(Duration::from_millis(ms.max(0) as u64))
+    }
+
+    /// Sets a timer made by [`Clock::timer`] to fire `ms` from now, whether
+    /// or not it has fired.
+    pub fn reset(&self, timer: Pin<&mut Sleep>, ms: i64) {
+        timer.reset(Instant::now() + Duration::from_millis(ms.max(0) as u64));
     }
 }

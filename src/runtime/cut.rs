@@ -6,14 +6,18 @@
 //! hang-up, and its record says it was cut.
 //!
 //! Each call has its own [`Signal`] (a flag and a waker), registered in
-//! the runtime's [`Signals`] while the call runs: racing it costs a waker
-//! registration per wait, with no lock, and a shutdown sets every flag.
+//! the runtime's [`Signals`] while the call runs: racing it costs a flag
+//! check per wait, and a waker registration only when the wait is not
+//! over at once, with no lock; a shutdown sets every flag. Registering
+//! takes the lock of the calling thread's shard of the registry, so calls
+//! on different threads do not share one, and reuses the signal of a call
+//! that ended, so a call allocates none.
 
-use std::collections::HashMap;
+use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
@@ -39,66 +43,108 @@ impl Signal {
     }
 }
 
-/// Ready once the call is cut.
-struct WhenCut<'a>(&'a Signal);
-
-impl Future for WhenCut<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.0.waker.register(cx.waker());
-        if self.0.is_cut() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
 /// The signals of the calls in progress, so a shutdown can cut them all:
-/// in shards by call number, so calls on different threads rarely wait
-/// for one another to register.
+/// in shards, each thread registering its calls in a shard of its own.
 #[derive(Default)]
 pub struct Signals {
-    shards: [Shard; SHARDS],
+    shards: [Padded; SHARDS],
 }
 
-/// Whether every call was cut, and the signals of the calls in progress.
-type Shard = Mutex<(bool, HashMap<u64, Arc<Signal>>)>;
+/// A shard alone on its cache lines, so that threads taking neighbouring
+/// shards do not write to one line.
+#[derive(Default)]
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
 
 const SHARDS: usize = 16;
 
-impl Signals {
-    fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, (bool, HashMap<u64, Arc<Signal>>)> {
-        self.shards[id as usize % SHARDS]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    }
+#[derive(Default)]
+struct Shard {
+    /// Whether every call was cut.
+    cut: bool,
+    /// Per slot, a signal and whether a call in progress holds it. Slots
+    /// outlive their calls, so the next call reuses the signal.
+    slots: Vec<(Arc<Signal>, bool)>,
+    /// The slots no call holds.
+    free: Vec<usize>,
+}
 
-    /// The signal of call `id`, already cut if every call has been.
-    pub fn register(&self, id: u64) -> Arc<Signal> {
-        let signal = Arc::new(Signal::default());
-        let mut calls = self.shard(id);
-        if calls.0 {
-            signal.cut.store(true, Ordering::Release);
-        } else {
-            calls.1.insert(id, Arc::clone(&signal));
+/// Where a call's signal is registered, to take it off when the call ends.
+#[derive(Clone, Copy, Debug)]
+pub struct Ticket {
+    shard: usize,
+    slot: usize,
+}
+
+/// The shard of the current thread: threads take shards in turn.
+fn thread_shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+    SHARD.with(|shard| {
+        if shard.get() == usize::MAX {
+            shard.set(NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS);
         }
-        signal
+        shard.get()
+    })
+}
+
+impl Signals {
+    fn shard(&self, i: usize) -> MutexGuard<'_, Shard> {
+        self.shards[i].0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Call `id` has ended.
-    pub fn remove(&self, id: u64) {
-        self.shard(id).1.remove(&id);
+    /// A signal for a call that starts, already cut if every call has
+    /// been; with the ticket that takes it off again ([`Signals::remove`]).
+    pub fn register(&self) -> (Arc<Signal>, Ticket) {
+        let i = thread_shard();
+        let mut shard = self.shard(i);
+        let slot = match shard.free.pop() {
+            Some(slot) => slot,
+            None => {
+                shard.slots.push((Arc::default(), false));
+                shard.slots.len() - 1
+            }
+        };
+        let cut = shard.cut;
+        let (signal, held) = &mut shard.slots[slot];
+        *held = true;
+        // The last call to hold this signal has let go of it (its channel
+        // is dropped before it is removed); if anyone still holds it, the
+        // call gets a new one.
+        match Arc::get_mut(signal) {
+            Some(s) => *s = Signal::default(),
+            None => *signal = Arc::default(),
+        }
+        if cut {
+            signal.cut.store(true, Ordering::Release);
+        }
+        (Arc::clone(signal), Ticket { shard: i, slot })
+    }
+
+    /// The call that holds `ticket` has ended.
+    pub fn remove(&self, ticket: Ticket) {
+        let mut shard = self.shard(ticket.shard);
+        if let Some((signal, held)) = shard.slots.get_mut(ticket.slot)
+            && *held
+        {
+            *held = false;
+            // The waker would keep the ended call's task alive.
+            drop(signal.waker.take());
+            shard.free.push(ticket.slot);
+        }
     }
 
     /// Cuts every call in progress, and every call registered from now on.
     pub fn cut_all(&self) {
-        for shard in &self.shards {
-            let mut calls = shard.lock().unwrap_or_else(|e| e.into_inner());
-            calls.0 = true;
-            for signal in calls.1.values() {
-                signal.cut();
+        for i in 0..SHARDS {
+            let mut shard = self.shard(i);
+            shard.cut = true;
+            for (signal, held) in &shard.slots {
+                if *held {
+                    signal.cut();
+                }
             }
         }
     }
@@ -127,23 +173,41 @@ impl<'c, C: Channel> Cutting<'c, C> {
     }
 }
 
+/// One poll of a wait raced with the call's cut: the work first, so a
+/// wait that is over at once never registers with the signal; `cut` makes
+/// the result when the call was cut.
+fn poll_or_cut<T>(
+    signal: &Signal,
+    work: Pin<&mut impl Future<Output = T>>,
+    cx: &mut Context<'_>,
+    cut: impl FnOnce() -> T,
+) -> Poll<T> {
+    if let Poll::Ready(done) = work.poll(cx) {
+        return Poll::Ready(done);
+    }
+    signal.waker.register(cx.waker());
+    // Checked after registering: a cut set in between is not missed.
+    if signal.is_cut() {
+        Poll::Ready(cut())
+    } else {
+        Poll::Pending
+    }
+}
+
 /// Runs `work` unless or until the call is cut; `cut` is the result then.
-/// The work is polled first: a wait that is over at once never registers
-/// with the signal.
+/// The work future is made in place in the method's own state (no copy
+/// of it per wait).
 macro_rules! or_cut {
     ($self:ident, $work:expr) => {
         or_cut!($self, $work, Default::default())
     };
     ($self:ident, $work:expr, $cut:expr) => {{
-        if $self.signal.is_cut() {
+        let signal = &*$self.signal;
+        if signal.is_cut() {
             return $cut;
         }
-        let signal = &$self.signal;
-        tokio::select! {
-            biased;
-            done = $work => done,
-            () = WhenCut(signal) => { $cut }
-        }
+        let mut work = pin!($work);
+        std::future::poll_fn(|cx| poll_or_cut(signal, work.as_mut(), cx, || $cut)).await
     }};
 }
 
@@ -194,5 +258,67 @@ impl<C: Channel> Channel for Cutting<'_, C> {
 
     async fn hangup(&mut self) {
         or_cut!(self, self.inner.hangup())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_that_ended_leaves_its_signal_to_the_next_uncut() {
+        let signals = Signals::default();
+        let (first, ticket) = signals.register();
+        let first_ptr = Arc::as_ptr(&first);
+        drop(first);
+        signals.remove(ticket);
+        let (second, again) = signals.register();
+        assert_eq!(again.slot, ticket.slot);
+        assert_eq!(Arc::as_ptr(&second), first_ptr, "the signal is reused");
+        assert!(!second.is_cut());
+        // A signal someone still holds is not reused.
+        let held = Arc::clone(&second);
+        drop(second);
+        signals.remove(again);
+        let (third, _) = signals.register();
+        assert!(!Arc::ptr_eq(&third, &held));
+    }
+
+    #[test]
+    fn cutting_reaches_calls_in_progress_and_calls_to_come() {
+        let signals = Signals::default();
+        let (running, _) = signals.register();
+        let (ended, ticket) = signals.register();
+        signals.remove(ticket);
+        signals.cut_all();
+        assert!(running.is_cut());
+        assert!(!ended.is_cut(), "a call that ended is not cut");
+        let (late, _) = signals.register();
+        assert!(late.is_cut());
+    }
+
+    /// `or_cut!` as a channel method uses it.
+    async fn or_cut(signal: &Arc<Signal>, work: impl Future<Output = i32>, cut: i32) -> i32 {
+        struct Holder {
+            signal: Arc<Signal>,
+        }
+        let holder = Holder {
+            signal: Arc::clone(signal),
+        };
+        or_cut!(holder, work, cut)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cut_ends_a_wait_and_a_finished_wait_is_not_cut() {
+        let signal = Arc::new(Signal::default());
+        assert_eq!(or_cut(&signal, async { 1 }, 0).await, 1);
+        let cutter = Arc::clone(&signal);
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            cutter.cut();
+        });
+        let waited = or_cut(&signal, std::future::pending::<i32>(), 0).await;
+        assert_eq!(waited, 0);
+        assert_eq!(or_cut(&signal, async { 1 }, 0).await, 0, "cut before");
     }
 }

@@ -82,7 +82,9 @@ impl Summary {
             ended_ms: call.arrived_ms,
             call,
             disposition: Disposition::Failed,
-            path: Vec::new(),
+            // Room for a call's usual steps (entry, route, menu, keys,
+            // queue, offer, ...), so the path is not moved as it grows.
+            path: Vec::with_capacity(PATH_ROOM),
             queue: None,
             agent: None,
             wait_ms: 0,
@@ -98,6 +100,9 @@ impl Summary {
         self.call.arrived_ms
     }
 }
+
+/// How many steps a call's path has room for when the call arrives.
+const PATH_ROOM: usize = 8;
 
 /// A change of state of a call or an agent. Call events carry the call's
 /// [`CallInfo`] (shared, so a copy costs a count).

@@ -24,7 +24,6 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 pub use acd::{Acd, AcdError};
 pub use channel::Channel;
@@ -51,13 +50,11 @@ pub struct Runtime {
     /// Held by a reload while it checks and swaps, so two reloads do not
     /// interleave; calls starting never take it.
     reloading: Mutex<()>,
-    next_call: AtomicU64,
-    /// How many calls are in `run_call` now.
-    active: AtomicUsize,
+    /// Written by every call: on lines of their own, apart from what
+    /// every call reads (`shared`, `current`).
+    counts: Counts,
     /// Told when the last call in progress ends.
     idle: Notify,
-    /// Cancelled when a shutdown begins: new calls are turned away.
-    closing: CancellationToken,
     /// Each call in progress's cut signal, set at a shutdown's deadline.
     signals: cut::Signals,
 }
@@ -119,10 +116,11 @@ impl RuntimeBuilder<'_> {
                 program: self.program,
             }),
             reloading: Mutex::new(()),
-            next_call: AtomicU64::new(1),
-            active: AtomicUsize::new(0),
+            counts: Counts {
+                next_call: AtomicU64::new(1),
+                active: AtomicUsize::new(0),
+            },
             idle: Notify::new(),
-            closing: CancellationToken::new(),
             signals: cut::Signals::default(),
         }))
     }
@@ -131,7 +129,7 @@ impl RuntimeBuilder<'_> {
 impl Drop for Runtime {
     /// Stops the runtime's timer, which would otherwise hold the ACD.
     fn drop(&mut self) {
-        self.shared.stop_tasks.cancel();
+        self.shared.stop();
     }
 }
 
@@ -142,24 +140,41 @@ pub struct Shutdown {
     pub cut: usize,
 }
 
+/// The counters every call writes.
+#[repr(align(128))]
+struct Counts {
+    next_call: AtomicU64,
+    /// How many calls are in `run_call` now, and in the top bit
+    /// ([`CLOSING`]) whether a shutdown began: in one word, so that a call
+    /// counts itself in and learns whether it may start in one step, and
+    /// a shutdown closes and counts in one step.
+    active: AtomicUsize,
+}
+
+/// The bit of `Counts::active` that says a shutdown began.
+const CLOSING: usize = 1 << (usize::BITS - 1);
+
 /// Counts a call in progress for as long as it lives, and takes its cut
 /// signal off the runtime's list when it ends.
 struct Active<'a> {
     rt: &'a Runtime,
-    id: u64,
+    ticket: Option<cut::Ticket>,
 }
 
 impl<'a> Active<'a> {
-    fn new(rt: &'a Runtime, id: u64) -> Self {
-        rt.active.fetch_add(1, Ordering::SeqCst);
-        Active { rt, id }
+    /// Counts a call in; also says whether a shutdown had begun.
+    fn new(rt: &'a Runtime) -> (Self, bool) {
+        let before = rt.counts.active.fetch_add(1, Ordering::SeqCst);
+        (Active { rt, ticket: None }, before & CLOSING != 0)
     }
 }
 
 impl Drop for Active<'_> {
     fn drop(&mut self) {
-        self.rt.signals.remove(self.id);
-        if self.rt.active.fetch_sub(1, Ordering::SeqCst) == 1 {
+        if let Some(ticket) = self.ticket {
+            self.rt.signals.remove(ticket);
+        }
+        if self.rt.counts.active.fetch_sub(1, Ordering::SeqCst) & !CLOSING == 1 {
             self.rt.idle.notify_waiters();
         }
     }
@@ -215,7 +230,7 @@ impl Runtime {
 
     /// How many calls are in progress.
     pub fn calls_in_progress(&self) -> usize {
-        self.active.load(Ordering::SeqCst)
+        self.counts.active.load(Ordering::SeqCst) & !CLOSING
     }
 
     /// The program new calls start with.
@@ -277,10 +292,10 @@ impl Runtime {
         channel: &mut C,
         arrival: Arrival,
     ) -> Arc<Summary> {
-        // Counted before looking at `closing`, which a shutdown sets before
-        // it counts: a call either is turned away or is waited for.
-        let id = self.next_call.fetch_add(1, Ordering::Relaxed);
-        let _active = Active::new(self, id);
+        // Counted in and told whether a shutdown began in one step: a call
+        // either is turned away or is waited for.
+        let id = self.counts.next_call.fetch_add(1, Ordering::Relaxed);
+        let (mut active, closing) = Active::new(self);
         self.shared.start_timer();
         let current = self.current.load_full();
         let program = &current.program;
@@ -295,9 +310,15 @@ impl Runtime {
             arrived: self.shared.clock.now(),
             arrived_ms: self.shared.clock.elapsed_ms(),
         });
-        let mut channel = cut::Cutting::new(channel, self.signals.register(id));
-        let call = call::Call::new(Arc::clone(&self.shared), current, &mut channel, info);
-        if self.closing.is_cancelled() {
+        let (signal, ticket) = self.signals.register();
+        active.ticket = Some(ticket);
+        let mut channel = cut::Cutting::new(channel, signal);
+        let call = call::Call::new(&self.shared, &current, &mut channel, info);
+        // The call's state stays in the caller's future (kilobytes, which
+        // spawning copies): boxing it saved the copies but cost a second
+        // large allocation per call, slower on a multi-threaded runtime
+        // (docs/performance.md, issue 10's fourth pass).
+        if closing {
             call.turn_away().await
         } else {
             call.run().await
@@ -324,7 +345,7 @@ impl Runtime {
     /// Returns once every call has ended and every task of the runtime has
     /// stopped; record subscribers then reach the end of their streams.
     pub async fn shutdown(&self, grace_ms: i64) -> Shutdown {
-        self.closing.cancel();
+        self.counts.active.fetch_or(CLOSING, Ordering::SeqCst);
         let ended = tokio::select! {
             () = self.all_ended() => true,
             () = self.shared.clock.sleep(grace_ms) => false,
@@ -337,7 +358,7 @@ impl Runtime {
             self.all_ended().await;
             cut
         };
-        self.shared.stop_tasks.cancel();
+        self.shared.stop();
         self.shared.tasks.close();
         self.shared.tasks.wait().await;
         self.shared.events.close_records();

@@ -8,6 +8,7 @@
 //! full pass), ticks it, and wakes early when a deadline moves earlier. A
 //! wrap-up costs a map entry, not a task and a timer of its own.
 
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -76,21 +77,40 @@ impl Shared {
         self.tasks.spawn(async move { rt.keep_time().await });
     }
 
-    /// Ticks the ACD at each of its deadlines until the runtime stops.
+    /// Stops the runtime's tasks. The timer waits on the ACD's deadline
+    /// changes, not on the token (whose every poll takes its lock): the
+    /// notification wakes it, or waits for it if it is busy, and it sees
+    /// the token cancelled.
+    pub(super) fn stop(&self) {
+        self.stop_tasks.cancel();
+        self.acd.due_changed().notify_one();
+    }
+
+    /// Ticks the ACD at each of its deadlines until the runtime stops. The
+    /// waits live across turns of the loop (one timer, set again each
+    /// turn), and the timer is polled first, so a turn that a deadline
+    /// ends registers nothing anew.
     async fn keep_time(&self) {
+        // Made before the deadline is read: `notify_one` keeps a
+        // notification sent in between for this wait.
+        let mut moved = pin!(self.acd.due_changed().notified());
+        let mut timer = pin!(self.clock.timer(IDLE_MS));
         loop {
-            // Registered before the deadline is read: `notify_one` keeps a
-            // notification sent in between for this wait.
-            let moved = self.acd.due_changed().notified();
             let wait_ms = match self.acd.next_due_ms() {
                 Some(due_ms) => due_ms - self.clock.elapsed_ms(),
                 None => IDLE_MS,
             };
+            self.clock.reset(timer.as_mut(), wait_ms);
             tokio::select! {
                 biased;
-                () = self.stop_tasks.cancelled() => return,
-                () = moved => {}
-                () = self.clock.sleep(wait_ms) => self.acd.tick(),
+                () = &mut timer => self.acd.tick(),
+                // A deadline moved earlier, or the runtime stops.
+                () = &mut moved => {
+                    if self.stop_tasks.is_cancelled() {
+                        return;
+                    }
+                    moved.set(self.acd.due_changed().notified());
+                }
             }
         }
     }

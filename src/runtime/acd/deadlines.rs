@@ -5,33 +5,53 @@
 //! [`super::Acd::next_due_ms`] and calls [`super::Acd::tick`], so no task
 //! is spawned per wrap-up. A leaf: `inner` holds a `Deadlines`.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
-/// Wrap-ups that will end, by deadline.
+/// Wrap-ups that will end, by deadline: a heap, since only the first is
+/// ever read or taken (one contiguous array, no tree nodes to allocate).
 #[derive(Default)]
 pub(super) struct Deadlines {
-    /// (deadline, order set) → (agent, wrap-up number). The order keeps
-    /// wrap-ups that end at the same moment in the order they began.
-    wrapups: BTreeMap<(i64, u64), (String, u64)>,
+    wrapups: BinaryHeap<Reverse<Wrapup>>,
     set: u64,
+}
+
+/// A wrap-up's end, ordered by deadline, then by the order the wrap-ups
+/// began (`set`, unique), so wrap-ups that end at the same moment end in
+/// the order they began.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Wrapup {
+    due_ms: i64,
+    set: u64,
+    agent: String,
+    /// The agent's wrap-up number.
+    wrapup: u64,
 }
 
 impl Deadlines {
     /// Wrap-up number `wrapup` of `agent` ends at `due_ms`.
     pub(super) fn add_wrapup(&mut self, due_ms: i64, agent: &str, wrapup: u64) {
         self.set += 1;
-        (self.wrapups).insert((due_ms, self.set), (agent.to_string(), wrapup));
+        self.wrapups.push(Reverse(Wrapup {
+            due_ms,
+            set: self.set,
+            agent: agent.to_string(),
+            wrapup,
+        }));
     }
 
     /// When the first wrap-up ends.
     pub(super) fn first(&self) -> Option<i64> {
-        self.wrapups.keys().next().map(|&(due, _)| due)
+        self.wrapups.peek().map(|w| w.0.due_ms)
     }
 
     /// Takes the first wrap-up that has ended by `now_ms`.
     pub(super) fn pop_due(&mut self, now_ms: i64) -> Option<(String, u64)> {
-        let entry = self.wrapups.first_entry()?;
-        (entry.key().0 <= now_ms).then(|| entry.remove())
+        if self.wrapups.peek()?.0.due_ms > now_ms {
+            return None;
+        }
+        let Reverse(w) = self.wrapups.pop()?;
+        Some((w.agent, w.wrapup))
     }
 }
 

@@ -152,6 +152,8 @@ pub(super) struct Inner {
     pub(super) deadlines: Deadlines,
     /// Dispatches run, and how many of them were full passes.
     pub(super) passes: (u64, u64),
+    /// Times the lock was taken (counted here, under the lock).
+    pub(super) acquired: u64,
     /// What runs the queues' `require`, `prefer` and `score`.
     pub(super) engine: Engine,
 }

@@ -111,6 +111,7 @@ impl Acd {
             timed: HashSet::new(),
             deadlines: Deadlines::default(),
             passes: (0, 0),
+            acquired: 0,
             engine,
         };
         inner.set_agents(agents);
@@ -130,14 +131,18 @@ impl Acd {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.meter.lock(&self.inner)
+        let mut inner = self.meter.lock(&self.inner);
+        inner.acquired += 1;
+        inner
     }
 
     /// How long operations have waited for the ACD's lock so far, and how
     /// much matching dispatch did.
     pub fn contention(&self) -> Contention {
         let mut c = self.meter.read();
-        (c.dispatches, c.full_passes) = self.lock().passes;
+        let inner = self.lock();
+        (c.dispatches, c.full_passes) = inner.passes;
+        c.acquired = inner.acquired;
         c
     }
 
@@ -380,21 +385,21 @@ impl Acd {
     pub fn tick(&self) {
         let now_ms = self.clock.elapsed_ms();
         loop {
+            // One lock per wrap-up ended, and one when nothing is due (a
+            // waiting caller's tick, most often).
             let stamp = Stamp::now();
-            let Some((agent, wrapup)) = self.lock().deadlines.pop_due(now_ms) else {
-                break;
-            };
-            self.wrapup_done(&agent, wrapup, now_ms, stamp);
-        }
-        let stamp = Stamp::now();
-        let mut inner = self.lock();
-        let offers = {
-            match inner.next_pass_ms() {
+            let mut inner = self.lock();
+            if let Some((agent, wrapup)) = inner.deadlines.pop_due(now_ms) {
+                self.wrapup_done(inner, &agent, wrapup, now_ms, stamp);
+                continue;
+            }
+            let offers = match inner.next_pass_ms() {
                 Some(due) if now_ms >= due => inner.dispatch(now_ms),
                 _ => return,
-            }
-        };
-        self.publish_offers(offers, now_ms, stamp);
+            };
+            self.publish_offers(offers, now_ms, stamp);
+            return;
+        }
     }
 
     /// An offered agent answered: they are on the call, the others offered
@@ -448,8 +453,14 @@ impl Acd {
 
     /// Wrap-up number `wrapup` is over: the agent is available, unless they
     /// paused or logged out meanwhile (or are in a later wrap-up).
-    fn wrapup_done(&self, agent: &str, wrapup: u64, now_ms: i64, stamp: Stamp) {
-        let mut inner = self.lock();
+    fn wrapup_done(
+        &self,
+        mut inner: MutexGuard<'_, Inner>,
+        agent: &str,
+        wrapup: u64,
+        now_ms: i64,
+        stamp: Stamp,
+    ) {
         let offers = {
             if !inner.wrapup_done(agent, wrapup, now_ms) {
                 return;

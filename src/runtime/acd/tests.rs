@@ -414,3 +414,26 @@ queue everyone { strategy ring_all
         assert_eq!(*state, expected, "{id}");
     }
 }
+
+/// Each operation takes the lock once, and the count says so (it is kept
+/// under the lock, not by the meter).
+#[test]
+fn each_operation_counts_one_acquisition() {
+    let program = Program::from_text(SCRIPT).expect("the script compiles");
+    let roster =
+        Roster::parse("[[agent]]\nid = \"ana\"\nskills = { billing = 3 }\n").expect("roster");
+    let acd = Acd::new(
+        &roster,
+        program.checked(),
+        Arc::new(EventBus::default()),
+        Engine::Jit,
+        clock(),
+    )
+    .expect("acd");
+    let before = acd.contention().acquired;
+    acd.login("ana").expect("login");
+    acd.pause("ana").expect("pause");
+    acd.unpause("ana").expect("unpause");
+    // Reading the counts takes the lock too.
+    assert_eq!(acd.contention().acquired, before + 4);
+}
