@@ -309,7 +309,7 @@ pub struct Limits {
 }
 
 /// The defaults are measured (docs/performance.md, "Overload"): one UDP
-/// socket's task answered about 80,000 redirect calls per second on one
+/// socket's task answered about 100,000 redirect calls per second on one
 /// core of the development machine, and a transaction held open costs
 /// about 1 kB.
 impl Default for Limits {
@@ -319,7 +319,7 @@ impl Default for Limits {
             pending_transactions: 100_000,
             // Three quarters of one socket's measured capacity, leaving
             // room for REGISTERs, OPTIONS and retransmissions.
-            requests_per_second: 60_000,
+            requests_per_second: 75_000,
             retry_after_s: 5,
         }
     }
