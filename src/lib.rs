@@ -23,6 +23,7 @@ pub mod ir;
 pub mod jit;
 pub mod load;
 pub mod lookup;
+pub mod media;
 pub mod number;
 pub mod program;
 pub mod random;

@@ -1,0 +1,8 @@
+//! Media for `dialect serve`'s calls: what turns prompts into RTP payloads
+//! and received audio into recordings. Knows nothing of SIP or the
+//! language.
+//!
+//! `g711` converts 16-bit linear PCM (how prompts are stored, read with
+//! hound) to and from the G.711 µ-law and A-law payloads of PCMU and PCMA.
+
+pub mod g711;
