@@ -3,6 +3,8 @@
 //! language.
 //!
 //! `g711` converts 16-bit linear PCM (how prompts are stored, read with
-//! hound) to and from the G.711 µ-law and A-law payloads of PCMU and PCMA.
+//! hound) to and from the G.711 µ-law and A-law payloads of PCMU and PCMA;
+//! `dtmf` reads RFC 4733 telephone-events and reports each key press once.
 
+pub mod dtmf;
 pub mod g711;
