@@ -121,9 +121,13 @@ pub fn process<'t>(
     limits: &Limits,
     now: Instant,
 ) -> Option<Reply<'t>> {
-    let glanced = scan::glance(bytes).and_then(|g| Some((g.method, Key::glanced(&g)?)));
+    let glanced = scan::glance(bytes).and_then(|g| {
+        let method = Method::parse(g.method);
+        let key = Key::glanced(g.via, &method)?;
+        Some((method, key))
+    });
     if let Some((method, key)) = &glanced {
-        match known_transaction(method, key, transport, table, counters, now) {
+        match known_transaction(method, key, table, counters, now) {
             Some(Known::Quiet) => return None,
             Some(Known::Resend(peer)) => {
                 return table.last_response(key).map(|last| Reply {
@@ -150,7 +154,7 @@ pub fn process<'t>(
     // The key is read from the Via as received, as the glance reads it:
     // the glance's own when its method is the one parsed.
     let key = match glanced {
-        Some((method, key)) if method == req.method().as_str() => Some(key),
+        Some((method, key)) if method == *req.method() => Some(key),
         _ => Key::of(&req),
     };
     req.stamp_source(source);
@@ -221,20 +225,13 @@ pub fn process<'t>(
 /// `None` sends the message down the full path: anything new, anything
 /// the glance cannot read, and stray ACKs (the handler sees those).
 fn known_transaction(
-    method: &str,
+    method: &Method,
     key: &Key,
-    transport: Transport,
     table: &mut Table,
     counters: &Counters,
     now: Instant,
 ) -> Option<Known> {
-    let is_ack = method == "ACK";
-    // `on_request` would open a transaction for a new request: only known
-    // ones are taken here.
-    if !is_ack && !table.contains(key) {
-        return None;
-    }
-    let known = match table.on_request(key, is_ack, DISCARD, transport.reliable(), now) {
+    let known = match table.on_known(key, *method == Method::Ack, now)? {
         Arrival::AckMatched | Arrival::Absorbed => Known::Quiet,
         Arrival::Resend(peer) => {
             counters.resent(1);
@@ -242,7 +239,7 @@ fn known_transaction(
         }
         Arrival::StrayAck | Arrival::New | Arrival::Full => return None,
     };
-    counters.request(&Method::parse(method));
+    counters.request(method);
     Some(known)
 }
 
@@ -253,11 +250,6 @@ enum Known {
     /// A retransmission: send the transaction's last response to the peer.
     Resend(SocketAddr),
 }
-
-/// The peer given to `on_request` for a known transaction, which keeps
-/// the one it was opened with.
-const DISCARD: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 9);
 
 fn stateless(answer: Response, to: SocketAddr, counters: &Counters) -> Reply<'static> {
     counters.response(answer.code);

@@ -247,14 +247,6 @@ impl Via {
         Some(via)
     }
 
-    /// `host[:port]` as a key: what RFC 3261 §17.2.3 compares.
-    pub fn sent_by(&self) -> String {
-        match self.port {
-            Some(port) => format!("{}:{port}", self.host),
-            None => self.host.clone(),
-        }
-    }
-
     /// The sent-by host as an address, when it is one.
     pub fn host_ip(&self) -> Option<IpAddr> {
         self.host
@@ -262,11 +254,6 @@ impl Via {
             .trim_end_matches(']')
             .parse()
             .ok()
-    }
-
-    /// An RFC 3261 branch (magic cookie `z9hG4bK`), usable as a transaction key.
-    pub fn rfc3261_branch(&self) -> Option<&str> {
-        self.branch.as_deref().filter(|b| b.starts_with("z9hG4bK"))
     }
 }
 

@@ -54,8 +54,8 @@ fn reads_what_the_server_needs_from_an_invite() {
     assert_eq!((cseq.seq, cseq.method), (314159, Method::Invite));
     let via = r.top_via().unwrap();
     assert_eq!(via.transport, "UDP");
-    assert_eq!(via.sent_by(), "192.0.2.10:5062");
-    assert_eq!(via.rfc3261_branch(), Some("z9hG4bK776asdhds"));
+    assert_eq!((via.host.as_str(), via.port), ("192.0.2.10", Some(5062)));
+    assert_eq!(via.branch.as_deref(), Some("z9hG4bK776asdhds"));
     assert_eq!(via.rport, Some(None));
     let from = r.from().unwrap();
     assert_eq!(from.user.as_deref(), Some("+15125550100"));
@@ -108,8 +108,15 @@ fn every_via_is_read_in_order_including_several_on_one_line() {
         ),
     );
     let vias = r.vias().unwrap();
-    let hops: Vec<String> = vias.iter().map(|v| v.sent_by()).collect();
-    assert_eq!(hops, ["[::1]:5070", "p2.example.com", "p3:5080"]);
+    let hops: Vec<(&str, Option<u16>)> = vias.iter().map(|v| (v.host.as_str(), v.port)).collect();
+    assert_eq!(
+        hops,
+        [
+            ("[::1]", Some(5070)),
+            ("p2.example.com", None),
+            ("p3", Some(5080))
+        ]
+    );
     assert_eq!(vias[1].transport, "TCP");
     assert_eq!(vias[2].received.as_deref(), Some("10.0.0.1"));
     assert_eq!(r.top_via().unwrap().host_ip(), Some("::1".parse().unwrap()));

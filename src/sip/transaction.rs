@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crate::sip::deadlines::{Deadline, Deadlines};
 use crate::sip::message::{Method, Request};
 use crate::sip::response::Response;
-use crate::sip::scan::{self, Glance, ViaKey};
+use crate::sip::scan::{self, ViaKey};
 
 /// RFC 3261's timer values (§17.1.1.1, table 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,8 +86,8 @@ impl Key {
     /// The key of a request seen only at a glance: `None` unless its top
     /// Via has an RFC 3261 branch (legacy keys need the parsed request).
     /// For the same request it equals [`Key::of`].
-    pub fn glanced(glance: &Glance<'_>) -> Option<Key> {
-        Key::rfc3261(glance.via, &Key::method(&Method::parse(glance.method)))
+    pub fn glanced(via: ViaKey<'_>, method: &Method) -> Option<Key> {
+        Key::rfc3261(via, &Key::method(method))
     }
 
     fn rfc3261(via: ViaKey<'_>, method: &Method) -> Option<Key> {
@@ -251,6 +251,18 @@ impl Table {
         self.pending >= self.limit
     }
 
+    /// What a request of a transaction the table holds does to it:
+    /// `None` if it holds none under `key` (a new request, or an ACK that
+    /// matches nothing). Never opens a transaction, so a request seen
+    /// only at a glance can be matched before it is parsed and checked.
+    pub fn on_known(&mut self, key: &Key, is_ack: bool, now: Instant) -> Option<Arrival> {
+        let &slot = self.index.get(key)?;
+        Some(match is_ack {
+            true => self.ack(slot, now),
+            false => self.repeated(slot),
+        })
+    }
+
     /// Looks up the transaction a request from `peer` belongs to. A new
     /// one is created (unless the table is full) for anything but an ACK.
     pub fn on_request(
@@ -262,44 +274,14 @@ impl Table {
         now: Instant,
     ) -> Arrival {
         if is_ack {
-            let Some(&slot) = self.index.get(key) else {
-                return Arrival::StrayAck;
-            };
-            let entry = self.slots[slot as usize]
-                .as_mut()
-                .expect("indexed slots are full");
-            return match entry.state {
-                State::Completed => {
-                    entry.state = State::Confirmed;
-                    // Confirmed only absorbs ACKs: the response is not
-                    // sent again, so its bytes go now rather than after T4.
-                    entry.last = None;
-                    self.pending -= 1;
-                    let delay = if entry.reliable {
-                        Duration::ZERO
-                    } else {
-                        self.timers.t4
-                    };
-                    self.arm(slot, delay, now + delay);
-                    Arrival::AckMatched
-                }
-                // A retransmitted ACK.
-                State::Confirmed => Arrival::AckMatched,
-                // The ACK of a 2xx is a transaction of its own.
-                _ => Arrival::StrayAck,
-            };
+            return self.on_known(key, true, now).unwrap_or(Arrival::StrayAck);
         }
         let full = self.is_full();
         // One lookup finds the transaction or the place of a new one.
         let vacant = match self.index.entry(key.clone()) {
             MapEntry::Occupied(known) => {
-                let entry = self.slots[*known.get() as usize]
-                    .as_ref()
-                    .expect("indexed slots are full");
-                return match (&entry.last, entry.state) {
-                    (_, State::Accepted | State::Confirmed) | (None, _) => Arrival::Absorbed,
-                    (Some(_), _) => Arrival::Resend(entry.peer),
-                };
+                let slot = *known.get();
+                return self.repeated(slot);
             }
             MapEntry::Vacant(vacant) => vacant,
         };
@@ -331,6 +313,44 @@ impl Table {
         vacant.insert(slot);
         self.pending += 1;
         Arrival::New
+    }
+
+    /// An ACK for the transaction in `slot`.
+    fn ack(&mut self, slot: u32, now: Instant) -> Arrival {
+        let entry = self.slots[slot as usize]
+            .as_mut()
+            .expect("indexed slots are full");
+        match entry.state {
+            State::Completed => {
+                entry.state = State::Confirmed;
+                // Confirmed only absorbs ACKs: the response is not sent
+                // again, so its bytes go now rather than after T4.
+                entry.last = None;
+                self.pending -= 1;
+                let delay = if entry.reliable {
+                    Duration::ZERO
+                } else {
+                    self.timers.t4
+                };
+                self.arm(slot, delay, now + delay);
+                Arrival::AckMatched
+            }
+            // A retransmitted ACK.
+            State::Confirmed => Arrival::AckMatched,
+            // The ACK of a 2xx is a transaction of its own.
+            _ => Arrival::StrayAck,
+        }
+    }
+
+    /// A retransmission of the request that opened the transaction in `slot`.
+    fn repeated(&self, slot: u32) -> Arrival {
+        let entry = self.slots[slot as usize]
+            .as_ref()
+            .expect("indexed slots are full");
+        match (&entry.last, entry.state) {
+            (_, State::Accepted | State::Confirmed) | (None, _) => Arrival::Absorbed,
+            (Some(_), _) => Arrival::Resend(entry.peer),
+        }
     }
 
     /// The handler did not answer at once: from now the transaction has
