@@ -53,6 +53,8 @@ SCRIPT=$ROOT/bench/sip-redirect/small.dial
 DIALED=+18005550100
 CALLER=+15125550123
 SERVER_PID=
+# shellcheck source=bench/sip-lib.sh
+. "$ROOT/bench/sip-lib.sh"
 
 die() { echo "sip-overload: $*" >&2; exit 1; }
 
@@ -85,40 +87,24 @@ start_server() {
         --mode redirect --sip "127.0.0.1:$PORT" --config "$OUT/dialect.toml") \
         >"$OUT/server.log" 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 50); do
-        kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited at start; see $OUT/server.log"
-        if (cd "$OUT" && "$SIPP" -sf "$ROOT/bench/sip-overload-uac.xml" "127.0.0.1:$PORT" \
-                -i 127.0.0.1 -p "$SIPP_PORT" -s "$DIALED" -key caller "$CALLER" \
-                -m 1 -timeout 1s -timeout_error -nostdin >/dev/null 2>&1); then
-            return 0
-        fi
-        sleep 0.2
-    done
-    die "the server does not answer on 127.0.0.1:$PORT; see $OUT/server.log"
-}
-
-cpu_ticks() {
-    local line
-    line=$(cat "/proc/$1/stat")
-    line=${line##*) }
-    # shellcheck disable=SC2086
-    set -- $line
-    echo $((${12} + ${13}))
+    wait_answering "$SERVER_PID" "$OUT/server.log" "$OUT" \
+        -sf "$ROOT/bench/sip-overload-uac.xml" "127.0.0.1:$PORT" \
+        -i 127.0.0.1 -p "$SIPP_PORT" -s "$DIALED" -key caller "$CALLER"
 }
 
 # One run: prints "calls cpu_us_per_call failed retransmitted n302 n503 under5_pct clean".
 run() {
     local rate=$1 tag=$2 calls=$(($1 * DURATION)) before after status=0
     local stats=$OUT/stat-$tag.csv screen=$OUT/sipp-$tag.txt
-    before=$(cpu_ticks "$SERVER_PID")
+    before=$(cpu_ns "$SERVER_PID")
     (cd "$OUT" && taskset -c 1 "$SIPP" -sf "$ROOT/bench/sip-overload-uac.xml" "127.0.0.1:$PORT" \
         -i 127.0.0.1 -p "$SIPP_PORT" -s "$DIALED" -key caller "$CALLER" \
         -r "$rate" -m "$calls" -buff_size 4194304 -trace_stat -stf "$stats" -fd 1 \
         -timeout "$((DURATION * 2 + 5))s" -timeout_error -nostdin >"$screen" 2>&1) || status=$?
-    after=$(cpu_ticks "$SERVER_PID")
-    python3 - "$stats" "$screen" "$calls" "$((after - before))" "$(getconf CLK_TCK)" "$status" <<'EOF'
+    after=$(cpu_ns "$SERVER_PID")
+    python3 - "$stats" "$screen" "$calls" "$((after - before))" "$status" <<'EOF'
 import csv, re, sys
-stats, screen, calls, ticks, tck, status = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+stats, screen, calls, cpu_ns, status = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 rows = list(csv.reader(open(stats), delimiter=";"))
 s = dict(zip(rows[0], rows[-1]))
 made, failed, retrans = int(s["TotalCallCreated"]), int(s["FailedCall(C)"]), int(s["Retransmissions(C)"])
@@ -131,7 +117,7 @@ for line in open(screen, errors="replace"):
         counts[m.group(1)] = int(m.group(2))
 answered = sum(rep.values()) or 1
 clean = made == calls and failed == 0 and retrans == 0 and status == "0"
-print(made, f"{ticks * 1e6 / tck / max(made, 1):.1f}", failed, retrans,
+print(made, f"{cpu_ns / 1e3 / max(made, 1):.1f}", failed, retrans,
       counts.get("302", 0), counts.get("503", 0), f"{100 * under5 / answered:.1f}", "yes" if clean else "no")
 EOF
 }

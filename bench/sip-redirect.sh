@@ -144,6 +144,8 @@ SMALL_CALLER=+15125550123
 LARGE_CALLER=+14155550100
 
 SERVER_PID=
+# shellcheck source=bench/sip-lib.sh
+. "$ROOT/bench/sip-lib.sh"
 
 die() { echo "sip-redirect: $*" >&2; exit 1; }
 
@@ -208,18 +210,9 @@ start_server() {
     esac
     SERVER_PID=$!
     # Ready when it answers one call.
-    local caller
-    caller=$(caller_of "$name")
-    for _ in $(seq 50); do
-        kill -0 "$SERVER_PID" 2>/dev/null || die "$name exited at start; see $OUT/$name.log"
-        if (cd "$OUT" && "$SIPP" -sf "$ROOT/bench/sip-redirect-uac.xml" "127.0.0.1:$PORT" \
-                -i 127.0.0.1 -p "$SIPP_PORT" -s "$DIALED" -key caller "$caller" \
-                -m 1 -timeout 1s -timeout_error -nostdin >/dev/null 2>&1); then
-            return 0
-        fi
-        sleep 0.2
-    done
-    die "$name does not answer on 127.0.0.1:$PORT; see $OUT/$name.log"
+    wait_answering "$SERVER_PID" "$OUT/$name.log" "$OUT" \
+        -sf "$ROOT/bench/sip-redirect-uac.xml" "127.0.0.1:$PORT" \
+        -i 127.0.0.1 -p "$SIPP_PORT" -s "$DIALED" -key caller "$(caller_of "$name")"
 }
 
 caller_of() {
@@ -236,21 +229,6 @@ cpu_ticks() {
         # shellcheck disable=SC2086
         set -- $line
         total=$((total + ${12} + ${13}))
-    done
-    echo "$total"
-}
-
-
-# Time on CPU, in nanoseconds, of every thread of PID and of its child
-# processes (/proc/.../task/*/schedstat): the figure the tables use, finer
-# than the clock ticks above (10 ms each, a few per cent of a run).
-cpu_ns() {
-    local total=0 p t ns
-    for p in "$1" $(pgrep -P "$1" || true); do
-        for t in /proc/"$p"/task/*/schedstat; do
-            read -r ns _ <"$t" 2>/dev/null || continue
-            total=$((total + ns))
-        done
     done
     echo "$total"
 }
