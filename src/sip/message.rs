@@ -7,9 +7,9 @@
 //! library touches one file. Responses are not built through rsipstack's
 //! types: `sip::response` writes their bytes from the request's raw header
 //! values (docs/decisions.md, "SIP responses are written as bytes").
-//! Via entries are read by `sip::scan`'s reader, the one the transaction
-//! key uses; a name-addr's URI is parsed by rsipstack, its display name
-//! and tag read around it.
+//! Via entries are read, and the top one stamped, by `sip::scan`'s
+//! reader, the one the transaction key uses; a name-addr's URI is parsed
+//! by rsipstack, its display name and tag read around it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
@@ -622,19 +622,37 @@ impl Request {
         if !differs && !fill_rport {
             return;
         }
-        let stamped = self.inner.via_header_mut().map(|line| {
-            line.update_first_value(|first| {
-                let mut typed = rs::typed::Via::parse(first.value())?;
-                if fill_rport {
-                    typed = typed.with_rport(Some(source.port()));
-                }
-                let received = rs::param::Received::new(source.ip().to_string());
-                Ok(typed.with_received(received).into())
-            })
-        });
-        if let Ok(Ok(())) = stamped {
-            self.top_via = self.parse_top_via();
+        let Some(at) = self.first[Known::Via as usize] else {
+            return;
+        };
+        let Some(header) = self.inner.headers.0.get_mut(at as usize) else {
+            return;
+        };
+        let line = header.value().trim().to_string();
+        // The same reader as `top_via` (and the transaction key): what it
+        // read, it can stamp.
+        let Some(entry) = scan::via_entry(&line) else {
+            return;
+        };
+        let mut params = String::new();
+        for (name, value) in entry.params() {
+            let rport = name.eq_ignore_ascii_case("rport");
+            if name.eq_ignore_ascii_case("received") || (rport && fill_rport) {
+                continue;
+            }
+            params.push(';');
+            params.push_str(name);
+            if let Some(value) = value {
+                params.push('=');
+                params.push_str(value);
+            }
         }
+        if fill_rport {
+            params.push_str(&format!(";rport={}", source.port()));
+        }
+        params.push_str(&format!(";received={}", source.ip()));
+        *header = rs::Header::Via(rs::headers::Via::new(entry.with_params(&line, &params)));
+        self.top_via = self.parse_top_via();
     }
 }
 

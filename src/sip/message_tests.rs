@@ -448,3 +448,25 @@ fn every_known_method_parses_back_from_its_name() {
     }
     assert_eq!(Method::parse("invite"), Method::Other("invite".into()));
 }
+
+#[test]
+fn any_via_the_reader_takes_is_stamped_and_keeps_its_other_parameters() {
+    let mut r = invite_with(
+        "Via:",
+        Some(
+            "Via: SIP / 2.0 / UDP pc.example.com ;rport; branch=z9hG4bKw ;received=old, SIP/2.0/UDP p2;branch=z9hG4bKo",
+        ),
+    );
+    r.stamp_source(addr("203.0.113.7:40000"));
+    let line = r.header("Via").unwrap();
+    assert!(
+        line.ends_with(
+            ";branch=z9hG4bKw;rport=40000;received=203.0.113.7, SIP/2.0/UDP p2;branch=z9hG4bKo"
+        ),
+        "{line}"
+    );
+    let via = r.top_via().unwrap();
+    assert_eq!(via.rport, Some(Some(40000)));
+    assert_eq!(via.received.as_deref(), Some("203.0.113.7"));
+    assert_eq!(via.branch.as_deref(), Some("z9hG4bKw"));
+}

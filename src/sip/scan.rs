@@ -94,6 +94,8 @@ pub struct ViaEntry<'a> {
     pub sent_by: &'a str,
     /// The parameters, from the first `;` to the end of the entry.
     params: &'a str,
+    /// Where `params` starts in the header value read.
+    params_at: usize,
 }
 
 impl<'a> ViaEntry<'a> {
@@ -119,6 +121,13 @@ impl<'a> ViaEntry<'a> {
         self.params()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value)
+    }
+
+    /// The header value read, with this entry's parameters replaced by
+    /// `params` (each written `;name` or `;name=value`).
+    pub fn with_params(&self, value: &str, params: &str) -> String {
+        let end = self.params_at + self.params.len();
+        format!("{}{params}{}", &value[..self.params_at], &value[end..])
     }
 
     pub fn key(&self) -> ViaKey<'a> {
@@ -162,6 +171,7 @@ pub fn via_entry(value: &str) -> Option<ViaEntry<'_>> {
         transport,
         sent_by,
         params: &rest[..end],
+        params_at: sent_by_end,
     })
 }
 
