@@ -13,3 +13,5 @@ grep -v '^#' prompts.txt | while IFS='|' read -r name voice words; do
     silence 1 0.02 0.5% reverse silence 1 0.02 0.5% reverse gain -n -1
 done
 rm -f "/tmp/prompt-$$.wav"
+# The tone before a voicemail message: 1 kHz for 400 ms.
+sox -n -r 8000 -c 1 -b 16 -e signed-integer beep.wav synth 0.4 sine 1000 gain -6

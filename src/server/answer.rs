@@ -84,7 +84,7 @@ impl Decisions {
 #[derive(Debug)]
 pub struct Rate {
     per_second: u64,
-    retry_after_s: u32,
+    pub retry_after_s: u32,
     /// The second being counted (since `started`) and requests in it,
     /// packed as `second << 32 | count`.
     window: AtomicU64,
@@ -100,7 +100,7 @@ impl Rate {
     }
 
     /// Counts a request at `second`; false when the second's limit is spent.
-    fn admit(&self, second: u64) -> bool {
+    pub fn admit(&self, second: u64) -> bool {
         let mut seen = self.window.load(Ordering::Relaxed);
         loop {
             let (at, n) = (seen >> 32, seen & 0xffff_ffff);
@@ -224,66 +224,68 @@ impl Answerer {
         answer
     }
 
-    fn register(&self, req: &Request) -> Response {
-        let Some(user) = req.to().and_then(|t| t.user.clone()) else {
-            return response(req, 400, "To Has No User").finish();
-        };
-        let authorizations: Vec<&str> = req.header_values("Authorization").collect();
-        let Some(entries) = req.contacts() else {
-            return response(req, 400, "Bad Contact").finish();
-        };
-        let contacts: Vec<ContactInput<'_>> = entries
-            .iter()
-            .map(|c| match c.is_star() {
-                true => ContactInput::Wildcard,
-                false => ContactInput::Uri {
-                    uri: &c.uri,
-                    expires: c.expires.as_deref(),
-                    q: c.q.as_deref(),
-                },
-            })
-            .collect();
-        let expires = req.header("Expires");
-        let (Some(call_id), Some(cseq)) = (req.call_id(), req.cseq()) else {
-            return response(req, 400, "Bad Request").finish();
-        };
-        let outcome = self.registrar.register(
-            &registrar::Request {
-                user: &user,
-                authorizations: &authorizations,
-                contacts: &contacts,
-                expires,
-                call_id,
-                cseq: cseq.seq,
+}
+
+/// The registrar's answer to a REGISTER at `now_ms` (both modes).
+pub fn register(registrar: &Registrar, req: &Request, now_ms: u64) -> Response {
+    let Some(user) = req.to().and_then(|t| t.user.clone()) else {
+        return response(req, 400, "To Has No User").finish();
+    };
+    let authorizations: Vec<&str> = req.header_values("Authorization").collect();
+    let Some(entries) = req.contacts() else {
+        return response(req, 400, "Bad Contact").finish();
+    };
+    let contacts: Vec<ContactInput<'_>> = entries
+        .iter()
+        .map(|c| match c.is_star() {
+            true => ContactInput::Wildcard,
+            false => ContactInput::Uri {
+                uri: &c.uri,
+                expires: c.expires.as_deref(),
+                q: c.q.as_deref(),
             },
-            self.now_ms(),
-        );
-        let (code, reason) = outcome.status();
-        let b = response(req, code, reason);
-        match outcome {
-            Outcome::Registered(bound) => {
-                let mut b = b;
-                for c in bound {
-                    let mut value = format!("<{}>;expires={}", c.uri, c.expires_in);
-                    if let Some(q) = c.q {
-                        value.push_str(&format!(";q={q}"));
-                    }
-                    b = b.header("Contact", &value);
+        })
+        .collect();
+    let expires = req.header("Expires");
+    let (Some(call_id), Some(cseq)) = (req.call_id(), req.cseq()) else {
+        return response(req, 400, "Bad Request").finish();
+    };
+    let outcome = registrar.register(
+        &registrar::Request {
+            user: &user,
+            authorizations: &authorizations,
+            contacts: &contacts,
+            expires,
+            call_id,
+            cseq: cseq.seq,
+        },
+        now_ms,
+    );
+    let (code, reason) = outcome.status();
+    let b = response(req, code, reason);
+    match outcome {
+        Outcome::Registered(bound) => {
+            let mut b = b;
+            for c in bound {
+                let mut value = format!("<{}>;expires={}", c.uri, c.expires_in);
+                if let Some(q) = c.q {
+                    value.push_str(&format!(";q={q}"));
                 }
-                b.finish()
+                b = b.header("Contact", &value);
             }
-            Outcome::Challenge(values) => {
-                let mut b = b;
-                for v in values {
-                    b = b.header("WWW-Authenticate", &v);
-                }
-                b.finish()
-            }
-            Outcome::IntervalTooBrief { min_expires } => {
-                b.header("Min-Expires", &min_expires.to_string()).finish()
-            }
-            _ => b.finish(),
+            b.finish()
         }
+        Outcome::Challenge(values) => {
+            let mut b = b;
+            for v in values {
+                b = b.header("WWW-Authenticate", &v);
+            }
+            b.finish()
+        }
+        Outcome::IntervalTooBrief { min_expires } => {
+            b.header("Min-Expires", &min_expires.to_string()).finish()
+        }
+        _ => b.finish(),
     }
 }
 
@@ -315,7 +317,7 @@ impl Handler for Answerer {
         }
         Some(match method {
             Method::Invite => self.invite(req),
-            Method::Register => self.register(req),
+            Method::Register => register(&self.registrar, req, self.now_ms()),
             Method::Options => response(req, 200, "OK")
                 .header("Allow", ALLOW)
                 .header("Accept", "application/sdp")

@@ -55,6 +55,27 @@ pub struct Config {
     pub agents_given: bool,
     /// The admin API's address (no admin API yet: reserved).
     pub admin: Option<SocketAddr>,
+    /// B2BUA mode's media: RTP ports, timeouts, recordings.
+    pub media: MediaSettings,
+}
+
+/// `[media]`: how B2BUA mode's calls carry audio.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaSettings {
+    /// The address RTP is sent from and named in SDP; default: the first
+    /// UDP `listen` address (127.0.0.1 when that is a wildcard).
+    pub address: Option<std::net::IpAddr>,
+    /// The RTP ports (even ones are used, one per call leg).
+    pub rtp_ports: (u16, u16),
+    /// A caller who sends no RTP this long is hung up, seconds.
+    pub media_timeout_s: u32,
+    /// Where voicemail messages and call recordings are written.
+    pub recordings: PathBuf,
+    /// The longest voicemail message, seconds.
+    pub voicemail_max_s: u32,
+    /// How long calls in progress may go on after a stop is asked for
+    /// (SIGINT, SIGTERM) before they are hung up, seconds.
+    pub shutdown_grace_s: u32,
 }
 
 /// How calls are answered.
@@ -393,6 +414,19 @@ struct File {
     limits: LimitsFile,
     #[serde(default)]
     registrar: RegistrarFile,
+    #[serde(default)]
+    media: MediaFile,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct MediaFile {
+    address: Option<Spanned<String>>,
+    rtp_ports: Option<Spanned<String>>,
+    media_timeout: Option<Spanned<u32>>,
+    recordings: Option<PathBuf>,
+    voicemail_max: Option<Spanned<u32>>,
+    shutdown_grace: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -436,6 +470,13 @@ const KEYS: &[&str] = &[
     "targets",
     "limits",
     "registrar",
+    "media",
+    "address",
+    "rtp_ports",
+    "media_timeout",
+    "recordings",
+    "voicemail_max",
+    "shutdown_grace",
     "trunk",
     "voicemail",
     "ivr",
@@ -449,6 +490,13 @@ const KEYS: &[&str] = &[
     "max_expires",
     "digest",
 ];
+
+/// `20000-30999`: a range of at least two ports.
+fn parse_ports(text: &str) -> Option<(u16, u16)> {
+    let (lo, hi) = text.split_once('-')?;
+    let (lo, hi): (u16, u16) = (lo.trim().parse().ok()?, hi.trim().parse().ok()?);
+    (lo > 0 && hi > lo).then_some((lo, hi))
+}
 
 /// The default trunk and voicemail: `.invalid` (RFC 2606) names a host
 /// that does not exist, so a redirect there says plainly that the target
@@ -491,6 +539,14 @@ impl Config {
             agents: dir.join("agents.toml"),
             agents_given: false,
             admin: None,
+            media: MediaSettings {
+                address: None,
+                rtp_ports: (20_000, 30_999),
+                media_timeout_s: 30,
+                recordings: dir.join("recordings"),
+                voicemail_max_s: 120,
+                shutdown_grace_s: 30,
+            },
         }
     }
 
@@ -635,6 +691,43 @@ impl Config {
             }
             None => None,
         };
+        let m = &parsed.media;
+        if let Some(p) = &m.recordings {
+            config.media.recordings = here.join(p);
+        }
+        if let Some(a) = &m.address {
+            match a.get_ref().parse() {
+                Ok(ip) => config.media.address = Some(ip),
+                Err(_) => errors.push(error(
+                    Some(a.span()),
+                    "media.address",
+                    format!("`{}` is not an IP address such as `192.0.2.10`", a.get_ref()),
+                )),
+            }
+        }
+        if let Some(r) = &m.rtp_ports {
+            match parse_ports(r.get_ref()) {
+                Some(range) => config.media.rtp_ports = range,
+                None => errors.push(error(
+                    Some(r.span()),
+                    "media.rtp_ports",
+                    format!(
+                        "`{}` is not a range of ports such as `20000-30999` (at least two ports, \
+                         the first even)",
+                        r.get_ref()
+                    ),
+                )),
+            }
+        }
+        errors.extend(
+            [
+                number(&m.media_timeout, "media.media_timeout", 1, &mut config.media.media_timeout_s),
+                number(&m.voicemail_max, "media.voicemail_max", 1, &mut config.media.voicemail_max_s),
+                number(&m.shutdown_grace, "media.shutdown_grace", 0, &mut config.media.shutdown_grace_s),
+            ]
+            .into_iter()
+            .flatten(),
+        );
         let l = &parsed.limits;
         let r = &parsed.registrar;
         errors.extend(

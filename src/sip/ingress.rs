@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::sip::counters::{Counters, Dropped};
-use crate::sip::message::{self, Message, Method, Request, Via};
+use crate::sip::message::{self, Message, Method, ReceivedResponse, Request, Via};
 use crate::sip::response::{Response, response};
 use crate::sip::scan;
 use crate::sip::transaction::{Arrival, Key, Table, Timers};
@@ -35,6 +35,11 @@ pub struct Incoming<'a> {
     pub source: SocketAddr,
     pub local: SocketAddr,
     pub transport: Transport,
+    /// Where its answers go ([`reply_address`]).
+    pub reply_to: SocketAddr,
+    /// Its server transaction, for an answer sent later
+    /// ([`crate::sip::transport::Outgoing::Answer`]).
+    pub key: &'a Key,
     /// For a CANCEL: whether the INVITE it cancels is a transaction this
     /// transport holds (RFC 3261 §9.2: if not, the answer is 481).
     pub cancels_known_invite: bool,
@@ -45,6 +50,21 @@ pub struct Incoming<'a> {
 /// means no answer now (an ACK, or an answer the caller sends later).
 pub trait Handler: Send + Sync + 'static {
     fn handle(&self, incoming: &Incoming<'_>) -> Option<Response>;
+
+    /// A response received from `source` (to a request this server
+    /// sent); false when nothing expects it (it is counted as dropped).
+    fn response(&self, response: ReceivedResponse, source: SocketAddr) -> bool {
+        let _ = (response, source);
+        false
+    }
+
+    /// Called once by each UDP transport as it starts: a handler that
+    /// sends requests and late answers of its own returns the receiving
+    /// end of that socket's outbox ([`crate::sip::transport::Outbox`]).
+    fn attach(&self, local: SocketAddr) -> Option<crate::sip::transport::OutboxReceiver> {
+        let _ = local;
+        None
+    }
 }
 
 impl<F> Handler for F
@@ -140,8 +160,10 @@ pub fn process<'t>(
     }
     let mut req = match message::parse(bytes) {
         Ok(Message::Request(req)) => req,
-        Ok(Message::Response(_)) => {
-            counters.dropped(Dropped::Response);
+        Ok(Message::Response(answer)) => {
+            if !handler.response(answer, source) {
+                counters.dropped(Dropped::Response);
+            }
             return None;
         }
         Err(e) => {
@@ -183,6 +205,8 @@ pub fn process<'t>(
         source,
         local,
         transport,
+        reply_to: to,
+        key: &key,
         cancels_known_invite,
     };
     match table.on_request(&key, is_ack, to, transport.reliable(), now) {

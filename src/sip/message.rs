@@ -670,6 +670,73 @@ impl ReceivedResponse {
     pub fn call_id(&self) -> Option<&str> {
         self.inner.call_id_header().ok().map(|c| c.value().trim())
     }
+
+    /// The reason phrase of the status line.
+    pub fn reason(&self) -> String {
+        self.inner.status_code.to_string()
+    }
+
+    /// The first value of a header, by its full name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_values(name).next()
+    }
+
+    /// Every header line with that name, in order.
+    pub fn header_values<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+        self.inner
+            .headers
+            .iter()
+            .filter(move |h| h.name().eq_ignore_ascii_case(name))
+            .map(|h| h.value().trim())
+    }
+
+    pub fn cseq(&self) -> Option<CSeq> {
+        self.header("CSeq").and_then(CSeq::parse)
+    }
+
+    /// The branch of the top Via: which of our client transactions this
+    /// answers.
+    pub fn branch(&self) -> Option<&str> {
+        let entry = scan::via_entry(self.header("Via")?)?;
+        entry.param("branch").flatten()
+    }
+
+    /// The To header (its tag names the answering side of a dialog).
+    pub fn to(&self) -> Option<NameAddr> {
+        NameAddr::parse(self.header("To")?)
+    }
+
+    /// The URI of the first Contact (where the dialog's requests go).
+    pub fn contact_uri(&self) -> Option<String> {
+        let value = self.header("Contact")?;
+        let first = split_top_level(value).into_iter().next()?;
+        NameAddr::split(first).map(|(_, uri, _)| uri.to_string())
+    }
+
+    /// The body (an SDP answer, say).
+    pub fn body(&self) -> &[u8] {
+        &self.inner.body
+    }
+}
+
+/// Parses a From/To-style value (`"Name" <uri>;tag=x`).
+pub fn name_addr(value: &str) -> Option<NameAddr> {
+    NameAddr::parse(value)
+}
+
+/// A URI's host and port as a socket address, when the host is an IP
+/// address (`sip:1001@127.0.0.1:5070;transport=udp` is 127.0.0.1:5070;
+/// no port is 5060). Names are not resolved: agents' phones register
+/// with their addresses.
+pub fn uri_address(uri: &str) -> Option<SocketAddr> {
+    let parsed = rs::Uri::try_from(uri).ok()?;
+    let host = parsed.host_with_port.host.to_string();
+    let ip: IpAddr = host.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+    let port = parsed.host_with_port.port.map_or(5060, |p| p.value());
+    Some(SocketAddr::new(ip, port))
 }
 
 /// The user of a `sip:`/`sips:` URI, or the number of a `tel:` URI (whose

@@ -15,6 +15,7 @@ pub mod bindings;
 pub mod counters;
 pub mod credential;
 pub mod deadlines;
+pub mod dialog;
 pub mod digest;
 pub mod framing;
 pub mod ingress;

@@ -16,14 +16,46 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::sip::counters::{Counters, Dropped};
 use crate::sip::framing::Framer;
 use crate::sip::ingress::{Handler, Limits, Transport, process};
-use crate::sip::transaction::{Fired, Table};
+use crate::sip::response::Response;
+use crate::sip::transaction::{Fired, Key, Table};
+
+/// What a handler sends through a UDP socket's task besides the answers
+/// it returns at once (the B2BUA's calls: answers given later, requests,
+/// ACKs).
+#[derive(Debug)]
+pub enum Outgoing {
+    /// An answer to a server transaction the socket holds, recorded in
+    /// its table (so a final answer is sent again until its ACK, and a
+    /// repeated request gets it again) and sent to `to`. Sent as it is
+    /// when the transaction has already ended.
+    Answer {
+        key: Key,
+        response: Response,
+        to: SocketAddr,
+    },
+    /// Bytes sent as they are: requests, ACKs, a 2xx sent again.
+    Send { to: SocketAddr, bytes: Vec<u8> },
+}
+
+/// The sending end of a UDP socket's outbox.
+pub type Outbox = mpsc::UnboundedSender<Outgoing>;
+/// The receiving end, which the socket's task reads.
+pub type OutboxReceiver = mpsc::UnboundedReceiver<Outgoing>;
+
+/// The next message of an outbox; never, without one.
+async fn next_outgoing(outbox: &mut Option<OutboxReceiver>) -> Option<Outgoing> {
+    match outbox {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
 
 /// Serves requests arriving on `socket` until `shutdown` is cancelled.
 /// Returns an error only if the socket has no local address.
@@ -43,6 +75,7 @@ pub async fn serve_udp<H: Handler>(
     let timer = tokio::time::sleep_until(Instant::now());
     tokio::pin!(timer);
     let mut armed = None;
+    let mut outbox = handler.attach(local);
     loop {
         let next = table.next_deadline();
         if next != armed {
@@ -63,6 +96,27 @@ pub async fn serve_udp<H: Handler>(
                     }
                 });
                 count_fired(&counters, fired);
+            }
+            Some(out) = next_outgoing(&mut outbox) => {
+                let now = Instant::now().into_std();
+                let (to, bytes): (SocketAddr, std::borrow::Cow<'_, [u8]>) = match out {
+                    Outgoing::Answer { key, response, to } => {
+                        counters.response(response.code);
+                        if table.contains(&key) {
+                            match table.answer(&key, response, now) {
+                                Some(bytes) => (to, bytes.into()),
+                                // Already answered: nothing more to send.
+                                None => continue,
+                            }
+                        } else {
+                            (to, response.bytes.into())
+                        }
+                    }
+                    Outgoing::Send { to, bytes } => (to, bytes.into()),
+                };
+                if socket.send_to(&bytes, to).await.is_err() {
+                    counters.dropped(Dropped::SendFailed);
+                }
             }
             received = socket.recv_from(&mut buf) => {
                 // Errors here are ICMP reports of earlier sends; the
