@@ -223,7 +223,7 @@ impl Checker<'_> {
                 )
                 .label(label)
                 .help(format!(
-                    "add `{name}.wav` (8 kHz µ-law or A-law, or 16-bit PCM) to the prompts folder"
+                    "add `{name}.wav` (16-bit PCM, 8 kHz, mono) to the prompts folder"
                 )),
             );
         }

@@ -13,7 +13,12 @@ use std::time::Instant;
 use super::scripts::{self, Access};
 use super::test::EngineArg;
 use crate::runtime::{Roster, Runtime};
+use std::time::Duration;
+
+use crate::media::engine::{Media, MediaConfig};
 use crate::server::answer::{Answerer, Decisions, Rate, Version};
+use crate::server::b2bua::prompts::Prompts;
+use crate::server::b2bua::{Board, Settings, Switchboard};
 use crate::server::config::{self, Config, Listen, Mode, Transport};
 use crate::server::listen::listen;
 use crate::sip::counters::Counters;
@@ -25,26 +30,38 @@ use crate::sip::registrar::{Registrar, RegistrarConfig};
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 Examples:
-  dialect serve examples/support/support.dial
+  dialect serve examples/hotline/hotline.dial
   dialect serve examples/support/support.dial --sip 0.0.0.0:5060
   dialect serve routing.dial --mode redirect --config /etc/dialect/dialect.toml
 
-Then, from another terminal, a call with SIPp's built-in caller:
-  sipp -sn uac -s 18885550150 127.0.0.1:5060 -m 1 -i 127.0.0.1 -p 5070
+Then, from another terminal, an agent's phone and a caller with SIPp (the
+scenarios are in tests/sipp/; see docs/serve.md, \"B2BUA mode\"):
+  sipp -sf tests/sipp/uac_register.xml 127.0.0.1:5060 -i 127.0.0.1 -p 5072 \\
+       -s ana -au ana -ap ana-secret -key expires 300 -m 1
+  sipp -sf tests/sipp/uas_agent_bye.xml 127.0.0.1:5060 -i 127.0.0.1 -p 5072 -m 1 -d 500 -mp 6100 &
+  sipp -sf tests/sipp/uac_call.xml 127.0.0.1:5060 -i 127.0.0.1 -p 5071 -m 1 -mp 6000 \\
+       -s +18005550100 -key caller +15125550123 -key rtp_port 6000 -d 2000
 
 Every setting has a default (docs/serve.md): SIP on UDP and TCP at
 127.0.0.1:5060, the roster from `agents.toml` beside the script when there is
-one, and `dialect.toml` beside the script when there is one. `--sip`,
-`--mode` and `--agents` override the file.
+one, `dialect.toml` beside the script when there is one, and its prompts in
+`prompts/` beside the script. `--sip`, `--mode` and `--agents` override the
+file.
 
-Modes: `redirect` answers each INVITE with a 302 to where the script sends
-the call (or a rejection, 404 when no entry answers the number); phones
-REGISTER with digest authentication against the roster's `sip_user` and
-`password`. `b2bua` (answering calls with prompts, queues and bridged media)
-is not built yet and is refused.
+Modes: `b2bua` (the default) answers each call itself: it plays the script's
+prompts, collects keys (RFC 4733 telephone-events or SIP INFO), holds callers
+in queues with music and announcements, rings agents' registered phones,
+bridges the call (RTP relayed, PCMU and PCMA), records voicemail, and prints
+each call's record as a line of JSON. An agent is offered calls while a
+phone of theirs is registered. `redirect` answers each INVITE with a 302 to
+where the script sends the call (or a rejection, 404 when no entry answers
+the number). In both modes phones REGISTER with digest authentication
+against the roster's `sip_user` and `password`.
 
-Exit status: 0 after a clean stop (Ctrl-C or SIGTERM), 1 when the script has
-errors, 2 on a bad configuration, roster or address (a port in use).")]
+Exit status: 0 after a clean stop (Ctrl-C or SIGTERM: in b2bua mode new
+calls get 503 and calls in progress have `[media] shutdown_grace` seconds
+to end before they are hung up), 1 when the script has errors, 2 on a bad
+configuration, roster or address (a port in use).")]
 pub struct Args {
     /// The script (its includes are read too)
     #[arg(value_name = "SCRIPT")]
@@ -71,6 +88,12 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     pub engine: EngineArg,
 
+    /// What is logged on standard error: `warn` (problems only), `info`
+    /// (also each voicemail saved, each caller hung up for silence),
+    /// `debug` (every request and decision)
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub log: tracing::Level,
+
     #[command(flatten)]
     pub access: Access,
 }
@@ -82,6 +105,12 @@ pub enum ModeArg {
 }
 
 pub fn run(args: &Args) -> ExitCode {
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(args.log)
+        .with_target(false)
+        .finish();
+    let _ = tracing::subscriber::set_global_default(subscriber);
     match run_inner(args) {
         Ok(code) => code,
         Err(message) => {
@@ -145,15 +174,13 @@ fn roster(config: &Config) -> Result<(Roster, Option<usize>), String> {
 }
 
 fn run_inner(args: &Args) -> Result<ExitCode, String> {
+    use std::io::Write;
     let config = configuration(args)?;
-    if config.mode == Mode::B2bua {
-        return Err(
-            "`b2bua` mode (answering calls with prompts, queues and media) is not \
-                    built yet; use `--mode redirect`"
-                .to_string(),
-        );
-    }
-    let scripts = scripts::load_with(std::slice::from_ref(&args.script), None, args.access)?;
+    // In B2BUA mode prompts play: one without a file is reported now, as
+    // `lint --prompts` reports it, and plays as silence.
+    let prompts =
+        (config.mode == Mode::B2bua && config.prompts.is_dir()).then_some(&config.prompts);
+    let scripts = scripts::load_with(std::slice::from_ref(&args.script), prompts, args.access)?;
     let Some((program, tables)) =
         scripts::compile_first(&scripts, &mut std::io::stderr(), "serve")?
     else {
@@ -211,41 +238,64 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             .engine(args.engine.into())
             .build()
             .map_err(|e| format!("{}: {e}", config.agents.display()))?;
-        // Agents are logged in from the start; a phone must also be
-        // registered for calls to reach them (docs/serve.md).
-        for a in &roster.agents {
-            let _ = runtime.acd().login(&a.id);
+        // In redirect mode agents are logged in from the start, and a
+        // phone must also be registered for calls to reach them; in B2BUA
+        // mode an agent is logged in while a phone of theirs is
+        // registered (docs/serve.md).
+        if config.mode == Mode::Redirect {
+            for a in &roster.agents {
+                let _ = runtime.acd().login(&a.id);
+            }
         }
         let counters = Arc::new(Counters::default());
         let decisions = Arc::new(Decisions::default());
-        let answerer = Arc::new(Answerer {
-            slot: Arc::new(arc_swap::ArcSwap::from_pointee(Version {
-                program: Arc::clone(&program),
-                tables: Arc::new(tables),
-                version: Arc::clone(&version),
-            })),
-            engine: args.engine.into(),
-            targets: config.targets.clone(),
-            runtime: Arc::clone(&runtime),
-            registrar: Arc::clone(&registrar),
-            decisions: Arc::clone(&decisions),
-            started: Instant::now(),
-            rate: Rate::new(
-                config.limits.requests_per_second,
-                config.limits.retry_after_s,
-            ),
-        });
         let limits = Limits {
             max_pending: config.limits.pending_transactions as usize,
             retry_after: config.limits.retry_after_s,
             ..Limits::default()
         };
-        let listening = listen(&config.listen, answerer, Arc::clone(&counters), limits)
-            .await
-            .map_err(|e| e.to_string())?;
+        let rate = Rate::new(
+            config.limits.requests_per_second,
+            config.limits.retry_after_s,
+        );
+        let (listening, board) = match config.mode {
+            Mode::Redirect => {
+                let answerer = Arc::new(Answerer {
+                    slot: Arc::new(arc_swap::ArcSwap::from_pointee(Version {
+                        program: Arc::clone(&program),
+                        tables: Arc::new(tables),
+                        version: Arc::clone(&version),
+                    })),
+                    engine: args.engine.into(),
+                    targets: config.targets.clone(),
+                    runtime: Arc::clone(&runtime),
+                    registrar: Arc::clone(&registrar),
+                    decisions: Arc::clone(&decisions),
+                    started: Instant::now(),
+                    rate,
+                });
+                let listening = listen(&config.listen, answerer, Arc::clone(&counters), limits)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (listening, None)
+            }
+            Mode::B2bua => {
+                let board = b2bua_board(&config, &runtime, &registrar, rate, &roster)?;
+                let handler = Arc::new(Board(Arc::clone(&board)));
+                let listening = listen(&config.listen, handler, Arc::clone(&counters), limits)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (listening, Some(board))
+            }
+        };
+        let stop = stop_signal();
         let files = scripts.files;
         println!(
-            "dialect serve: redirect mode, program version {version} ({}, {files} file{})",
+            "dialect serve: {} mode, program version {version} ({}, {files} file{})",
+            match config.mode {
+                Mode::Redirect => "redirect",
+                Mode::B2bua => "b2bua",
+            },
             args.script.display(),
             if files == 1 { "" } else { "s" }
         );
@@ -260,27 +310,73 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             ),
         }
         println!("  press Ctrl-C to stop (or send SIGTERM)");
-        use std::io::Write;
         let _ = std::io::stdout().flush();
 
-        // Expired registrations leave the table once a minute.
+        // Expired registrations leave the table once a minute (every 10 s
+        // in B2BUA mode, where their agents are then logged out).
         let purge = {
             let registrar = Arc::clone(&registrar);
             let started = Instant::now();
+            let board = board.clone();
+            let period = if board.is_some() { 10 } else { 60 };
             tokio::spawn(async move {
-                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+                let mut every = tokio::time::interval(Duration::from_secs(period));
                 loop {
                     every.tick().await;
                     registrar.purge(started.elapsed().as_millis() as u64);
+                    if let Some(board) = &board {
+                        board.refresh_presence();
+                    }
                 }
             })
         };
-        stopped().await;
+        if let Some(board) = &board {
+            println!(
+                "  prompts: {} from {}; RTP ports {}-{} on {}",
+                board.prompts.len(),
+                config.prompts.display(),
+                config.media.rtp_ports.0,
+                config.media.rtp_ports.1,
+                media_address(&config),
+            );
+        }
+        stop.await;
         purge.abort();
-        listening.stop().await;
-        runtime.shutdown(0).await;
+        match &board {
+            Some(board) => {
+                // New calls get 503; calls in progress have the grace
+                // period, then are hung up (BYE) with their records.
+                board.close();
+                let grace = i64::from(config.media.shutdown_grace_s) * 1000;
+                println!(
+                    "dialect serve: stopping; {} call(s) in progress may go on for {} s",
+                    runtime.calls_in_progress(),
+                    config.media.shutdown_grace_s
+                );
+                let _ = std::io::stdout().flush();
+                let shutdown = runtime.shutdown(grace).await;
+                board.wait_for_calls().await;
+                listening.stop().await;
+                board.media.stop();
+                let c = &board.calls;
+                println!(
+                    "dialect serve: stopped; {} call(s) taken, {} hung up at the deadline, {} refused while stopping",
+                    c.ended.load(std::sync::atomic::Ordering::Relaxed),
+                    shutdown.cut,
+                    c.refused.load(std::sync::atomic::Ordering::Relaxed),
+                );
+            }
+            None => {
+                listening.stop().await;
+                runtime.shutdown(0).await;
+            }
+        }
         let s = counters.snapshot();
         let decided = decisions.decided();
+        if board.is_some() {
+            println!("  {}", counters_line(&s));
+            return Ok::<_, String>(ExitCode::SUCCESS);
+        }
         let nanos = decisions.nanos.load(std::sync::atomic::Ordering::Relaxed);
         println!(
             "dialect serve: stopped; {} INVITE(s) decided{}",
@@ -297,6 +393,69 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         println!("  {}", counters_line(&s));
         Ok::<_, String>(ExitCode::SUCCESS)
     })
+}
+
+/// The address RTP goes from: `[media] address`, else the first UDP
+/// listen address, else loopback.
+fn media_address(config: &Config) -> std::net::IpAddr {
+    config.media.address.unwrap_or_else(|| {
+        config
+            .listen
+            .iter()
+            .find(|l| l.transport == Transport::Udp && !l.addr.ip().is_unspecified())
+            .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |l| l.addr.ip())
+    })
+}
+
+/// B2BUA mode's switchboard: media, prompts and settings from `config`.
+fn b2bua_board(
+    config: &Config,
+    runtime: &Arc<Runtime>,
+    registrar: &Arc<Registrar>,
+    rate: Rate,
+    roster: &Roster,
+) -> Result<Arc<Switchboard>, String> {
+    let media = Media::start(MediaConfig {
+        ip: media_address(config),
+        ports: config.media.rtp_ports.0..=config.media.rtp_ports.1,
+        media_timeout: Duration::from_secs(u64::from(config.media.media_timeout_s)),
+        record_dir: config.media.recordings.clone(),
+    });
+    let (prompts, unreadable) = Prompts::load(&config.prompts);
+    for u in &unreadable {
+        eprintln!(
+            "dialect serve: warning: prompt `{}` not loaded: {}",
+            u.name, u.reason
+        );
+    }
+    if !config.prompts.is_dir() {
+        eprintln!(
+            "dialect serve: warning: no prompts folder at {}: every prompt plays as silence \
+             (set `prompts` in dialect.toml)",
+            config.prompts.display()
+        );
+    }
+    let settings = Settings {
+        recordings: config.media.recordings.clone(),
+        voicemail_max: Duration::from_secs(u64::from(config.media.voicemail_max_s)),
+        targets: config.targets.clone(),
+    };
+    Ok(Arc::new(
+        Switchboard::new(
+            Arc::clone(runtime),
+            Arc::clone(registrar),
+            media,
+            Arc::new(prompts),
+            settings,
+            rate,
+        )
+        .with_agents(
+            roster
+                .agents
+                .iter()
+                .map(|a| (a.sip_user.as_str(), a.id.as_str())),
+        ),
+    ))
 }
 
 /// What the SIP layer counted, on one line: `received INVITE=3 ACK=3;
@@ -324,22 +483,33 @@ fn counters_line(s: &crate::sip::counters::Snapshot) -> String {
     )
 }
 
-/// Returns at SIGINT (Ctrl-C) or SIGTERM.
-async fn stopped() {
+/// A future that returns at SIGINT (Ctrl-C) or SIGTERM. The handlers are
+/// installed when it is made, before `serve` says it listens, so a signal
+/// sent as soon as it does is not lost (nor kills the process).
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            match (term, int) {
+                (Some(mut term), Some(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -223,7 +223,6 @@ impl Answerer {
         );
         answer
     }
-
 }
 
 /// The registrar's answer to a REGISTER at `now_ms` (both modes).

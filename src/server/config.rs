@@ -83,11 +83,9 @@ pub struct MediaSettings {
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Dialect answers calls, runs menus and queues, and bridges media.
-    /// Not built yet: `dialect serve` refuses it.
+    #[default]
     B2bua,
     /// Each INVITE gets a 302 to where the script sends it, or a rejection.
-    /// The default while the B2BUA is not built.
-    #[default]
     Redirect,
 }
 
@@ -506,11 +504,11 @@ const DEFAULT_VOICEMAIL: &str = "sip:{mailbox}@voicemail.invalid";
 
 impl Config {
     /// The configuration of a server with no file, for `script`: SIP on
-    /// UDP and TCP at 127.0.0.1:5060, redirect mode, files beside the script.
+    /// UDP and TCP at 127.0.0.1:5060, B2BUA mode, files beside the script.
     pub fn defaults(script: &Path) -> Config {
         let dir = folder_of(script);
         Config {
-            mode: Mode::Redirect,
+            mode: Mode::B2bua,
             listen: vec![
                 Listen {
                     transport: Transport::Udp,
@@ -701,7 +699,10 @@ impl Config {
                 Err(_) => errors.push(error(
                     Some(a.span()),
                     "media.address",
-                    format!("`{}` is not an IP address such as `192.0.2.10`", a.get_ref()),
+                    format!(
+                        "`{}` is not an IP address such as `192.0.2.10`",
+                        a.get_ref()
+                    ),
                 )),
             }
         }
@@ -721,9 +722,24 @@ impl Config {
         }
         errors.extend(
             [
-                number(&m.media_timeout, "media.media_timeout", 1, &mut config.media.media_timeout_s),
-                number(&m.voicemail_max, "media.voicemail_max", 1, &mut config.media.voicemail_max_s),
-                number(&m.shutdown_grace, "media.shutdown_grace", 0, &mut config.media.shutdown_grace_s),
+                number(
+                    &m.media_timeout,
+                    "media.media_timeout",
+                    1,
+                    &mut config.media.media_timeout_s,
+                ),
+                number(
+                    &m.voicemail_max,
+                    "media.voicemail_max",
+                    1,
+                    &mut config.media.voicemail_max_s,
+                ),
+                number(
+                    &m.shutdown_grace,
+                    "media.shutdown_grace",
+                    0,
+                    &mut config.media.shutdown_grace_s,
+                ),
             ]
             .into_iter()
             .flatten(),

@@ -4,6 +4,7 @@
 //! (a hash of its files).
 
 pub mod answer;
+pub mod b2bua;
 pub mod config;
 pub mod listen;
 pub mod redirect;

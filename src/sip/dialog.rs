@@ -407,13 +407,25 @@ Content-Length: 0
         );
         assert_eq!(bye.header("Route"), Some("<sip:proxy.test;lr>"));
         assert_eq!(bye.cseq().unwrap().seq, 2);
-        assert!(bye.top_via().unwrap().branch.as_deref().unwrap().starts_with("z9hG4bK"));
+        assert!(
+            bye.top_via()
+                .unwrap()
+                .branch
+                .as_deref()
+                .unwrap()
+                .starts_with("z9hG4bK")
+        );
     }
 
     #[test]
     fn a_cancel_and_the_ack_of_a_failure_share_the_invites_branch() {
         let peer: SocketAddr = "127.0.0.1:5080".parse().unwrap();
-        let mut d = Dialog::calling("sip:queue@dialect", "sip:1001@127.0.0.1:5080", peer, local());
+        let mut d = Dialog::calling(
+            "sip:queue@dialect",
+            "sip:1001@127.0.0.1:5080",
+            peer,
+            local(),
+        );
         let invite = d.invite(&[("Call-Info", "answer-after=0")], Body::Sdp("v=0\r\n"));
         let Message::Request(inv) = parse(&invite.bytes).unwrap() else {
             panic!()
@@ -450,7 +462,10 @@ Content-Length: 0
         i.again();
         i.again();
         i.again();
-        assert_eq!(i.next - now, Duration::from_millis(500 + 1000 + 2000 + 4000));
+        assert_eq!(
+            i.next - now,
+            Duration::from_millis(500 + 1000 + 2000 + 4000)
+        );
         assert_eq!(i.give_up - now, Duration::from_secs(32));
     }
 

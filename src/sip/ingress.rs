@@ -38,7 +38,7 @@ pub struct Incoming<'a> {
     /// Where its answers go ([`reply_address`]).
     pub reply_to: SocketAddr,
     /// Its server transaction, for an answer sent later
-    /// ([`crate::sip::transport::Outgoing::Answer`]).
+    /// ([`crate::sip::outbox::Outgoing::Answer`]).
     pub key: &'a Key,
     /// For a CANCEL: whether the INVITE it cancels is a transaction this
     /// transport holds (RFC 3261 §9.2: if not, the answer is 481).
@@ -58,10 +58,18 @@ pub trait Handler: Send + Sync + 'static {
         false
     }
 
+    /// An ACK that matched no transaction (the ACK of a 2xx, or a stray
+    /// one): true when the handler took it (it is then not counted as
+    /// dropped).
+    fn ack(&self, incoming: &Incoming<'_>) -> bool {
+        self.handle(incoming);
+        false
+    }
+
     /// Called once by each UDP transport as it starts: a handler that
     /// sends requests and late answers of its own returns the receiving
-    /// end of that socket's outbox ([`crate::sip::transport::Outbox`]).
-    fn attach(&self, local: SocketAddr) -> Option<crate::sip::transport::OutboxReceiver> {
+    /// end of that socket's outbox ([`crate::sip::outbox::Outbox`]).
+    fn attach(&self, local: SocketAddr) -> Option<crate::sip::outbox::OutboxReceiver> {
         let _ = local;
         None
     }
@@ -220,8 +228,9 @@ pub fn process<'t>(
         }
         Arrival::Absorbed | Arrival::AckMatched => return None,
         Arrival::StrayAck => {
-            handler.handle(&incoming);
-            counters.dropped(Dropped::StrayAck);
+            if !handler.ack(&incoming) {
+                counters.dropped(Dropped::StrayAck);
+            }
             return None;
         }
         Arrival::Full => {

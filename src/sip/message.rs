@@ -734,7 +734,11 @@ pub fn name_addr(value: &str) -> Option<NameAddr> {
 pub fn uri_address(uri: &str) -> Option<SocketAddr> {
     let parsed = rs::Uri::try_from(uri).ok()?;
     let host = parsed.host_with_port.host.to_string();
-    let ip: IpAddr = host.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+    let ip: IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
     let port = parsed.host_with_port.port.map_or(5060, |p| p.value());
     Some(SocketAddr::new(ip, port))
 }

@@ -21,6 +21,7 @@ pub mod framing;
 pub mod ingress;
 pub mod message;
 pub mod nonce;
+pub mod outbox;
 pub mod registrar;
 pub mod response;
 pub mod scan;

@@ -16,38 +16,15 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::sip::counters::{Counters, Dropped};
 use crate::sip::framing::Framer;
 use crate::sip::ingress::{Handler, Limits, Transport, process};
-use crate::sip::response::Response;
-use crate::sip::transaction::{Fired, Key, Table};
-
-/// What a handler sends through a UDP socket's task besides the answers
-/// it returns at once (the B2BUA's calls: answers given later, requests,
-/// ACKs).
-#[derive(Debug)]
-pub enum Outgoing {
-    /// An answer to a server transaction the socket holds, recorded in
-    /// its table (so a final answer is sent again until its ACK, and a
-    /// repeated request gets it again) and sent to `to`. Sent as it is
-    /// when the transaction has already ended.
-    Answer {
-        key: Key,
-        response: Response,
-        to: SocketAddr,
-    },
-    /// Bytes sent as they are: requests, ACKs, a 2xx sent again.
-    Send { to: SocketAddr, bytes: Vec<u8> },
-}
-
-/// The sending end of a UDP socket's outbox.
-pub type Outbox = mpsc::UnboundedSender<Outgoing>;
-/// The receiving end, which the socket's task reads.
-pub type OutboxReceiver = mpsc::UnboundedReceiver<Outgoing>;
+use crate::sip::outbox::{OutboxReceiver, Outgoing};
+use crate::sip::transaction::{Fired, Table};
 
 /// The next message of an outbox; never, without one.
 async fn next_outgoing(outbox: &mut Option<OutboxReceiver>) -> Option<Outgoing> {

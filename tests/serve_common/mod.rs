@@ -48,8 +48,14 @@ pub struct Server {
 impl Server {
     /// Starts `dialect serve` on a free port and waits until it listens.
     pub fn start() -> Server {
+        Server::start_with(SCRIPT, AGENTS, Path::new(CONFIG))
+    }
+
+    /// Starts `dialect serve` with a script, roster and configuration.
+    pub fn start_with(script: &str, agents: &str, config: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dialect"))
-            .args(["serve", SCRIPT, "--agents", AGENTS, "--config", CONFIG])
+            .args(["serve", script, "--agents", agents, "--config"])
+            .arg(config)
             .args(["--sip", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -90,11 +96,16 @@ impl Server {
 
     /// Runs a SIPp scenario against the server; its exit status.
     pub fn sipp(&self, scenario: &str, local_port: u16, args: &[&str]) -> i32 {
+        self.sipp_start(scenario, local_port, args).wait()
+    }
+
+    /// Starts a SIPp scenario against the server in the background.
+    pub fn sipp_start(&self, scenario: &str, local_port: u16, args: &[&str]) -> Sipp {
         let dir = scratch(scenario);
         let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/sipp")
             .join(scenario);
-        let status = Command::new("sipp")
+        let child = Command::new("sipp")
             .arg("-sf")
             .arg(&scenario)
             .arg(format!("127.0.0.1:{}", self.port))
@@ -110,18 +121,9 @@ impl Server {
             .current_dir(&dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status()
+            .spawn()
             .expect("sipp runs");
-        let code = status.code().unwrap_or(-1);
-        if code != 0 {
-            for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                if let Ok(text) = std::fs::read_to_string(f.path()) {
-                    eprintln!("--- {}\n{}", f.path().display(), tail(&text));
-                }
-            }
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-        code
+        Sipp { child, dir }
     }
 
     /// Stops the server with SIGTERM; what it printed then (its counters).
@@ -151,7 +153,38 @@ impl Drop for Server {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
+/// A SIPp process running a scenario.
+pub struct Sipp {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Sipp {
+    /// Waits for SIPp to end; its exit status (its trace files are
+    /// printed when it is not 0).
+    pub fn wait(mut self) -> i32 {
+        let status = self.child.wait().expect("sipp ends");
+        let code = status.code().unwrap_or(-1);
+        if code != 0 {
+            for f in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+                if let Ok(text) = std::fs::read_to_string(f.path()) {
+                    eprintln!("--- {}\n{}", f.path().display(), tail(&text));
+                }
+            }
+        }
+        code
+    }
+}
+
+impl Drop for Sipp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "dialect-sipp-{}-{}-{}",
         std::process::id(),

@@ -36,7 +36,10 @@ fn bump(stream: &StreamShared, inner: &Inner, pick: fn(&Atomics) -> &std::sync::
 /// Handles one datagram.
 pub(crate) fn on_datagram(stream: &StreamShared, inner: &Inner, datagram: &[u8], from: SocketAddr) {
     let mut rx = lock(&stream.rx);
-    let Some(remote) = rx.remote.as_ref().filter(|r| r.remote == from) else {
+    // The address the SDP names, from any port: phones behind NAT and
+    // test tools (SIPp plays its pcaps from its own media port) send
+    // from a port other than the one they receive on.
+    let Some(remote) = rx.remote.as_ref().filter(|r| r.remote.ip() == from.ip()) else {
         bump(stream, inner, |c| &c.unexpected_source);
         return;
     };

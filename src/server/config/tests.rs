@@ -32,7 +32,9 @@ fn addr(s: &str) -> SocketAddr {
 fn an_empty_file_gives_the_defaults() {
     let config = parse("").expect("valid");
     assert_eq!(config, Config::defaults(Path::new(SCRIPT)));
-    assert_eq!(config.mode, Mode::Redirect);
+    assert_eq!(config.mode, Mode::B2bua);
+    assert_eq!(config.media.rtp_ports, (20_000, 30_999));
+    assert_eq!(config.media.shutdown_grace_s, 30);
     assert_eq!(
         config.listen,
         [
@@ -349,7 +351,8 @@ fn the_support_example_file_is_valid() {
     let text = include_str!("../../../examples/support/dialect.toml");
     let config =
         Config::parse(text, file, Path::new("examples/support/support.dial")).expect("valid");
-    assert_eq!(config.mode, Mode::Redirect);
+    assert_eq!(config.mode, Mode::B2bua);
+    assert_eq!(config.prompts, Path::new("examples/support/../../prompts"));
     assert_eq!(config.registrar.default_expires, 1800);
     assert_eq!(
         config.targets.ivr.as_ref().map(|t| t.fill("language")),
@@ -425,4 +428,30 @@ fn digest_names_only_known_algorithms_once() {
         errors[0].to_string().contains("names no algorithm"),
         "{errors:?}"
     );
+}
+
+#[test]
+fn media_settings_are_read_and_checked() {
+    let config = parse(
+        "[media]\naddress = \"192.0.2.10\"\nrtp_ports = \"30000-30100\"\nmedia_timeout = 5\n\
+         voicemail_max = 60\nshutdown_grace = 0\nrecordings = \"vm\"\n",
+    )
+    .expect("valid");
+    assert_eq!(config.media.address, Some("192.0.2.10".parse().unwrap()));
+    assert_eq!(config.media.rtp_ports, (30_000, 30_100));
+    assert_eq!(config.media.media_timeout_s, 5);
+    assert_eq!(config.media.voicemail_max_s, 60);
+    assert_eq!(config.media.shutdown_grace_s, 0);
+    assert!(config.media.recordings.ends_with("vm"));
+    for bad in [
+        "[media]\nrtp_ports = \"30000\"",
+        "[media]\nrtp_ports = \"30100-30000\"",
+        "[media]\naddress = \"example.net\"",
+        "[media]\nmedia_timeout = 0",
+        "[media]\nrtp_port = \"1-2\"",
+    ] {
+        let errors = parse(bad).expect_err(bad);
+        let e = errors[0].to_string();
+        assert!(e.contains("media") || e.contains("rtp_ports"), "{bad}: {e}");
+    }
 }

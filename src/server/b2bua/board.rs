@@ -1,0 +1,218 @@
+//! The B2BUA's shared state: the calls in progress by Call-ID (each
+//! with its task's event queue), the UDP socket calls send through, the
+//! agents whose login follows their registration, and what every call
+//! needs (runtime, registrar, media, prompts, settings).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::prompts::Prompts;
+use crate::media::engine::Media;
+use crate::runtime::Runtime;
+use crate::server::answer::Rate;
+use crate::server::config::Targets;
+use crate::sip::message::{ReceivedResponse, Request};
+use crate::sip::outbox::{Outbox, OutboxReceiver, Outgoing};
+use crate::sip::registrar::Registrar;
+use crate::sip::transaction::Key;
+
+/// What a call's task hears from the switchboard.
+#[derive(Debug)]
+pub enum Event {
+    /// A request of one of the call's dialogs, to answer through the
+    /// outbox with `key` (an ACK needs no answer).
+    Request {
+        request: Box<Request>,
+        key: Key,
+        reply_to: SocketAddr,
+    },
+    /// The caller cancelled the INVITE (the CANCEL is answered already).
+    Cancel,
+    /// A response to a request the call sent.
+    Response(Box<ReceivedResponse>),
+}
+
+/// How B2BUA calls behave, from `dialect.toml`'s `[media]`.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where voicemail and call recordings are written.
+    pub recordings: PathBuf,
+    /// The longest voicemail message.
+    pub voicemail_max: Duration,
+    /// Where `transfer` sends a call.
+    pub targets: Targets,
+}
+
+/// Counts of the B2BUA's calls, for the line `serve` prints when it stops.
+#[derive(Debug, Default)]
+pub struct Calls {
+    pub started: AtomicU64,
+    pub ended: AtomicU64,
+    /// New calls refused with 503 during a shutdown.
+    pub refused: AtomicU64,
+}
+
+/// The B2BUA's [`Handler`], shared by every transport and call task.
+pub struct Switchboard {
+    pub runtime: Arc<Runtime>,
+    pub registrar: Arc<Registrar>,
+    pub media: Arc<Media>,
+    pub prompts: Arc<Prompts>,
+    pub settings: Settings,
+    pub rate: Rate,
+    pub calls: Calls,
+    /// The registrar's time is milliseconds since this instant.
+    pub started: Instant,
+    /// Each Call-ID of a call in progress (the caller's, and those of the
+    /// calls placed to agents for it), with the call's event queue.
+    routes: Mutex<HashMap<String, mpsc::UnboundedSender<Event>>>,
+    /// The UDP socket calls send through, and its address.
+    outbox: OnceLock<(SocketAddr, Outbox)>,
+    /// Set at shutdown: new INVITEs get 503.
+    closing: AtomicBool,
+    /// Each roster agent's id by SIP user: an agent is logged in to the
+    /// ACD while a phone of theirs is registered.
+    agents: HashMap<String, String>,
+}
+
+impl Switchboard {
+    pub fn new(
+        runtime: Arc<Runtime>,
+        registrar: Arc<Registrar>,
+        media: Arc<Media>,
+        prompts: Arc<Prompts>,
+        settings: Settings,
+        rate: Rate,
+    ) -> Switchboard {
+        Switchboard {
+            runtime,
+            registrar,
+            media,
+            prompts,
+            settings,
+            rate,
+            calls: Calls::default(),
+            started: Instant::now(),
+            routes: Mutex::new(HashMap::new()),
+            outbox: OnceLock::new(),
+            closing: AtomicBool::new(false),
+            agents: HashMap::new(),
+        }
+    }
+
+    /// The roster's agents, by SIP user, whose login follows their
+    /// phones' registration.
+    pub fn with_agents<'a>(mut self, agents: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        self.agents = agents
+            .filter(|(user, _)| !user.is_empty())
+            .map(|(user, id)| (user.to_string(), id.to_string()))
+            .collect();
+        self
+    }
+
+    /// Logs the agent of `user` in while a phone of theirs is registered,
+    /// out once none is: in B2BUA mode an agent can be offered calls only
+    /// with a phone to ring.
+    pub fn presence(&self, user: &str) {
+        let Some(id) = self.agents.get(user) else {
+            return;
+        };
+        let acd = self.runtime.acd();
+        // Already in that state, or busy on a call: nothing to change.
+        let _ = if self.registrar.is_registered(user, self.now_ms()) {
+            acd.login(id)
+        } else {
+            acd.logout(id)
+        };
+    }
+
+    /// Logs out the agents whose registrations have all expired (run
+    /// after the registrar's purge).
+    pub fn refresh_presence(&self) {
+        for user in self.agents.keys() {
+            self.presence(user);
+        }
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Sends through the UDP socket; false when no socket is open.
+    pub fn send(&self, out: Outgoing) -> bool {
+        match self.outbox.get() {
+            Some((_, outbox)) => outbox.send(out).is_ok(),
+            None => false,
+        }
+    }
+
+    /// The address of the UDP socket calls send from.
+    pub fn local(&self) -> Option<SocketAddr> {
+        self.outbox.get().map(|(local, _)| *local)
+    }
+
+    /// Routes a Call-ID's requests and responses to a call's task.
+    pub fn route(&self, call_id: &str, to: mpsc::UnboundedSender<Event>) {
+        self.lock().insert(call_id.to_string(), to);
+    }
+
+    pub fn unroute(&self, call_id: &str) {
+        self.lock().remove(call_id);
+    }
+
+    /// Calls in progress (by their caller's Call-ID and the agents' ones).
+    pub fn routes(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Event>>> {
+        self.routes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn deliver(&self, call_id: &str, event: Event) -> bool {
+        match self.lock().get(call_id) {
+            Some(to) => to.send(event).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Returns once every call task has ended (each hangs up what is
+    /// left and waits a little for the last answers), or after a bound.
+    pub async fn wait_for_calls(&self) {
+        let until = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.calls.ended.load(Ordering::Relaxed) < self.calls.started.load(Ordering::Relaxed)
+            && tokio::time::Instant::now() < until
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops taking calls: from now on an INVITE gets 503.
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+
+    /// Makes the outbox of the UDP socket at `local` the one calls send
+    /// through (the first socket that asks); `None` for the others.
+    pub fn attach(&self, local: SocketAddr) -> Option<OutboxReceiver> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.outbox.set((local, tx)).ok()?;
+        Some(rx)
+    }
+
+    /// Whether new calls are refused (a stop was asked for).
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// Whether `call_id` is a call in progress.
+    pub fn knows(&self, call_id: &str) -> bool {
+        self.lock().contains_key(call_id)
+    }
+}
