@@ -14,6 +14,11 @@
 //! - on an agent's leg, the agent's 200 crossing our CANCEL: the server
 //!   ACKs it and hangs up with BYE.
 //!
+//! And bad input and endings: an SDP that does not parse and one with no
+//! codec the server takes get 488 with a Warning; a caller who sends no
+//! RTP is hung up after the media timeout; at a stop, a new INVITE gets
+//! 503 and a call in progress is hung up with BYE after the grace period.
+//!
 //! Each test checks the call records the server prints.
 
 mod serve_common;
@@ -29,6 +34,11 @@ const SCRIPT: &str = "tests/fixtures/b2bua/main.dial";
 const AGENTS: &str = "tests/fixtures/b2bua/agents.toml";
 
 fn start(name: &str, rtp_base: u16) -> (Server, std::path::PathBuf) {
+    start_with(name, rtp_base, "")
+}
+
+/// A server whose `[media]` section also has `media`.
+fn start_with(name: &str, rtp_base: u16, media: &str) -> (Server, std::path::PathBuf) {
     let dir = scratch(&format!("races-{name}"));
     let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
     let lo = rtp_base + (std::process::id() % 40) as u16 * 100;
@@ -37,7 +47,7 @@ fn start(name: &str, rtp_base: u16) -> (Server, std::path::PathBuf) {
         &config,
         format!(
             "mode = \"b2bua\"\nprompts = \"{}\"\n\n[registrar]\ndigest = [\"MD5\"]\n\n\
-             [media]\nrtp_ports = \"{lo}-{}\"\nrecordings = \"{}\"\nshutdown_grace = 1\n",
+             [media]\nrtp_ports = \"{lo}-{}\"\nrecordings = \"{}\"\nshutdown_grace = 1\n{media}\n",
             prompts.display(),
             lo + 40,
             dir.join("recordings").display(),
@@ -567,4 +577,93 @@ fn an_agents_200_crossing_our_cancel_is_acked_and_hung_up() {
     let r = records(&out);
     assert_eq!(r.len(), 1, "{out}");
     assert_eq!(r[0]["disposition"], "abandoned", "{}", r[0]);
+}
+
+#[test]
+fn bad_sdp_and_unknown_codecs_get_488() {
+    let (server, _dir) = start("488", 35_600);
+    let caller = Peer::new(server.port);
+    let opus_only = "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\n\
+                     m=audio 4012 RTP/AVP 111\na=rtpmap:111 opus/48000/2\n";
+    for (call_id, body) in [("bad-1", "this is not SDP\n"), ("bad-2", opus_only)] {
+        let branch = format!("z9hG4bK{call_id}");
+        caller.send(&caller.invite(call_id, "+18005550100", &branch, body));
+        let (answer, _) = caller.expect(5 * SECOND, |m| {
+            header(m, "Call-ID") == call_id
+                && header(m, "CSeq").ends_with("INVITE")
+                && status(m) >= 200
+        });
+        assert_eq!(status(&answer), 488, "{answer}");
+        assert!(header(&answer, "Warning").starts_with("305 "), "{answer}");
+    }
+    let out = server.stop();
+    let r = records(&out);
+    assert_eq!(r.len(), 2, "{out}");
+    assert!(r.iter().all(|r| r["disposition"] == "abandoned"), "{out}");
+}
+
+#[test]
+fn a_caller_who_sends_no_rtp_is_hung_up_after_the_media_timeout() {
+    let (server, _dir) = start_with("silent", 35_700, "media_timeout = 2");
+    let caller = Peer::new(server.port);
+    caller.send(&caller.invite(
+        "quiet-1",
+        "+18005550100",
+        "z9hG4bKquiet1",
+        &sdp(4014, "sendrecv"),
+    ));
+    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
+    let answered = Instant::now();
+    caller.send(&caller.in_dialog("ACK", 1, "quiet-1", &ok, "", ""));
+    let (bye, from) = caller.expect(6 * SECOND, |m| m.starts_with("BYE "));
+    let after = answered.elapsed();
+    assert!(
+        after >= Duration::from_millis(1900) && after < Duration::from_millis(4000),
+        "hung up after {after:?}"
+    );
+    caller.send_to(from, &answer(&bye, 200, "OK", "", ""));
+    let out = server.stop();
+    let r = records(&out);
+    assert_eq!(r.len(), 1, "{out}");
+    assert_eq!(r[0]["disposition"], "abandoned", "{}", r[0]);
+}
+
+#[test]
+fn a_stop_refuses_new_calls_and_hangs_up_those_in_progress() {
+    let (server, _dir) = start("stop", 35_800);
+    let caller = Peer::new(server.port);
+    // Voicemail: the message lasts until the grace period ends.
+    caller.send(&caller.invite(
+        "stop-1",
+        "+18005550300",
+        "z9hG4bKstop1",
+        &sdp(4016, "sendrecv"),
+    ));
+    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
+    caller.send(&caller.in_dialog("ACK", 1, "stop-1", &ok, "", ""));
+    std::thread::sleep(Duration::from_millis(300));
+    let stopping = std::thread::spawn(move || server.stop());
+    std::thread::sleep(Duration::from_millis(300));
+    caller.send(&caller.invite(
+        "stop-2",
+        "+18005550100",
+        "z9hG4bKstop2",
+        &sdp(4018, "sendrecv"),
+    ));
+    let (refused, _) = caller.expect(3 * SECOND, |m| {
+        header(m, "Call-ID") == "stop-2" && status(m) >= 200
+    });
+    assert_eq!(status(&refused), 503, "{refused}");
+    assert!(!header(&refused, "Retry-After").is_empty());
+    // The call in progress gets BYE once the grace second has passed.
+    let (bye, from) = caller.expect(4 * SECOND, |m| {
+        m.starts_with("BYE ") && header(m, "Call-ID") == "stop-1"
+    });
+    caller.send_to(from, &answer(&bye, 200, "OK", "", ""));
+    let out = stopping.join().expect("the stop");
+    assert!(out.contains("1 hung up at the deadline"), "{out}");
+    assert!(out.contains("1 refused while stopping"), "{out}");
+    let r = records(&out);
+    assert_eq!(r.len(), 1, "{out}");
+    assert_eq!(r[0]["call"]["correlation"], "stop-1");
 }

@@ -3,8 +3,10 @@
 //! presses 1 as RFC 4733 telephone-events, waits in the queue, and talks
 //! to an agent who registered with digest authentication, answered and
 //! hung up; a caller hangs up while the agent talks, and while the
-//! agent's phone rings (the server CANCELs it); a caller leaves a
-//! voicemail whose length matches the audio sent. Each test checks
+//! agent's phone rings (the server CANCELs it); an agent who does not
+//! answer within the queue's ring time, and the next one who does; a
+//! caller leaves a voicemail whose length matches the audio sent; and the
+//! hotline example's `dialect test` expectations, held on real calls. Each test checks
 //! SIPp's exit status and the call records the server prints.
 //!
 //! SIPp is Debian's `sip-tester` (its RFC 4733 and G.711 pcaps are used).
@@ -35,6 +37,10 @@ struct B2bua {
 
 impl B2bua {
     fn start(name: &str) -> B2bua {
+        B2bua::start_script(name, SCRIPT, AGENTS)
+    }
+
+    fn start_script(name: &str, script: &str, agents: &str) -> B2bua {
         let dir = scratch(&format!("b2bua-{name}"));
         let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
         let n = RTP_BASE.fetch_add(1, Ordering::Relaxed);
@@ -52,7 +58,7 @@ impl B2bua {
             ),
         )
         .expect("a configuration");
-        let server = Server::start_with(SCRIPT, AGENTS, &config);
+        let server = Server::start_with(script, agents, &config);
         B2bua {
             server: Some(server),
             dir,
@@ -364,4 +370,156 @@ fn a_voicemail_is_as_long_as_the_audio_sent() {
         (56_640 - 1_600..=56_640 + 1_600).contains(&samples),
         "{samples} samples recorded"
     );
+}
+
+#[test]
+fn an_agent_who_does_not_answer_is_cancelled_and_the_next_one_rings() {
+    if !have_sipp() {
+        return;
+    }
+    let mut server = B2bua::start("next");
+    // Ana registers first, so she has been idle longest and rings first.
+    let (ana_port, bob_port) = (free_port(), free_port());
+    server.register("ana", ana_port);
+    server.register("bob", bob_port);
+    let ana = server
+        .server()
+        .sipp_start("uas_agent_noanswer.xml", ana_port, &["-m", "1"]);
+    let bob = server.server().sipp_start(
+        "uas_agent.xml",
+        bob_port,
+        &["-m", "1", "-d", "200", "-mp", &free_port().to_string()],
+    );
+    let (rtp_port, _heard) = rtp_listener(Duration::from_secs(8));
+    let caller = server.server().sipp(
+        "uac_hangup.xml",
+        free_port(),
+        &[
+            "-s",
+            "+18005550200",
+            "-key",
+            "caller",
+            "+15125550123",
+            "-key",
+            "rtp_port",
+            &rtp_port.to_string(),
+            "-d",
+            "6500",
+            "-m",
+            "1",
+        ],
+    );
+    assert_eq!(caller, 0);
+    assert_eq!(ana.wait(), 0, "Ana's phone rang out: CANCEL, 487, ACK");
+    assert_eq!(bob.wait(), 0, "Bob answered and got the BYE");
+    let (records, out) = server.stop();
+    assert_eq!(records.len(), 1, "{out}");
+    let r = &records[0];
+    assert_eq!(r["disposition"], "answered", "{r}");
+    assert_eq!(r["agent"], "bob", "{r}");
+    let offers: Vec<&serde_json::Value> = r["path"]
+        .as_array()
+        .expect("a path")
+        .iter()
+        .filter(|s| s["step"] == "offer")
+        .collect();
+    assert_eq!(offers.len(), 2, "{r}");
+    assert_eq!(offers[0]["agents"][0], "ana", "{r}");
+    assert_eq!(offers[1]["agents"][0], "bob", "{r}");
+}
+
+/// `uac_key_hangup.xml` pressing `key` instead of 1, in a scratch file.
+fn pressing(key: char) -> PathBuf {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sipp/uac_key_hangup.xml"),
+    )
+    .expect("the scenario");
+    let dir = scratch(&format!("key-{key}"));
+    let path = dir.join(format!("uac_key_{key}.xml"));
+    std::fs::write(
+        &path,
+        text.replace("dtmf_2833_1.pcap", &format!("dtmf_2833_{key}.pcap")),
+    )
+    .expect("a scenario");
+    path
+}
+
+/// The hotline example's test calls, as `dialect test` runs them and as
+/// real calls: each reaches what its `expect` says.
+#[test]
+fn the_hotline_examples_tests_hold_on_real_calls() {
+    if !have_sipp() {
+        return;
+    }
+    let tested = std::process::Command::new(env!("CARGO_BIN_EXE_dialect"))
+        .args(["test", "examples/hotline/hotline.dial"])
+        .output()
+        .expect("dialect test runs");
+    assert!(
+        tested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tested.stdout)
+    );
+    let mut server = B2bua::start_script(
+        "hotline",
+        "examples/hotline/hotline.dial",
+        "examples/hotline/agents.toml",
+    );
+    let agent_port = free_port();
+    server.register("ana", agent_port);
+    let agent = server.server().sipp_start(
+        "uas_agent.xml",
+        agent_port,
+        &["-m", "1", "-d", "200", "-mp", &free_port().to_string()],
+    );
+    for key in ['1', '2'] {
+        let (rtp_port, _heard) = rtp_listener(Duration::from_secs(6));
+        let scenario = pressing(key);
+        let caller = server.server().sipp(
+            scenario.to_str().expect("a path"),
+            free_port(),
+            &[
+                "-s",
+                "+18005550100",
+                "-key",
+                "caller",
+                "+15125550123",
+                "-key",
+                "rtp_port",
+                &rtp_port.to_string(),
+                "-d",
+                "1500",
+                "-m",
+                "1",
+                "-mp",
+                &free_port().to_string(),
+            ],
+        );
+        assert_eq!(caller, 0, "the call pressing {key}");
+        let _ = std::fs::remove_dir_all(scenario.parent().expect("its folder"));
+    }
+    assert_eq!(agent.wait(), 0, "the agent took the call of key 1");
+    let (records, out) = server.stop();
+    assert_eq!(records.len(), 2, "{out}");
+    let has = |record: &serde_json::Value, step: &str, key: &str, value: &str| {
+        record["path"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|s| s["step"] == step && s[key] == value))
+    };
+    // "key 1 reaches the service desk": expect queue service_desk.
+    assert!(
+        has(&records[0], "queue", "queue", "service_desk"),
+        "{}",
+        records[0]
+    );
+    assert_eq!(records[0]["agent"], "ana");
+    // "key 2 leaves a message": expect play "leave-a-message", voicemail
+    // (the record's path keeps the call's decisions, not its prompts).
+    assert!(has(&records[1], "keys", "keys", "2"), "{}", records[1]);
+    assert!(
+        has(&records[1], "voicemail", "mailbox", "service-desk"),
+        "{}",
+        records[1]
+    );
+    assert_eq!(records[1]["disposition"], "voicemail");
 }

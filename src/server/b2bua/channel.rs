@@ -217,7 +217,11 @@ impl SipChannel {
     /// One step of a wait: `fut` ends, or one event or timer is served.
     async fn step<F: Future>(&mut self, fut: Pin<&mut F>) -> Step<F::Output> {
         let deadline = self.deadline();
-        let stream = self.stream.clone().filter(|_| self.answered);
+        // The media timeout counts once answered, until the caller is gone.
+        let stream = self
+            .stream
+            .clone()
+            .filter(|_| self.answered && !self.hung_up);
         let silent = async {
             match &stream {
                 Some(s) => s.silent().await,
