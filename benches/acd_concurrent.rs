@@ -157,7 +157,9 @@ impl Channel for Caller {
         tokio::time::sleep(Duration::from_millis(ms.max(0) as u64)).await;
         true
     }
-    async fn voicemail(&mut self, _mailbox: &str) {}
+    async fn voicemail(&mut self, _mailbox: &str) -> Option<String> {
+        None
+    }
     async fn transfer(&mut self, _number: &str) -> bool {
         false
     }

@@ -394,7 +394,7 @@ impl Channel for Probe {
     async fn hold(&mut self, music: Option<&str>, ms: i64) -> bool {
         self.inner.hold(music, ms).await
     }
-    async fn voicemail(&mut self, mailbox: &str) {
+    async fn voicemail(&mut self, mailbox: &str) -> Option<String> {
         self.inner.voicemail(mailbox).await
     }
     async fn transfer(&mut self, number: &str) -> bool {

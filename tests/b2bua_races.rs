@@ -667,3 +667,91 @@ fn a_stop_refuses_new_calls_and_hangs_up_those_in_progress() {
     assert_eq!(r.len(), 1, "{out}");
     assert_eq!(r[0]["call"]["correlation"], "stop-1");
 }
+
+#[test]
+fn requests_of_unknown_dialogs_get_481_and_a_transfer_before_answering_is_a_302() {
+    let (server, _dir) = start("481", 35_900);
+    let caller = Peer::new(server.port);
+    let port = caller.port();
+    caller.send(&format!(
+        "BYE sip:x@{} SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKno1\n\
+         From: <sip:a@127.0.0.1>;tag=a\nTo: <sip:b@127.0.0.1>;tag=b\nCall-ID: nobody\n\
+         CSeq: 5 BYE\nMax-Forwards: 70\nContent-Length: 0\n\n",
+        caller.server
+    ));
+    caller.expect(2 * SECOND, is_status(481, "BYE"));
+    caller.send(&caller.invite(
+        "xfer-1",
+        "+18005550500",
+        "z9hG4bKxfer1",
+        &sdp(4020, "sendrecv"),
+    ));
+    let (moved, _) = caller.expect(3 * SECOND, |m| {
+        header(m, "CSeq").ends_with("INVITE") && status(m) >= 200
+    });
+    assert_eq!(status(&moved), 302, "{moved}");
+    assert_eq!(
+        header(&moved, "Contact"),
+        "<sip:+15125550199@trunk.invalid>"
+    );
+    let out = server.stop();
+    let r = records(&out);
+    assert_eq!(r.len(), 1, "{out}");
+    assert_eq!(r[0]["disposition"], "transferred", "{}", r[0]);
+}
+
+#[test]
+fn auto_answer_whisper_and_a_recorded_call() {
+    let (server, dir) = start("whisper", 36_000);
+    let agent = Peer::new(server.port);
+    register(&agent, "ana");
+    let agent_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let agent_rtp_port = agent_rtp.local_addr().unwrap().port();
+    let caller = Peer::new(server.port);
+    caller.send(&caller.invite("wh-1", "+18005550600", "z9hG4bKwh1", &sdp(4022, "sendrecv")));
+    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
+    caller.send(&caller.in_dialog("ACK", 1, "wh-1", &ok, "", ""));
+    // The queue asks the phone to pick up by itself.
+    let (invite, from) = agent.expect(5 * SECOND, |m| m.starts_with("INVITE "));
+    assert_eq!(header(&invite, "Call-Info"), "answer-after=0", "{invite}");
+    let contact = format!("Contact: <sip:ana@127.0.0.1:{}>\n", agent.port());
+    agent.send_to(
+        from,
+        &answer(
+            &invite,
+            200,
+            "OK",
+            &format!("{contact}Content-Type: application/sdp\n"),
+            &sdp(agent_rtp_port, "sendrecv"),
+        ),
+    );
+    agent.expect(3 * SECOND, |m| m.starts_with("ACK "));
+    // The whisper (the 400 ms beep) reaches the agent: about 20 packets.
+    agent_rtp
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut whispered = 0;
+    let mut buf = [0u8; 2048];
+    let until = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < until {
+        if agent_rtp.recv(&mut buf).is_ok() {
+            whispered += 1;
+        }
+    }
+    assert!(
+        (15..=40).contains(&whispered),
+        "{whispered} packets whispered"
+    );
+    caller.send(&caller.in_dialog("BYE", 2, "wh-1", &ok, "", ""));
+    caller.expect(2 * SECOND, is_status(200, "BYE"));
+    let (bye, _) = agent.expect(3 * SECOND, |m| m.starts_with("BYE "));
+    agent.send_to(from, &answer(&bye, 200, "OK", "", ""));
+    let out = server.stop();
+    let r = records(&out);
+    assert_eq!(r.len(), 1, "{out}");
+    assert_eq!(r[0]["disposition"], "answered", "{}", r[0]);
+    // `record`: both directions in one stereo file.
+    let recorded = dir.join("recordings").join("wh-1-call.wav");
+    let wav = hound::WavReader::open(&recorded).expect("the call's recording");
+    assert_eq!(wav.spec().channels, 2, "{recorded:?}");
+}

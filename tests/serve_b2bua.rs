@@ -41,6 +41,12 @@ impl B2bua {
     }
 
     fn start_script(name: &str, script: &str, agents: &str) -> B2bua {
+        B2bua::start_digest(name, script, agents, r#"["MD5", "SHA-256"]"#)
+    }
+
+    /// A server whose registrar offers the digest algorithms `digest` (a
+    /// TOML list), in that order.
+    fn start_digest(name: &str, script: &str, agents: &str, digest: &str) -> B2bua {
         let dir = scratch(&format!("b2bua-{name}"));
         let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
         let n = RTP_BASE.fetch_add(1, Ordering::Relaxed);
@@ -49,7 +55,7 @@ impl B2bua {
         std::fs::write(
             &config,
             format!(
-                "mode = \"b2bua\"\nprompts = \"{}\"\n\n[registrar]\ndigest = [\"MD5\", \"SHA-256\"]\n\n\
+                "mode = \"b2bua\"\nprompts = \"{}\"\n\n[registrar]\ndigest = {digest}\n\n\
                  [media]\nrtp_ports = \"{lo}-{}\"\nrecordings = \"{}\"\nmedia_timeout = 20\n\
                  shutdown_grace = 2\n",
                 prompts.display(),
@@ -362,6 +368,11 @@ fn a_voicemail_is_as_long_as_the_audio_sent() {
         .map(|e| e.path())
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(
+        records[0]["voicemail"].as_str(),
+        files[0].to_str(),
+        "the record names the message's file"
+    );
     let wav = hound::WavReader::open(&files[0]).expect("a WAV file");
     assert_eq!(wav.spec().sample_rate, 8000);
     // 236 packets of 240 samples were sent.
@@ -522,4 +533,248 @@ fn the_hotline_examples_tests_hold_on_real_calls() {
         records[1]
     );
     assert_eq!(records[1]["disposition"], "voicemail");
+}
+
+/// Whether baresip is here; under CI its absence is a failure.
+fn have_baresip() -> bool {
+    let found = std::process::Command::new("baresip")
+        .arg("-h")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`baresip` is not installed (Debian package `baresip`); .ci/run installs it"
+        );
+        eprintln!("skipped: `baresip` is not installed (Debian package `baresip`)");
+    }
+    found
+}
+
+/// Writes `secs` seconds of a `hz` sine as 16-bit PCM, 8 kHz, mono.
+fn tone_wav(path: &Path, hz: f64, secs: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).expect("a WAV file");
+    for i in 0..secs * 8000 {
+        let t = f64::from(i) / 8000.0;
+        let sample = (8000.0 * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16;
+        writer.write_sample(sample).expect("a sample");
+    }
+    writer.finalize().expect("a WAV file");
+}
+
+/// The frequency of a tone in `samples` (8 kHz), from its zero crossings.
+fn frequency(samples: &[i16]) -> f64 {
+    let crossings = samples
+        .windows(2)
+        .filter(|w| (w[0] < 0) != (w[1] < 0))
+        .count();
+    crossings as f64 / 2.0 / (samples.len() as f64 / 8000.0)
+}
+
+/// baresip 1.0, headless, as the softphone of the agent `user`: it
+/// registers (MD5 digest), answers every call at once and sends `source`
+/// (a WAV file) as its microphone; what it hears is written by its
+/// `sndfile` module to `*-dec.wav` files in its folder.
+struct Baresip {
+    child: std::process::Child,
+    dir: PathBuf,
+}
+
+impl Baresip {
+    fn start(dir: &Path, user: &str, server_port: u16, source: &Path) -> Baresip {
+        let dir = dir.join("baresip");
+        std::fs::create_dir_all(dir.join("heard")).expect("baresip's folder");
+        let rtp = 52_000 + (std::process::id() % 40) as u16 * 200;
+        std::fs::write(
+            dir.join("config"),
+            format!(
+                "poll_method epoll\n\
+                 sip_listen 127.0.0.1:{sip}\n\
+                 net_interface 127.0.0.1\n\
+                 audio_player aubridge,none\n\
+                 audio_alert aubridge,none\n\
+                 audio_source aufile,{source}\n\
+                 ausrc_srate 8000\nauplay_srate 8000\n\
+                 ausrc_channels 1\nauplay_channels 1\n\
+                 rtp_ports {rtp}-{rtp_hi}\n\
+                 module_path /usr/lib/baresip/modules\n\
+                 module g711.so\nmodule aufile.so\nmodule aubridge.so\nmodule sndfile.so\n\
+                 module_app account.so\n\
+                 snd_path {heard}\n",
+                sip = free_port(),
+                source = source.display(),
+                rtp_hi = rtp + 199,
+                heard = dir.join("heard").display(),
+            ),
+        )
+        .expect("baresip's config");
+        // baresip 1.0 gives up on a 401 that carries any challenge other
+        // than MD5 ("Function not implemented"): the server offers MD5 only.
+        std::fs::write(
+            dir.join("accounts"),
+            format!(
+                "<sip:{user}@127.0.0.1:{server_port}>;auth_pass={user}-secret;\
+                 answermode=auto;regint=300;audio_codecs=PCMU\n"
+            ),
+        )
+        .expect("baresip's accounts");
+        let log = std::fs::File::create(dir.join("log")).expect("baresip's log");
+        let child = std::process::Command::new("baresip")
+            // IPv4 only, quit after 60 s whatever happens.
+            .args(["-4", "-t", "60", "-f"])
+            .arg(&dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("the log"))
+            .stderr(log)
+            .spawn()
+            .expect("baresip starts");
+        Baresip { child, dir }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+    }
+
+    /// Waits until the server accepted the registration.
+    fn wait_registered(&self) {
+        let until = Instant::now() + Duration::from_secs(10);
+        while !self.log().contains("200 OK") {
+            assert!(
+                Instant::now() < until,
+                "baresip did not register:\n{}",
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops baresip; the samples it heard on its calls.
+    fn stop(mut self) -> Vec<i16> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut heard = Vec::new();
+        for entry in std::fs::read_dir(self.dir.join("heard")).expect("the folder") {
+            let path = entry.expect("an entry").path();
+            if path.to_string_lossy().ends_with("-dec.wav")
+                && let Ok(mut reader) = hound::WavReader::open(&path)
+            {
+                heard.extend(reader.samples::<i16>().map_while(Result::ok));
+            }
+        }
+        heard
+    }
+}
+
+/// The caller's audio: answers the server's RTP with 20 ms µ-law frames of
+/// a 1 kHz tone sent back to where the server's packets come from, for
+/// `listen`; returns the samples heard.
+fn rtp_talker(listen: Duration) -> (u16, thread::JoinHandle<Vec<i16>>) {
+    use dialect::media::g711::{ulaw_decode, ulaw_encode};
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("an RTP port");
+    let port = socket.local_addr().expect("its address").port();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(5)))
+        .expect("a timeout");
+    let handle = thread::spawn(move || {
+        let until = Instant::now() + listen;
+        let (mut heard, mut buf) = (Vec::new(), [0u8; 2048]);
+        let (mut server, mut next, mut n) = (None, Instant::now(), 0u32);
+        while Instant::now() < until {
+            if let Ok((len, from)) = socket.recv_from(&mut buf)
+                && len > 12
+                && buf[1] & 0x7f == 0
+            {
+                heard.extend(buf[12..len].iter().map(|&b| ulaw_decode(b)));
+                server = Some(from);
+            }
+            if let Some(to) = server
+                && Instant::now() >= next
+            {
+                let mut packet = vec![0x80, 0, (n >> 8) as u8, n as u8];
+                packet.extend((n * 160).to_be_bytes());
+                packet.extend(0x1234_5678u32.to_be_bytes());
+                packet.extend((0..160).map(|i| {
+                    let t = f64::from(n * 160 + i) / 8000.0;
+                    ulaw_encode((8000.0 * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as i16)
+                }));
+                let _ = socket.send_to(&packet, to);
+                n += 1;
+                next += Duration::from_millis(20);
+            }
+        }
+        heard
+    });
+    (port, handle)
+}
+
+#[test]
+fn baresip_registers_as_an_agent_answers_and_the_call_carries_audio_both_ways() {
+    if !have_sipp() || !have_baresip() {
+        return;
+    }
+    let mut server = B2bua::start_digest("baresip", SCRIPT, AGENTS, r#"["MD5"]"#);
+    let source = server.dir.join("agent-440hz.wav");
+    tone_wav(&source, 440.0, 10);
+    let phone = Baresip::start(&server.dir, "ana", server.server().port, &source);
+    phone.wait_registered();
+    // The sales queue alone: ana's phone rings and answers at once.
+    let (rtp_port, heard) = rtp_talker(Duration::from_secs(6));
+    let caller = server.server().sipp(
+        "uac_hangup.xml",
+        free_port(),
+        &[
+            "-s",
+            "+18005550200",
+            "-key",
+            "caller",
+            "+15125550123",
+            "-key",
+            "rtp_port",
+            &rtp_port.to_string(),
+            "-d",
+            "3000",
+            "-m",
+            "1",
+        ],
+    );
+    assert_eq!(caller, 0, "the caller's call went as uac_hangup.xml says");
+    let heard_by_caller = heard.join().expect("the caller's RTP");
+    let log = phone.log();
+    let heard_by_agent = phone.stop();
+    let (records, out) = server.stop();
+    assert_eq!(records.len(), 1, "{out}");
+    let record = &records[0];
+    assert_eq!(record["disposition"], "answered", "{record}");
+    assert_eq!(record["agent"], "ana", "{record}");
+    assert!(record["talk_ms"].as_u64().unwrap() >= 2500, "{record}");
+    assert!(
+        log.contains("Call established") && log.contains("terminated"),
+        "baresip answered and the server's BYE ended its call:\n{log}"
+    );
+    // The caller heard the agent's 440 Hz (relayed through the bridge)...
+    assert!(
+        heard_by_caller.len() >= 2 * 8000,
+        "{} samples reached the caller",
+        heard_by_caller.len()
+    );
+    let tail = &heard_by_caller[heard_by_caller.len() - 8000..];
+    let hz = frequency(tail);
+    assert!((400.0..480.0).contains(&hz), "the caller heard {hz:.0} Hz");
+    // ...and the agent heard the caller's 1 kHz.
+    assert!(
+        heard_by_agent.len() >= 2 * 8000,
+        "{} samples reached the agent",
+        heard_by_agent.len()
+    );
+    let tail = &heard_by_agent[heard_by_agent.len() - 8000..];
+    let hz = frequency(tail);
+    assert!((950.0..1050.0).contains(&hz), "the agent heard {hz:.0} Hz");
 }

@@ -180,7 +180,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     if !self.answer().await {
                         break Disposition::Abandoned;
                     }
-                    self.chan.voicemail(b).await;
+                    self.summary.voicemail = self.chan.voicemail(b).await;
                     break Disposition::Voicemail;
                 }
                 Effect::Reject(r) => {

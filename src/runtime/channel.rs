@@ -107,8 +107,9 @@ pub trait Channel: Send {
     /// announcements, and when it wakes to check on agents): a channel
     /// already playing the same audio carries on where it was.
     fn hold(&mut self, music: Option<&str>, ms: i64) -> impl Future<Output = bool> + Send;
-    /// Takes a message; returns when the caller hangs up or finishes.
-    fn voicemail(&mut self, mailbox: &str) -> impl Future<Output = ()> + Send;
+    /// Takes a message; returns when the caller hangs up or finishes,
+    /// with where the message was kept (a file), if it was.
+    fn voicemail(&mut self, mailbox: &str) -> impl Future<Output = Option<String>> + Send;
     /// Hands the call to an outside number; true when that worked.
     fn transfer(&mut self, number: &str) -> impl Future<Output = bool> + Send;
     fn reject(&mut self, reason: RejectReason) -> impl Future<Output = ()> + Send;

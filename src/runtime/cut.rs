@@ -244,8 +244,8 @@ impl<C: Channel> Channel for Cutting<'_, C> {
         or_cut!(self, self.inner.hold(music, ms), false)
     }
 
-    async fn voicemail(&mut self, mailbox: &str) {
-        or_cut!(self, self.inner.voicemail(mailbox))
+    async fn voicemail(&mut self, mailbox: &str) -> Option<String> {
+        or_cut!(self, self.inner.voicemail(mailbox), None)
     }
 
     async fn transfer(&mut self, number: &str) -> bool {

@@ -65,6 +65,8 @@ pub struct Summary {
     /// Time spent talking once answered.
     pub talk_ms: i64,
     pub tags: Vec<String>,
+    /// Where the caller's voicemail message was kept (a file), if any.
+    pub voicemail: Option<String>,
     /// The call's way through the script in the program's own terms
     /// (entry, routes, menus, keys, actions), step for step as `dialect
     /// test` and `explain` walk it, to compare the two. It points into the
@@ -90,6 +92,7 @@ impl Summary {
             wait_ms: 0,
             talk_ms: 0,
             tags: Vec::new(),
+            voicemail: None,
             flow: Arc::from([]),
         }
     }

@@ -244,9 +244,10 @@ impl Channel for SimCaller {
         self.wait(ms).await
     }
 
-    async fn voicemail(&mut self, mailbox: &str) -> () {
+    async fn voicemail(&mut self, mailbox: &str) -> Option<String> {
         self.note(|| format!("voicemail {mailbox}"));
         self.clock.sleep(20_000).await;
+        None
     }
 
     async fn transfer(&mut self, number: &str) -> bool {

@@ -161,9 +161,9 @@ impl Channel for Traced {
         self.inner.hold(music, ms).await
     }
 
-    async fn voicemail(&mut self, mailbox: &str) {
+    async fn voicemail(&mut self, mailbox: &str) -> Option<String> {
         self.note(format!("voicemail \"{mailbox}\""));
-        self.inner.voicemail(mailbox).await;
+        self.inner.voicemail(mailbox).await
     }
 
     async fn transfer(&mut self, number: &str) -> bool {

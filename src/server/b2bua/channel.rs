@@ -881,12 +881,10 @@ impl Channel for SipChannel {
         self.until(tokio::time::sleep(ms)).await.is_some()
     }
 
-    async fn voicemail(&mut self, mailbox: &str) {
-        let Some(stream) = self.caller_stream().await else {
-            return;
-        };
+    async fn voicemail(&mut self, mailbox: &str) -> Option<String> {
+        let stream = self.caller_stream().await?;
         if !self.play_all(vec![self.board.prompts.get("beep")]).await {
-            return;
+            return None;
         }
         stream.clear_digits();
         let dir = self.board.settings.recordings.clone();
@@ -902,7 +900,7 @@ impl Channel for SipChannel {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "cannot record voicemail");
-                return;
+                return None;
             }
         };
         let max = self.board.settings.voicemail_max;
@@ -918,14 +916,20 @@ impl Channel for SipChannel {
             })
             .await;
         match recording.finish() {
-            Ok(info) => tracing::info!(
-                call_id = %self.call_id(),
-                mailbox,
-                path = %info.path.display(),
-                ms = info.duration_ms,
-                "voicemail recorded"
-            ),
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "voicemail not saved"),
+            Ok(info) => {
+                tracing::info!(
+                    call_id = %self.call_id(),
+                    mailbox,
+                    path = %info.path.display(),
+                    ms = info.duration_ms,
+                    "voicemail recorded"
+                );
+                Some(info.path.display().to_string())
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "voicemail not saved");
+                None
+            }
         }
     }
 
