@@ -12,7 +12,14 @@
 //!   with Retry-After (RFC 3261 §14.2);
 //! - keys sent as SIP INFO (`application/dtmf-relay`) drive the menu;
 //! - on an agent's leg, the agent's 200 crossing our CANCEL: the server
-//!   ACKs it and hangs up with BYE.
+//!   ACKs it and hangs up with BYE;
+//! - hold across the bridge and re-INVITE glare: the caller's hold goes to
+//!   the agent's phone in a re-INVITE; the phone's own re-INVITE crossing
+//!   it gets 491, the phone's 491 to ours is ACKed and ours comes again
+//!   after 2.1 to 4 s; unhold follows, and the agent's hold reaches the
+//!   caller the same way;
+//! - a transfer after answering: the trunk is called with the caller's
+//!   number and bridged; its BYE ends the call.
 //!
 //! And bad input and endings: an SDP that does not parse and one with no
 //! codec the server takes get 488 with a Warning; a caller who sends no
@@ -754,4 +761,224 @@ fn auto_answer_whisper_and_a_recorded_call() {
     let recorded = dir.join("recordings").join("wh-1-call.wav");
     let wav = hound::WavReader::open(&recorded).expect("the call's recording");
     assert_eq!(wav.spec().channels, 2, "{recorded:?}");
+}
+
+/// A request the agent's phone sends in the dialog the server's `invite`
+/// opened (the phone's tag is `agent1`, as [`answer`] gives it).
+fn agent_request(agent: &Peer, method: &str, seq: u32, invite: &str, body: &str) -> String {
+    let port = agent.port();
+    let body = body.replace('\n', "\r\n");
+    let uri = header(invite, "Contact")
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_string();
+    format!(
+        "{method} {uri} SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKagent{method}{seq}
+From: {to};tag=agent1
+To: {from}
+Call-ID: {call_id}
+CSeq: {seq} {method}
+Contact: <sip:ana@127.0.0.1:{port}>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: {len}
+
+{body}",
+        to = header(invite, "To"),
+        from = header(invite, "From"),
+        call_id = header(invite, "Call-ID"),
+        len = body.len(),
+    )
+}
+
+fn cseq_number(message: &str) -> u32 {
+    header(message, "CSeq")
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn hold_goes_across_the_bridge_and_a_re_invite_glare_gets_491_and_a_retry() {
+    let (server, _dir) = start("glare", 36_100);
+    let agent = Peer::new(server.port);
+    register(&agent, "ana");
+    let caller = Peer::new(server.port);
+    caller.send(&caller.invite(
+        "glare-1",
+        "+18005550200",
+        "z9hG4bKglare1",
+        &sdp(4012, "sendrecv"),
+    ));
+    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
+    caller.send(&caller.in_dialog("ACK", 1, "glare-1", &ok, "", ""));
+    let (invite, from) = agent.expect(5 * SECOND, |m| m.starts_with("INVITE "));
+    let contact = format!("Contact: <sip:ana@127.0.0.1:{}>\n", agent.port());
+    let with_sdp = format!("{contact}Content-Type: application/sdp\n");
+    agent.send_to(
+        from,
+        &answer(&invite, 200, "OK", &with_sdp, &sdp(4014, "sendrecv")),
+    );
+    agent.expect(3 * SECOND, |m| m.starts_with("ACK "));
+
+    // The caller puts the call on hold: the server tells the agent's phone.
+    let hold = sdp(4012, "sendonly");
+    let reinvite = "Content-Type: application/sdp\n";
+    caller.send(&caller.in_dialog("INVITE", 2, "glare-1", &ok, reinvite, &hold));
+    caller.expect(3 * SECOND, |m| {
+        header(m, "CSeq") == "2 INVITE" && status(m) == 200
+    });
+    caller.send(&caller.in_dialog("ACK", 2, "glare-1", &ok, "", ""));
+    let (ours, _) = agent.expect(3 * SECOND, |m| {
+        m.starts_with("INVITE ") && m.contains("a=sendonly")
+    });
+    assert_eq!(header(&ours, "Call-ID"), header(&invite, "Call-ID"));
+    assert!(cseq_number(&ours) > cseq_number(&invite), "{ours}");
+
+    // Glare: the phone sends its own re-INVITE before answering ours. The
+    // server answers it 491; the phone answers ours 491 too.
+    agent.send_to(
+        from,
+        &agent_request(&agent, "INVITE", 2, &invite, &sdp(4014, "sendonly")),
+    );
+    let (refused, _) = agent.expect(3 * SECOND, |m| header(m, "CSeq") == "2 INVITE");
+    assert_eq!(status(&refused), 491, "{refused}");
+    agent.send_to(from, &agent_request(&agent, "ACK", 2, &invite, ""));
+    agent.send_to(from, &answer(&ours, 491, "Request Pending", "", ""));
+    let (ack, _) = agent.expect(3 * SECOND, |m| m.starts_with("ACK "));
+    assert_eq!(header(&ack, "Via"), header(&ours, "Via"), "a failure's ACK");
+    let refused_at = Instant::now();
+    // The server offers again after 2.1 to 4 s (it chose the Call-ID).
+    let (again, _) = agent.expect(6 * SECOND, |m| {
+        m.starts_with("INVITE ") && m.contains("a=sendonly")
+    });
+    let waited = refused_at.elapsed();
+    assert!(
+        (Duration::from_millis(2_000)..Duration::from_millis(4_500)).contains(&waited),
+        "the retry came after {waited:?}"
+    );
+    assert!(cseq_number(&again) > cseq_number(&ours), "{again}");
+    agent.send_to(
+        from,
+        &answer(&again, 200, "OK", &with_sdp, &sdp(4014, "recvonly")),
+    );
+    let (ack, _) = agent.expect(3 * SECOND, |m| m.starts_with("ACK "));
+    assert_eq!(cseq_number(&ack), cseq_number(&again), "{ack}");
+
+    // The caller takes the call off hold: so does the phone.
+    caller.send(&caller.in_dialog(
+        "INVITE",
+        3,
+        "glare-1",
+        &ok,
+        reinvite,
+        &sdp(4012, "sendrecv"),
+    ));
+    caller.expect(3 * SECOND, |m| {
+        header(m, "CSeq") == "3 INVITE" && status(m) == 200
+    });
+    caller.send(&caller.in_dialog("ACK", 3, "glare-1", &ok, "", ""));
+    let (unhold, _) = agent.expect(3 * SECOND, |m| {
+        m.starts_with("INVITE ") && m.contains("a=sendrecv")
+    });
+    agent.send_to(
+        from,
+        &answer(&unhold, 200, "OK", &with_sdp, &sdp(4014, "sendrecv")),
+    );
+    agent.expect(3 * SECOND, |m| m.starts_with("ACK "));
+
+    // The agent puts the caller on hold: the caller's side is told.
+    agent.send_to(
+        from,
+        &agent_request(&agent, "INVITE", 3, &invite, &sdp(4014, "inactive")),
+    );
+    let (held, _) = agent.expect(3 * SECOND, |m| header(m, "CSeq") == "3 INVITE");
+    assert_eq!(status(&held), 200, "{held}");
+    assert!(held.contains("a=inactive"), "{held}");
+    agent.send_to(from, &agent_request(&agent, "ACK", 3, &invite, ""));
+    let (told, caller_side) = caller.expect(3 * SECOND, |m| m.starts_with("INVITE "));
+    assert!(told.contains("a=inactive"), "{told}");
+    assert_eq!(header(&told, "Call-ID"), "glare-1");
+    caller.send_to(
+        caller_side,
+        &answer(
+            &told,
+            200,
+            "OK",
+            "Content-Type: application/sdp\n",
+            &sdp(4012, "inactive"),
+        ),
+    );
+    caller.expect(3 * SECOND, |m| m.starts_with("ACK "));
+
+    // The caller hangs up; the agent's phone gets BYE.
+    caller.send(&caller.in_dialog("BYE", 4, "glare-1", &ok, "", ""));
+    caller.expect(3 * SECOND, is_status(200, "BYE"));
+    let (bye, _) = agent.expect(3 * SECOND, |m| m.starts_with("BYE "));
+    agent.send_to(from, &answer(&bye, 200, "OK", "", ""));
+    let out = server.stop();
+    let r = records(&out);
+    assert_eq!(r.len(), 1, "{out}");
+    assert_eq!(r[0]["disposition"], "answered", "{}", r[0]);
+    assert_eq!(r[0]["agent"], "ana", "{}", r[0]);
+}
+
+#[test]
+fn a_transfer_after_answering_calls_the_trunk_and_bridges_it() {
+    let trunk = Peer::new(0);
+    let (server, _dir) = start_with(
+        "xfer-answered",
+        36_200,
+        &format!(
+            "\n[targets]\ntrunk = \"sip:{{number}}@127.0.0.1:{}\"\n",
+            trunk.port()
+        ),
+    );
+    let caller = Peer::new(server.port);
+    caller.send(&caller.invite(
+        "xfer-2",
+        "+18005550700",
+        "z9hG4bKxfer2",
+        &sdp(4024, "sendrecv"),
+    ));
+    // Answered to play the prompt, then the trunk is called.
+    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
+    caller.send(&caller.in_dialog("ACK", 1, "xfer-2", &ok, "", ""));
+    let (invite, from) = trunk.expect(5 * SECOND, |m| m.starts_with("INVITE "));
+    assert!(
+        invite.starts_with(&format!(
+            "INVITE sip:+15125550199@127.0.0.1:{} ",
+            trunk.port()
+        )),
+        "{invite}"
+    );
+    assert!(
+        invite.contains("From: <sip:+15125550123@"),
+        "the caller's number: {invite}"
+    );
+    trunk.send_to(from, &answer(&invite, 180, "Ringing", "", ""));
+    let contact = format!("Contact: <sip:far@127.0.0.1:{}>\n", trunk.port());
+    trunk.send_to(
+        from,
+        &answer(
+            &invite,
+            200,
+            "OK",
+            &format!("{contact}Content-Type: application/sdp\n"),
+            &sdp(4026, "sendrecv"),
+        ),
+    );
+    trunk.expect(3 * SECOND, |m| m.starts_with("ACK "));
+    // The far end hangs up: the caller gets BYE.
+    trunk.send_to(from, &agent_request(&trunk, "BYE", 2, &invite, ""));
+    trunk.expect(3 * SECOND, |m| {
+        header(m, "CSeq") == "2 BYE" && status(m) == 200
+    });
+    let (bye, caller_side) = caller.expect(3 * SECOND, |m| m.starts_with("BYE "));
+    caller.send_to(caller_side, &answer(&bye, 200, "OK", "", ""));
+    let out = server.stop();
+    let r = records(&out);
+    assert_eq!(r.len(), 1, "{out}");
+    assert_eq!(r[0]["disposition"], "transferred", "{}", r[0]);
 }

@@ -6,8 +6,10 @@
 //! dialogs (ACK, BYE, re-INVITE and UPDATE for hold, INFO with keys,
 //! OPTIONS), responses to what it sent, and its timers (our 200 sent
 //! again until the caller's ACK, agents' INVITEs until they are answered,
-//! BYE and CANCEL until theirs). A wait ends early when the caller hangs
-//! up, cancels, or stops sending RTP for the media timeout.
+//! BYE and CANCEL until theirs). While bridged, a hold (or unhold) from
+//! either side goes to the other in a re-INVITE (`reoffer`). A wait ends
+//! early when the caller hangs up, cancels, or stops sending RTP for the
+//! media timeout.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -19,6 +21,7 @@ use tokio::sync::mpsc;
 
 use super::board::{Event, Switchboard};
 use super::legs::{self, Leg, Pending, Sends, State};
+use super::reoffer::{Answered, Reoffer};
 use crate::checked::RejectReason;
 use crate::media::engine::{self as media, Source, Stream};
 use crate::media::prompt::Prompt;
@@ -92,6 +95,12 @@ pub struct SipChannel {
     hung_up: bool,
     legs: Vec<Leg>,
     pending: Vec<Pending>,
+    /// The re-INVITEs we send the caller (hold relayed from the agent).
+    reoffer: Reoffer,
+    /// The direction the caller's last SDP stated.
+    direction: Direction,
+    /// The leg the caller talks to, while bridged.
+    bridged: Option<usize>,
 }
 
 impl SipChannel {
@@ -131,6 +140,9 @@ impl SipChannel {
             hung_up: false,
             legs: Vec::new(),
             pending: Vec::new(),
+            reoffer: Reoffer::new(false),
+            direction: Direction::SendRecv,
+            bridged: None,
         })
     }
 
@@ -189,8 +201,14 @@ impl SipChannel {
     fn deadline(&self) -> Option<Instant> {
         let legs = self.legs.iter().filter_map(Leg::deadline);
         let ok = self.unacked.iter().map(|u| u.resend.next);
+        let reoffers = self.legs.iter().map(|l| &l.reoffer);
         legs.chain(ok)
             .chain(legs::pending_deadline(&self.pending))
+            .chain(
+                std::iter::once(&self.reoffer)
+                    .chain(reoffers)
+                    .filter_map(Reoffer::deadline),
+            )
             .min()
     }
 
@@ -199,7 +217,9 @@ impl SipChannel {
         let mut out = Vec::new();
         for leg in &mut self.legs {
             leg.on_timer(now, &mut out);
+            leg.reoffer.on_timer(leg.dialog.peer, now, &mut out);
         }
+        self.reoffer.on_timer(self.dialog.peer, now, &mut out);
         legs::pending_timers(&mut self.pending, now, &mut out);
         if let Some(u) = &mut self.unacked {
             if now >= u.resend.give_up {
@@ -212,6 +232,63 @@ impl SipChannel {
             }
         }
         self.send_all(out);
+        self.send_reoffers();
+    }
+
+    /// Sends the re-INVITEs that are due, on the dialogs that can take
+    /// one: the caller's once our 200 is ACKed, an agent's while answered.
+    fn send_reoffers(&mut self) {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        if self.answered
+            && !self.hung_up
+            && self.unacked.is_none()
+            && let Some(stream) = self.stream.clone()
+            && let Some(direction) = self.reoffer.due(now)
+        {
+            let offer = sdp::offer(&self.local_sdp(&stream), &CODECS, direction);
+            self.reoffer
+                .send(&mut self.dialog, direction, &offer, now, &mut out);
+        }
+        for i in 0..self.legs.len() {
+            let leg = &self.legs[i];
+            if leg.state != State::Answered || leg.hung_up {
+                continue;
+            }
+            let stream = Arc::clone(&leg.stream);
+            let Some(direction) = self.legs[i].reoffer.due(now) else {
+                continue;
+            };
+            let offer = sdp::offer(&self.local_sdp(&stream), &CODECS, direction);
+            let leg = &mut self.legs[i];
+            leg.reoffer
+                .send(&mut leg.dialog, direction, &offer, now, &mut out);
+        }
+        self.send_all(out);
+    }
+
+    /// The caller's SDP stated `direction`: a change of hold goes on to
+    /// the agent the caller talks to.
+    fn caller_direction(&mut self, direction: Direction) {
+        if std::mem::replace(&mut self.direction, direction) == direction {
+            return;
+        }
+        if let Some(i) = self.bridged {
+            self.legs[i].reoffer.want(direction, Instant::now());
+            self.send_reoffers();
+        }
+    }
+
+    /// Agent leg `i`'s SDP stated `direction`: while bridged, a change of
+    /// hold goes on to the caller.
+    fn leg_direction(&mut self, i: usize, direction: Direction) {
+        if std::mem::replace(&mut self.legs[i].direction, direction) == direction {
+            return;
+        }
+        if self.bridged == Some(i) {
+            self.reoffer.want(direction, Instant::now());
+            self.send_reoffers();
+        }
     }
 
     /// One step of a wait: `fut` ends, or one event or timer is served.
@@ -293,17 +370,31 @@ impl SipChannel {
                     return;
                 }
                 let invite = answer.cseq().is_some_and(|c| c.method == Method::Invite);
-                if let Some(i) = self.leg_of(answer.call_id().unwrap_or(""))
-                    && invite
-                {
-                    let mut out = Vec::new();
-                    let now = Instant::now();
+                if !invite {
+                    return;
+                }
+                let mut out = Vec::new();
+                let now = Instant::now();
+                let call_id = answer.call_id().unwrap_or("");
+                if call_id == self.call_id() {
+                    let answered = self
+                        .reoffer
+                        .on_response(&self.dialog, &answer, now, &mut out);
+                    if let (Answered::Media(media), Some(stream)) = (answered, &self.stream) {
+                        stream.connect(&media);
+                    }
+                } else if let Some(i) = self.leg_of(call_id) {
                     let leg = &mut self.legs[i];
                     if answer.cseq().map(|c| c.seq) == Some(leg.invite.seq) {
                         leg.on_invite_response(&answer, now, &mut self.pending, &mut out);
+                    } else if let Answered::Media(media) =
+                        leg.reoffer.on_response(&leg.dialog, &answer, now, &mut out)
+                    {
+                        leg.stream.connect(&media);
                     }
-                    self.send_all(out);
                 }
+                self.send_all(out);
+                self.send_reoffers();
             }
         }
     }
@@ -324,6 +415,7 @@ impl SipChannel {
                             if let Some(s) = &self.stream {
                                 s.connect(&media);
                             }
+                            self.caller_direction(media.direction);
                         }
                         Err(e) => {
                             tracing::info!(call_id = %self.call_id(), error = %e, "no usable SDP in the ACK: hung up");
@@ -331,11 +423,17 @@ impl SipChannel {
                         }
                     }
                 }
+                // Our 200 is ACKed: a re-INVITE may go now.
+                self.send_reoffers();
             }
             Method::Bye => {
                 self.answer_request(req, key, to, ok(req));
                 self.unacked = None;
                 self.hung_up = true;
+            }
+            Method::Invite | Method::Update if self.reoffer.busy() => {
+                // Glare: our re-INVITE waits for its answer (§14.2).
+                self.answer_request(req, key, to, pending(req));
             }
             Method::Invite | Method::Update => {
                 let answer = self.reoffer(req);
@@ -405,6 +503,7 @@ impl SipChannel {
         match sdp::answer(body, &local, &CODECS) {
             Ok((media, sdp)) => {
                 stream.connect(&media);
+                self.caller_direction(media.direction);
                 self.ok_with_sdp(req, &sdp)
             }
             Err(e) => not_acceptable(req, &e.to_string()),
@@ -428,12 +527,17 @@ impl SipChannel {
                 leg.hung_up = true;
                 leg.state = State::Ended;
             }
+            Method::Invite | Method::Update if self.legs[i].reoffer.busy() => {
+                // Glare: our re-INVITE waits for its answer (§14.2).
+                self.answer_request(req, key, to, pending(req));
+            }
             Method::Invite | Method::Update if !req.body().is_empty() => {
                 let stream = Arc::clone(&self.legs[i].stream);
                 let local = self.local_sdp(&stream);
                 let answer = match sdp::answer(req.body(), &local, &CODECS) {
                     Ok((media, sdp)) => {
                         stream.connect(&media);
+                        self.leg_direction(i, media.direction);
                         response(req, 200, "OK")
                             .header("Contact", &self.legs[i].dialog.contact())
                             .body("application/sdp", sdp.as_bytes())
@@ -596,6 +700,16 @@ impl SipChannel {
                 None
             }
         };
+        self.bridged = Some(i);
+        // A hold either side asked for before the bridge goes on now.
+        let (caller_direction, agent_direction) = (self.direction, self.legs[i].direction);
+        if caller_direction != Direction::SendRecv {
+            self.legs[i].reoffer.want(caller_direction, Instant::now());
+        }
+        if agent_direction != Direction::SendRecv {
+            self.reoffer.want(agent_direction, Instant::now());
+        }
+        self.send_reoffers();
         let ended = loop {
             if self.hung_up {
                 self.hang_up_leg(i);
@@ -608,6 +722,7 @@ impl SipChannel {
             tokio::pin!(never);
             self.step(never.as_mut()).await;
         };
+        self.bridged = None;
         if let Some(b) = bridge
             && let Ok(Some(info)) = b.finish()
         {
@@ -653,6 +768,12 @@ impl SipChannel {
             self.board.unroute(leg.call_id());
         }
     }
+}
+
+/// 491 Request Pending: a re-INVITE of ours crossed this one (RFC 3261
+/// §14.2); the other side sends it again after its glare wait.
+fn pending(req: &Request) -> Response {
+    response(req, 491, "Request Pending").finish()
 }
 
 /// 488 with the reason in a Warning (RFC 3261 §20.43, code 305:

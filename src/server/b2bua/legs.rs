@@ -15,9 +15,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::media::engine::Stream;
-use crate::media::sdp::{self, Negotiated};
+use crate::media::sdp::{self, Direction, Negotiated};
 use crate::sip::dialog::{Body, Dialog, Resend, Sent};
 use crate::sip::message::{Method, ReceivedResponse};
+
+use super::reoffer::Reoffer;
 
 /// Where an outgoing call is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,10 @@ pub struct Leg {
     ack: Option<Vec<u8>>,
     /// Whether the far side hung up (BYE).
     pub hung_up: bool,
+    /// The direction the phone's last SDP stated.
+    pub direction: Direction,
+    /// The re-INVITEs we send the phone (hold relayed from the caller).
+    pub reoffer: Reoffer,
 }
 
 /// A request in flight (BYE, CANCEL): sent again until answered.
@@ -95,6 +101,8 @@ impl Leg {
             media: None,
             ack: None,
             hung_up: false,
+            direction: Direction::SendRecv,
+            reoffer: Reoffer::new(true),
         }
     }
 
@@ -217,6 +225,7 @@ impl Leg {
         match sdp::read_answer(answer.body()) {
             Ok(media) if self.state != State::Cancelling => {
                 self.stream.connect(&media);
+                self.direction = media.direction;
                 self.media = Some(media);
                 self.state = State::Answered;
             }

@@ -12,12 +12,14 @@
 //!
 //! `board` is the state every call shares; `channel` the call's side of
 //! SIP and media; `legs` the calls this server places to agents' phones;
+//! `reoffer` the re-INVITEs a call sends to pass hold across the bridge;
 //! `prompts` the recordings a call plays.
 
 pub mod board;
 pub mod channel;
 pub mod legs;
 pub mod prompts;
+pub mod reoffer;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
