@@ -159,6 +159,15 @@ Content-Length: {len}
         )
     }
 
+    /// Places a call (an offer from RTP port `rtp`), waits for the 200
+    /// and ACKs it; returns the 200.
+    fn answered(&self, call_id: &str, dialed: &str, branch: &str, rtp: u16) -> String {
+        self.send(&self.invite(call_id, dialed, branch, &sdp(rtp, "sendrecv")));
+        let (ok, _) = self.expect(5 * SECOND, is_status(200, "INVITE"));
+        self.send(&self.in_dialog("ACK", 1, call_id, &ok, "", ""));
+        ok
+    }
+
     /// A request in the dialog the 200 `ok` opened.
     fn in_dialog(
         &self,
@@ -376,14 +385,7 @@ Content-Length: 0
 fn hold_by_re_invite_and_an_invite_before_the_ack() {
     let (server, _dir) = start("reinvite", 35_300);
     let caller = Peer::new(server.port);
-    caller.send(&caller.invite(
-        "rei-1",
-        "+18005550100",
-        "z9hG4bKrei1",
-        &sdp(4004, "sendrecv"),
-    ));
-    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
-    caller.send(&caller.in_dialog("ACK", 1, "rei-1", &ok, "", ""));
+    let ok = caller.answered("rei-1", "+18005550100", "z9hG4bKrei1", 4004);
     // Hold: a re-INVITE offering sendonly.
     let hold = sdp(4004, "sendonly");
     caller.send(&caller.in_dialog(
@@ -427,14 +429,7 @@ fn hold_by_re_invite_and_an_invite_before_the_ack() {
 fn keys_sent_as_sip_info_choose_in_the_menu() {
     let (server, _dir) = start("info", 35_400);
     let caller = Peer::new(server.port);
-    caller.send(&caller.invite(
-        "info-1",
-        "+18005550100",
-        "z9hG4bKinfo1",
-        &sdp(4006, "sendrecv"),
-    ));
-    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
-    caller.send(&caller.in_dialog("ACK", 1, "info-1", &ok, "", ""));
+    let ok = caller.answered("info-1", "+18005550100", "z9hG4bKinfo1", 4006);
     caller.send(&caller.in_dialog(
         "INFO",
         2,
@@ -547,14 +542,7 @@ fn an_agents_200_crossing_our_cancel_is_acked_and_hung_up() {
     let agent = Peer::new(server.port);
     register(&agent, "ana");
     let caller = Peer::new(server.port);
-    caller.send(&caller.invite(
-        "cross-1",
-        "+18005550200",
-        "z9hG4bKcross1",
-        &sdp(4008, "sendrecv"),
-    ));
-    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
-    caller.send(&caller.in_dialog("ACK", 1, "cross-1", &ok, "", ""));
+    let ok = caller.answered("cross-1", "+18005550200", "z9hG4bKcross1", 4008);
     let (invite, from) = agent.expect(5 * SECOND, |m| m.starts_with("INVITE "));
     agent.send_to(from, &answer(&invite, 180, "Ringing", "", ""));
     // The caller hangs up: the server CANCELs the agent's INVITE...
@@ -640,14 +628,7 @@ fn a_stop_refuses_new_calls_and_hangs_up_those_in_progress() {
     let (server, _dir) = start("stop", 35_800);
     let caller = Peer::new(server.port);
     // Voicemail: the message lasts until the grace period ends.
-    caller.send(&caller.invite(
-        "stop-1",
-        "+18005550300",
-        "z9hG4bKstop1",
-        &sdp(4016, "sendrecv"),
-    ));
-    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
-    caller.send(&caller.in_dialog("ACK", 1, "stop-1", &ok, "", ""));
+    let ok = caller.answered("stop-1", "+18005550300", "z9hG4bKstop1", 4016);
     std::thread::sleep(Duration::from_millis(300));
     let stopping = std::thread::spawn(move || server.stop());
     std::thread::sleep(Duration::from_millis(300));
@@ -715,9 +696,7 @@ fn auto_answer_whisper_and_a_recorded_call() {
     let agent_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
     let agent_rtp_port = agent_rtp.local_addr().unwrap().port();
     let caller = Peer::new(server.port);
-    caller.send(&caller.invite("wh-1", "+18005550600", "z9hG4bKwh1", &sdp(4022, "sendrecv")));
-    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
-    caller.send(&caller.in_dialog("ACK", 1, "wh-1", &ok, "", ""));
+    let ok = caller.answered("wh-1", "+18005550600", "z9hG4bKwh1", 4022);
     // The queue asks the phone to pick up by itself.
     let (invite, from) = agent.expect(5 * SECOND, |m| m.starts_with("INVITE "));
     assert_eq!(header(&invite, "Call-Info"), "answer-after=0", "{invite}");
@@ -805,14 +784,7 @@ fn hold_goes_across_the_bridge_and_a_re_invite_glare_gets_491_and_a_retry() {
     let agent = Peer::new(server.port);
     register(&agent, "ana");
     let caller = Peer::new(server.port);
-    caller.send(&caller.invite(
-        "glare-1",
-        "+18005550200",
-        "z9hG4bKglare1",
-        &sdp(4012, "sendrecv"),
-    ));
-    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
-    caller.send(&caller.in_dialog("ACK", 1, "glare-1", &ok, "", ""));
+    let ok = caller.answered("glare-1", "+18005550200", "z9hG4bKglare1", 4012);
     let (invite, from) = agent.expect(5 * SECOND, |m| m.starts_with("INVITE "));
     let contact = format!("Contact: <sip:ana@127.0.0.1:{}>\n", agent.port());
     let with_sdp = format!("{contact}Content-Type: application/sdp\n");
@@ -936,15 +908,8 @@ fn a_transfer_after_answering_calls_the_trunk_and_bridges_it() {
         ),
     );
     let caller = Peer::new(server.port);
-    caller.send(&caller.invite(
-        "xfer-2",
-        "+18005550700",
-        "z9hG4bKxfer2",
-        &sdp(4024, "sendrecv"),
-    ));
     // Answered to play the prompt, then the trunk is called.
-    let (ok, _) = caller.expect(5 * SECOND, is_status(200, "INVITE"));
-    caller.send(&caller.in_dialog("ACK", 1, "xfer-2", &ok, "", ""));
+    let ok = caller.answered("xfer-2", "+18005550700", "z9hG4bKxfer2", 4024);
     let (invite, from) = trunk.expect(5 * SECOND, |m| m.starts_with("INVITE "));
     assert!(
         invite.starts_with(&format!(

@@ -265,24 +265,26 @@ mod tests {
         )
     }
 
-    #[test]
-    fn a_hold_is_offered_answered_and_acked() {
+    /// A hold asked for and its re-INVITE sent: the time, the dialog, the
+    /// `Reoffer` and the INVITE.
+    fn hold_sent(owner: bool) -> (Instant, Dialog, Reoffer, Vec<u8>) {
         let now = Instant::now();
         let mut d = dialog();
-        let mut r = Reoffer::new(true);
+        let mut r = Reoffer::new(owner);
         r.want(Direction::SendOnly, now);
         assert_eq!(r.due(now), Some(Direction::SendOnly));
-        assert_eq!(r.due(now), None, "asked once, sent once");
         let mut out = Vec::new();
-        r.send(
-            &mut d,
-            Direction::SendOnly,
-            &offer(Direction::SendOnly),
-            now,
-            &mut out,
-        );
+        let hold = offer(Direction::SendOnly);
+        r.send(&mut d, Direction::SendOnly, &hold, now, &mut out);
+        (now, d, r, out.pop().unwrap().1)
+    }
+
+    #[test]
+    fn a_hold_is_offered_answered_and_acked() {
+        let (now, d, mut r, invite) = hold_sent(true);
+        assert_eq!(r.due(now), None, "asked once, sent once");
         assert!(r.busy());
-        let invite = out.pop().unwrap().1;
+        let mut out = Vec::new();
         assert!(String::from_utf8_lossy(&invite).contains("a=sendonly"));
         let ok = answer_to(&invite, 200, &agent_sdp("recvonly"));
         match r.on_response(&d, &ok, now, &mut out) {
@@ -300,20 +302,8 @@ mod tests {
     #[test]
     fn a_491_is_acked_and_the_offer_goes_again_after_the_glare_wait() {
         for owner in [true, false] {
-            let now = Instant::now();
-            let mut d = dialog();
-            let mut r = Reoffer::new(owner);
-            r.want(Direction::SendOnly, now);
-            r.due(now);
+            let (now, d, mut r, invite) = hold_sent(owner);
             let mut out = Vec::new();
-            r.send(
-                &mut d,
-                Direction::SendOnly,
-                &offer(Direction::SendOnly),
-                now,
-                &mut out,
-            );
-            let invite = out.pop().unwrap().1;
             let pending = answer_to(&invite, 491, "");
             assert_eq!(r.on_response(&d, &pending, now, &mut out), Answered::Glare);
             let ack = String::from_utf8_lossy(&out.pop().unwrap().1).into_owned();
@@ -340,23 +330,11 @@ mod tests {
 
     #[test]
     fn only_the_last_direction_asked_for_goes_after_the_one_in_flight() {
-        let now = Instant::now();
-        let mut d = dialog();
-        let mut r = Reoffer::new(false);
-        r.want(Direction::SendOnly, now);
-        r.due(now);
+        let (now, d, mut r, invite) = hold_sent(false);
         let mut out = Vec::new();
-        r.send(
-            &mut d,
-            Direction::SendOnly,
-            &offer(Direction::SendOnly),
-            now,
-            &mut out,
-        );
         r.want(Direction::Inactive, now);
         r.want(Direction::SendRecv, now);
         assert_eq!(r.due(now), None, "one re-INVITE at a time");
-        let invite = out.pop().unwrap().1;
         r.on_response(
             &d,
             &answer_to(&invite, 200, &agent_sdp("recvonly")),
@@ -368,18 +346,8 @@ mod tests {
 
     #[test]
     fn a_refusal_or_timer_b_leaves_the_session_as_it_was() {
-        let now = Instant::now();
-        let mut d = dialog();
-        let mut r = Reoffer::new(true);
+        let (now, mut d, mut r, invite) = hold_sent(true);
         let mut out = Vec::new();
-        r.send(
-            &mut d,
-            Direction::SendOnly,
-            &offer(Direction::SendOnly),
-            now,
-            &mut out,
-        );
-        let invite = out.pop().unwrap().1;
         assert_eq!(
             r.on_response(&d, &answer_to(&invite, 488, ""), now, &mut out),
             Answered::Refused(488)
