@@ -628,7 +628,7 @@ fn a_stop_refuses_new_calls_and_hangs_up_those_in_progress() {
     let (server, _dir) = start("stop", 35_800);
     let caller = Peer::new(server.port);
     // Voicemail: the message lasts until the grace period ends.
-    let ok = caller.answered("stop-1", "+18005550300", "z9hG4bKstop1", 4016);
+    caller.answered("stop-1", "+18005550300", "z9hG4bKstop1", 4016);
     std::thread::sleep(Duration::from_millis(300));
     let stopping = std::thread::spawn(move || server.stop());
     std::thread::sleep(Duration::from_millis(300));
@@ -909,7 +909,7 @@ fn a_transfer_after_answering_calls_the_trunk_and_bridges_it() {
     );
     let caller = Peer::new(server.port);
     // Answered to play the prompt, then the trunk is called.
-    let ok = caller.answered("xfer-2", "+18005550700", "z9hG4bKxfer2", 4024);
+    caller.answered("xfer-2", "+18005550700", "z9hG4bKxfer2", 4024);
     let (invite, from) = trunk.expect(5 * SECOND, |m| m.starts_with("INVITE "));
     assert!(
         invite.starts_with(&format!(
