@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::record::{Channel, RecordingInfo, Stereo, lock};
-use super::shared::{Playing, Relay, StreamShared};
+use super::shared::{Inner, Playing, Relay, StreamShared};
 use super::stream::Stream;
 
 /// Two bridged streams. Dropping it (or [`finish`](Bridge::finish)) ends
@@ -15,6 +15,7 @@ use super::stream::Stream;
 pub struct Bridge {
     a: Arc<StreamShared>,
     b: Arc<StreamShared>,
+    inner: Arc<Inner>,
     record: Option<Arc<Mutex<Stereo>>>,
     ended: bool,
 }
@@ -61,9 +62,11 @@ pub fn bridge(a: &Stream, b: &Stream, record: Option<&Path>) -> io::Result<Bridg
             record: sink.clone().map(|s| (s, channel)),
         });
     }
+    a.inner.changed();
     Ok(Bridge {
         a: a.shared.clone(),
         b: b.shared.clone(),
+        inner: a.inner.clone(),
         record: sink,
         ended: false,
     })
@@ -92,6 +95,7 @@ impl Bridge {
             drop(tx);
             s.once.send_replace(false);
         }
+        self.inner.changed();
     }
 }
 

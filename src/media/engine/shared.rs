@@ -187,12 +187,19 @@ impl Inner {
 
     pub(crate) fn register(&self, stream: Arc<StreamShared>) {
         lock(&self.streams).insert(stream.id, stream);
-        self.version.fetch_add(1, Ordering::Release);
+        self.changed();
         self.opened.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn unregister(&self, id: u64) {
         lock(&self.streams).remove(&id);
+        self.changed();
+    }
+
+    /// Tells the ticker to look again at which streams it sends (after a
+    /// stream is connected, bridged or unbridged; call it after the
+    /// change).
+    pub(crate) fn changed(&self) {
         self.version.fetch_add(1, Ordering::Release);
     }
 
@@ -489,6 +496,16 @@ impl StreamShared {
             closed: AtomicBool::new(false),
             counters: Atomics::default(),
         })
+    }
+
+    /// Whether the ticker has frames to send on this stream: open,
+    /// connected to a reachable address and not bridged.
+    pub(crate) fn sends(&self) -> bool {
+        if self.closed.load(Ordering::Relaxed) {
+            return false;
+        }
+        let tx = lock(&self.tx);
+        !tx.bridged && tx.destination.is_some_and(|d| d.reachable())
     }
 
     pub(crate) fn push_digit(&self, digit: char) {

@@ -33,7 +33,7 @@ pub enum Source {
 /// next turn, and the ticker's next tick has let go of it).
 pub struct Stream {
     pub(crate) shared: Arc<StreamShared>,
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
     task: JoinHandle<()>,
 }
 
@@ -75,6 +75,7 @@ impl Stream {
             }
             tx.destination = Some(destination);
         }
+        self.inner.changed();
         lock(&self.shared.rx).remote = Some(remote.clone());
         let sends = remote.direction.sends() && !remote.remote.ip().is_unspecified();
         let was = self.shared.expect.swap(sends, Ordering::AcqRel);

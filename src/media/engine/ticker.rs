@@ -87,8 +87,9 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
             for s in &mut slots {
                 s.clear();
             }
-            for stream in super::record::lock(&inner.streams).values() {
-                slots[(stream.id % SLOTS) as usize].push(stream.clone());
+            let all: Vec<_> = super::record::lock(&inner.streams).values().cloned().collect();
+            for stream in all.into_iter().filter(|s| s.sends()) {
+                slots[(stream.id % SLOTS) as usize].push(stream);
             }
         }
         let tick = period + 1;
