@@ -258,11 +258,7 @@ async fn stamped_socket() -> UdpSocket {
 
 /// Reads one datagram without waiting and returns its kernel receive time
 /// (CLOCK_REALTIME, ns).
-fn recv_stamped(
-    socket: &UdpSocket,
-    buf: &mut [u8],
-    control: &mut Vec<u8>,
-) -> std::io::Result<i64> {
+fn recv_stamped(socket: &UdpSocket, buf: &mut [u8], control: &mut Vec<u8>) -> std::io::Result<i64> {
     socket.try_io(tokio::io::Interest::READABLE, || {
         let mut iov = [std::io::IoSliceMut::new(buf)];
         let msg = recvmsg::<()>(

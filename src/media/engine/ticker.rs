@@ -87,7 +87,10 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
             for s in &mut slots {
                 s.clear();
             }
-            let all: Vec<_> = super::record::lock(&inner.streams).values().cloned().collect();
+            let all: Vec<_> = super::record::lock(&inner.streams)
+                .values()
+                .cloned()
+                .collect();
             for stream in all.into_iter().filter(|s| s.sends()) {
                 slots[(stream.id % SLOTS) as usize].push(stream);
             }
