@@ -258,6 +258,7 @@ async fn stamped_socket() -> UdpSocket {
 
 /// Reads one datagram without waiting and returns its kernel receive time
 /// (CLOCK_REALTIME, ns).
+#[allow(clippy::ptr_arg)] // nix's `recvmsg` takes the control buffer as `&mut Vec<u8>`
 fn recv_stamped(socket: &UdpSocket, buf: &mut [u8], control: &mut Vec<u8>) -> std::io::Result<i64> {
     socket.try_io(tokio::io::Interest::READABLE, || {
         let mut iov = [std::io::IoSliceMut::new(buf)];

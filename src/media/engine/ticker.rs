@@ -113,7 +113,7 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
         // Sleep through empty slots: an idle server wakes once a period,
         // at slot 0, where the period's clock moves on. A stream opened
         // meanwhile is seen there, at most a period later.
-        while next % SLOTS != 0 && slots[(next % SLOTS) as usize].is_empty() {
+        while !next.is_multiple_of(SLOTS) && slots[(next % SLOTS) as usize].is_empty() {
             next += 1;
         }
     }
