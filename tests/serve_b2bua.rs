@@ -29,6 +29,14 @@ const AGENTS: &str = "tests/fixtures/b2bua/agents.toml";
 /// RTP port ranges, one per server, so tests running at once never share one.
 static RTP_BASE: AtomicU16 = AtomicU16::new(0);
 
+/// Whether a caller's scenario plays pcaps (RTP, RFC 4733 keys) and so
+/// needs a media port of its own.
+#[derive(Clone, Copy, PartialEq)]
+enum Pcap {
+    Plays,
+    None,
+}
+
 /// A B2BUA server with its own configuration and recordings folder.
 struct B2bua {
     server: Option<Server>,
@@ -86,6 +94,34 @@ impl B2bua {
             ],
         );
         assert_eq!(status, 0, "{user} registers");
+    }
+
+    /// One SIPp caller from +1 512 555 0123 running `scenario` against the
+    /// server: it dials `dialed`, takes RTP on `rtp_port`, pauses
+    /// `pause_ms` where the scenario pauses, and gets a media port if it
+    /// plays pcaps. SIPp's exit status.
+    fn call(&self, scenario: &str, dialed: &str, rtp_port: u16, pause_ms: u32, pcap: Pcap) -> i32 {
+        let rtp_port = rtp_port.to_string();
+        let pause = pause_ms.to_string();
+        let media_port = free_port().to_string();
+        let mut args = vec![
+            "-s",
+            dialed,
+            "-key",
+            "caller",
+            "+15125550123",
+            "-key",
+            "rtp_port",
+            &rtp_port,
+            "-d",
+            &pause,
+            "-m",
+            "1",
+        ];
+        if pcap == Pcap::Plays {
+            args.extend(["-mp", media_port.as_str()]);
+        }
+        self.server().sipp(scenario, free_port(), &args)
     }
 
     /// Stops the server; the call records it printed, as JSON.
@@ -173,26 +209,7 @@ fn a_caller_hears_the_menu_presses_1_and_talks_to_an_agent_who_hangs_up() {
         &["-m", "1", "-d", "500", "-mp", &free_port().to_string()],
     );
     let (rtp_port, heard) = rtp_listener(Duration::from_secs(9));
-    let caller = server.server().sipp(
-        "uac_call.xml",
-        free_port(),
-        &[
-            "-s",
-            "+18005550100",
-            "-key",
-            "caller",
-            "+15125550123",
-            "-key",
-            "rtp_port",
-            &rtp_port.to_string(),
-            "-d",
-            "1500",
-            "-m",
-            "1",
-            "-mp",
-            &free_port().to_string(),
-        ],
-    );
+    let caller = server.call("uac_call.xml", "+18005550100", rtp_port, 1500, Pcap::Plays);
     assert_eq!(caller, 0, "the caller's call went as uac_call.xml says");
     assert_eq!(
         agent.wait(),
@@ -261,24 +278,7 @@ fn a_caller_who_hangs_up_while_the_agent_rings_cancels_the_ring() {
         .server()
         .sipp_start("uas_agent_noanswer.xml", agent_port, &["-m", "1"]);
     let (rtp_port, _heard) = rtp_listener(Duration::from_secs(4));
-    let caller = server.server().sipp(
-        "uac_hangup.xml",
-        free_port(),
-        &[
-            "-s",
-            "+18005550200",
-            "-key",
-            "caller",
-            "+15125550123",
-            "-key",
-            "rtp_port",
-            &rtp_port.to_string(),
-            "-d",
-            "2000",
-            "-m",
-            "1",
-        ],
-    );
+    let caller = server.call("uac_hangup.xml", "+18005550200", rtp_port, 2000, Pcap::None);
     assert_eq!(caller, 0, "the caller hung up with BYE and got 200");
     assert_eq!(
         agent.wait(),
@@ -304,24 +304,7 @@ fn a_caller_hangs_up_while_talking_and_the_agent_gets_bye() {
         &["-m", "1", "-d", "300", "-mp", &free_port().to_string()],
     );
     let (rtp_port, _heard) = rtp_listener(Duration::from_secs(5));
-    let caller = server.server().sipp(
-        "uac_hangup.xml",
-        free_port(),
-        &[
-            "-s",
-            "+18005550200",
-            "-key",
-            "caller",
-            "+15125550123",
-            "-key",
-            "rtp_port",
-            &rtp_port.to_string(),
-            "-d",
-            "3000",
-            "-m",
-            "1",
-        ],
-    );
+    let caller = server.call("uac_hangup.xml", "+18005550200", rtp_port, 3000, Pcap::None);
     assert_eq!(caller, 0);
     assert_eq!(agent.wait(), 0, "the agent got the server's BYE");
     let (records, out) = server.stop();
@@ -337,25 +320,12 @@ fn a_voicemail_is_as_long_as_the_audio_sent() {
     }
     let mut server = B2bua::start("voicemail");
     let (rtp_port, _heard) = rtp_listener(Duration::from_secs(3));
-    let caller = server.server().sipp(
+    let caller = server.call(
         "uac_voicemail.xml",
-        free_port(),
-        &[
-            "-s",
-            "+18005550300",
-            "-key",
-            "caller",
-            "+15125550123",
-            "-key",
-            "rtp_port",
-            &rtp_port.to_string(),
-            "-d",
-            "1000",
-            "-m",
-            "1",
-            "-mp",
-            &free_port().to_string(),
-        ],
+        "+18005550300",
+        rtp_port,
+        1000,
+        Pcap::Plays,
     );
     assert_eq!(caller, 0);
     let recordings = server.dir.join("recordings");
@@ -402,24 +372,7 @@ fn an_agent_who_does_not_answer_is_cancelled_and_the_next_one_rings() {
         &["-m", "1", "-d", "200", "-mp", &free_port().to_string()],
     );
     let (rtp_port, _heard) = rtp_listener(Duration::from_secs(8));
-    let caller = server.server().sipp(
-        "uac_hangup.xml",
-        free_port(),
-        &[
-            "-s",
-            "+18005550200",
-            "-key",
-            "caller",
-            "+15125550123",
-            "-key",
-            "rtp_port",
-            &rtp_port.to_string(),
-            "-d",
-            "6500",
-            "-m",
-            "1",
-        ],
-    );
+    let caller = server.call("uac_hangup.xml", "+18005550200", rtp_port, 6500, Pcap::None);
     assert_eq!(caller, 0);
     assert_eq!(ana.wait(), 0, "Ana's phone rang out: CANCEL, 487, ACK");
     assert_eq!(bob.wait(), 0, "Bob answered and got the BYE");
@@ -486,25 +439,12 @@ fn the_hotline_examples_tests_hold_on_real_calls() {
     for key in ['1', '2'] {
         let (rtp_port, _heard) = rtp_listener(Duration::from_secs(6));
         let scenario = pressing(key);
-        let caller = server.server().sipp(
+        let caller = server.call(
             scenario.to_str().expect("a path"),
-            free_port(),
-            &[
-                "-s",
-                "+18005550100",
-                "-key",
-                "caller",
-                "+15125550123",
-                "-key",
-                "rtp_port",
-                &rtp_port.to_string(),
-                "-d",
-                "1500",
-                "-m",
-                "1",
-                "-mp",
-                &free_port().to_string(),
-            ],
+            "+18005550100",
+            rtp_port,
+            1500,
+            Pcap::Plays,
         );
         assert_eq!(caller, 0, "the call pressing {key}");
         let _ = std::fs::remove_dir_all(scenario.parent().expect("its folder"));
@@ -727,24 +667,7 @@ fn baresip_registers_as_an_agent_answers_and_the_call_carries_audio_both_ways() 
     phone.wait_registered();
     // The sales queue alone: ana's phone rings and answers at once.
     let (rtp_port, heard) = rtp_talker(Duration::from_secs(6));
-    let caller = server.server().sipp(
-        "uac_hangup.xml",
-        free_port(),
-        &[
-            "-s",
-            "+18005550200",
-            "-key",
-            "caller",
-            "+15125550123",
-            "-key",
-            "rtp_port",
-            &rtp_port.to_string(),
-            "-d",
-            "3000",
-            "-m",
-            "1",
-        ],
-    );
+    let caller = server.call("uac_hangup.xml", "+18005550200", rtp_port, 3000, Pcap::None);
     assert_eq!(caller, 0, "the caller's call went as uac_hangup.xml says");
     let heard_by_caller = heard.join().expect("the caller's RTP");
     let log = phone.log();
