@@ -71,6 +71,17 @@ fn records(out: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Stops the server and returns its one call record, which must have
+/// ended with `disposition`.
+fn only_record(server: Server, disposition: &str) -> serde_json::Value {
+    let out = server.stop();
+    let mut r = records(&out);
+    assert_eq!(r.len(), 1, "{out}");
+    let record = r.remove(0);
+    assert_eq!(record["disposition"], disposition, "{record}");
+    record
+}
+
 /// One side of SIP over a loopback socket.
 struct Peer {
     socket: UdpSocket,
@@ -263,11 +274,8 @@ fn bye_before_ack_stops_the_200_and_ends_the_call() {
         again, 0,
         "the 200 was sent {again} more times after the BYE"
     );
-    let out = server.stop();
-    let r = records(&out);
-    assert_eq!(r.len(), 1, "{out}");
-    assert_eq!(r[0]["disposition"], "abandoned", "{}", r[0]);
-    assert_eq!(r[0]["call"]["correlation"], "bba-1");
+    let r = only_record(server, "abandoned");
+    assert_eq!(r["call"]["correlation"], "bba-1");
 }
 
 #[test]
@@ -375,10 +383,7 @@ Content-Length: 0
         }
         other => panic!("{other} to a cancelled INVITE"),
     }
-    let out = server.stop();
-    let r = records(&out);
-    assert_eq!(r.len(), 1, "{out}");
-    assert_eq!(r[0]["disposition"], "abandoned", "{}", r[0]);
+    only_record(server, "abandoned");
 }
 
 #[test]
@@ -443,10 +448,7 @@ fn keys_sent_as_sip_info_choose_in_the_menu() {
     std::thread::sleep(Duration::from_millis(1500));
     caller.send(&caller.in_dialog("BYE", 3, "info-1", &ok, "", ""));
     caller.expect(3 * SECOND, is_status(200, "BYE"));
-    let out = server.stop();
-    let r = records(&out);
-    assert_eq!(r.len(), 1, "{out}");
-    assert_eq!(r[0]["disposition"], "voicemail", "{}", r[0]);
+    only_record(server, "voicemail");
 }
 
 /// The digest response to a challenge (MD5, with or without qop=auth).
@@ -568,10 +570,7 @@ fn an_agents_200_crossing_our_cancel_is_acked_and_hung_up() {
     let (bye, _) = agent.expect(3 * SECOND, |m| m.starts_with("BYE "));
     agent.send_to(from, &answer(&bye, 200, "OK", "", ""));
     caller.expect(2 * SECOND, is_status(200, "BYE"));
-    let out = server.stop();
-    let r = records(&out);
-    assert_eq!(r.len(), 1, "{out}");
-    assert_eq!(r[0]["disposition"], "abandoned", "{}", r[0]);
+    only_record(server, "abandoned");
 }
 
 #[test]
@@ -617,10 +616,7 @@ fn a_caller_who_sends_no_rtp_is_hung_up_after_the_media_timeout() {
         "hung up after {after:?}"
     );
     caller.send_to(from, &answer(&bye, 200, "OK", "", ""));
-    let out = server.stop();
-    let r = records(&out);
-    assert_eq!(r.len(), 1, "{out}");
-    assert_eq!(r[0]["disposition"], "abandoned", "{}", r[0]);
+    only_record(server, "abandoned");
 }
 
 #[test]
@@ -682,10 +678,7 @@ fn requests_of_unknown_dialogs_get_481_and_a_transfer_before_answering_is_a_302(
         header(&moved, "Contact"),
         "<sip:+15125550199@trunk.invalid>"
     );
-    let out = server.stop();
-    let r = records(&out);
-    assert_eq!(r.len(), 1, "{out}");
-    assert_eq!(r[0]["disposition"], "transferred", "{}", r[0]);
+    only_record(server, "transferred");
 }
 
 #[test]
@@ -732,10 +725,7 @@ fn auto_answer_whisper_and_a_recorded_call() {
     caller.expect(2 * SECOND, is_status(200, "BYE"));
     let (bye, _) = agent.expect(3 * SECOND, |m| m.starts_with("BYE "));
     agent.send_to(from, &answer(&bye, 200, "OK", "", ""));
-    let out = server.stop();
-    let r = records(&out);
-    assert_eq!(r.len(), 1, "{out}");
-    assert_eq!(r[0]["disposition"], "answered", "{}", r[0]);
+    only_record(server, "answered");
     // `record`: both directions in one stereo file.
     let recorded = dir.join("recordings").join("wh-1-call.wav");
     let wav = hound::WavReader::open(&recorded).expect("the call's recording");
@@ -889,11 +879,8 @@ fn hold_goes_across_the_bridge_and_a_re_invite_glare_gets_491_and_a_retry() {
     caller.expect(3 * SECOND, is_status(200, "BYE"));
     let (bye, _) = agent.expect(3 * SECOND, |m| m.starts_with("BYE "));
     agent.send_to(from, &answer(&bye, 200, "OK", "", ""));
-    let out = server.stop();
-    let r = records(&out);
-    assert_eq!(r.len(), 1, "{out}");
-    assert_eq!(r[0]["disposition"], "answered", "{}", r[0]);
-    assert_eq!(r[0]["agent"], "ana", "{}", r[0]);
+    let r = only_record(server, "answered");
+    assert_eq!(r["agent"], "ana", "{r}");
 }
 
 #[test]
@@ -942,8 +929,5 @@ fn a_transfer_after_answering_calls_the_trunk_and_bridges_it() {
     });
     let (bye, caller_side) = caller.expect(3 * SECOND, |m| m.starts_with("BYE "));
     caller.send_to(caller_side, &answer(&bye, 200, "OK", "", ""));
-    let out = server.stop();
-    let r = records(&out);
-    assert_eq!(r.len(), 1, "{out}");
-    assert_eq!(r[0]["disposition"], "transferred", "{}", r[0]);
+    only_record(server, "transferred");
 }
