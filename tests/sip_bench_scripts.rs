@@ -235,9 +235,10 @@ fn b2bua_benchmark_scenarios_are_well_formed_and_named_by_the_script() {
     assert!(cfg.contains("t_relay()") && cfg.contains("record_route()"));
 }
 
-/// `bash -n` accepts the benchmark's script (and shellcheck, when it is
-/// installed), and Kamailio accepts its configuration (`-c`, when it is
-/// installed): neither runs anything.
+/// `bash -n` and shellcheck accept the benchmark's script, and Kamailio
+/// accepts its configuration (`-c`): none of them runs anything. Outside
+/// CI a missing shellcheck or Kamailio skips its check; under CI (which
+/// installs both) it fails.
 #[test]
 fn b2bua_benchmark_script_and_kamailio_configuration_parse() {
     use std::process::Command;
@@ -246,17 +247,25 @@ fn b2bua_benchmark_script_and_kamailio_configuration_parse() {
         .output()
         .expect("bash runs");
     assert!(out.status.success(), "{}", stderr(&out));
-    if let Ok(out) = Command::new("shellcheck")
-        .args(["-x", "bench/sip-b2bua.sh"])
-        .output()
-    {
-        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    }
-    if let Ok(out) = Command::new("kamailio")
-        .args(["-c", "-f", "bench/kamailio/b2bua.cfg"])
-        .output()
-    {
-        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    for (tool, args, package) in [
+        ("shellcheck", ["-x", "bench/sip-b2bua.sh", ""], "shellcheck"),
+        (
+            "kamailio",
+            ["-c", "-f", "bench/kamailio/b2bua.cfg"],
+            "kamailio",
+        ),
+    ] {
+        let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
+        match Command::new(tool).args(&args).output() {
+            Ok(out) => assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out)),
+            Err(_) => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "`{tool}` is not installed (Debian package `{package}`); .ci/run installs it"
+                );
+                eprintln!("skipped: `{tool}` is not installed (Debian package `{package}`)");
+            }
+        }
     }
 }
 
@@ -307,7 +316,7 @@ fn well_formed(text: &str) -> Result<(), String> {
                 let name = tag.split_whitespace().next().unwrap_or("");
                 stack.push(name);
             }
-            if tag.matches('"').count() % 2 != 0 {
+            if !tag.matches('"').count().is_multiple_of(2) {
                 return Err(format!("an unclosed quote in `<{tag}>`"));
             }
         }

@@ -88,6 +88,17 @@ impl Stream {
         self.shared.changed.notify_waiters();
     }
 
+    /// Stops sending to the remote and expecting anything from it, as
+    /// when the call is ending: the ticker leaves the stream out at once,
+    /// while its port stays bound until it is dropped. `connect` sends
+    /// again.
+    pub fn disconnect(&self) {
+        lock(&self.shared.tx).destination = None;
+        self.inner.changed();
+        self.shared.expect.store(false, Ordering::Release);
+        self.shared.changed.notify_waiters();
+    }
+
     /// Replaces what the stream plays (nothing is sent before `connect`,
     /// and a prompt does not move on until then).
     pub fn play(&self, source: Source) {

@@ -199,6 +199,28 @@ async fn nothing_is_sent_before_connect() {
     assert!(stream.counters().sent >= want.len() as u64);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnected_stream_stops_sending_until_connected_again() {
+    let media = start();
+    let stream = media.open().unwrap();
+    let phone = peer().await;
+    stream.connect(&remote(phone.local_addr().unwrap(), Codec::Pcmu));
+    assert!(
+        recv(&phone, Duration::from_secs(1)).await.is_some(),
+        "silence comes"
+    );
+    stream.disconnect();
+    drain(&phone).await;
+    let sent = stream.counters().sent;
+    assert!(recv(&phone, Duration::from_millis(100)).await.is_none());
+    assert_eq!(stream.counters().sent, sent);
+    stream.connect(&remote(phone.local_addr().unwrap(), Codec::Pcmu));
+    assert!(
+        recv(&phone, Duration::from_secs(1)).await.is_some(),
+        "sending again"
+    );
+}
+
 /// The `q`-quantile of sorted values.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]

@@ -745,6 +745,15 @@ impl SipChannel {
         if !self.hung_up {
             self.bye_caller();
         }
+        // Nothing more to say on any leg: the streams stop sending now
+        // rather than while the last answers are awaited.
+        for stream in self
+            .stream
+            .iter()
+            .chain(self.legs.iter().map(|l| &l.stream))
+        {
+            stream.disconnect();
+        }
         let now = Instant::now();
         let mut out = Vec::new();
         for leg in &mut self.legs {
