@@ -14,7 +14,8 @@
 #     one SIPp process, bench/sip-b2bua-agent.xml, which answers every
 #     INVITE at once with 200 and SDP, takes the ACK and the BYE. Dialect
 #     bridges the two legs (two dialogs, two RTP ports) and passes the
-#     caller's BYE on to the agent: its CPU covers both legs.
+#     caller's BYE on to the agent, and writes each call's record to an
+#     SQLite file in OUT (`--db`): its CPU covers both legs and the record.
 #   - kamailio: bench/kamailio/b2bua.cfg relays the INVITE with t_relay()
 #     to the same agent SIPp process, Record-Routes, and relays the ACK and
 #     the BYE (one transaction per request; no dialog, no media, no ACD).
@@ -300,7 +301,7 @@ start_server() {
             # shellcheck disable=SC2086
             taskset -c 0 "$DIALECT" serve "$SCRIPT" --mode b2bua --agents "$ROSTER" \
                 --config "$ROOT/bench/sip-b2bua/dialect.toml" --sip "127.0.0.1:$PORT" \
-                $DIALECT_ARGS >"$log" 2>&1 &
+                --db "${log%.log}.db" $DIALECT_ARGS >"$log" 2>&1 &
             ;;
     esac
     SERVER_PID=$!

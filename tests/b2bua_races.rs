@@ -72,13 +72,29 @@ fn records(out: &str) -> Vec<serde_json::Value> {
 }
 
 /// Stops the server and returns its one call record, which must have
-/// ended with `disposition`.
+/// ended with `disposition` and be the one row of its database.
 fn only_record(server: Server, disposition: &str) -> serde_json::Value {
-    let out = server.stop();
+    let (out, db) = server.stop_keeping_db();
     let mut r = records(&out);
     assert_eq!(r.len(), 1, "{out}");
     let record = r.remove(0);
     assert_eq!(record["disposition"], disposition, "{record}");
+    assert!(out.contains("call records: 1 written to"), "{out}");
+    let conn = rusqlite::Connection::open(&db).expect("the call-record database");
+    let row: (String, String) = conn
+        .query_row("SELECT correlation, disposition FROM calls", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("one row");
+    assert_eq!(
+        (row.0.as_str(), row.1.as_str()),
+        (
+            record["call"]["correlation"].as_str().unwrap_or(""),
+            disposition
+        )
+    );
+    drop(conn);
+    let _ = std::fs::remove_dir_all(db.parent().expect("its folder"));
     record
 }
 

@@ -124,14 +124,35 @@ impl B2bua {
         self.server().sipp(scenario, free_port(), &args)
     }
 
-    /// Stops the server; the call records it printed, as JSON.
+    /// Stops the server; the call records it printed, as JSON, each of
+    /// which is also a row of its database (and no other row is).
     fn stop(&mut self) -> (Vec<serde_json::Value>, String) {
-        let out = self.server.take().expect("running").stop();
-        let records = out
+        let (out, db) = self.server.take().expect("running").stop_keeping_db();
+        let records: Vec<serde_json::Value> = out
             .lines()
             .filter_map(|l| l.strip_prefix("call "))
             .map(|j| serde_json::from_str(j).expect("a call record is JSON"))
             .collect();
+        let rows = database_rows(&db);
+        let _ = std::fs::remove_dir_all(db.parent().expect("its folder"));
+        assert!(
+            out.contains(&format!("call records: {} written to", records.len())),
+            "{out}"
+        );
+        let mut printed: Vec<(String, String)> = records
+            .iter()
+            .map(|r| {
+                (
+                    r["call"]["correlation"].as_str().unwrap_or("").to_string(),
+                    r["disposition"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        printed.sort();
+        assert_eq!(
+            rows, printed,
+            "the database's rows against the records printed"
+        );
         (records, out)
     }
 }
@@ -473,6 +494,25 @@ fn the_hotline_examples_tests_hold_on_real_calls() {
         records[1]
     );
     assert_eq!(records[1]["disposition"], "voicemail");
+}
+
+/// (correlation, disposition) of every row of a call-record database,
+/// sorted; `PRAGMA integrity_check` must pass.
+fn database_rows(db: &Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(db).expect("the call-record database");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("an integrity check");
+    assert_eq!(check, "ok");
+    let mut rows: Vec<(String, String)> = conn
+        .prepare("SELECT coalesce(correlation, ''), disposition FROM calls")
+        .expect("a query")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("rows")
+        .map(|r| r.expect("a row"))
+        .collect();
+    rows.sort();
+    rows
 }
 
 /// Whether baresip is here; under CI its absence is a failure.

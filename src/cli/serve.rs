@@ -21,6 +21,7 @@ use crate::server::b2bua::prompts::Prompts;
 use crate::server::b2bua::{Board, Settings, Switchboard};
 use crate::server::config::{self, Config, Listen, Mode, Transport};
 use crate::server::listen::listen;
+use crate::server::records::{RecordStore, RecordWriter};
 use crate::sip::counters::Counters;
 use crate::sip::credential;
 use crate::sip::ingress::Limits;
@@ -84,6 +85,11 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub mode: Option<ModeArg>,
 
+    /// Where call records go (B2BUA mode), an SQLite file; default the
+    /// configuration's `database`, else `dialect.db` beside the script
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+
     /// Which engine decides: the compiled code or the interpreter
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     pub engine: EngineArg,
@@ -122,6 +128,10 @@ pub fn run(args: &Args) -> ExitCode {
 
 /// The configuration: the file named, or the one beside the script, or
 /// the defaults; then the command line's overrides.
+/// Call records that may wait for the database writer before calls that
+/// end wait for it.
+const RECORDS_WAITING: usize = 4096;
+
 fn configuration(args: &Args) -> Result<Config, String> {
     let beside = config::folder_of(&args.script).join(config::DEFAULT_FILE);
     let file = match &args.config {
@@ -156,6 +166,9 @@ fn configuration(args: &Args) -> Result<Config, String> {
     if let Some(agents) = &args.agents {
         config.agents = agents.clone();
         config.agents_given = true;
+    }
+    if let Some(db) = &args.db {
+        config.database = db.clone();
     }
     Ok(config)
 }
@@ -229,6 +242,13 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         credentials,
     ));
 
+    // B2BUA mode's calls leave records; a database that cannot be opened
+    // stops the start, before any call is taken.
+    let store = match config.mode {
+        Mode::B2bua => Some(RecordStore::open(&config.database).map_err(|e| e.to_string())?),
+        Mode::Redirect => None,
+    };
+
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -247,6 +267,13 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                 let _ = runtime.acd().login(&a.id);
             }
         }
+        let writer = store.map(|store| {
+            RecordWriter::start(
+                store,
+                runtime.events().records(RECORDS_WAITING),
+                Arc::clone(&version),
+            )
+        });
         let counters = Arc::new(Counters::default());
         let decisions = Arc::new(Decisions::default());
         let limits = Limits {
@@ -358,6 +385,24 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                 board.wait_for_calls().await;
                 listening.stop().await;
                 board.media.stop();
+                // Every call has handed its record over: the writer drains
+                // what is left and ends.
+                runtime.events().close_records();
+                if let Some(writer) = writer {
+                    let done = tokio::task::spawn_blocking(move || writer.finish())
+                        .await
+                        .unwrap_or_default();
+                    println!(
+                        "  call records: {} written to {}{}",
+                        done.written,
+                        config.database.display(),
+                        if done.logged > 0 {
+                            format!(", {} not written (logged on standard error)", done.logged)
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
                 let c = &board.calls;
                 println!(
                     "dialect serve: stopped; {} call(s) taken, {} hung up at the deadline, {} refused while stopping",

@@ -1,12 +1,13 @@
 //! The server: what wires the language to SIP. `config` reads
 //! `dialect.toml`; `redirect` turns a program's decision for an INVITE
 //! into the answer redirect mode sends; `version` is a program's version
-//! (a hash of its files).
+//! (a hash of its files); `records` writes call records to SQLite.
 
 pub mod answer;
 pub mod b2bua;
 pub mod config;
 pub mod listen;
+pub mod records;
 pub mod redirect;
 pub mod version;
 

@@ -43,6 +43,10 @@ pub struct Server {
     out: BufReader<ChildStdout>,
     pub port: u16,
     pub version: String,
+    /// The scratch folder of the server's call-record database
+    /// (`dialect.db`), removed on drop unless `stop_keeping_db` kept it.
+    db_dir: PathBuf,
+    keep_db: bool,
 }
 
 impl Server {
@@ -53,10 +57,12 @@ impl Server {
 
     /// Starts `dialect serve` with a script, roster and configuration.
     pub fn start_with(script: &str, agents: &str, config: &Path) -> Server {
+        let db_dir = scratch("db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_dialect"))
             .args(["serve", script, "--agents", agents, "--config"])
             .arg(config)
-            .args(["--sip", "127.0.0.1:0"])
+            .args(["--sip", "127.0.0.1:0", "--db"])
+            .arg(db_dir.join("dialect.db"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -91,7 +97,18 @@ impl Server {
             out,
             port,
             version,
+            db_dir,
+            keep_db: false,
         }
+    }
+
+    /// Stops the server as [`stop`](Server::stop) does and keeps its
+    /// call-record database: what it printed, and the database's path
+    /// (the caller removes its folder).
+    pub fn stop_keeping_db(mut self) -> (String, PathBuf) {
+        self.keep_db = true;
+        let db = self.db_dir.join("dialect.db");
+        (self.stop(), db)
     }
 
     /// Runs a SIPp scenario against the server; its exit status.
@@ -150,6 +167,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !self.keep_db {
+            let _ = std::fs::remove_dir_all(&self.db_dir);
+        }
     }
 }
 

@@ -1,0 +1,441 @@
+//! Call records in SQLite: one row per call, written from the runtime's
+//! typed records ([`Summary`]) as they arrive on the event bus's record
+//! path, which loses nothing (a call's end waits while the writer is full).
+//!
+//! The database is in WAL mode with `synchronous = FULL`, and records are
+//! written in transactions of up to [`BATCH`] rows, so a record is on disk
+//! once its transaction commits and a crash of the server loses no call
+//! whose row was committed. A batch that cannot be written after
+//! [`ATTEMPTS`] tries is logged as JSON lines (`call record not written:`)
+//! on standard error, so it is not lost either.
+//!
+//! The columns are the record's fields as its JSON says them (one
+//! serialisation serves the JSON lines, the database and later the admin
+//! API), plus the whole record as JSON for what has no column yet.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{Connection, params};
+use tokio::sync::mpsc;
+
+use crate::runtime::Summary;
+
+/// The layout this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+/// The most records written in one transaction.
+pub const BATCH: usize = 256;
+/// Tries to write a batch before it goes to the log instead.
+pub const ATTEMPTS: u32 = 3;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS calls (
+    id              INTEGER PRIMARY KEY,
+    call            INTEGER NOT NULL,
+    correlation     TEXT,
+    caller          TEXT NOT NULL,
+    dialed          TEXT NOT NULL,
+    arrived         TEXT NOT NULL,
+    ended           TEXT NOT NULL,
+    disposition     TEXT NOT NULL,
+    queue           TEXT,
+    agent           TEXT,
+    wait_ms         INTEGER NOT NULL,
+    talk_ms         INTEGER NOT NULL,
+    tags            TEXT NOT NULL,
+    path            TEXT NOT NULL,
+    voicemail       TEXT,
+    program_version TEXT NOT NULL,
+    record          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calls_arrived ON calls (arrived);
+CREATE INDEX IF NOT EXISTS calls_correlation ON calls (correlation);
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: cannot open the call-record database: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "{}: a call-record database of layout {found}, and this dialect writes layout {SCHEMA_VERSION}; name another file with `database` in dialect.toml or `--db`",
+        path.display()
+    )]
+    Layout { path: PathBuf, found: i64 },
+    #[error("{}: writing call records: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}
+
+/// An open call-record database.
+pub struct RecordStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl RecordStore {
+    /// Opens (or creates) the database at `path`, in WAL mode, with the
+    /// `calls` table.
+    pub fn open(path: &Path) -> Result<RecordStore, StoreError> {
+        let open = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(open)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(open)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(open(rusqlite::Error::InvalidParameterName(format!(
+                "journal_mode is {mode}, not WAL"
+            ))));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(open)?;
+        if found != 0 && found != SCHEMA_VERSION {
+            return Err(StoreError::Layout {
+                path: path.to_path_buf(),
+                found,
+            });
+        }
+        conn.execute_batch(SCHEMA).map_err(open)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(open)?;
+        Ok(RecordStore {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `records`, decided by program `version`, in one transaction.
+    pub fn write(&mut self, records: &[Arc<Summary>], version: &str) -> Result<(), StoreError> {
+        let fail = |source| StoreError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(fail)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO calls (call, correlation, caller, dialed, arrived, ended,
+                     disposition, queue, agent, wait_ms, talk_ms, tags, path, voicemail,
+                     program_version, record)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                )
+                .map_err(fail)?;
+            for summary in records {
+                let row = Row::of(summary);
+                insert
+                    .execute(params![
+                        summary.call.id as i64,
+                        summary.call.correlation,
+                        summary.call.caller,
+                        summary.call.dialed,
+                        row.arrived,
+                        row.ended,
+                        row.disposition,
+                        summary.queue,
+                        summary.agent,
+                        summary.wait_ms,
+                        summary.talk_ms,
+                        row.tags,
+                        row.path,
+                        summary.voicemail,
+                        version,
+                        row.record,
+                    ])
+                    .map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
+    }
+
+    /// How many calls the database holds.
+    pub fn count(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM calls", [], |r| r.get(0))
+            .map_err(|source| StoreError::Write {
+                path: self.path.clone(),
+                source,
+            })
+    }
+}
+
+/// The columns that come from the record's JSON.
+struct Row {
+    arrived: String,
+    ended: String,
+    disposition: String,
+    tags: String,
+    path: String,
+    record: String,
+}
+
+impl Row {
+    fn of(summary: &Summary) -> Row {
+        let record = serde_json::to_value(summary).unwrap_or_default();
+        let text = |key: &str| match &record[key] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let ended = summary
+            .call
+            .arrived
+            .checked_add(jiff::SignedDuration::from_millis(
+                summary.ended_ms - summary.call.arrived_ms,
+            ))
+            .unwrap_or(summary.call.arrived);
+        Row {
+            arrived: summary.call.arrived.to_string(),
+            ended: ended.to_string(),
+            disposition: text("disposition"),
+            tags: record["tags"].to_string(),
+            path: record["path"].to_string(),
+            record: record.to_string(),
+        }
+    }
+}
+
+/// The thread that writes what the record path brings.
+pub struct RecordWriter {
+    thread: Option<std::thread::JoinHandle<Written>>,
+}
+
+/// What a writer did, when it ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Records in the database.
+    pub written: u64,
+    /// Records that could not be written and went to the log.
+    pub logged: u64,
+}
+
+impl RecordWriter {
+    /// Writes every record `records` brings to `store`, stamped with
+    /// `version`, until the record path is closed
+    /// (`EventBus::close_records`) and drained.
+    pub fn start(
+        mut store: RecordStore,
+        mut records: mpsc::Receiver<Arc<Summary>>,
+        version: Arc<str>,
+    ) -> RecordWriter {
+        let thread = std::thread::Builder::new()
+            .name("call-records".into())
+            .spawn(move || {
+                let mut done = Written::default();
+                let mut batch = Vec::with_capacity(BATCH);
+                while let Some(first) = records.blocking_recv() {
+                    batch.push(first);
+                    while batch.len() < BATCH {
+                        match records.try_recv() {
+                            Ok(summary) => batch.push(summary),
+                            Err(_) => break,
+                        }
+                    }
+                    match write_batch(&mut store, &batch, &version) {
+                        Ok(()) => done.written += batch.len() as u64,
+                        Err(e) => {
+                            tracing::error!(error = %e, records = batch.len(), "call records not written; logged instead");
+                            for summary in &batch {
+                                let json = serde_json::to_string(&**summary).unwrap_or_default();
+                                eprintln!("call record not written: {json}");
+                            }
+                            done.logged += batch.len() as u64;
+                        }
+                    }
+                    batch.clear();
+                }
+                done
+            })
+            .expect("a thread for call records");
+        RecordWriter {
+            thread: Some(thread),
+        }
+    }
+
+    /// Waits for the writer to drain the closed record path.
+    pub fn finish(mut self) -> Written {
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+fn write_batch(
+    store: &mut RecordStore,
+    batch: &[Arc<Summary>],
+    version: &str,
+) -> Result<(), StoreError> {
+    let mut attempt = 1;
+    loop {
+        match store.write(batch, version) {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt >= ATTEMPTS => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "writing call records, trying again");
+                std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
+                attempt += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{CallInfo, Disposition};
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("dialect-records-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn summary(id: u64, disposition: Disposition) -> Arc<Summary> {
+        let call = Arc::new(CallInfo {
+            id,
+            caller: "+15125550123".into(),
+            dialed: "+18005550100".into(),
+            correlation: Some(format!("call-{id}@127.0.0.1")),
+            arrived: "2026-12-02T09:00:00Z".parse().unwrap(),
+            arrived_ms: 1_000,
+        });
+        let mut s = Summary::begun(call);
+        s.disposition = disposition;
+        s.ended_ms = 61_000;
+        s.queue = Some("support".into());
+        s.wait_ms = 12_000;
+        Arc::new(s)
+    }
+
+    #[test]
+    fn records_are_rows_with_their_fields_in_a_wal_database() {
+        let dir = scratch("rows");
+        let path = dir.join("dialect.db");
+        let mut store = RecordStore::open(&path).unwrap();
+        store
+            .write(
+                &[
+                    summary(1, Disposition::Answered),
+                    summary(2, Disposition::Abandoned),
+                ],
+                "abc123",
+            )
+            .unwrap();
+        assert_eq!(store.count().unwrap(), 2);
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let (correlation, disposition, arrived, ended, queue, wait, version): (
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            String,
+        ) = conn
+            .query_row(
+                "SELECT correlation, disposition, arrived, ended, queue, wait_ms, program_version
+                 FROM calls WHERE call = 2",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(correlation, "call-2@127.0.0.1");
+        assert_eq!(disposition, "abandoned");
+        assert_eq!(arrived, "2026-12-02T09:00:00Z");
+        assert_eq!(ended, "2026-12-02T09:01:00Z");
+        assert_eq!(queue, "support");
+        assert_eq!(wait, 12_000);
+        assert_eq!(version, "abc123");
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_database_of_another_layout_is_refused_with_a_reason() {
+        let dir = scratch("layout");
+        let path = dir.join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 7).unwrap();
+        }
+        let err = RecordStore::open(&path).err().expect("refused");
+        let text = err.to_string();
+        assert!(text.contains("layout 7") && text.contains("--db"), "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
+        let dir = scratch("garbage");
+        let path = dir.join("not.db");
+        std::fs::write(
+            &path,
+            b"this is not SQLite, just text long enough to look like a header",
+        )
+        .unwrap();
+        let err = RecordStore::open(&path).err().expect("refused");
+        assert!(err.to_string().contains("not.db"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_writer_drains_every_record_before_it_finishes() {
+        let dir = scratch("writer");
+        let path = dir.join("dialect.db");
+        let store = RecordStore::open(&path).unwrap();
+        let (tx, rx) = mpsc::channel(4);
+        let writer = RecordWriter::start(store, rx, "v1".into());
+        let sender = std::thread::spawn(move || {
+            for id in 0..1_000 {
+                tx.blocking_send(summary(id, Disposition::Answered))
+                    .unwrap();
+            }
+        });
+        sender.join().unwrap();
+        let done = writer.finish();
+        assert_eq!(
+            done,
+            Written {
+                written: 1_000,
+                logged: 0
+            }
+        );
+        assert_eq!(RecordStore::open(&path).unwrap().count().unwrap(), 1_000);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
