@@ -1236,3 +1236,76 @@ fn snippets_of_one_long_line_are_cut_to_the_labels() {
     // 100 reports of at most a few kilobytes each, not 100 copies of the file.
     assert!(text.len() < 1_000_000, "{} bytes of output", text.len());
 }
+
+/// `simulate --db` leaves one row per simulated call, with the report's
+/// dispositions, and the same seed gives the same rows.
+#[test]
+fn a_simulated_day_writes_one_record_per_call() {
+    let dir = scratch("simulate-db");
+    let db = dir.join("day.db");
+    let db_arg = db.to_str().expect("a path");
+    let script = "examples/support/support.dial";
+    let out = dialect(&[
+        "simulate", script, "--seed", "3", "--format", "json", "--db", db_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let calls = report["calls"].as_i64().expect("calls");
+    assert!(calls > 100, "{report}");
+    assert!(
+        stderr(&out).contains(&format!("call records: {calls} written to")),
+        "{}",
+        stderr(&out)
+    );
+    let conn = rusqlite::Connection::open(&db).expect("the database");
+    let mut rows: Vec<(String, i64)> = conn
+        .prepare("SELECT disposition, count(*) FROM calls GROUP BY 1 ORDER BY 1")
+        .expect("a query")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("rows")
+        .map(|r| r.expect("a row"))
+        .collect();
+    let mut want: Vec<(String, i64)> = report["dispositions"]
+        .as_array()
+        .expect("dispositions")
+        .iter()
+        .map(|d| {
+            (
+                d[0].as_str().unwrap_or("").to_string(),
+                d[1].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    rows.sort();
+    want.sort();
+    assert_eq!(rows, want);
+    let first: String = conn
+        .query_row("SELECT record FROM calls ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .expect("a record");
+    drop(conn);
+    // A second run adds its rows; the same seed, the same records.
+    let again = dialect(&["simulate", script, "--seed", "3", "--db", db_arg]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let conn = rusqlite::Connection::open(&db).expect("the database");
+    let total: i64 = conn
+        .query_row("SELECT count(*) FROM calls", [], |r| r.get(0))
+        .expect("a count");
+    assert_eq!(total, 2 * calls);
+    let repeated: String = conn
+        .query_row(
+            "SELECT record FROM calls WHERE id = (SELECT min(id) FROM calls) + ?1",
+            [calls],
+            |r| r.get(0),
+        )
+        .expect("the second run's first record");
+    assert_eq!(first, repeated);
+    // A file that is not a database is refused before anything runs.
+    let bad = dir.join("not.db");
+    std::fs::write(&bad, "this is a text file, not an SQLite database at all").unwrap();
+    let out = dialect(&["simulate", script, "--db", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a database"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::scripts;
 use super::test::EngineArg;
 use crate::runtime::Roster;
+use crate::server::records::{RecordStore, RecordWriter};
 use crate::sim::run::Options;
 use crate::sim::stats::Row;
 use crate::sim::traffic::silent_menus;
@@ -64,6 +65,12 @@ pub struct Args {
     /// How to print the report
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Also write one record per simulated call to this SQLite file, as
+    /// `dialect serve` writes real calls (created if absent; rows are
+    /// added to those already there)
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
 
     /// Which engine runs the decisions and the queues' require, prefer and
     /// score: compiled code, or the reference interpreter
@@ -153,10 +160,20 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let writer = match &args.db {
+        Some(path) => {
+            let store = RecordStore::open(path).map_err(|e| e.to_string())?;
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let version = crate::server::version(&scripts.loader.sources);
+            Some((tx, RecordWriter::start(store, rx, version.into()), path))
+        }
+        None => None,
+    };
     let options = Options {
         seed: args.seed,
         engine: args.engine.into(),
         tables: Some(Arc::new(tables)),
+        records: writer.as_ref().map(|(tx, _, _)| tx.clone()),
         ..Options::default()
     };
     let report = simulate(program, &roster, &traffic, &options, &mut |p| {
@@ -165,6 +182,22 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     })
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
+    drop(options);
+    if let Some((tx, writer, path)) = writer {
+        // The last sender: the writer drains the rest and ends.
+        drop(tx);
+        let done = writer.finish();
+        eprintln!(
+            "call records: {} written to {}{}",
+            done.written,
+            path.display(),
+            if done.logged > 0 {
+                format!(", {} not written (printed above)", done.logged)
+            } else {
+                String::new()
+            }
+        );
+    }
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

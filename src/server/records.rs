@@ -209,6 +209,35 @@ impl Row {
     }
 }
 
+/// Where a writer's records come from: the server's record path (bounded:
+/// a call's end waits while it is full) or the simulator's (unbounded:
+/// the simulated clock must not wait).
+pub trait RecordSource: Send + 'static {
+    /// The next record, waiting for it; `None` once the source is closed
+    /// and empty.
+    fn next_waiting(&mut self) -> Option<Arc<Summary>>;
+    /// The next record if one is there now.
+    fn next_ready(&mut self) -> Option<Arc<Summary>>;
+}
+
+impl RecordSource for mpsc::Receiver<Arc<Summary>> {
+    fn next_waiting(&mut self) -> Option<Arc<Summary>> {
+        self.blocking_recv()
+    }
+    fn next_ready(&mut self) -> Option<Arc<Summary>> {
+        self.try_recv().ok()
+    }
+}
+
+impl RecordSource for mpsc::UnboundedReceiver<Arc<Summary>> {
+    fn next_waiting(&mut self) -> Option<Arc<Summary>> {
+        self.blocking_recv()
+    }
+    fn next_ready(&mut self) -> Option<Arc<Summary>> {
+        self.try_recv().ok()
+    }
+}
+
 /// The thread that writes what the record path brings.
 pub struct RecordWriter {
     thread: Option<std::thread::JoinHandle<Written>>,
@@ -225,11 +254,11 @@ pub struct Written {
 
 impl RecordWriter {
     /// Writes every record `records` brings to `store`, stamped with
-    /// `version`, until the record path is closed
-    /// (`EventBus::close_records`) and drained.
+    /// `version`, until the source is closed (`EventBus::close_records`,
+    /// or every sender dropped) and drained.
     pub fn start(
         mut store: RecordStore,
-        mut records: mpsc::Receiver<Arc<Summary>>,
+        mut records: impl RecordSource,
         version: Arc<str>,
     ) -> RecordWriter {
         let thread = std::thread::Builder::new()
@@ -237,12 +266,12 @@ impl RecordWriter {
             .spawn(move || {
                 let mut done = Written::default();
                 let mut batch = Vec::with_capacity(BATCH);
-                while let Some(first) = records.blocking_recv() {
+                while let Some(first) = records.next_waiting() {
                     batch.push(first);
                     while batch.len() < BATCH {
-                        match records.try_recv() {
-                            Ok(summary) => batch.push(summary),
-                            Err(_) => break,
+                        match records.next_ready() {
+                            Some(summary) => batch.push(summary),
+                            None => break,
                         }
                     }
                     match write_batch(&mut store, &batch, &version) {

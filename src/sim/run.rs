@@ -12,11 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::lookup::{DataMismatch, LookupTables};
 use crate::program::{Engine, Program};
 use crate::random::Rng;
-use crate::runtime::{Arrival, Clock, Roster, RosterError, Runtime};
+use crate::runtime::{Arrival, Clock, Event, Roster, RosterError, Runtime, Summary};
 use crate::sim::caller::{Behaviour, SimCaller};
 use crate::sim::stats::{Report, Stats};
 use crate::sim::traffic::{Stream, Traffic};
@@ -31,6 +32,10 @@ pub struct Options {
     /// The lookup rows calls read; `None` for none. They must fit the
     /// program.
     pub tables: Option<Arc<LookupTables>>,
+    /// Where each call's record goes as the call ends. The channel never
+    /// waits: a writer that fell behind must not hold the simulated clock,
+    /// which moves on whenever every call waits.
+    pub records: Option<UnboundedSender<Arc<Summary>>>,
 }
 
 impl Default for Options {
@@ -40,6 +45,7 @@ impl Default for Options {
             engine: Engine::Jit,
             drain_ms: 4 * 3_600_000,
             tables: None,
+            records: None,
         }
     }
 }
@@ -106,6 +112,14 @@ async fn run(
         traffic.service_level_ms,
     );
     let stats = collect(&rt, stats);
+    if let Some(records) = options.records.clone() {
+        rt.events().sink(Box::new(move |event| {
+            if let Event::CallEnded(summary) = event {
+                // An error only means that nobody reads the records now.
+                let _ = records.send(Arc::clone(summary));
+            }
+        }));
+    }
 
     for agent in &roster.agents {
         let spans = traffic
