@@ -91,25 +91,18 @@ SIPP=${SIPP:-sipp}
 # Prints the tables of a finished run from its raw data in DIR.
 report() {
     cat "$1/meta.txt"
-    python3 - "$1/runs.tsv" "$(cat "$1/runs")" <<'EOF'
+    PYTHONPATH="$ROOT/bench" python3 - "$1/runs.tsv" "$(cat "$1/runs")" <<'EOF'
 import csv, os, statistics, sys
+
+from sipp_stats import last_stats as read_stats, print_highest_clean
 
 results, n_runs = sys.argv[1], int(sys.argv[2])
 folder = os.path.dirname(results)
 
 
 def last_stats(path):
-    """The final, cumulative line of SIPp's -trace_stat file."""
-    if not os.path.isabs(path):
-        path = os.path.join(folder, path)
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.reader(f, delimiter=";"))
-    except OSError:
-        return None
-    if len(rows) < 2:
-        return None
-    return dict(zip(rows[0], rows[-1]))
+    """A run's SIPp statistics; paths in runs.tsv are relative to DIR."""
+    return read_stats(path, folder)
 
 
 def num(s, key, default=-1):
@@ -189,12 +182,7 @@ if "dialect" in servers and "kamailio" in servers:
         print(f"| {rate:,} | {dm:.1f} | {km:.1f} | {dm / km:.2f} | {med(d, 'rate'):,.0f} | {med(k, 'rate'):,.0f} "
               f"| {sum(x['clean'] for x in d)}/{len(d)}, {sum(x['clean'] for x in k)}/{len(k)} |")
 
-print()
-print("| Server | Highest clean rate (all runs made and clean) |")
-print("|---|---|")
-for server in servers:
-    clean = [rate for rate in rates if len(table.get((server, rate), [])) == n_runs and all(x["clean"] for x in table[(server, rate)])]
-    print(f"| {server} | {f'{max(clean):,} calls/s' if clean else 'none of ' + ', '.join(map(str, rates))} |")
+print_highest_clean(table, servers, rates, n_runs)
 EOF
 }
 

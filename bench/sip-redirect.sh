@@ -63,23 +63,12 @@ SIPP=${SIPP:-sipp}
 # Prints the tables of a finished run from its raw data in DIR.
 report() {
     cat "$1/meta.txt"
-    python3 - "$1/runs.tsv" "$(getconf CLK_TCK)" "$(cat "$1/runs")" <<'EOF'
+    PYTHONPATH="$ROOT/bench" python3 - "$1/runs.tsv" "$(getconf CLK_TCK)" "$(cat "$1/runs")" <<'EOF'
 import csv, statistics, sys
 
+from sipp_stats import last_stats, print_highest_clean
+
 results, clk_tck, n_runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-
-
-def last_stats(path):
-    """The final, cumulative line of SIPp's -trace_stat file."""
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.reader(f, delimiter=";"))
-    except OSError:
-        return None
-    if len(rows) < 2:
-        return None
-    return dict(zip(rows[0], rows[-1]))
-
 
 rows = list(csv.DictReader(open(results), delimiter="\t"))
 table = {}
@@ -119,12 +108,7 @@ for server in servers:
               + f"{sum(x['failed'] for x in runs)} / {sum(x['retrans'] for x in runs)} | "
               + f"{100 * statistics.median(x['under5'] for x in runs):.2f} % | "
               + f"{sum(x['clean'] for x in runs)}/{len(runs)} |")
-print()
-print("| Server | Highest clean rate (all runs made and clean) |")
-print("|---|---|")
-for server in servers:
-    clean = [rate for rate in rates if len(table.get((server, rate), [])) == n_runs and all(x["clean"] for x in table[(server, rate)])]
-    print(f"| {server} | {f'{max(clean):,} calls/s' if clean else 'none of ' + ', '.join(map(str, rates))} |")
+print_highest_clean(table, servers, rates, n_runs)
 EOF
 }
 
