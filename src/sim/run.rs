@@ -177,14 +177,19 @@ async fn run(
         a.advance(traffic);
         active.fetch_add(1, Ordering::SeqCst);
         calls += 1;
-        tokio::spawn(call(
+        // Boxed: a call's future is kilobytes, and spawning moves it by
+        // value several times; behind a box it is written once. On this
+        // one thread the box is freed where it was made, so the second
+        // allocation costs little (unlike on a multi-threaded runtime,
+        // docs/performance.md, issue 10's fourth pass).
+        tokio::spawn(Box::pin(call(
             Arc::clone(&rt),
             behaviour,
             from,
             stream.to.clone(),
             Arc::clone(&active),
             Arc::clone(&idle),
-        ));
+        )));
         if at - reported_at >= 60_000 {
             reported_at = at;
             progress(Progress { at_ms: at, calls });
