@@ -198,7 +198,7 @@ impl Row {
                 summary.ended_ms - summary.call.arrived_ms,
             ))
             .unwrap_or(summary.call.arrived);
-        let disposition = match serde_json::to_value(&summary.disposition) {
+        let disposition = match serde_json::to_value(summary.disposition) {
             Ok(serde_json::Value::String(s)) => s,
             Ok(other) => other.to_string(),
             Err(_) => String::new(),
