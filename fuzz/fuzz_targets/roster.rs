@@ -12,7 +12,7 @@
 use std::sync::{Arc, OnceLock};
 
 use dialect::program::{Engine, Program};
-use dialect::runtime::{Acd, EventBus, Roster};
+use dialect::runtime::{Acd, Clock, EventBus, Roster};
 use libfuzzer_sys::fuzz_target;
 
 fn program() -> &'static Program {
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    let skills = match roster.skills_for(&program.checked) {
+    let skills = match roster.skills_for(program.checked()) {
         Ok(skills) => skills,
         Err(e) => {
             assert!(!e.to_string().trim().is_empty(), "{e:?} has no message");
@@ -43,19 +43,20 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!(skills.len(), roster.agents.len());
     for row in &skills {
-        assert_eq!(row.len(), program.checked.skills.len());
+        assert_eq!(row.len(), program.checked().skills.len());
     }
 
     // The roster as the runtime uses it.
     let acd = Acd::new(
         &roster,
-        &program.checked,
+        program.checked(),
         Arc::new(EventBus::default()),
         Engine::Interp,
+        Clock::wall(),
     )
     .expect("skills_for accepted the roster, so the ACD must");
     for agent in &roster.agents {
-        acd.login(&agent.id, 0).unwrap_or_else(|e| {
+        acd.login(&agent.id).unwrap_or_else(|e| {
             panic!(
                 "agent `{}` of an accepted roster cannot log in: {e}",
                 agent.id
@@ -70,10 +71,10 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    acd.reload_roster(&roster, &program.checked, 1_000)
+    acd.reload_roster(&roster, program.checked())
         .expect("reloading an accepted roster");
     for agent in &roster.agents {
-        acd.logout(&agent.id, 2_000)
+        acd.logout(&agent.id)
             .unwrap_or_else(|e| panic!("agent `{}` cannot log out: {e}", agent.id));
     }
 });

@@ -106,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
         expected.is_finite() && expected >= 0.0,
         "{expected} calls expected"
     );
-    let _ = silent_menus(&traffic, &program.checked);
+    let _ = silent_menus(&traffic, program.checked());
 
     // A short run of it.
     let mut short = traffic;
@@ -122,6 +122,7 @@ fuzz_target!(|data: &[u8]| {
         seed: u64::from(data.first().copied().unwrap_or(1)),
         engine: Engine::Jit,
         drain_ms: DRAIN_MS,
+        ..Options::default()
     };
     match simulate(Arc::clone(program), roster, &short, &options, &mut |_| {}) {
         Ok(report) => {
