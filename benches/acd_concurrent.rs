@@ -13,7 +13,7 @@
 //! operations done, and how many agents' last published state is not
 //! their state at the end (`stale`: events published out of order).
 //!
-//! Run: `cargo bench --features bench --bench acd_concurrent`; record
+//! Run: `cargo bench --features offer-latency --bench acd_concurrent`; record
 //! results in docs/performance.md. Each configuration stops starting calls
 //! after `--calls` calls or `LIMIT`, whichever comes first.
 

@@ -14,7 +14,7 @@ use std::time::Instant;
 const BUCKETS: usize = 4 * 40;
 
 /// The bucket of a duration in nanoseconds.
-#[cfg_attr(not(any(test, feature = "bench")), allow(dead_code))]
+#[cfg_attr(not(any(test, feature = "offer-latency")), allow(dead_code))]
 fn bucket(ns: u64) -> usize {
     if ns < 4 {
         return ns as usize;
@@ -41,15 +41,16 @@ pub(super) struct Meter {
     wait_ns: AtomicU64,
     max_wait_ns: AtomicU64,
     /// Per bucket of nanoseconds, offers made that long after the
-    /// operation that made them began (`bench` feature only).
+    /// operation that made them began (`offer-latency` feature only).
     offer_ns: [AtomicU64; BUCKETS],
 }
 
 /// When an operation began, for the offer latency; nothing at all without
-/// the `bench` feature.
+/// the `offer-latency` feature (two clock reads per operation, which
+/// `benches/select.rs` would otherwise measure).
 #[derive(Clone, Copy)]
 pub(super) struct Stamp {
-    #[cfg(feature = "bench")]
+    #[cfg(feature = "offer-latency")]
     at: Instant,
 }
 
@@ -57,7 +58,7 @@ impl Stamp {
     #[inline]
     pub(super) fn now() -> Stamp {
         Stamp {
-            #[cfg(feature = "bench")]
+            #[cfg(feature = "offer-latency")]
             at: Instant::now(),
         }
     }
@@ -81,7 +82,7 @@ pub struct Contention {
     pub full_passes: u64,
     /// Offers made, by how long after the operation that made them began
     /// (buckets of nanoseconds, four per power of two; empty without the
-    /// `bench` feature).
+    /// `offer-latency` feature).
     pub offer_ns: Vec<u64>,
 }
 
@@ -139,12 +140,12 @@ impl Meter {
     /// `offers` were made by the operation that began at `stamp`.
     #[inline]
     pub(super) fn offered(&self, stamp: Stamp, offers: usize) {
-        #[cfg(feature = "bench")]
+        #[cfg(feature = "offer-latency")]
         {
             let ns = stamp.at.elapsed().as_nanos() as u64;
             self.offer_ns[bucket(ns)].fetch_add(offers as u64, Ordering::Relaxed);
         }
-        #[cfg(not(feature = "bench"))]
+        #[cfg(not(feature = "offer-latency"))]
         let _ = (stamp, offers);
     }
 
