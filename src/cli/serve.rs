@@ -267,13 +267,17 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                 let _ = runtime.acd().login(&a.id);
             }
         }
-        let writer = store.map(|store| {
-            RecordWriter::start(
-                store,
-                runtime.events().records(RECORDS_WAITING),
-                Arc::clone(&version),
-            )
-        });
+        let writer = match store {
+            Some(store) => Some(
+                RecordWriter::start(
+                    store,
+                    runtime.events().records(RECORDS_WAITING),
+                    Arc::clone(&version),
+                )
+                .map_err(|e| format!("cannot start the call-record writer: {e}"))?,
+            ),
+            None => None,
+        };
         let counters = Arc::new(Counters::default());
         let decisions = Arc::new(Decisions::default());
         let limits = Limits {

@@ -265,7 +265,7 @@ impl RecordWriter {
         mut store: RecordStore,
         mut records: impl RecordSource,
         version: Arc<str>,
-    ) -> RecordWriter {
+    ) -> std::io::Result<RecordWriter> {
         let thread = std::thread::Builder::new()
             .name("call-records".into())
             .spawn(move || {
@@ -302,11 +302,10 @@ impl RecordWriter {
                     batch.clear();
                 }
                 done
-            })
-            .expect("a thread for call records");
-        RecordWriter {
+            })?;
+        Ok(RecordWriter {
             thread: Some(thread),
-        }
+        })
     }
 
     /// Waits for the writer to drain the closed record path.
@@ -462,7 +461,7 @@ mod tests {
         let path = dir.join("dialect.db");
         let store = RecordStore::open(&path).unwrap();
         let (tx, rx) = mpsc::channel(4);
-        let writer = RecordWriter::start(store, rx, "v1".into());
+        let writer = RecordWriter::start(store, rx, "v1".into()).unwrap();
         let sender = std::thread::spawn(move || {
             for id in 0..1_000 {
                 tx.blocking_send(summary(id, Disposition::Answered))
