@@ -126,12 +126,12 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
-/// The configuration: the file named, or the one beside the script, or
-/// the defaults; then the command line's overrides.
 /// Call records that may wait for the database writer before calls that
 /// end wait for it.
 const RECORDS_WAITING: usize = 4096;
 
+/// The configuration: the file named, or the one beside the script, or
+/// the defaults; then the command line's overrides.
 fn configuration(args: &Args) -> Result<Config, String> {
     let beside = config::folder_of(&args.script).join(config::DEFAULT_FILE);
     let file = match &args.config {
@@ -396,16 +396,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                     let done = tokio::task::spawn_blocking(move || writer.finish())
                         .await
                         .unwrap_or_default();
-                    println!(
-                        "  call records: {} written to {}{}",
-                        done.written,
-                        config.database.display(),
-                        if done.logged > 0 {
-                            format!(", {} not written (logged on standard error)", done.logged)
-                        } else {
-                            String::new()
-                        }
-                    );
+                    println!("  {}", done.line(&config.database));
                 }
                 let c = &board.calls;
                 println!(

@@ -188,17 +188,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     if let Some((tx, writer, path)) = writer {
         // The last sender: the writer drains the rest and ends.
         drop(tx);
-        let done = writer.finish();
-        eprintln!(
-            "call records: {} written to {}{}",
-            done.written,
-            path.display(),
-            if done.logged > 0 {
-                format!(", {} not written (printed above)", done.logged)
-            } else {
-                String::new()
-            }
-        );
+        eprintln!("{}", writer.finish().line(path));
     }
 
     let stdout = std::io::stdout();

@@ -183,7 +183,7 @@ impl RecordStore {
 struct Row {
     arrived: String,
     ended: String,
-    disposition: String,
+    disposition: &'static str,
     tags: String,
     path: String,
     record: String,
@@ -198,15 +198,10 @@ impl Row {
                 summary.ended_ms - summary.call.arrived_ms,
             ))
             .unwrap_or(summary.call.arrived);
-        let disposition = match serde_json::to_value(summary.disposition) {
-            Ok(serde_json::Value::String(s)) => s,
-            Ok(other) => other.to_string(),
-            Err(_) => String::new(),
-        };
         Row {
             arrived: summary.call.arrived.to_string(),
             ended: ended.to_string(),
-            disposition,
+            disposition: summary.disposition.name(),
             tags: serde_json::to_string(&summary.tags).unwrap_or_default(),
             path: serde_json::to_string(&summary.path).unwrap_or_default(),
             record: serde_json::to_string(summary).unwrap_or_default(),
@@ -255,6 +250,21 @@ pub struct Written {
     pub written: u64,
     /// Records that could not be written and went to the log.
     pub logged: u64,
+}
+
+impl Written {
+    /// What `serve` and `simulate` say when the writer ends.
+    pub fn line(&self, path: &Path) -> String {
+        let mut line = format!(
+            "call records: {} written to {}",
+            self.written,
+            path.display()
+        );
+        if self.logged > 0 {
+            line += &format!(", {} not written (printed on standard error)", self.logged);
+        }
+        line
+    }
 }
 
 impl RecordWriter {

@@ -34,9 +34,9 @@ use crate::media::rtp;
 /// The frame period.
 pub(crate) const PERIOD: Duration = Duration::from_millis(20);
 /// Slots per period: a tick every `PERIOD / SLOTS`.
-pub(crate) const SLOTS: u64 = 20;
+const SLOTS: u64 = 20;
 /// The time between two ticks.
-const SLOT: Duration = Duration::from_millis(1);
+const SLOT: Duration = Duration::from_nanos(PERIOD.as_nanos() as u64 / SLOTS);
 /// A tick starting this late or later makes its period late.
 const LATE: Duration = Duration::from_millis(5);
 
@@ -48,6 +48,7 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
     let sleep = tokio::time::sleep_until(start);
     tokio::pin!(sleep);
     let mut slots: Vec<Vec<Arc<StreamShared>>> = vec![Vec::new(); SLOTS as usize];
+    let mut registered: Vec<Arc<StreamShared>> = Vec::new();
     let mut version = u64::MAX;
     let mut period_late = false;
     let mut buf = [0u8; 12 + FRAME];
@@ -87,11 +88,10 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
             for s in &mut slots {
                 s.clear();
             }
-            let all: Vec<_> = super::record::lock(&inner.streams)
-                .values()
-                .cloned()
-                .collect();
-            for stream in all.into_iter().filter(|s| s.sends()) {
+            // Copied out first: `sends` takes each stream's send lock,
+            // which is not taken under the registry's.
+            registered.extend(super::record::lock(&inner.streams).values().cloned());
+            for stream in registered.drain(..).filter(|s| s.sends()) {
                 slots[(stream.id % SLOTS) as usize].push(stream);
             }
         }

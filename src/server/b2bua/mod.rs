@@ -85,8 +85,9 @@ fn start_call(board: &Arc<Switchboard>, incoming: &Incoming<'_>) -> Response {
             }
         };
         let summary = board.runtime.run_call(&mut channel, arrival).await;
-        // Until call records have a database (issue 13's), each is
-        // one line of JSON on standard output.
+        // The runtime's record path has handed the record to the database
+        // writer (`server::records`); it is also one line of JSON on
+        // standard output.
         if let Ok(json) = serde_json::to_string(&*summary) {
             println!("call {json}");
         }
