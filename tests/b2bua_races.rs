@@ -35,7 +35,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use md5::{Digest, Md5};
-use serve_common::{Server, scratch};
+use serve_common::{Server, database_rows, scratch};
 
 const SCRIPT: &str = "tests/fixtures/b2bua/main.dial";
 const AGENTS: &str = "tests/fixtures/b2bua/agents.toml";
@@ -80,20 +80,16 @@ fn only_record(server: Server, disposition: &str) -> serde_json::Value {
     let record = r.remove(0);
     assert_eq!(record["disposition"], disposition, "{record}");
     assert!(out.contains("call records: 1 written to"), "{out}");
-    let conn = rusqlite::Connection::open(&db).expect("the call-record database");
-    let row: (String, String) = conn
-        .query_row("SELECT correlation, disposition FROM calls", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .expect("one row");
     assert_eq!(
-        (row.0.as_str(), row.1.as_str()),
-        (
-            record["call"]["correlation"].as_str().unwrap_or(""),
-            disposition
-        )
+        database_rows(&db),
+        vec![(
+            record["call"]["correlation"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            disposition.to_string()
+        )]
     );
-    drop(conn);
     let _ = std::fs::remove_dir_all(db.parent().expect("its folder"));
     record
 }

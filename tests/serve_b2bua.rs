@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serve_common::{Server, free_port, have_sipp, scratch};
+use serve_common::{Server, database_rows, free_port, have_sipp, scratch};
 
 const SCRIPT: &str = "tests/fixtures/b2bua/main.dial";
 const AGENTS: &str = "tests/fixtures/b2bua/agents.toml";
@@ -494,25 +494,6 @@ fn the_hotline_examples_tests_hold_on_real_calls() {
         records[1]
     );
     assert_eq!(records[1]["disposition"], "voicemail");
-}
-
-/// (correlation, disposition) of every row of a call-record database,
-/// sorted; `PRAGMA integrity_check` must pass.
-fn database_rows(db: &Path) -> Vec<(String, String)> {
-    let conn = rusqlite::Connection::open(db).expect("the call-record database");
-    let check: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("an integrity check");
-    assert_eq!(check, "ok");
-    let mut rows: Vec<(String, String)> = conn
-        .prepare("SELECT coalesce(correlation, ''), disposition FROM calls")
-        .expect("a query")
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("rows")
-        .map(|r| r.expect("a row"))
-        .collect();
-    rows.sort();
-    rows
 }
 
 /// Whether baresip is here; under CI its absence is a failure.

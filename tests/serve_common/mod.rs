@@ -246,3 +246,22 @@ pub fn decided(out: &str) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no decisions line in {out:?}"))
 }
+
+/// (correlation, disposition) of every row of a call-record database,
+/// sorted; `PRAGMA integrity_check` must pass.
+pub fn database_rows(db: &Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(db).expect("the call-record database");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("an integrity check");
+    assert_eq!(check, "ok");
+    let mut rows: Vec<(String, String)> = conn
+        .prepare("SELECT coalesce(correlation, ''), disposition FROM calls")
+        .expect("a query")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("rows")
+        .map(|r| r.expect("a row"))
+        .collect();
+    rows.sort();
+    rows
+}
