@@ -273,6 +273,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                     store,
                     runtime.events().records(RECORDS_WAITING),
                     Arc::clone(&version),
+                    true,
                 )
                 .map_err(|e| format!("cannot start the call-record writer: {e}"))?,
             ),

@@ -165,7 +165,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             let store = RecordStore::open(path).map_err(|e| e.to_string())?;
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             let version = crate::server::version(&scripts.loader.sources);
-            let writer = RecordWriter::start(store, rx, version.into())
+            let writer = RecordWriter::start(store, rx, version.into(), false)
                 .map_err(|e| format!("cannot start the call-record writer: {e}"))?;
             Some((tx, writer, path))
         }

@@ -15,6 +15,7 @@
 //! serialisation serves the JSON lines, the database and later the admin
 //! API), plus the whole record as JSON for what has no column yet.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -127,6 +128,12 @@ impl RecordStore {
 
     /// Writes `records`, decided by program `version`, in one transaction.
     pub fn write(&mut self, records: &[Arc<Summary>], version: &str) -> Result<(), StoreError> {
+        let rows: Vec<Row> = records.iter().map(|s| Row::of(s)).collect();
+        self.write_rows(&rows, version)
+    }
+
+    /// Writes rows made once (a batch tried again is not made again).
+    fn write_rows(&mut self, rows: &[Row], version: &str) -> Result<(), StoreError> {
         let fail = |source| StoreError::Write {
             path: self.path.clone(),
             source,
@@ -141,8 +148,8 @@ impl RecordStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 )
                 .map_err(fail)?;
-            for summary in records {
-                let row = Row::of(summary);
+            for row in rows {
+                let summary = &row.summary;
                 insert
                     .execute(params![
                         summary.call.id as i64,
@@ -179,8 +186,9 @@ impl RecordStore {
     }
 }
 
-/// The columns that come from the record's JSON.
+/// A record and the columns that come from its JSON.
 struct Row {
+    summary: Arc<Summary>,
     arrived: String,
     ended: String,
     disposition: &'static str,
@@ -190,7 +198,7 @@ struct Row {
 }
 
 impl Row {
-    fn of(summary: &Summary) -> Row {
+    fn of(summary: &Arc<Summary>) -> Row {
         let ended = summary
             .call
             .arrived
@@ -204,7 +212,8 @@ impl Row {
             disposition: summary.disposition.name(),
             tags: serde_json::to_string(&summary.tags).unwrap_or_default(),
             path: serde_json::to_string(&summary.path).unwrap_or_default(),
-            record: serde_json::to_string(summary).unwrap_or_default(),
+            record: serde_json::to_string(&**summary).unwrap_or_default(),
+            summary: Arc::clone(summary),
         }
     }
 }
@@ -270,11 +279,15 @@ impl Written {
 impl RecordWriter {
     /// Writes every record `records` brings to `store`, stamped with
     /// `version`, until the source is closed (`EventBus::close_records`,
-    /// or every sender dropped) and drained.
+    /// or every sender dropped) and drained. With `echo`, each record is
+    /// also one line on standard output, `call {json}`, from the same
+    /// serialisation as the database's `record` column, written once a
+    /// batch.
     pub fn start(
         mut store: RecordStore,
         mut records: impl RecordSource,
         version: Arc<str>,
+        echo: bool,
     ) -> std::io::Result<RecordWriter> {
         let thread = std::thread::Builder::new()
             .name("call-records".into())
@@ -284,6 +297,8 @@ impl RecordWriter {
                 while let Some(first) = records.next_waiting() {
                     // Group commit: what arrives within WINDOW of the
                     // first record goes in the same transaction.
+                    // One sleep a batch, not a poll: the thread wakes
+                    // once a window whatever the call rate.
                     batch.push(first);
                     let until = Instant::now() + WINDOW;
                     while batch.len() < BATCH {
@@ -294,22 +309,35 @@ impl RecordWriter {
                                 if now >= until {
                                     break;
                                 }
-                                std::thread::sleep((until - now).min(WINDOW / 4));
+                                std::thread::sleep(until - now);
                             }
                         }
                     }
-                    match write_batch(&mut store, &batch, &version) {
-                        Ok(()) => done.written += batch.len() as u64,
+                    let rows: Vec<Row> = batch.drain(..).map(|s| Row::of(&s)).collect();
+                    let written = write_batch(&mut store, &rows, &version);
+                    if echo {
+                        // One write for the batch (standard output is
+                        // line-buffered: a write a line otherwise).
+                        let mut out = std::io::BufWriter::with_capacity(
+                            64 * 1024,
+                            std::io::stdout().lock(),
+                        );
+                        for row in &rows {
+                            let _ = writeln!(out, "call {}", row.record);
+                        }
+                        let _ = out.flush();
+                    }
+                    match written {
+                        Ok(()) => done.written += rows.len() as u64,
                         Err(e) => {
-                            tracing::error!(error = %e, records = batch.len(), "call records not written; logged instead");
-                            for summary in &batch {
-                                let json = serde_json::to_string(&**summary).unwrap_or_default();
-                                eprintln!("call record not written: {json}");
+                            tracing::error!(error = %e, records = rows.len(), "call records not written; logged instead");
+                            let mut err = std::io::stderr().lock();
+                            for row in &rows {
+                                let _ = writeln!(err, "call record not written: {}", row.record);
                             }
-                            done.logged += batch.len() as u64;
+                            done.logged += rows.len() as u64;
                         }
                     }
-                    batch.clear();
                 }
                 done
             })?;
@@ -327,14 +355,10 @@ impl RecordWriter {
     }
 }
 
-fn write_batch(
-    store: &mut RecordStore,
-    batch: &[Arc<Summary>],
-    version: &str,
-) -> Result<(), StoreError> {
+fn write_batch(store: &mut RecordStore, rows: &[Row], version: &str) -> Result<(), StoreError> {
     let mut attempt = 1;
     loop {
-        match store.write(batch, version) {
+        match store.write_rows(rows, version) {
             Ok(()) => return Ok(()),
             Err(e) if attempt >= ATTEMPTS => return Err(e),
             Err(e) => {
@@ -471,7 +495,7 @@ mod tests {
         let path = dir.join("dialect.db");
         let store = RecordStore::open(&path).unwrap();
         let (tx, rx) = mpsc::channel(4);
-        let writer = RecordWriter::start(store, rx, "v1".into()).unwrap();
+        let writer = RecordWriter::start(store, rx, "v1".into(), false).unwrap();
         let sender = std::thread::spawn(move || {
             for id in 0..1_000 {
                 tx.blocking_send(summary(id, Disposition::Answered))

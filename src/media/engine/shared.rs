@@ -15,13 +15,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::net::UdpSocket;
 use tokio::sync::{Notify, watch};
 
 use super::record::{Channel, Mono, Stereo, lock};
 use crate::media::dtmf;
 use crate::media::g711;
-use crate::media::ports::Ports;
+use crate::media::ports::{Port, Ports};
 use crate::media::prompt::{FRAME, Prompt};
 use crate::media::rtp::{Header, Outgoing, Packet};
 use crate::media::sdp::{Codec, Negotiated};
@@ -128,7 +127,7 @@ type PromptCache = HashMap<usize, (Weak<Prompt>, Arc<Encoded>)>;
 /// The engine's state shared by the ticker, the streams and their tasks.
 pub(crate) struct Inner {
     pub config: MediaConfig,
-    pub ports: Ports,
+    pub ports: Arc<Ports>,
     /// When the engine started: times are kept as milliseconds since.
     pub epoch: Instant,
     /// Ticks of the ticker so far (the RTP clock of every stream).
@@ -155,7 +154,7 @@ impl Inner {
                 .map_or(0, |d| d.as_nanos() as u64)
         });
         Inner {
-            ports: Ports::new(config.ip, config.ports.clone()),
+            ports: Arc::new(Ports::new(config.ip, config.ports.clone())),
             config,
             epoch: Instant::now(),
             tick: AtomicU64::new(0),
@@ -447,7 +446,7 @@ pub(crate) struct Rx {
 /// bridge.
 pub(crate) struct StreamShared {
     pub id: u64,
-    pub socket: UdpSocket,
+    pub socket: Port,
     pub local: SocketAddr,
     pub tx: Mutex<Tx>,
     pub rx: Mutex<Rx>,
@@ -468,10 +467,10 @@ pub(crate) struct StreamShared {
 }
 
 impl StreamShared {
-    pub(crate) fn new(id: u64, socket: UdpSocket, out: Outgoing) -> std::io::Result<StreamShared> {
-        Ok(StreamShared {
+    pub(crate) fn new(id: u64, socket: Port, out: Outgoing) -> StreamShared {
+        StreamShared {
             id,
-            local: socket.local_addr()?,
+            local: socket.local(),
             socket,
             tx: Mutex::new(Tx {
                 destination: None,
@@ -495,7 +494,7 @@ impl StreamShared {
             expect: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             counters: Atomics::default(),
-        })
+        }
     }
 
     /// Whether the ticker has frames to send on this stream: open,

@@ -42,7 +42,7 @@ impl Stream {
         let socket = inner.ports.bind()?;
         let tick = inner.tick.load(Ordering::Relaxed);
         let out = crate::media::rtp::Outgoing::new(inner.random(), tick);
-        let shared = Arc::new(StreamShared::new(inner.next_id(), socket, out)?);
+        let shared = Arc::new(StreamShared::new(inner.next_id(), socket, out));
         inner.register(shared.clone());
         let task = tokio::spawn(super::receive::run(shared.clone(), inner.clone()));
         Ok(Stream {

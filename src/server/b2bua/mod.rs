@@ -84,13 +84,9 @@ fn start_call(board: &Arc<Switchboard>, incoming: &Incoming<'_>) -> Response {
                 return;
             }
         };
-        let summary = board.runtime.run_call(&mut channel, arrival).await;
+        board.runtime.run_call(&mut channel, arrival).await;
         // The runtime's record path has handed the record to the database
-        // writer (`server::records`); it is also one line of JSON on
-        // standard output.
-        if let Ok(json) = serde_json::to_string(&*summary) {
-            println!("call {json}");
-        }
+        // writer (`server::records`), which also prints it.
         channel.finish().await;
         board.calls.ended.fetch_add(1, Ordering::Relaxed);
     });
