@@ -213,6 +213,7 @@ impl Bench {
                 correlation: None,
                 arrived: jiff::Timestamp::UNIX_EPOCH,
                 arrived_ms: self.rt.clock().elapsed_ms(),
+                program_version: None,
             }),
             since_ms: self.rt.clock().elapsed_ms(),
             queue_name: self.program.checked().queue(queue).name.clone(),

@@ -34,6 +34,9 @@ pub struct Program {
     /// (`ir::needs::queue_clauses`), worked out once here rather than on
     /// every call that reads the queue's statistics.
     queue_clauses: Vec<Option<Vec<Vec<crate::ir::needs::Need>>>>,
+    /// The version a server gave it (a hash of its script's files), which
+    /// each call it takes carries into its record.
+    version: Option<std::sync::Arc<str>>,
 }
 
 /// A program's queue functions bound to one call's facts; see
@@ -127,7 +130,20 @@ impl Program {
             native,
             queues_read,
             queue_clauses,
+            version: None,
         })
+    }
+
+    /// Names the program's version (`server::version`): the calls it
+    /// takes carry it.
+    pub fn with_version(mut self, version: std::sync::Arc<str>) -> Program {
+        self.version = Some(version);
+        self
+    }
+
+    /// The version a server named, if any.
+    pub fn version(&self) -> Option<&std::sync::Arc<str>> {
+        self.version.as_ref()
     }
 
     /// Checks and compiles one script held in memory, with no includes and

@@ -5,7 +5,7 @@
 //! runs until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,6 +22,7 @@ use crate::server::b2bua::{Board, Settings, Switchboard};
 use crate::server::config::{self, Config, Listen, Mode, Transport};
 use crate::server::listen::listen;
 use crate::server::records::{RecordStore, RecordWriter};
+use crate::server::reload::{Candidate, Load, Loaded, Refused, Reloader};
 use crate::sip::counters::Counters;
 use crate::sip::credential;
 use crate::sip::ingress::Limits;
@@ -89,6 +90,11 @@ pub struct Args {
     /// configuration's `database`, else `dialect.db` beside the script
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+
+    /// Reload when the script's folder, the roster or a lookup source
+    /// changes (debounced); SIGHUP reloads too, with or without it
+    #[arg(long)]
+    pub watch: bool,
 
     /// Which engine decides: the compiled code or the interpreter
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
@@ -186,45 +192,95 @@ fn roster(config: &Config) -> Result<(Roster, Option<usize>), String> {
     Ok((roster, Some(n)))
 }
 
+/// How the script, the roster and their credentials are read, at start
+/// and at every reload: a script with errors is `Refused::Script` with
+/// its diagnostics as `lint` shows them.
+fn loader(args: &Args, config: &Config) -> Load {
+    let script = args.script.clone();
+    let access = args.access;
+    let config = config.clone();
+    let config_file = args
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(config::DEFAULT_FILE));
+    Box::new(move |verb: &str| {
+        // In B2BUA mode prompts play: one without a file is reported, as
+        // `lint --prompts` reports it, and plays as silence.
+        let prompts =
+            (config.mode == Mode::B2bua && config.prompts.is_dir()).then_some(&config.prompts);
+        let scripts = scripts::load_with(std::slice::from_ref(&script), prompts, access)
+            .map_err(Refused::Setup)?;
+        let mut shown = Vec::new();
+        let Some((program, tables)) =
+            scripts::compile_first(&scripts, &mut shown, verb).map_err(Refused::Setup)?
+        else {
+            return Err(Refused::Script(
+                String::from_utf8_lossy(&shown).into_owned(),
+            ));
+        };
+        let checked = program.checked();
+        let names = config.check_names(
+            &config_file,
+            checked.queues.iter().map(|q| q.name.as_str()),
+            checked.groups.iter().map(|g| g.name.as_str()),
+        );
+        if !names.is_empty() {
+            let lines: Vec<String> = names.iter().map(|e| e.to_string()).collect();
+            return Err(Refused::Setup(lines.join("\n")));
+        }
+        let (roster, agents) = roster(&config).map_err(Refused::Setup)?;
+        let roster = match agents {
+            Some(_) => {
+                let at = |e: &dyn std::fmt::Display| {
+                    Refused::Setup(format!("{}: {e}", config.agents.display()))
+                };
+                roster.skills_for(program.checked()).map_err(|e| at(&e))?;
+                let credentials = credential::table(
+                    roster
+                        .agents
+                        .iter()
+                        .filter(|a| !a.sip_user.is_empty())
+                        .map(|a| (a.sip_user.as_str(), a.password.as_str())),
+                )
+                .map_err(|e| at(&e))?;
+                Some((roster, credentials))
+            }
+            None => None,
+        };
+        Ok(Candidate {
+            program,
+            tables,
+            version: crate::server::version(&scripts.loader.sources).into(),
+            roster,
+            files: scripts.files,
+        })
+    })
+}
+
 fn run_inner(args: &Args) -> Result<ExitCode, String> {
     use std::io::Write;
     let config = configuration(args)?;
-    // In B2BUA mode prompts play: one without a file is reported now, as
-    // `lint --prompts` reports it, and plays as silence.
-    let prompts =
-        (config.mode == Mode::B2bua && config.prompts.is_dir()).then_some(&config.prompts);
-    let scripts = scripts::load_with(std::slice::from_ref(&args.script), prompts, args.access)?;
-    let Some((program, tables)) =
-        scripts::compile_first(&scripts, &mut std::io::stderr(), "serve")?
-    else {
-        return Ok(ExitCode::from(1));
+    // Start and every reload load the script the same way.
+    let load = loader(args, &config);
+    let first = match load("serve") {
+        Ok(first) => first,
+        Err(Refused::Script(shown)) => {
+            eprint!("{shown}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.to_string()),
     };
-    let checked = program.checked();
-    let names = config.check_names(
-        args.config
-            .as_deref()
-            .unwrap_or(Path::new(config::DEFAULT_FILE)),
-        checked.queues.iter().map(|q| q.name.as_str()),
-        checked.groups.iter().map(|g| g.name.as_str()),
-    );
-    if !names.is_empty() {
-        let lines: Vec<String> = names.iter().map(|e| e.to_string()).collect();
-        return Err(lines.join("\n"));
-    }
-    let version: Arc<str> = crate::server::version(&scripts.loader.sources).into();
-    let program = Arc::new(program);
-    let (roster, agents) = roster(&config)?;
-    roster
-        .skills_for(program.checked())
-        .map_err(|e| format!("{}: {e}", config.agents.display()))?;
-    let credentials = credential::table(
-        roster
-            .agents
-            .iter()
-            .filter(|a| !a.sip_user.is_empty())
-            .map(|a| (a.sip_user.as_str(), a.password.as_str())),
-    )
-    .map_err(|e| format!("{}: {e}", config.agents.display()))?;
+    let version = Arc::clone(&first.version);
+    let files = first.files;
+    let tables = first.tables;
+    let program = Arc::new(first.program.with_version(Arc::clone(&version)));
+    let (roster, credentials, agents) = match first.roster {
+        Some((roster, credentials)) => {
+            let n = roster.agents.len();
+            (roster, credentials, Some(n))
+        }
+        None => (Roster::default(), Default::default(), None),
+    };
     let registrar_config = RegistrarConfig {
         realm: config.realm.clone(),
         min_expires: config.registrar.min_expires,
@@ -279,6 +335,17 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             ),
             None => None,
         };
+        // The lookup rows new calls read, in both modes; redirect mode's
+        // answerer reads its own slot, which reloads swap too.
+        let tables = Arc::new(tables);
+        runtime
+            .reload_data(Arc::clone(&tables))
+            .map_err(|e| e.to_string())?;
+        let slot = Arc::new(arc_swap::ArcSwap::from_pointee(Version {
+            program: Arc::clone(&program),
+            tables: Arc::clone(&tables),
+            version: Arc::clone(&version),
+        }));
         let counters = Arc::new(Counters::default());
         let decisions = Arc::new(Decisions::default());
         let limits = Limits {
@@ -293,11 +360,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         let (listening, board) = match config.mode {
             Mode::Redirect => {
                 let answerer = Arc::new(Answerer {
-                    slot: Arc::new(arc_swap::ArcSwap::from_pointee(Version {
-                        program: Arc::clone(&program),
-                        tables: Arc::new(tables),
-                        version: Arc::clone(&version),
-                    })),
+                    slot: Arc::clone(&slot),
                     engine: args.engine.into(),
                     targets: config.targets.clone(),
                     runtime: Arc::clone(&runtime),
@@ -321,7 +384,20 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             }
         };
         let stop = stop_signal();
-        let files = scripts.files;
+        let reloader = Arc::new(Reloader::new(
+            load,
+            Arc::clone(&runtime),
+            Some(Arc::clone(&slot)),
+            Arc::clone(&registrar),
+            args.engine.into(),
+            Loaded {
+                version: version.to_string(),
+                at: jiff::Timestamp::now(),
+                by: "start".into(),
+                files,
+            },
+        ));
+        let reloads = reload_triggers(&reloader, args.watch.then(|| watched(args, &config)))?;
         println!(
             "dialect serve: {} mode, program version {version} ({}, {files} file{})",
             match config.mode {
@@ -374,6 +450,9 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         }
         stop.await;
         purge.abort();
+        for task in reloads {
+            task.abort();
+        }
         match &board {
             Some(board) => {
                 // New calls get 503; calls in progress have the grace
@@ -553,4 +632,66 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
+}
+
+/// Loads the script again and says what happened: the new version on
+/// standard output, or why nothing changed on standard error.
+async fn reload_now(reloader: &Arc<Reloader>, by: &'static str) {
+    use std::io::Write;
+    let r = Arc::clone(reloader);
+    match tokio::task::spawn_blocking(move || r.reload(by, false)).await {
+        Ok(Ok(done)) => {
+            println!("dialect serve: {} ({by})", done.line());
+            let _ = std::io::stdout().flush();
+        }
+        Ok(Err(refused)) => {
+            eprint!("{refused}");
+            if !refused.to_string().ends_with('\n') {
+                eprintln!();
+            }
+            eprintln!("dialect serve: reload ({by}) refused; the running version stays");
+        }
+        Err(e) => eprintln!("dialect serve: reload ({by}) failed: {e}"),
+    }
+}
+
+/// The tasks that reload on SIGHUP and, with `--watch`, when a watched
+/// file changes.
+fn reload_triggers(
+    reloader: &Arc<Reloader>,
+    watch: Option<Vec<PathBuf>>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    let mut tasks = Vec::new();
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("cannot listen for SIGHUP: {e}"))?;
+    let r = Arc::clone(reloader);
+    tasks.push(tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            reload_now(&r, "SIGHUP").await;
+        }
+    }));
+    if let Some(paths) = watch {
+        let mut changes = crate::server::watch::Watch::start(&paths)?;
+        println!(
+            "  watching {} for changes",
+            crate::server::watch::describe(&paths)
+        );
+        let r = Arc::clone(reloader);
+        tasks.push(tokio::spawn(async move {
+            while changes.changed().await {
+                reload_now(&r, "watch").await;
+            }
+        }));
+    }
+    Ok(tasks)
+}
+
+/// What `--watch` watches: the script's folder (its includes and CSV
+/// sources live there, unless includes may go outside) and the roster.
+fn watched(args: &Args, config: &Config) -> Vec<PathBuf> {
+    let mut paths = vec![config::folder_of(&args.script)];
+    if config.agents_given || config.agents.exists() {
+        paths.push(config.agents.clone());
+    }
+    paths
 }

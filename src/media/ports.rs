@@ -85,7 +85,9 @@ impl Deref for Port {
     type Target = tokio::net::UdpSocket;
     fn deref(&self) -> &tokio::net::UdpSocket {
         // Taken only in `drop`.
-        self.socket.as_ref().expect("a port's socket is there until drop")
+        self.socket
+            .as_ref()
+            .expect("a port's socket is there until drop")
     }
 }
 

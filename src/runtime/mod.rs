@@ -309,6 +309,7 @@ impl Runtime {
             correlation: arrival.correlation,
             arrived: self.shared.clock.now(),
             arrived_ms: self.shared.clock.elapsed_ms(),
+            program_version: program.version().cloned(),
         });
         let (signal, ticket) = self.signals.register();
         active.ticket = Some(ticket);

@@ -8,6 +8,7 @@
 //! made it has been reloaded away.
 
 use std::fmt;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -30,6 +31,10 @@ pub struct CallInfo {
     pub arrived: Timestamp,
     /// The same instant in milliseconds since the runtime's clock started.
     pub arrived_ms: i64,
+    /// The version of the program the call runs (`Program::version`): a
+    /// reload does not change it for a call in progress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program_version: Option<Arc<str>>,
 }
 
 /// What a channel knows of a call when it hands it to the runtime; the

@@ -1,7 +1,9 @@
 //! The server: what wires the language to SIP. `config` reads
 //! `dialect.toml`; `redirect` turns a program's decision for an INVITE
 //! into the answer redirect mode sends; `version` is a program's version
-//! (a hash of its files); `records` writes call records to SQLite.
+//! (a hash of its files); `records` writes call records to SQLite;
+//! `reload` puts a new version of the script in force while calls go on,
+//! and `watch` says when its files change (`serve --watch`).
 
 pub mod answer;
 pub mod b2bua;
@@ -9,6 +11,8 @@ pub mod config;
 pub mod listen;
 pub mod records;
 pub mod redirect;
+pub mod reload;
 pub mod version;
+pub mod watch;
 
 pub use version::version;

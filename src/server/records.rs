@@ -126,7 +126,8 @@ impl RecordStore {
         &self.path
     }
 
-    /// Writes `records`, decided by program `version`, in one transaction.
+    /// Writes `records` in one transaction, each stamped with the version
+    /// of the program that took its call, else `version`.
     pub fn write(&mut self, records: &[Arc<Summary>], version: &str) -> Result<(), StoreError> {
         let rows: Vec<Row> = records.iter().map(|s| Row::of(s)).collect();
         self.write_rows(&rows, version)
@@ -166,7 +167,7 @@ impl RecordStore {
                         row.tags,
                         row.path,
                         summary.voicemail,
-                        version,
+                        summary.call.program_version.as_deref().unwrap_or(version),
                         row.record,
                     ])
                     .map_err(fail)?;
@@ -391,6 +392,7 @@ mod tests {
             correlation: Some(format!("call-{id}@127.0.0.1")),
             arrived: "2026-12-02T09:00:00Z".parse().unwrap(),
             arrived_ms: 1_000,
+            program_version: None,
         });
         let mut s = Summary::begun(call);
         s.disposition = disposition;

@@ -449,6 +449,7 @@ mod tests {
             correlation: None,
             arrived: jiff::Timestamp::UNIX_EPOCH,
             arrived_ms: 0,
+            program_version: None,
         })
     }
 

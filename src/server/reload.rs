@@ -1,0 +1,239 @@
+//! Script reloads while calls go on. A reload loads the script's files
+//! again, checks and compiles them, reads the roster and the lookup rows,
+//! runs the script's `test` blocks (a failing test refuses the reload
+//! unless forced), and only then swaps the one program slot the runtime
+//! reads (and, in redirect mode, the answerer's). Calls in progress keep
+//! the program they started with; each call's record names its version.
+//! A script with errors, a failing test or a roster that does not fit
+//! changes nothing, and the reason goes back to whoever asked.
+//!
+//! Reloads happen one at a time, off the serving path (the caller runs
+//! [`Reloader::reload`] on a thread of its own). Every version put in
+//! force is kept in a history with its time and who asked.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::lookup::LookupTables;
+use crate::program::{Engine, Program};
+use crate::runtime::{Roster, Runtime};
+use crate::server::answer::{Slot, Version};
+use crate::sip::credential::Credentials;
+use crate::sip::registrar::Registrar;
+
+/// What the loader gives: a compiled script, its lookup rows and the
+/// roster, read the way `serve` read them at start.
+pub struct Candidate {
+    pub program: Program,
+    pub tables: LookupTables,
+    /// `server::version` of the script's files.
+    pub version: Arc<str>,
+    /// The roster, when the server has one, and its phones' credentials.
+    pub roster: Option<(Roster, Credentials)>,
+    /// How many files the script has.
+    pub files: usize,
+}
+
+/// Loads, checks and compiles the script from its files: what `serve`
+/// does at start and every reload does again. A script with errors is
+/// [`Refused::Script`] with the diagnostics rendered as `lint` renders
+/// them; a roster or configuration that does not fit is
+/// [`Refused::Setup`].
+/// The argument names the command for its refusals (`cannot VERB: ...`).
+pub type Load = Box<dyn Fn(&str) -> Result<Candidate, Refused> + Send + Sync>;
+
+/// One version put in force.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Loaded {
+    pub version: String,
+    /// When it was put in force.
+    pub at: jiff::Timestamp,
+    /// Who asked: `start`, `SIGHUP`, `watch`, or the admin API's caller.
+    pub by: String,
+    pub files: usize,
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Reloaded {
+    /// The version now in force.
+    pub version: String,
+    /// The version before.
+    pub previous: String,
+    /// Whether the script changed; when not, only the roster and the
+    /// lookup rows were put in force.
+    pub changed: bool,
+    /// Tests the new version passed (0 when forced).
+    pub tests: usize,
+    /// From the request to the swap, in microseconds.
+    pub latency_us: u64,
+}
+
+/// Why a reload changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    /// The script has errors (the diagnostics, rendered), or its files,
+    /// roster or lookup sources could not be read.
+    #[error("{0}")]
+    Script(String),
+    /// Tests of the new version failed.
+    #[error(
+        "{} of {tests} test(s) of version {version} failed: {}; the running version stays (reload with --force to put it in force anyway)",
+        failed.len(),
+        failed.join(", ")
+    )]
+    Tests {
+        version: String,
+        tests: usize,
+        failed: Vec<String>,
+    },
+    /// The roster or the configuration does not fit the script, or the
+    /// runtime refused the new program.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Puts new versions of the script in force, one at a time.
+pub struct Reloader {
+    load: Load,
+    runtime: Arc<Runtime>,
+    /// Redirect mode's answerer reads its own slot.
+    slot: Option<Arc<Slot>>,
+    /// Takes a new roster's credentials.
+    registrar: Arc<Registrar>,
+    engine: Engine,
+    history: Mutex<Vec<Loaded>>,
+    one_at_a_time: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Reloader {
+    /// A reloader for the server whose runtime (and, in redirect mode,
+    /// answerer slot) serve `first`, the version loaded at start.
+    pub fn new(
+        load: Load,
+        runtime: Arc<Runtime>,
+        slot: Option<Arc<Slot>>,
+        registrar: Arc<Registrar>,
+        engine: Engine,
+        first: Loaded,
+    ) -> Reloader {
+        Reloader {
+            load,
+            runtime,
+            slot,
+            registrar,
+            engine,
+            history: Mutex::new(vec![first]),
+            one_at_a_time: Mutex::new(()),
+        }
+    }
+
+    /// Loads the script again and puts it in force, unless it has errors,
+    /// a test fails (and `force` is not given) or the roster does not fit.
+    /// Blocks while it loads, compiles and tests: call it off the serving
+    /// path.
+    pub fn reload(&self, by: &str, force: bool) -> Result<Reloaded, Refused> {
+        let asked = Instant::now();
+        let _one = lock(&self.one_at_a_time);
+        let candidate = (self.load)("reload")?;
+        let current = self.runtime.program();
+        let previous: String = current.version().map(|v| v.to_string()).unwrap_or_default();
+        let changed = *candidate.version != *previous;
+        let tables = Arc::new(candidate.tables);
+        let program = if changed {
+            Arc::new(
+                candidate
+                    .program
+                    .with_version(Arc::clone(&candidate.version)),
+            )
+        } else {
+            // The same script: only the roster and the rows change, and
+            // calls keep sharing the compiled code they have.
+            current
+        };
+        let tests = if changed && !force {
+            let outcomes = crate::suite::run_all(&program, &tables, self.engine);
+            let failed: Vec<String> = outcomes
+                .iter()
+                .filter(|o| !o.passed)
+                .map(|o| format!("`{}`", o.name))
+                .collect();
+            if !failed.is_empty() {
+                return Err(Refused::Tests {
+                    version: candidate.version.to_string(),
+                    tests: outcomes.len(),
+                    failed,
+                });
+            }
+            outcomes.len()
+        } else {
+            0
+        };
+        let (roster, credentials) = match candidate.roster {
+            Some((roster, credentials)) => (Some(roster), Some(credentials)),
+            None => (None, None),
+        };
+        self.runtime
+            .reload(Arc::clone(&program), Arc::clone(&tables), roster.as_ref())
+            .map_err(|e| Refused::Setup(e.to_string()))?;
+        if let Some(credentials) = credentials {
+            self.registrar.set_credentials(credentials);
+        }
+        if let Some(slot) = &self.slot {
+            slot.store(Arc::new(Version {
+                program,
+                tables,
+                version: Arc::clone(&candidate.version),
+            }));
+        }
+        let latency = asked.elapsed();
+        if changed {
+            lock(&self.history).push(Loaded {
+                version: candidate.version.to_string(),
+                at: jiff::Timestamp::now(),
+                by: by.to_string(),
+                files: candidate.files,
+            });
+        }
+        Ok(Reloaded {
+            version: candidate.version.to_string(),
+            previous,
+            changed,
+            tests,
+            latency_us: micros(latency),
+        })
+    }
+
+    /// Every version put in force, oldest first; the last is in force.
+    pub fn versions(&self) -> Vec<Loaded> {
+        lock(&self.history).clone()
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+impl Reloaded {
+    /// One line for the log and the command line.
+    pub fn line(&self) -> String {
+        let ms = self.latency_us as f64 / 1000.0;
+        if self.changed {
+            format!(
+                "reloaded: version {} in force (was {}); {} test(s) passed; swapped {ms:.1} ms after the request",
+                self.version, self.previous, self.tests
+            )
+        } else {
+            format!(
+                "reloaded: the script is unchanged (version {}); roster and lookup rows read again in {ms:.1} ms",
+                self.version
+            )
+        }
+    }
+}

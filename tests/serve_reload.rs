@@ -1,0 +1,257 @@
+//! Reloading a running `dialect serve` (redirect mode, where each answer
+//! names the version that decided it): SIGHUP and `--watch` put an edited
+//! script in force for the next INVITE; a script with errors or a failing
+//! test changes nothing and the diagnostics are printed; every call
+//! answered in between is answered.
+
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const CONFIG: &str = "mode = \"redirect\"\n\n[targets]\ntrunk = \"sip:{number}@trunk.test\"\n";
+
+fn script(target: &str, extra: &str) -> String {
+    format!(
+        "entry \"+1 800 555 0100\" -> transfer \"{target}\"\n\n\
+         test \"the line goes to the trunk\" {{\n  \
+         call from \"+15125550123\" to \"+18005550100\" at 2026-11-23 10:00\n  \
+         expect transfer \"{target}\"\n}}\n{extra}"
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dialect-reload-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    errors: mpsc::Receiver<String>,
+    port: u16,
+    version: String,
+}
+
+fn reader<R: std::io::Read + Send + 'static>(r: R) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Server {
+    fn start(dir: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dialect"))
+            .arg("serve")
+            .arg(dir.join("main.dial"))
+            .args(["--sip", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("dialect serve starts");
+        let out: ChildStdout = child.stdout.take().expect("stdout");
+        let lines = reader(out);
+        let errors = reader(child.stderr.take().expect("stderr"));
+        let mut server = Server {
+            child,
+            lines,
+            errors,
+            port: 0,
+            version: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let line = server
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("serve says where it listens");
+            if let Some(rest) = line.split("program version ").nth(1) {
+                server.version = rest.split_whitespace().next().unwrap_or("").into();
+            }
+            if let Some(addr) = line.trim().strip_prefix("listening on udp://") {
+                server.port = addr.rsplit(':').next().unwrap().parse().unwrap();
+            }
+            if line.contains("to stop") {
+                break;
+            }
+        }
+        server
+    }
+
+    fn hangup(&self) {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// The next line on standard output containing `needle`.
+    fn said(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("serve did not say {needle:?}"));
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    /// Standard error until a line containing `needle`, all of it.
+    fn complained(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut all = String::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .errors
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("serve did not complain {needle:?}; said {all}"));
+            all.push_str(&line);
+            all.push('\n');
+            if line.contains(needle) {
+                return all;
+            }
+        }
+    }
+
+    /// An INVITE to the line; the answer's (Contact, version).
+    fn call(&self, n: u32) -> (String, String) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let invite = format!(
+            "INVITE sip:+18005550100@127.0.0.1 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKreload{n}\r\n\
+             From: <sip:+15125550123@127.0.0.1>;tag=t{n}\r\n\
+             To: <sip:+18005550100@127.0.0.1>\r\n\
+             Call-ID: reload-{n}@127.0.0.1\r\n\
+             CSeq: 1 INVITE\r\n\
+             Contact: <sip:caller@127.0.0.1:{port}>\r\n\
+             Max-Forwards: 70\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        socket
+            .send_to(invite.as_bytes(), ("127.0.0.1", self.port))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            let (len, _) = socket.recv_from(&mut buf).expect("an answer");
+            let text = String::from_utf8_lossy(&buf[..len]).to_string();
+            if text.starts_with("SIP/2.0 1") {
+                continue;
+            }
+            assert!(text.starts_with("SIP/2.0 302"), "{text}");
+            let header = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            return (header("Contact:"), header("X-Dialect-Version:"));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn sighup_puts_an_edited_script_in_force_and_refuses_a_broken_one() {
+    let dir = scratch("hup");
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    std::fs::write(dir.join("main.dial"), script("+15125550100", "")).unwrap();
+    let server = Server::start(&dir, &[]);
+    let first = server.version.clone();
+    let (contact, version) = server.call(1);
+    assert!(contact.contains("+15125550100"), "{contact}");
+    assert_eq!(version, first);
+
+    // An edit, then SIGHUP: the next call takes the new version.
+    std::fs::write(dir.join("main.dial"), script("+15125550111", "")).unwrap();
+    server.hangup();
+    let line = server.said("reloaded:");
+    assert!(line.contains("(SIGHUP)"), "{line}");
+    assert!(line.contains("1 test(s) passed"), "{line}");
+    let (contact, second) = server.call(2);
+    assert!(contact.contains("+15125550111"), "{contact}");
+    assert_ne!(second, first);
+    assert!(
+        line.contains(&format!("version {second} in force (was {first})")),
+        "{line}"
+    );
+
+    // A script with an error: nothing changes, the diagnostic is shown.
+    std::fs::write(
+        dir.join("main.dial"),
+        script(
+            "+15125550122",
+            "entry \"+1 800 555 0199\" -> queue nowhere\n",
+        ),
+    )
+    .unwrap();
+    server.hangup();
+    let complaint = server.complained("refused");
+    assert!(complaint.contains("nowhere"), "{complaint}");
+    assert!(
+        complaint.contains("cannot reload: the script has 1 error(s)"),
+        "{complaint}"
+    );
+    let (contact, version) = server.call(3);
+    assert!(contact.contains("+15125550111"), "{contact}");
+    assert_eq!(version, second);
+
+    // A failing test refuses it too.
+    let failing = script("+15125550133", "").replace(
+        "expect transfer \"+15125550133\"",
+        "expect transfer \"+15125550144\"",
+    );
+    std::fs::write(dir.join("main.dial"), failing).unwrap();
+    server.hangup();
+    let complaint = server.complained("refused");
+    assert!(complaint.contains("1 of 1 test(s)"), "{complaint}");
+    assert!(
+        complaint.contains("`the line goes to the trunk`"),
+        "{complaint}"
+    );
+    let (_, version) = server.call(4);
+    assert_eq!(version, second);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn watch_reloads_when_the_script_is_saved() {
+    let dir = scratch("watch");
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    std::fs::write(dir.join("main.dial"), script("+15125550100", "")).unwrap();
+    let server = Server::start(&dir, &["--watch"]);
+    let first = server.version.clone();
+    std::fs::write(dir.join("main.dial"), script("+15125550155", "")).unwrap();
+    let line = server.said("reloaded:");
+    assert!(line.contains("(watch)"), "{line}");
+    let (contact, version) = server.call(1);
+    assert!(contact.contains("+15125550155"), "{contact}");
+    assert_ne!(version, first);
+    let _ = std::fs::remove_dir_all(&dir);
+}
