@@ -1,0 +1,190 @@
+//! The text form of a diff: one paragraph per group of calls, then a
+//! summary line. `dialect diff` prints it, and so will `dialect reload`
+//! before it swaps.
+
+use super::model::{Change, Condition, Diff, Outcome, When};
+
+impl Diff {
+    /// The diff as text, one group of calls per paragraph:
+    ///
+    /// ```text
+    /// calls to +1 800 555 0100 on Saturdays 09:00–13:00: before `queue support`, now `voicemail "general"`
+    ///   before: route inbound, rule 3 (old.dial:20)
+    ///   now:    route inbound, rule 2 (new.dial:19)
+    /// ```
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        for change in &self.changes {
+            out.push_str(&change.headline());
+            out.push('\n');
+            out.push_str(&format!("  before: {}\n", decided(&change.before)));
+            out.push_str(&format!("  now:    {}\n", decided(&change.after)));
+            out.push('\n');
+        }
+        for note in &self.notes {
+            out.push_str(&format!("note: {note}\n"));
+        }
+        let groups = match self.changes.len() {
+            0 => "no call ends elsewhere".to_string(),
+            1 => "1 group of calls ends elsewhere".to_string(),
+            n => format!("{n} groups of calls end elsewhere"),
+        };
+        out.push_str(&format!(
+            "{groups} ({} calls compared to {} {}; times in {}, over the week of {} and calendar dates for a year from {})\n",
+            self.calls,
+            self.entries,
+            if self.entries == 1 { "entry" } else { "entries" },
+            self.zone,
+            self.week,
+            self.from
+        ));
+        out
+    }
+}
+
+impl Change {
+    /// `calls to NUMBER [from CALLERS] [pressing KEYS] [when CONDITIONS]
+    /// TIMES: before `X`, now `Y``
+    pub fn headline(&self) -> String {
+        let mut out = format!("calls to {}", self.entry);
+        if self.dialed_differs() {
+            out.push_str(&format!(" (such as {})", self.dialed));
+        }
+        if let Some(caller) = &self.caller {
+            out.push_str(&format!(" from {caller}"));
+        }
+        if !self.presses.is_empty() {
+            let keys: Vec<&str> = (self.presses.iter())
+                .map(|p| {
+                    if p == "timeout" {
+                        "nothing"
+                    } else {
+                        p.as_str()
+                    }
+                })
+                .collect();
+            out.push_str(&format!(" pressing {}", keys.join(" then ")));
+        }
+        if !self.conditions.is_empty() {
+            let conditions: Vec<String> = self.conditions.iter().map(condition).collect();
+            out.push_str(&format!(" when {}", conditions.join(" and ")));
+        }
+        let when = when(&self.when);
+        if !when.is_empty() {
+            out.push(' ');
+            out.push_str(&when);
+        }
+        out.push_str(&format!(
+            ": before `{}`, now `{}`",
+            self.before.ends, self.after.ends
+        ));
+        out
+    }
+
+    /// Whether the entry is a pattern, so the number tried is worth saying.
+    fn dialed_differs(&self) -> bool {
+        let written: String = (self.entry.chars())
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        written != self.dialed
+    }
+}
+
+fn decided(o: &Outcome) -> String {
+    let each: Vec<String> = (o.decided_by.iter())
+        .map(|d| match &d.place {
+            Some(place) => format!("{} ({place})", d.what),
+            None => d.what.clone(),
+        })
+        .collect();
+    each.join("; ")
+}
+
+fn condition(c: &Condition) -> String {
+    match c.holds.as_str() {
+        "true" => c.subject.clone(),
+        "false" => format!("not {}", c.subject),
+        holds => format!("{} {holds}", c.subject),
+    }
+}
+
+fn when(w: &When) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if w.always {
+        let mut text = "at any time".to_string();
+        if !w.except.is_empty() {
+            let shown: Vec<&str> = w.except.iter().take(5).map(String::as_str).collect();
+            text.push_str(&format!(" except on {}", shown.join(", ")));
+            if w.except.len() > 5 {
+                text.push_str(&format!(" and {} more dates", w.except.len() - 5));
+            }
+        }
+        parts.push(text);
+    }
+    if !w.weekly.is_empty() {
+        let ranges: Vec<String> = (w.weekly.iter())
+            .map(|r| {
+                let days = days(&r.days);
+                if r.from == "00:00" && r.to == "24:00" {
+                    format!("{days} (all day)")
+                } else {
+                    format!("{days} {}–{}", r.from, r.to)
+                }
+            })
+            .collect();
+        parts.push(format!("on {}", ranges.join(", ")));
+    }
+    for d in &w.dates {
+        let label = d
+            .label
+            .as_ref()
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
+        if d.from == "00:00" && d.to == "24:00" {
+            parts.push(format!("on {}{label} (all day)", d.date));
+        } else {
+            parts.push(format!("on {}{label} {}–{}", d.date, d.from, d.to));
+        }
+    }
+    parts.join("; ")
+}
+
+const DAY_NAMES: [(&str, &str); 7] = [
+    ("mon", "Mondays"),
+    ("tue", "Tuesdays"),
+    ("wed", "Wednesdays"),
+    ("thu", "Thursdays"),
+    ("fri", "Fridays"),
+    ("sat", "Saturdays"),
+    ("sun", "Sundays"),
+];
+
+/// `Mondays to Fridays`, `Saturdays and Sundays`, `Mondays, Wednesdays and
+/// Fridays`.
+fn days(days: &[String]) -> String {
+    let index: Vec<usize> = (days.iter())
+        .filter_map(|d| DAY_NAMES.iter().position(|(short, _)| short == d))
+        .collect();
+    let name = |i: usize| DAY_NAMES[i].1;
+    // Runs of consecutive days.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &i in &index {
+        match runs.last_mut() {
+            Some(run) if run.1 + 1 == i => run.1 = i,
+            _ => runs.push((i, i)),
+        }
+    }
+    let mut words: Vec<String> = Vec::new();
+    for (a, b) in runs {
+        if b >= a + 2 {
+            words.push(format!("{} to {}", name(a), name(b)));
+        } else {
+            words.extend((a..=b).map(|i| name(i).to_string()));
+        }
+    }
+    match words.len() {
+        0 => String::new(),
+        1 => words.remove(0),
+        n => format!("{} and {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
