@@ -67,14 +67,21 @@ impl Explorer<'_> {
     pub fn entry(&mut self, dialed: &str) {
         let mut assign = BTreeMap::new();
         let mut presses = Vec::new();
-        self.explore(dialed, &mut assign, &mut presses);
+        self.explore(dialed, &mut assign, &mut presses, None);
     }
 
+    /// Walks the call with the inputs and presses so far; branches on the
+    /// first input a rule on its way reads that has no value yet, then on
+    /// the keys of the menus where it waits. `waited` is where the call
+    /// waited before its last press: a press that leaves both versions
+    /// waiting there again (an invalid key, silence, `repeat`) adds
+    /// nothing that the calls without it did not show.
     fn explore(
         &mut self,
         dialed: &str,
         assign: &mut BTreeMap<Subject, usize>,
         presses: &mut Vec<Press>,
+        waited: Option<&(End, End)>,
     ) {
         if self.walks >= self.budget {
             self.cut = true;
@@ -92,13 +99,17 @@ impl Explorer<'_> {
             let n = self.inputs.domain(&subject).map_or(0, |d| d.values.len());
             for i in 0..n {
                 assign.insert(subject.clone(), i);
-                self.explore(dialed, assign, presses);
+                self.explore(dialed, assign, presses, waited);
             }
             assign.remove(&subject);
             return;
         }
         let keys_before = waiting_keys(self.old.program, &before);
         let keys_after = waiting_keys(self.new.program, &after);
+        let ends = (before.end.clone(), after.end.clone());
+        if keys_before.is_some() && keys_after.is_some() && waited == Some(&ends) {
+            return;
+        }
         if let (Some(a), Some(b)) = (&keys_before, &keys_after)
             && presses.len() < MAX_PRESSES
         {
@@ -120,7 +131,7 @@ impl Explorer<'_> {
             keys.push(Press::Timeout);
             for k in keys {
                 presses.push(k);
-                self.explore(dialed, assign, presses);
+                self.explore(dialed, assign, presses, Some(&ends));
                 presses.pop();
             }
             return;

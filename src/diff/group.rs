@@ -189,10 +189,10 @@ fn condition(s: &Subject, values: &BTreeSet<usize>, d: &Domain) -> Option<Condit
             let labels: Vec<String> = (values.iter())
                 .filter_map(|&i| d.labels.get(i).cloned())
                 .collect();
-            if d.kind == Kind::Bool {
-                labels.join(" or ")
-            } else {
-                format!("is {}", labels.join(" or "))
+            match (d.kind, labels.as_slice()) {
+                (Kind::Bool, _) => labels.join(" or "),
+                (_, [one]) if one.starts_with('"') => format!("== {one}"),
+                _ => format!("is {}", labels.join(" or ")),
             }
         }
     };

@@ -138,6 +138,10 @@ impl Inputs {
                 }
             }
         }
+        let tests = &mut found.callers;
+        dedup(&mut tests.patterns);
+        dedup(&mut tests.prefixes);
+        dedup(&mut tests.numbers);
         inputs.build(found);
         inputs
     }
@@ -337,6 +341,17 @@ impl Inputs {
         self.now_dates.sort();
         self.now_dates.dedup();
     }
+}
+
+/// Keeps the first of equal items.
+fn dedup<T: PartialEq>(items: &mut Vec<T>) {
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        if !kept.contains(&item) {
+            kept.push(item);
+        }
+    }
+    *items = kept;
 }
 
 fn add_ints(found: &mut Found, s: Subject, values: &[&Value]) {

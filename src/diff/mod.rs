@@ -20,6 +20,9 @@ mod model;
 mod text;
 mod times;
 
+#[cfg(test)]
+mod tests;
+
 pub use model::{Change, Condition, DateRange, Decision, Diff, Outcome, WeeklyRange, When};
 
 use std::collections::BTreeMap;

@@ -121,30 +121,47 @@ fn when(w: &When) -> String {
         }
         parts.push(text);
     }
-    if !w.weekly.is_empty() {
-        let ranges: Vec<String> = (w.weekly.iter())
-            .map(|r| {
-                let days = days(&r.days);
-                if r.from == "00:00" && r.to == "24:00" {
-                    format!("{days} (all day)")
-                } else {
-                    format!("{days} {}–{}", r.from, r.to)
-                }
-            })
-            .collect();
-        parts.push(format!("on {}", ranges.join(", ")));
+    // Ranges on the same days, and on the same date, read together.
+    let mut weekly: Vec<(String, Vec<String>)> = Vec::new();
+    for r in &w.weekly {
+        let days = days(&r.days);
+        let range = if r.from == "00:00" && r.to == "24:00" {
+            "(all day)".to_string()
+        } else {
+            format!("{}–{}", r.from, r.to)
+        };
+        match weekly.iter_mut().find(|(d, _)| *d == days) {
+            Some((_, ranges)) => ranges.push(range),
+            None => weekly.push((days, vec![range])),
+        }
     }
+    if !weekly.is_empty() {
+        let each: Vec<String> = (weekly.iter())
+            .map(|(days, ranges)| format!("{days} {}", ranges.join(" and ")))
+            .collect();
+        parts.push(format!("on {}", each.join(", ")));
+    }
+    let mut dates: Vec<(String, Vec<String>)> = Vec::new();
     for d in &w.dates {
         let label = d
             .label
             .as_ref()
             .map(|l| format!(" ({l})"))
             .unwrap_or_default();
-        if d.from == "00:00" && d.to == "24:00" {
-            parts.push(format!("on {}{label} (all day)", d.date));
+        let day = format!("{}{label}", d.date);
+        let range = if d.from == "00:00" && d.to == "24:00" {
+            "all day".to_string()
         } else {
-            parts.push(format!("on {}{label} {}–{}", d.date, d.from, d.to));
+            format!("{}–{}", d.from, d.to)
+        };
+        match dates.iter_mut().find(|(x, _)| *x == day) {
+            Some((_, ranges)) => ranges.push(range),
+            None => dates.push((day, vec![range])),
         }
+    }
+    for (day, ranges) in dates {
+        let sep = if ranges == ["all day"] { ", " } else { " " };
+        parts.push(format!("on {day}{sep}{}", ranges.join(" and ")));
     }
     parts.join("; ")
 }
