@@ -13,8 +13,10 @@ use crate::program::Program;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 Examples:
-  dialect diff live/support.dial support.dial
-  dialect diff old/ new/main.dial --from 2026-12-01 --format json
+  dialect diff tests/fixtures/diff/base.dial tests/fixtures/diff/saturday.dial
+  dialect diff examples/support/support.dial examples/support/support.dial
+  dialect diff tests/fixtures/diff/base.dial tests/fixtures/diff/holiday.dial \\
+    --from 2026-12-01 --format json
 
 For each entry of either script, calls are followed through both versions
 over an ordinary week (cut at every minute where some hours, calendar or
@@ -24,9 +26,13 @@ statistics, lookup rows and callers the rules compare (each value at and
 past every constant compared with). Calls that end elsewhere are printed in
 groups:
 
-  calls to +1 800 555 0100 on Saturdays 09:00–13:00: before `queue support`, now `voicemail \"general\"`
-    before: route inbound, rule 3 (old.dial:20)
-    now:    route inbound, rule 2 (new.dial:19)
+  calls to +1 800 555 0100 on Saturdays 09:00–13:00: before `menu main`,
+  now `voicemail \"general\"`
+    before: route inbound, otherwise (base.dial:31)
+    now:    route inbound, rule 2 (saturday.dial:27)
+
+A group says which callers, keys pressed and queue or lookup values it
+covers when not all of them, and the decisions that send its calls there.
 
 Lookup rows are made up from what the rules compare, not read from the
 lookups' sources. Where a call goes after it joins a queue or rings a
