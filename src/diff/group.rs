@@ -279,7 +279,7 @@ fn when(classes: &BTreeSet<usize>, times: &Times) -> When {
     }
     if whole_week {
         // Dates where this change does not happen at all hours.
-        for (date, _) in &times.dates {
+        for date in times.dates.keys() {
             let full = dates.get(date).is_some_and(|r| r == &[(0, 1440)]);
             if !full && !out.dates.iter().any(|d| d.date == date.to_string()) {
                 out.except.push(date.to_string());

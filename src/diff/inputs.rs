@@ -100,11 +100,7 @@ impl CallerTests {
             return "a withheld number".into();
         }
         let mut parts: Vec<String> = Vec::new();
-        parts.extend(
-            (self.numbers.iter())
-                .filter(|n| *n == number)
-                .map(|n| n.clone()),
-        );
+        parts.extend((self.numbers.iter()).filter(|n| *n == number).cloned());
         parts.extend(
             (self.patterns.iter())
                 .filter(|p| p.matches(number))
