@@ -97,7 +97,7 @@ fn diff(args: &Args) -> Result<ExitCode, String> {
     ) else {
         return Ok(ExitCode::from(2));
     };
-    let mut options = Options::from(from);
+    let mut options = Options::new(from);
     options.engine = args.engine.into();
     let diff = diff::compare(&old, &new, &options);
     match args.format {

@@ -93,7 +93,9 @@ impl Explorer<'_> {
         let mut reads = read(self.old.program, &before);
         reads.extend(read(self.new.program, &after));
         let next = reads.into_iter().find(|s| {
-            !assign.contains_key(s) && self.inputs.domain(s).is_some() && !self.hidden(s, assign)
+            !assign.contains_key(s)
+                && self.inputs.domain(s).is_some_and(|d| !d.values.is_empty())
+                && !self.hidden(s, assign)
         });
         if let Some(subject) = next {
             let n = self.inputs.domain(&subject).map_or(0, |d| d.values.len());
@@ -289,7 +291,7 @@ fn waiting_keys(p: &Program, walk: &Walk) -> Option<Vec<Press>> {
                 .map(|k| Press::Keys(k.key.clone()))
                 .collect();
             if let Some(collect) = &menu.collect {
-                keys.push(Press::Keys("1".repeat(collect.min.max(1) as usize)));
+                keys.push(Press::Keys(digits(collect.min)));
             }
             Some(keys)
         }
@@ -304,6 +306,12 @@ fn waiting_keys(p: &Program, walk: &Walk) -> Option<Vec<Press>> {
         }
         _ => None,
     }
+}
+
+/// A number of `n` digits (at least one, at most 32: what a caller could
+/// type).
+fn digits(n: u32) -> String {
+    "1".repeat(n.clamp(1, 32) as usize)
 }
 
 /// A key that none of `keys` is or starts with.

@@ -14,7 +14,8 @@ use crate::checked::{Press, QueueStat};
 /// A group while it is being merged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Row {
-    presses: Vec<String>,
+    /// Key sequences, any of which (sorted).
+    presses: Vec<Vec<String>>,
     before: Outcome,
     after: Outcome,
     /// Per input, the values of it the group covers.
@@ -35,12 +36,14 @@ pub fn changes(
     let mut rows: Vec<Row> = leaves
         .iter()
         .map(|leaf| Row {
-            presses: (leaf.presses.iter())
-                .map(|p| match p {
-                    Press::Keys(k) => k.clone(),
-                    Press::Timeout => "timeout".into(),
-                })
-                .collect(),
+            presses: vec![
+                (leaf.presses.iter())
+                    .map(|p| match p {
+                        Press::Keys(k) => k.clone(),
+                        Press::Timeout => "timeout".into(),
+                    })
+                    .collect(),
+            ],
             before: leaf.before.clone(),
             after: leaf.after.clone(),
             conds: (leaf.assign.iter())
@@ -57,6 +60,7 @@ pub fn changes(
         let previous = rows.clone();
         rows = merge_times(rows);
         rows = merge_conditions(rows, inputs);
+        rows = merge_presses(rows);
         if rows == previous {
             break;
         }
@@ -115,6 +119,34 @@ fn merge_times(rows: Vec<Row>) -> Vec<Row> {
         match same {
             Some(o) => {
                 o.times.extend(row.times);
+                join(&mut o.before, row.before);
+                join(&mut o.after, row.after);
+            }
+            None => out.push(row),
+        }
+    }
+    out
+}
+
+/// Rows that differ only in the keys pressed become one, with each key
+/// sequence.
+fn merge_presses(rows: Vec<Row>) -> Vec<Row> {
+    let mut out: Vec<Row> = Vec::new();
+    for row in rows {
+        let same = out.iter_mut().find(|o| {
+            o.before.ends == row.before.ends
+                && o.after.ends == row.after.ends
+                && o.conds == row.conds
+                && o.times == row.times
+        });
+        match same {
+            Some(o) => {
+                for p in row.presses {
+                    if !o.presses.contains(&p) {
+                        o.presses.push(p);
+                    }
+                }
+                o.presses.sort();
                 join(&mut o.before, row.before);
                 join(&mut o.after, row.after);
             }
@@ -220,14 +252,18 @@ fn int_ranges(values: &BTreeSet<usize>, d: &Domain) -> String {
             i += 1;
         }
         let lo = (start > 0 || !d.open_below).then(|| ints[start]);
-        let hi = ints.get(i + 1).map(|next| next - 1);
+        let hi = ints.get(i + 1).map(|next| next.saturating_sub(1));
         let show = |v: i64| number_text(d.kind, v);
         parts.push(match (lo, hi) {
             (Some(lo), Some(hi)) if lo == hi => format!("= {}", show(lo)),
             (Some(lo), Some(hi)) => format!("from {} to {}", show(lo), show(hi)),
-            (Some(lo), None) if d.constants.contains(&(lo - 1)) => format!("> {}", show(lo - 1)),
+            (Some(lo), None) if d.constants.contains(&lo.saturating_sub(1)) => {
+                format!("> {}", show(lo.saturating_sub(1)))
+            }
             (Some(lo), None) => format!("≥ {}", show(lo)),
-            (None, Some(hi)) if d.constants.contains(&(hi + 1)) => format!("< {}", show(hi + 1)),
+            (None, Some(hi)) if d.constants.contains(&hi.saturating_add(1)) => {
+                format!("< {}", show(hi.saturating_add(1)))
+            }
             (None, Some(hi)) => format!("≤ {}", show(hi)),
             (None, None) => "any value".into(),
         });

@@ -11,7 +11,7 @@
 //! `model.rs` holds the typed result, `inputs.rs` the inputs and their
 //! values, `times.rs` the times, `explore.rs` the walks, `group.rs` the
 //! grouping and `text.rs` the text form. **Invariant:** no I/O and no
-//! clock: the caller gives the first day (`Options::from`).
+//! clock: the caller gives the first day (`Options::new`).
 
 mod explore;
 mod group;
@@ -46,7 +46,7 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn from(from: jiff::civil::Date) -> Options {
+    pub fn new(from: jiff::civil::Date) -> Options {
         Options {
             from,
             engine: Engine::Interp,

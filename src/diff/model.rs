@@ -46,8 +46,10 @@ pub struct Change {
     pub dialed: String,
     /// Which callers: `None` for every caller.
     pub caller: Option<String>,
-    /// The keys pressed in the menus met, in order (`timeout` for none).
-    pub presses: Vec<String>,
+    /// The keys pressed in the menus met, in order (`timeout` for none),
+    /// as `dialect explain --press` takes them; the group holds calls with
+    /// any of these sequences. One empty sequence when no key matters.
+    pub presses: Vec<Vec<String>>,
     /// What the rules read about queues and lookup rows, when it matters.
     pub conditions: Vec<Condition>,
     pub when: When,

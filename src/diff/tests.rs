@@ -36,7 +36,7 @@ fn changes(from: &str, to: &str) -> Vec<Change> {
 fn changes_between(old: &str, new: &str) -> Vec<Change> {
     let old = Program::from_text(old).expect("the old script compiles");
     let new = Program::from_text(new).expect("the new script compiles");
-    let mut options = Options::from(jiff::civil::date(2026, 12, 1));
+    let mut options = Options::new(jiff::civil::date(2026, 12, 1));
     let interp = compare(&old, &new, &options);
     options.engine = Engine::Jit;
     let jit = compare(&old, &new, &options);
@@ -183,7 +183,7 @@ fn lookup_changes(old: &str, new: &str) -> Vec<String> {
         Program::compile(checked).expect("compiles")
     };
     let (old, new) = (compile(old), compile(new));
-    let diff = compare(&old, &new, &Options::from(jiff::civil::date(2026, 12, 1)));
+    let diff = compare(&old, &new, &Options::new(jiff::civil::date(2026, 12, 1)));
     headlines(&diff.changes)
 }
 
@@ -216,7 +216,7 @@ entry "+18005550100" -> route inbound
 #[test]
 fn the_text_form_summarises() {
     let old = Program::from_text(BASE).expect("compiles");
-    let diff = compare(&old, &old, &Options::from(jiff::civil::date(2026, 12, 1)));
+    let diff = compare(&old, &old, &Options::new(jiff::civil::date(2026, 12, 1)));
     assert!(!diff.changed());
     let text = diff.render_text();
     assert!(text.starts_with("no call ends elsewhere ("), "{text}");

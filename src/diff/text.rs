@@ -42,6 +42,9 @@ impl Diff {
     }
 }
 
+/// Key sequences a headline lists before it counts the rest.
+const MAX_SEQUENCES: usize = 6;
+
 impl Change {
     /// `calls to NUMBER [from CALLERS] [pressing KEYS] [when CONDITIONS]
     /// TIMES: before `X`, now `Y``
@@ -53,17 +56,23 @@ impl Change {
         if let Some(caller) = &self.caller {
             out.push_str(&format!(" from {caller}"));
         }
-        if !self.presses.is_empty() {
-            let keys: Vec<&str> = (self.presses.iter())
-                .map(|p| {
-                    if p == "timeout" {
-                        "nothing"
-                    } else {
-                        p.as_str()
-                    }
-                })
-                .collect();
-            out.push_str(&format!(" pressing {}", keys.join(" then ")));
+        let sequences: Vec<String> = (self.presses.iter())
+            .filter(|keys| !keys.is_empty())
+            .map(|keys| keys.join(","))
+            .collect();
+        if !sequences.is_empty() {
+            let shown = sequences.len().min(MAX_SEQUENCES);
+            let mut text = sequences[..shown].join(" or ");
+            if sequences.len() < self.presses.len() {
+                text.push_str(" or no key");
+            }
+            if sequences.len() > shown {
+                text.push_str(&format!(
+                    " or {} more key sequences",
+                    sequences.len() - shown
+                ));
+            }
+            out.push_str(&format!(" pressing {text}"));
         }
         if !self.conditions.is_empty() {
             let conditions: Vec<String> = self.conditions.iter().map(condition).collect();
@@ -159,11 +168,38 @@ fn when(w: &When) -> String {
             None => dates.push((day, vec![range])),
         }
     }
+    // Dates with the same times read together.
+    let mut by_ranges: Vec<(Vec<String>, Vec<String>)> = Vec::new();
     for (day, ranges) in dates {
+        match by_ranges.iter_mut().find(|(r, _)| *r == ranges) {
+            Some((_, days)) => days.push(day),
+            None => by_ranges.push((ranges, vec![day])),
+        }
+    }
+    for (ranges, days) in by_ranges {
         let sep = if ranges == ["all day"] { ", " } else { " " };
-        parts.push(format!("on {day}{sep}{}", ranges.join(" and ")));
+        parts.push(format!("on {}{sep}{}", listed(&days), ranges.join(" and ")));
     }
     parts.join("; ")
+}
+
+/// Dates the text names before it counts the rest.
+const MAX_DATES: usize = 8;
+
+/// `A`, `A and B`, `A, B and C`, `A, B, ... and 3 more dates`.
+fn listed(items: &[String]) -> String {
+    let shown = &items[..items.len().min(MAX_DATES)];
+    let rest = items.len() - shown.len();
+    match (shown, rest) {
+        ([], _) => String::new(),
+        ([one], 0) => one.clone(),
+        (_, 0) => format!(
+            "{} and {}",
+            shown[..shown.len() - 1].join(", "),
+            shown[shown.len() - 1]
+        ),
+        (_, rest) => format!("{} and {rest} more dates", shown.join(", ")),
+    }
 }
 
 const DAY_NAMES: [(&str, &str); 7] = [
