@@ -313,14 +313,19 @@ fn when(classes: &BTreeSet<usize>, times: &Times) -> When {
             }
         }
     }
-    if whole_week {
-        // Dates where this change does not happen at all hours.
-        for date in times.dates.keys() {
-            let full = dates.get(date).is_some_and(|r| r == &[(0, 1440)]);
-            if !full && !out.dates.iter().any(|d| d.date == date.to_string()) {
-                out.except.push(date.to_string());
-            }
+    // Dates on which some of the week's times do not change this way.
+    for date in times.dates.keys() {
+        let day = date.weekday().to_monday_zero_offset() as usize;
+        let need = week.get(&day).map_or(&[][..], |r| r.as_slice());
+        let have = dates.get(date).map_or(&[][..], |r| r.as_slice());
+        let kept = need
+            .iter()
+            .all(|&(a, b)| have.iter().any(|&(x, y)| x <= a && b <= y));
+        if !kept {
+            out.except.push(date.to_string());
         }
+    }
+    if whole_week {
         return out;
     }
     // Days with the same range, in week order.

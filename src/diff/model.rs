@@ -75,7 +75,8 @@ pub struct When {
     pub weekly: Vec<WeeklyRange>,
     /// Times on particular dates (holidays) that differ from the week.
     pub dates: Vec<DateRange>,
-    /// With `always`: dates on which these calls do not change this way.
+    /// Dates (`YYYY-MM-DD`) on which some of the week's times above do not
+    /// change this way (a holiday that closes anyway).
     pub except: Vec<String>,
 }
 

@@ -120,15 +120,7 @@ fn condition(c: &Condition) -> String {
 fn when(w: &When) -> String {
     let mut parts: Vec<String> = Vec::new();
     if w.always {
-        let mut text = "at any time".to_string();
-        if !w.except.is_empty() {
-            let shown: Vec<&str> = w.except.iter().take(5).map(String::as_str).collect();
-            text.push_str(&format!(" except on {}", shown.join(", ")));
-            if w.except.len() > 5 {
-                text.push_str(&format!(" and {} more dates", w.except.len() - 5));
-            }
-        }
-        parts.push(text);
+        parts.push("at any time".to_string());
     }
     // Ranges on the same days, and on the same date, read together.
     let mut weekly: Vec<(String, Vec<String>)> = Vec::new();
@@ -149,6 +141,11 @@ fn when(w: &When) -> String {
             .map(|(days, ranges)| format!("{days} {}", ranges.join(" and ")))
             .collect();
         parts.push(format!("on {}", each.join(", ")));
+    }
+    if !w.except.is_empty()
+        && let Some(last) = parts.last_mut()
+    {
+        last.push_str(&format!(" except on {}", listed(&w.except)));
     }
     let mut dates: Vec<(String, Vec<String>)> = Vec::new();
     for d in &w.dates {
