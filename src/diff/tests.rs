@@ -94,7 +94,7 @@ fn a_menu_key_remapped() {
     assert_eq!(
         headlines(&found),
         vec![
-            "calls to +1 800 555 0100 pressing 2 when queue(support).waiting from 0 to 20 on Mondays to Fridays 08:00–18:00, Saturdays 09:00–13:00: before `queue support`, now `voicemail \"support\"`"
+            "calls to +1 800 555 0100 pressing 2 when queue(support).waiting from 0 to 20 on Mondays to Fridays 08:00–18:00, Saturdays 09:00–13:00 except on 2026-12-25: before `queue support`, now `voicemail \"support\"`"
         ]
     );
     assert_eq!(found[0].before.decided_by[0].what, "menu main, key 2");
@@ -106,7 +106,7 @@ fn a_queue_threshold_lowered() {
     assert_eq!(
         headlines(&found),
         vec![
-            "calls to +1 800 555 0100 when queue(support).waiting from 11 to 20 on Mondays to Fridays 08:00–18:00, Saturdays 09:00–13:00: before `menu main`, now `voicemail \"busy\"`"
+            "calls to +1 800 555 0100 when queue(support).waiting from 11 to 20 on Mondays to Fridays 08:00–18:00, Saturdays 09:00–13:00 except on 2026-12-25: before `menu main`, now `voicemail \"busy\"`"
         ]
     );
 }
@@ -121,9 +121,9 @@ fn an_entry_sent_elsewhere_at_all_times() {
     assert_eq!(
         headlines(&found),
         vec![
-            "calls to +1 800 555 0100 on Mondays to Fridays 00:00–08:00 and 18:00–24:00, Saturdays 00:00–09:00 and 13:00–24:00, Sundays (all day): before `voicemail \"closed\"`, now `voicemail \"moved\"`",
-            "calls to +1 800 555 0100 when queue(support).waiting from 0 to 20 on Mondays to Fridays 08:00–18:00, Saturdays 09:00–13:00: before `menu main`, now `voicemail \"moved\"`",
-            "calls to +1 800 555 0100 when queue(support).waiting > 20 on Mondays to Fridays 08:00–18:00, Saturdays 09:00–13:00: before `voicemail \"busy\"`, now `voicemail \"moved\"`",
+            "calls to +1 800 555 0100 on Mondays to Fridays 00:00–08:00 and 18:00–24:00, Saturdays 00:00–09:00 and 13:00–24:00, Sundays (all day) except on 2026-12-25: before `voicemail \"closed\"`, now `voicemail \"moved\"`",
+            "calls to +1 800 555 0100 when queue(support).waiting from 0 to 20 on Mondays to Fridays 08:00–18:00, Saturdays 09:00–13:00 except on 2026-12-25: before `menu main`, now `voicemail \"moved\"`",
+            "calls to +1 800 555 0100 when queue(support).waiting > 20 on Mondays to Fridays 08:00–18:00, Saturdays 09:00–13:00 except on 2026-12-25: before `voicemail \"busy\"`, now `voicemail \"moved\"`",
             "calls to +1 800 555 0100 on 2026-12-25 (Christmas Day), all day: before `voicemail \"holiday\"`, now `voicemail \"moved\"`",
         ]
     );
