@@ -231,30 +231,28 @@ fn condition(s: &Subject, values: &BTreeSet<usize>, d: &Domain) -> Option<Condit
     Some(Condition { subject, holds })
 }
 
-/// Each value stands for itself up to the next one: `≥ 21`, `from 20 to
-/// 29`, `= 0`, joined by `or`.
+/// The ranges the values stand for, merged where they touch: `≥ 21`,
+/// `from 20 to 29`, `= 0`, joined by `or`.
 fn int_ranges(values: &BTreeSet<usize>, d: &Domain) -> String {
-    let ints: Vec<i64> = (d.values.iter())
-        .map(|v| match v {
-            super::inputs::Cand::Int(i) => *i,
-            _ => 0,
-        })
+    let mut pieces: Vec<(Option<i64>, Option<i64>)> = (values.iter())
+        .filter_map(|&i| d.pieces.get(i))
+        .flatten()
+        .copied()
         .collect();
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < ints.len() {
-        if !values.contains(&i) {
-            i += 1;
-            continue;
+    // Unbounded below first, then by the lower bound.
+    pieces.sort_by_key(|(lo, _)| lo.map_or((0, 0), |l| (1, l)));
+    let mut merged: Vec<(Option<i64>, Option<i64>)> = Vec::new();
+    for (lo, hi) in pieces {
+        match merged.last_mut() {
+            Some((_, last_hi)) if last_hi.is_some_and(|h| lo == Some(h.saturating_add(1))) => {
+                *last_hi = hi;
+            }
+            _ => merged.push((lo, hi)),
         }
-        let start = i;
-        while i + 1 < ints.len() && values.contains(&(i + 1)) {
-            i += 1;
-        }
-        let lo = (start > 0 || !d.open_below).then(|| ints[start]);
-        let hi = ints.get(i + 1).map(|next| next.saturating_sub(1));
-        let show = |v: i64| number_text(d.kind, v);
-        parts.push(match (lo, hi) {
+    }
+    let show = |v: i64| number_text(d.kind, v);
+    let parts: Vec<String> = (merged.into_iter())
+        .map(|range| match range {
             (Some(lo), Some(hi)) if lo == hi => format!("= {}", show(lo)),
             (Some(lo), Some(hi)) => format!("from {} to {}", show(lo), show(hi)),
             (Some(lo), None) if d.constants.contains(&lo.saturating_sub(1)) => {
@@ -266,9 +264,8 @@ fn int_ranges(values: &BTreeSet<usize>, d: &Domain) -> String {
             }
             (None, Some(hi)) => format!("≤ {}", show(hi)),
             (None, None) => "any value".into(),
-        });
-        i += 1;
-    }
+        })
+        .collect();
     parts.join(" or ")
 }
 

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::check::logic;
-use crate::checked::{self, Expr, ExprKind, QueueStat, Type, Value};
+use crate::checked::{self, BinOp, Expr, ExprKind, QueueStat, Type, Value};
 use crate::facts::Slot;
 use crate::number::Pattern;
 
@@ -58,9 +58,8 @@ pub struct Domain {
     /// Per value, how it reads (callers: which patterns it matches).
     pub labels: Vec<String>,
     pub kind: Kind,
-    /// For `Int` and `Duration`: whether values below the first exist (so
-    /// the first stands for everything up to the second).
-    pub open_below: bool,
+    /// For `Int` and `Duration`: per value, the ranges it stands for.
+    pub pieces: Vec<Pieces>,
     /// The constants compared with, for reading bounds back (`> 20`).
     pub constants: BTreeSet<i64>,
 }
@@ -80,7 +79,9 @@ pub struct Inputs {
 /// What one version contributes before the domains are built.
 #[derive(Default)]
 struct Found {
-    ints: BTreeMap<Subject, (Kind, bool, BTreeSet<i64>)>,
+    /// Per subject: how its values read, whether values below 0 exist,
+    /// and each comparison with a constant.
+    ints: BTreeMap<Subject, (Kind, bool, Comparisons)>,
     texts: BTreeMap<Subject, BTreeSet<String>>,
     bools: BTreeSet<Subject>,
     callers: CallerTests,
@@ -159,7 +160,7 @@ impl Inputs {
                 found
                     .ints
                     .entry(Subject::Stat(q.name.clone(), i))
-                    .or_insert((kind, false, BTreeSet::new()));
+                    .or_insert((kind, false, Vec::new()));
             }
         }
         for l in &p.lookups {
@@ -177,13 +178,10 @@ impl Inputs {
                         found
                             .ints
                             .entry(s)
-                            .or_insert((Kind::Duration, true, BTreeSet::new()));
+                            .or_insert((Kind::Duration, true, Vec::new()));
                     }
                     _ => {
-                        found
-                            .ints
-                            .entry(s)
-                            .or_insert((Kind::Int, true, BTreeSet::new()));
+                        found.ints.entry(s).or_insert((Kind::Int, true, Vec::new()));
                     }
                 }
             }
@@ -203,7 +201,7 @@ impl Inputs {
                 _ => {}
             }
             visit_now(atom, &mut self.reads_now);
-            let Some((subject, _op, values)) = logic::compared(atom) else {
+            let Some((subject, op, values)) = logic::compared(atom) else {
                 continue;
             };
             match &subject.kind {
@@ -234,7 +232,7 @@ impl Inputs {
                 ExprKind::QueueStat(q, stat) => {
                     let i = QueueStat::ALL.iter().position(|s| s == stat).unwrap_or(0);
                     let s = Subject::Stat(p.queue(*q).name.clone(), i);
-                    add_ints(found, s, &values);
+                    add_ints(found, s, op, &values);
                 }
                 ExprKind::Field(l, f) => {
                     let lookup = p.lookup(*l);
@@ -252,7 +250,7 @@ impl Inputs {
                             }
                         }
                         Type::Bool => {}
-                        _ => add_ints(found, s, &values),
+                        _ => add_ints(found, s, op, &values),
                     }
                 }
                 _ => {}
@@ -261,28 +259,18 @@ impl Inputs {
     }
 
     fn build(&mut self, found: Found) {
-        for (s, (kind, open_below, constants)) in found.ints {
-            let mut values: BTreeSet<i64> = BTreeSet::new();
-            for &c in &constants {
-                values.insert(c);
-                values.insert(c.saturating_add(1));
-            }
-            if open_below {
-                let low = values.first().copied().unwrap_or(0);
-                values.insert(low.saturating_sub(1).min(0));
-            } else {
-                values.retain(|v| *v >= 0);
-                values.insert(0);
-            }
-            let values: Vec<i64> = values.into_iter().collect();
+        for (s, (kind, open_below, comparisons)) in found.ints {
+            let classes = int_classes(open_below, &comparisons);
             self.domains.insert(
                 s,
                 Domain {
-                    labels: values.iter().map(|v| number_text(kind, *v)).collect(),
-                    values: values.into_iter().map(Cand::Int).collect(),
+                    labels: (classes.iter())
+                        .map(|(v, _)| number_text(kind, *v))
+                        .collect(),
+                    values: classes.iter().map(|(v, _)| Cand::Int(*v)).collect(),
+                    pieces: classes.into_iter().map(|(_, p)| p).collect(),
                     kind,
-                    open_below,
-                    constants,
+                    constants: comparisons.iter().map(|(_, c)| *c).collect(),
                 },
             );
         }
@@ -304,7 +292,7 @@ impl Inputs {
                         .collect(),
                     values: values.into_iter().map(Cand::Text).collect(),
                     kind: Kind::Text,
-                    open_below: false,
+                    pieces: Vec::new(),
                     constants: BTreeSet::new(),
                 },
             );
@@ -316,7 +304,7 @@ impl Inputs {
                     values: vec![Cand::Bool(false), Cand::Bool(true)],
                     labels: vec!["false".into(), "true".into()],
                     kind: Kind::Bool,
-                    open_below: false,
+                    pieces: Vec::new(),
                     constants: BTreeSet::new(),
                 },
             );
@@ -328,7 +316,7 @@ impl Inputs {
                 labels: numbers.iter().map(|n| found.callers.label(n)).collect(),
                 values: numbers.into_iter().map(Cand::Text).collect(),
                 kind: Kind::Caller,
-                open_below: false,
+                pieces: Vec::new(),
                 constants: BTreeSet::new(),
             },
         );
@@ -350,18 +338,75 @@ fn dedup<T: PartialEq>(items: &mut Vec<T>) {
     *items = kept;
 }
 
-fn add_ints(found: &mut Found, s: Subject, values: &[&Value]) {
-    let entry = found
-        .ints
-        .entry(s)
-        .or_insert((Kind::Int, true, BTreeSet::new()));
+fn add_ints(found: &mut Found, s: Subject, op: BinOp, values: &[&Value]) {
+    let entry = found.ints.entry(s).or_insert((Kind::Int, true, Vec::new()));
     for v in values {
         if let Value::Duration(_) = v {
             entry.0 = Kind::Duration;
         }
-        entry.2.insert(Slot::from_value(v).int);
+        let c = Slot::from_value(v).int;
+        if !entry.2.contains(&(op, c)) {
+            entry.2.push((op, c));
+        }
     }
 }
+
+/// Whether `v op c` holds.
+fn holds(v: i64, op: BinOp, c: i64) -> bool {
+    match op {
+        BinOp::Eq => v == c,
+        BinOp::Ne => v != c,
+        BinOp::Lt => v < c,
+        BinOp::Le => v <= c,
+        BinOp::Gt => v > c,
+        BinOp::Ge => v >= c,
+        _ => false,
+    }
+}
+
+/// The values of a counted subject: cut at each constant and one past it,
+/// each piece standing for itself up to the next cut; pieces on which
+/// every comparison agrees are one class, tried once. Returns each class's
+/// first value and its pieces (`None` bounds are open).
+fn int_classes(open_below: bool, comparisons: &[(BinOp, i64)]) -> Vec<(i64, Pieces)> {
+    let mut cuts: BTreeSet<i64> = BTreeSet::new();
+    for &(_, c) in comparisons {
+        cuts.insert(c);
+        cuts.insert(c.saturating_add(1));
+    }
+    if open_below {
+        let low = cuts.first().copied().unwrap_or(0);
+        cuts.insert(low.saturating_sub(1).min(0));
+    } else {
+        cuts.retain(|v| *v >= 0);
+        cuts.insert(0);
+    }
+    let cuts: Vec<i64> = cuts.into_iter().collect();
+    let mut classes: Vec<(Vec<bool>, i64, Pieces)> = Vec::new();
+    for (i, &v) in cuts.iter().enumerate() {
+        let lo = (i > 0 || !open_below).then_some(v);
+        let hi = cuts.get(i + 1).map(|next| next.saturating_sub(1));
+        let signature: Vec<bool> = (comparisons.iter())
+            .map(|&(op, c)| holds(v, op, c))
+            .collect();
+        match classes.iter_mut().find(|(sig, _, _)| *sig == signature) {
+            Some((_, _, pieces)) => match pieces.last_mut() {
+                Some((_, last)) if last.is_some_and(|h| lo == Some(h.saturating_add(1))) => {
+                    *last = hi;
+                }
+                _ => pieces.push((lo, hi)),
+            },
+            None => classes.push((signature, v, vec![(lo, hi)])),
+        }
+    }
+    classes.into_iter().map(|(_, v, p)| (v, p)).collect()
+}
+
+/// A subject's comparisons with constants.
+type Comparisons = Vec<(BinOp, i64)>;
+
+/// Ranges of integers, inclusive; `None` is unbounded.
+pub type Pieces = Vec<(Option<i64>, Option<i64>)>;
 
 /// Notes which `now` fields an expression reads.
 fn visit_now(e: &Expr, reads: &mut [bool; 3]) {
@@ -545,9 +590,11 @@ entry "+18005550100" -> route inbound
         let waiting = inputs
             .domain(&Subject::Stat("support".into(), 0))
             .expect("waiting");
+        // 0 and 20 are alike for `> 20`: one class, from 0 to 20.
+        assert_eq!(waiting.values, vec![Cand::Int(0), Cand::Int(21)]);
         assert_eq!(
-            waiting.values,
-            vec![Cand::Int(0), Cand::Int(20), Cand::Int(21)]
+            waiting.pieces,
+            vec![vec![(Some(0), Some(20))], vec![(Some(21), None)]]
         );
         let callers = inputs.domain(&Subject::Caller).expect("callers");
         assert_eq!(

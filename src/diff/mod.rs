@@ -65,7 +65,7 @@ pub fn compare(old: &Program, new: &Program, options: &Options) -> Diff {
             values: (0..times.classes.len()).map(Cand::Time).collect(),
             labels: Vec::new(),
             kind: Kind::Time,
-            open_below: false,
+            pieces: Vec::new(),
             constants: Default::default(),
         },
     );
