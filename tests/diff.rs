@@ -121,6 +121,16 @@ fn scripts_with_errors_exit_2() {
         "{}",
         stdout(&out)
     );
+    // With `--format json`, the errors as `lint --format json` gives them.
+    let out = diff_with("broken", &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let rows: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{}", stdout(&out));
+    assert_eq!(rows[0]["code"], "D2001");
+    assert!(stderr(&out).contains("cannot diff:"), "{}", stderr(&out));
 }
 
 #[test]

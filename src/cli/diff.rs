@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::render;
 use super::scripts;
 use super::test::EngineArg;
 use crate::diff::{self, Options};
@@ -38,8 +39,8 @@ Lookup rows are made up from what the rules compare, not read from the
 lookups' sources. Where a call goes after it joins a queue or rings a
 group is not followed.
 Exit status: 0 when no call ends elsewhere, 1 when some do, 2 when a script
-has errors (printed as `dialect lint` prints them) or on usage or I/O
-errors.")]
+has errors (printed as `dialect lint` prints them, in JSON with --format
+json) or on usage or I/O errors.")]
 pub struct Args {
     /// The script as it is (its includes are read too)
     #[arg(value_name = "OLD")]
@@ -91,9 +92,10 @@ fn diff(args: &Args) -> Result<ExitCode, String> {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let json = args.format == Format::Json;
     let (Some(old), Some(new)) = (
-        compile(&args.old, args.access, &mut out)?,
-        compile(&args.new, args.access, &mut out)?,
+        compile(&args.old, args.access, json, &mut out)?,
+        compile(&args.new, args.access, json, &mut out)?,
     ) else {
         return Ok(ExitCode::from(2));
     };
@@ -113,20 +115,37 @@ fn diff(args: &Args) -> Result<ExitCode, String> {
 }
 
 /// Checks and compiles one side; a script with errors gets them printed
-/// and `None`.
+/// as `dialect lint` prints them (one JSON object per line with `json`,
+/// the summary then on standard error) and `None`.
 fn compile(
     path: &PathBuf,
     access: scripts::Access,
+    json: bool,
     out: &mut dyn Write,
 ) -> Result<Option<Program>, String> {
     let scripts = scripts::load_with(std::slice::from_ref(path), None, access)?;
-    let errors = scripts::print_errors(&scripts, out);
-    if errors > 0 {
-        let _ = writeln!(
-            out,
-            "cannot diff: `{}` has {errors} error(s)",
-            crate::load::display(path)
+    let errors: Vec<&crate::diagnostic::Diagnostic> = scripts
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    if !errors.is_empty() {
+        let summary = format!(
+            "cannot diff: `{}` has {} error(s)",
+            crate::load::display(path),
+            errors.len()
         );
+        if json {
+            for d in errors.iter().take(render::MAX_PER_FILE) {
+                let line = serde_json::to_string(&render::json(&scripts.loader.sources, d))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "{line}");
+            }
+            eprintln!("{summary}");
+        } else {
+            scripts::print_errors(&scripts, out);
+            let _ = writeln!(out, "{summary}");
+        }
         return Ok(None);
     }
     let checked = scripts.checked.first().ok_or("no script")?;
