@@ -6,13 +6,13 @@
 //! reads it, so the search grows with the ways through the script, not
 //! with the product of everything a script could read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::inputs::{Cand, Inputs, Subject};
 use super::model::{Decision, Outcome};
 use super::times::Times;
 use crate::checked::{ActionKind, ExprKind, Press, QueueStat, Type};
-use crate::facts::{Facts, Slot};
+use crate::facts::{Facts, Row, Slot};
 use crate::flow::walk::{self, Walk};
 use crate::flow::{End, Meaning, Step};
 use crate::lookup::LookupTables;
@@ -27,13 +27,23 @@ pub const MAX_PRESSES: usize = 4;
 pub struct Side<'p> {
     pub program: &'p Program,
     pub tables: LookupTables,
+    /// Queues and lookups by name.
+    queues: HashMap<String, usize>,
+    lookups: HashMap<String, usize>,
 }
 
 impl<'p> Side<'p> {
     pub fn new(program: &'p Program) -> Side<'p> {
+        let c = program.checked();
         Side {
             program,
-            tables: LookupTables::empty(program.checked()),
+            tables: LookupTables::empty(c),
+            queues: (c.queues.iter().enumerate())
+                .map(|(i, q)| (q.name.clone(), i))
+                .collect(),
+            lookups: (c.lookups.iter().enumerate())
+                .map(|(i, l)| (l.name.clone(), i))
+                .collect(),
         }
     }
 }
@@ -165,6 +175,24 @@ impl Explorer<'_> {
         }
     }
 
+    /// A found row of a lookup: each field's value.
+    fn row(&self, lookup: &crate::checked::Lookup, assign: &BTreeMap<Subject, usize>) -> Row {
+        (lookup.fields.iter())
+            .map(|f| {
+                let s = Subject::Field(lookup.name.clone(), f.name.clone());
+                match (self.value(&s, assign), &f.ty) {
+                    (Some(Cand::Int(v)), _) => Slot::int(*v),
+                    (Some(Cand::Bool(b)), _) => Slot::int(*b as i64),
+                    (Some(Cand::Text(t)), Type::Text | Type::Phone) => Slot {
+                        int: 0,
+                        text: t.clone(),
+                    },
+                    _ => Slot::default(),
+                }
+            })
+            .collect()
+    }
+
     /// The value of a subject: the one assigned, or its first.
     fn value(&self, s: &Subject, assign: &BTreeMap<Subject, usize>) -> Option<&Cand> {
         let d = self.inputs.domain(s)?;
@@ -185,36 +213,30 @@ impl Explorer<'_> {
         if let Some(Cand::Text(n)) = self.value(&Subject::Caller, assign) {
             facts.caller = n.clone();
         }
-        for (q, queue) in c.queues.iter().enumerate() {
-            for (i, stat) in QueueStat::ALL.iter().enumerate() {
-                if let Some(Cand::Int(v)) =
-                    self.value(&Subject::Stat(queue.name.clone(), i), assign)
-                    && let Some(stats) = facts.queues.get_mut(q)
-                {
-                    stats.set(*stat, *v);
+        // An input without a value has its first, which is what empty
+        // facts hold: no statistic above 0, no row found. Only the
+        // assigned ones are set.
+        for (s, &i) in assign {
+            match s {
+                Subject::Stat(queue, k) => {
+                    if let (Some(&q), Some(stat)) = (side.queues.get(queue), QueueStat::ALL.get(*k))
+                        && let Some(Cand::Int(v)) =
+                            self.inputs.domain(s).and_then(|d| d.values.get(i))
+                        && let Some(stats) = facts.queues.get_mut(q)
+                    {
+                        stats.set(*stat, *v);
+                    }
                 }
-            }
-        }
-        for (l, lookup) in c.lookups.iter().enumerate() {
-            let known = self.value(&Subject::Known(lookup.name.clone()), assign);
-            let row = (known == Some(&Cand::Bool(true))).then(|| {
-                (lookup.fields.iter())
-                    .map(|f| {
-                        let s = Subject::Field(lookup.name.clone(), f.name.clone());
-                        match (self.value(&s, assign), &f.ty) {
-                            (Some(Cand::Int(v)), _) => Slot::int(*v),
-                            (Some(Cand::Bool(b)), _) => Slot::int(*b as i64),
-                            (Some(Cand::Text(t)), Type::Text | Type::Phone) => Slot {
-                                int: 0,
-                                text: t.clone(),
-                            },
-                            _ => Slot::default(),
-                        }
-                    })
-                    .collect()
-            });
-            if let Some(slot) = facts.lookups.get_mut(l) {
-                *slot = row;
+                Subject::Known(name) => {
+                    let found = self.value(s, assign) == Some(&Cand::Bool(true));
+                    if let Some(&l) = side.lookups.get(name)
+                        && found
+                        && let Some(slot) = facts.lookups.get_mut(l)
+                    {
+                        *slot = Some(self.row(&c.lookups[l], assign));
+                    }
+                }
+                _ => {}
             }
         }
         let at = match self.value(&Subject::Time, assign) {
