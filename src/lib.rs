@@ -16,6 +16,7 @@ pub mod check;
 pub mod checked;
 pub mod cli;
 pub mod diagnostic;
+pub mod diff;
 pub mod facts;
 pub mod flow;
 pub mod interp;

@@ -498,30 +498,63 @@ fn flip(op: BinOp) -> BinOp {
     }
 }
 
+/// The atoms of a condition, in the order they are written: what sits
+/// under its `and`, `or` and `not` (constants aside), each once by [`key`].
+/// `dialect diff` reads them to find what a route's rules compare.
+pub fn atoms(e: &Expr) -> Vec<&Expr> {
+    fn go<'e>(e: &'e Expr, seen: &mut Vec<String>, out: &mut Vec<&'e Expr>) {
+        match &e.kind {
+            ExprKind::Const(Value::Bool(_)) => {}
+            ExprKind::Not(x) => go(x, seen, out),
+            ExprKind::Binary {
+                op: BinOp::And | BinOp::Or,
+                lhs,
+                rhs,
+            } => {
+                go(lhs, seen, out);
+                go(rhs, seen, out);
+            }
+            _ => {
+                let k = key(e);
+                if !seen.contains(&k) {
+                    seen.push(k);
+                    out.push(e);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(e, &mut Vec::new(), &mut out);
+    out
+}
+
+/// What an atom compares with constants: its subject, the comparison (an
+/// `in` list reads as `==` with each of its values) and the constants, when
+/// it compares a non-constant with constants (`queue(q).waiting > 20`,
+/// `20 < queue(q).waiting`, `customer.tier in ["gold", "private"]`).
+pub fn compared(atom: &Expr) -> Option<(&Expr, BinOp, Vec<&Value>)> {
+    match &atom.kind {
+        ExprKind::Binary { op, lhs, rhs } => match (&lhs.kind, &rhs.kind) {
+            (ExprKind::Const(_), ExprKind::Const(_)) => None,
+            (_, ExprKind::Const(v)) => Some((lhs, *op, vec![v])),
+            (ExprKind::Const(v), _) => Some((rhs, flip(*op), vec![v])),
+            _ => None,
+        },
+        ExprKind::In(subject, values) => Some((subject, BinOp::Eq, values.iter().collect())),
+        _ => None,
+    }
+}
+
 /// The constraint an atom puts on its subject, when it compares a
 /// non-constant with a constant.
 fn constraint(e: &Expr, skills: &[SkillKind]) -> Option<(String, Domain, Rel)> {
-    match &e.kind {
-        ExprKind::Binary { op, lhs, rhs } => {
-            let (subject, op, value) = match (&lhs.kind, &rhs.kind) {
-                (ExprKind::Const(_), ExprKind::Const(_)) => return None,
-                (_, ExprKind::Const(v)) => (lhs, *op, v),
-                (ExprKind::Const(v), _) => (rhs, flip(*op), v),
-                _ => return None,
-            };
-            let domain = domain(subject, skills)?;
-            Some((key(subject), domain, Rel::Cmp(op, val(value)?)))
-        }
-        ExprKind::In(subject, values) => {
-            let domain = domain(subject, skills)?;
-            Some((
-                key(subject),
-                domain,
-                Rel::In(values.iter().filter_map(val).collect()),
-            ))
-        }
-        _ => None,
-    }
+    let (subject, op, values) = compared(e)?;
+    let domain = domain(subject, skills)?;
+    let rel = match &e.kind {
+        ExprKind::In(..) => Rel::In(values.into_iter().filter_map(val).collect()),
+        _ => Rel::Cmp(op, val(values.first()?)?),
+    };
+    Some((key(subject), domain, rel))
 }
 
 fn domain(subject: &Expr, skills: &[SkillKind]) -> Option<Domain> {
@@ -677,6 +710,42 @@ mod tests {
         for size in [1 << 8, 1 << 9] {
             assert_eq!(by_removal(&groups, size).0, by_scan(&groups, size).0);
         }
+    }
+
+    /// The atoms under `and`, `or` and `not` come out once each, and what
+    /// they compare with constants reads the same from either side.
+    #[test]
+    fn atoms_and_what_they_compare() {
+        let a = cmp(BinOp::Gt, 20);
+        let flipped = e(
+            ExprKind::Binary {
+                op: BinOp::Lt,
+                lhs: Box::new(e(ExprKind::Const(Value::Int(5)), Type::Int)),
+                rhs: Box::new(waiting()),
+            },
+            Type::Bool,
+        );
+        let both = e(
+            ExprKind::Binary {
+                op: BinOp::Or,
+                lhs: Box::new(e(ExprKind::Not(Box::new(a.clone())), Type::Bool)),
+                rhs: Box::new(e(
+                    ExprKind::Binary {
+                        op: BinOp::And,
+                        lhs: Box::new(flipped.clone()),
+                        rhs: Box::new(a.clone()),
+                    },
+                    Type::Bool,
+                )),
+            },
+            Type::Bool,
+        );
+        assert_eq!(atoms(&both), vec![&a, &flipped]);
+        let (subject, op, values) = compared(&flipped).unwrap();
+        assert_eq!(
+            (subject, op, values),
+            (&waiting(), BinOp::Gt, vec![&Value::Int(5)])
+        );
     }
 
     #[test]

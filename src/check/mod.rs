@@ -10,7 +10,7 @@ mod actions;
 mod decls;
 mod expr;
 mod lints;
-mod logic;
+pub mod logic;
 mod names;
 mod numbers;
 mod routes;

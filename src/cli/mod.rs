@@ -1,6 +1,7 @@
 //! The `dialect` command line: argument parsing and one module per command.
 //! Only this module and `server` touch the file system and the terminal.
 
+pub mod diff;
 pub mod explain;
 mod fs;
 pub mod lint;
@@ -40,6 +41,8 @@ pub enum Command {
     Test(test::Args),
     /// Show every decision a call meets: entry, rules, menus, actions
     Explain(explain::Args),
+    /// Say which calls a new version of a script sends elsewhere than the old one
+    Diff(diff::Args),
     /// Play a day of traffic through the call runtime and report service level per queue
     Simulate(simulate::Args),
     /// Answer SIP with a script: redirect each INVITE to where the script sends it
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Serve(args) => serve::run(&args),
     }
