@@ -642,6 +642,9 @@ async fn reload_now(reloader: &Arc<Reloader>, by: &'static str) {
     match tokio::task::spawn_blocking(move || r.reload(by, false)).await {
         Ok(Ok(done)) => {
             println!("dialect serve: {} ({by})", done.line());
+            for line in done.changes.lines() {
+                println!("  {line}");
+            }
             let _ = std::io::stdout().flush();
         }
         Ok(Err(refused)) => {

@@ -7,6 +7,9 @@
 //! A script with errors, a failing test or a roster that does not fit
 //! changes nothing, and the reason goes back to whoever asked.
 //!
+//! After the swap, the reload says which calls the new version sends
+//! elsewhere (`diff::compare`, as `dialect diff` does).
+//!
 //! Reloads happen one at a time, off the serving path (the caller runs
 //! [`Reloader::reload`] on a thread of its own). Every version put in
 //! force is kept in a history with its time and who asked.
@@ -69,6 +72,9 @@ pub struct Reloaded {
     pub tests: usize,
     /// From the request to the swap, in microseconds.
     pub latency_us: u64,
+    /// Which calls the new version sends elsewhere than the one before
+    /// (`dialect diff`'s text), worked out after the swap.
+    pub changes: String,
 }
 
 /// Why a reload changed nothing.
@@ -143,6 +149,7 @@ impl Reloader {
         let _one = lock(&self.one_at_a_time);
         let candidate = (self.load)("reload")?;
         let current = self.runtime.program();
+        let previous_program = Arc::clone(&current);
         let previous: String = current.version().map(|v| v.to_string()).unwrap_or_default();
         let changed = *candidate.version != *previous;
         let tables = Arc::new(candidate.tables);
@@ -187,12 +194,29 @@ impl Reloader {
         }
         if let Some(slot) = &self.slot {
             slot.store(Arc::new(Version {
-                program,
+                program: Arc::clone(&program),
                 tables,
                 version: Arc::clone(&candidate.version),
             }));
         }
         let latency = asked.elapsed();
+        // What the change does to calls, said after the swap so that it
+        // does not delay it; the search is bounded for large scripts.
+        let changes = if changed {
+            let options = crate::diff::Options {
+                engine: self.engine,
+                calls_per_entry: DIFF_CALLS_PER_ENTRY,
+                ..crate::diff::Options::new(jiff::Zoned::now().date())
+            };
+            let diff = crate::diff::compare(&previous_program, &program, &options);
+            if diff.changes.is_empty() {
+                "no call goes elsewhere".to_string()
+            } else {
+                diff.render_text()
+            }
+        } else {
+            String::new()
+        };
         if changed {
             lock(&self.history).push(Loaded {
                 version: candidate.version.to_string(),
@@ -207,6 +231,7 @@ impl Reloader {
             changed,
             tests,
             latency_us: micros(latency),
+            changes,
         })
     }
 
@@ -215,6 +240,9 @@ impl Reloader {
         lock(&self.history).clone()
     }
 }
+
+/// Calls `dialect diff` follows per entry when a reload says what changed.
+pub const DIFF_CALLS_PER_ENTRY: usize = 5_000;
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
