@@ -17,6 +17,7 @@ mod serve_common;
 
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -309,6 +310,90 @@ fn a_caller_who_hangs_up_while_the_agent_rings_cancels_the_ring() {
     let (records, out) = server.stop();
     assert_eq!(records.len(), 1, "{out}");
     assert_eq!(records[0]["disposition"], "abandoned", "{}", records[0]);
+}
+
+#[test]
+fn a_reload_takes_the_next_call_while_the_call_in_progress_keeps_its_version() {
+    if !have_sipp() {
+        return;
+    }
+    let script_dir = scratch("b2bua-reload-script");
+    let script = script_dir.join("main.dial");
+    std::fs::copy(SCRIPT, &script).expect("the fixture copied");
+    let mut server = B2bua::start_script("reload", script.to_str().unwrap(), AGENTS);
+    let first = server.server().version.clone();
+    let agent_port = free_port();
+    server.register("bob", agent_port);
+    let agent = server.server().sipp_start(
+        "uas_agent.xml",
+        agent_port,
+        &["-m", "1", "-d", "300", "-mp", &free_port().to_string()],
+    );
+    let (rtp_port, _heard) = rtp_listener(Duration::from_secs(6));
+    // A caller talks to bob for 3 s; the script is edited and reloaded
+    // meanwhile.
+    let talking = {
+        let port = server.server().port;
+        thread::spawn(move || {
+            let status = Command::new("sipp")
+                .arg("-sf")
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sipp/uac_hangup.xml"))
+                .arg(format!("127.0.0.1:{port}"))
+                .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+                .args(["-s", "+18005550200", "-key", "caller", "+15125550123"])
+                .args([
+                    "-key",
+                    "rtp_port",
+                    &rtp_port.to_string(),
+                    "-d",
+                    "3000",
+                    "-m",
+                    "1",
+                ])
+                .args(["-timeout", "20s", "-timeout_error", "-nostdin"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("sipp runs");
+            status.code().unwrap_or(-1)
+        })
+    };
+    thread::sleep(Duration::from_millis(1000));
+    let mut text = std::fs::read_to_string(&script).unwrap();
+    text.push_str("\n# edited while a call is in progress\n");
+    std::fs::write(&script, text).unwrap();
+    let server_ref = server.server.as_mut().expect("running");
+    server_ref.hangup();
+    let line = server_ref.wait_for("reloaded:");
+    let second = line
+        .split("version ")
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap_or("")
+        .to_string();
+    assert!(second.len() == 12 && second != first, "{line}");
+    // The next call is the new version's.
+    let (rtp_port, _heard) = rtp_listener(Duration::from_secs(3));
+    let voicemail = server.call("uac_hangup.xml", "+18005550300", rtp_port, 500, Pcap::None);
+    assert_eq!(voicemail, 0, "the next call left a message");
+    assert_eq!(talking.join().unwrap(), 0, "the call in progress went on");
+    assert_eq!(agent.wait(), 0);
+    let (records, out) = server.stop();
+    assert_eq!(records.len(), 2, "{out}");
+    let version_of = |disposition: &str| {
+        records
+            .iter()
+            .find(|r| r["disposition"] == disposition)
+            .map(|r| {
+                r["call"]["program_version"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+    };
+    assert_eq!(version_of("answered"), Some(first), "{out}");
+    assert_eq!(version_of("voicemail"), Some(second), "{out}");
+    let _ = std::fs::remove_dir_all(&script_dir);
 }
 
 #[test]

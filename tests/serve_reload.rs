@@ -196,7 +196,10 @@ fn sighup_puts_an_edited_script_in_force_and_refuses_a_broken_one() {
     assert!(line.contains("1 test(s) passed"), "{line}");
     // What the edit does to calls, as `dialect diff` says it.
     let change = server.said("calls to +1 800 555 0100");
-    assert!(change.contains("now `transfer \"+15125550111\"`"), "{change}");
+    assert!(
+        change.contains("now `transfer \"+15125550111\"`"),
+        "{change}"
+    );
     let (contact, second) = server.call(2);
     assert!(contact.contains("+15125550111"), "{contact}");
     assert_ne!(second, first);

@@ -47,6 +47,8 @@ pub struct Server {
     /// (`dialect.db`), removed on drop unless `stop_keeping_db` kept it.
     db_dir: PathBuf,
     keep_db: bool,
+    /// What `wait_for` read, given back by `stop`.
+    seen: String,
 }
 
 impl Server {
@@ -99,6 +101,7 @@ impl Server {
             version,
             db_dir,
             keep_db: false,
+            seen: String::new(),
         }
     }
 
@@ -109,6 +112,30 @@ impl Server {
         self.keep_db = true;
         let db = self.db_dir.join("dialect.db");
         (self.stop(), db)
+    }
+
+    /// Sends SIGHUP (a reload).
+    pub fn hangup(&self) {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Reads standard output up to a line containing `needle`; that line.
+    /// What it reads is also part of what `stop` returns.
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.out.read_line(&mut line).expect("serve's output");
+            assert!(n > 0, "dialect serve ended before saying {needle:?}");
+            self.seen.push_str(&line);
+            if line.contains(needle) {
+                return line;
+            }
+        }
     }
 
     /// Runs a SIPp scenario against the server; its exit status.
@@ -152,7 +179,7 @@ impl Server {
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 assert!(status.success(), "serve stopped with {status}");
-                let mut rest = String::new();
+                let mut rest = std::mem::take(&mut self.seen);
                 let _ = self.out.read_to_string(&mut rest);
                 return rest;
             }
