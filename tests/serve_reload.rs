@@ -4,7 +4,7 @@
 //! test changes nothing and the diagnostics are printed; every call
 //! answered in between is answered.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -35,6 +35,8 @@ struct Server {
     errors: mpsc::Receiver<String>,
     port: u16,
     version: String,
+    /// The admin API's address and token file, when it runs.
+    admin: Option<(String, PathBuf)>,
 }
 
 fn reader<R: std::io::Read + Send + 'static>(r: R) -> mpsc::Receiver<String> {
@@ -69,6 +71,7 @@ impl Server {
             errors,
             port: 0,
             version: String::new(),
+            admin: None,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -82,11 +85,62 @@ impl Server {
             if let Some(addr) = line.trim().strip_prefix("listening on udp://") {
                 server.port = addr.rsplit(':').next().unwrap().parse().unwrap();
             }
+            if let Some(rest) = line.trim().strip_prefix("admin API on http://") {
+                let (addr, file) = rest.split_once(" (token in ").expect("the token file");
+                let file = file.trim_end_matches(')');
+                server.admin = Some((addr.to_string(), PathBuf::from(file)));
+            }
             if line.contains("to stop") {
                 break;
             }
         }
         server
+    }
+
+    fn admin_addr(&self) -> String {
+        self.admin.as_ref().expect("the admin API runs").0.clone()
+    }
+
+    fn token(&self) -> String {
+        let file = &self.admin.as_ref().expect("the admin API runs").1;
+        std::fs::read_to_string(file).unwrap().trim().to_string()
+    }
+
+    /// One HTTP request to the admin API: status and body.
+    fn http(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+        let mut stream = std::net::TcpStream::connect(self.admin_addr()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let answer = String::from_utf8_lossy(&answer).to_string();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (status, body.to_string())
+    }
+
+    /// `dialect ARGS... --server ADDR`: exit status, stdout, stderr.
+    fn command(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_dialect"))
+            .args(args)
+            .args(["--server", &self.admin_addr()])
+            .output()
+            .expect("dialect runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into(),
+            String::from_utf8_lossy(&out.stderr).into(),
+        )
     }
 
     fn hangup(&self) {
@@ -259,5 +313,131 @@ fn watch_reloads_when_the_script_is_saved() {
     let (contact, version) = server.call(1);
     assert!(contact.contains("+15125550155"), "{contact}");
     assert_ne!(version, first);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dialect_reload_through_the_admin_api_with_its_token() {
+    let dir = scratch("admin");
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    let script_path = dir.join("main.dial");
+    std::fs::write(&script_path, script("+15125550100", "")).unwrap();
+    let server = Server::start(&dir, &["--admin", "127.0.0.1:0"]);
+    let script_arg = script_path.to_str().unwrap();
+    let token = server.token();
+    assert_eq!(token.len(), 48);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let file = &server.admin.as_ref().unwrap().1;
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the token file is the owner's only");
+    }
+
+    // The health check is open; everything else wants the token.
+    assert_eq!(server.http("GET", "/health", None, b"").0, 200);
+    for (method, path) in [
+        ("GET", "/status"),
+        ("GET", "/versions"),
+        ("POST", "/reload"),
+    ] {
+        let (status, body) = server.http(method, path, None, b"");
+        assert_eq!(status, 401, "{method} {path} without a token: {body}");
+        assert!(body.contains("\"error\""), "{body}");
+        let (status, _) = server.http(method, path, Some("not-the-token"), b"");
+        assert_eq!(status, 401, "{method} {path} with a wrong token");
+    }
+    let (status, body) = server.http("GET", "/status", Some(&token), b"");
+    assert_eq!(status, 200);
+    assert!(body.contains(&server.version), "{body}");
+    assert_eq!(server.http("GET", "/nowhere", Some(&token), b"").0, 404);
+
+    // A dry run says what would change and changes nothing.
+    std::fs::write(&script_path, script("+15125550166", "")).unwrap();
+    let (code, out, err) = server.command(&["reload", "--dry-run", script_arg]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("dry run"), "{out}");
+    assert!(out.contains("now `transfer \"+15125550166\"`"), "{out}");
+    assert_eq!(server.call(1).1, server.version, "nothing changed");
+
+    // The reload itself.
+    let (code, out, err) = server.command(&["reload", script_arg]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("in force"), "{out}");
+    let (contact, second) = server.call(2);
+    assert!(contact.contains("+15125550166"), "{contact}");
+    assert_ne!(second, server.version);
+
+    // A broken script: exit 1, the diagnostics, nothing changed.
+    std::fs::write(
+        &script_path,
+        script(
+            "+15125550177",
+            "entry \"+1 800 555 0199\" -> queue nowhere\n",
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = server.command(&["reload", script_arg]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("nowhere"), "{err}");
+    assert_eq!(server.call(3).1, second);
+
+    // The versions, oldest first.
+    let (code, out, _) = server.command(&["versions", script_arg]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with(&server.version) && lines[0].contains("by start"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with(&second) && lines[1].contains("(in force)"),
+        "{out}"
+    );
+    assert!(lines[1].contains("by dialect reload"), "{out}");
+
+    // A wrong token from the command line: exit 2 and the reason.
+    let out = Command::new(env!("CARGO_BIN_EXE_dialect"))
+        .args(["reload", "--server", &server.admin_addr()])
+        .env("DIALECT_TOKEN", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn malformed_reload_requests_get_a_4xx_never_a_5xx() {
+    use proptest::prelude::*;
+    let dir = scratch("admin-fuzz");
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    std::fs::write(dir.join("main.dial"), script("+15125550100", "")).unwrap();
+    let server = Server::start(&dir, &["--admin", "127.0.0.1:0"]);
+    let token = server.token();
+    let body = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 1..64),
+        "\\{\"(force|dry_run|by|other)\": (true|false|1|\"x\"|null|\\[\\]|-1|1e400)\\}"
+            .prop_map(String::into_bytes),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 64,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&body, |body| {
+            let (status, answer) = server.http("POST", "/reload", Some(&token), &body);
+            prop_assert!(
+                status == 200 || (400..500).contains(&status),
+                "{status} for {:?}: {answer}",
+                String::from_utf8_lossy(&body)
+            );
+            if status != 200 {
+                prop_assert!(answer.contains("\"error\""), "{answer}");
+            }
+            Ok(())
+        })
+        .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

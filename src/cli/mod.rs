@@ -6,6 +6,7 @@ pub mod explain;
 mod fs;
 pub mod lint;
 pub mod path;
+pub mod reload;
 pub mod render;
 pub mod scripts;
 pub mod serve;
@@ -47,6 +48,10 @@ pub enum Command {
     Simulate(simulate::Args),
     /// Answer SIP with a script: redirect each INVITE to where the script sends it
     Serve(serve::Args),
+    /// Put a running server's script in force again after an edit (through its admin API)
+    Reload(reload::Args),
+    /// List the versions of the script a running server has had
+    Versions(reload::VersionsArgs),
 }
 
 /// Runs the command line and returns the process exit status.
@@ -64,6 +69,8 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Reload(args) => reload::run(&args),
+        Command::Versions(args) => reload::run_versions(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Serve(args) => serve::run(&args),
     }

@@ -60,6 +60,13 @@ where the script sends the call (or a rejection, 404 when no entry answers
 the number). In both modes phones REGISTER with digest authentication
 against the roster's `sip_user` and `password`.
 
+Reloads: edit the script and send SIGHUP (`kill -HUP PID`), or start with
+`--watch` and save. The new version is checked, compiled and its tests run
+before it takes the next call; calls in progress keep theirs. A script with
+errors or a failing test changes nothing and its diagnostics are printed.
+The server then says which calls the change sends elsewhere (as `dialect
+diff` does).
+
 Exit status: 0 after a clean stop (Ctrl-C or SIGTERM: in b2bua mode new
 calls get 503 and calls in progress have `[media] shutdown_grace` seconds
 to end before they are hung up), 1 when the script has errors, 2 on a bad
@@ -90,6 +97,11 @@ pub struct Args {
     /// configuration's `database`, else `dialect.db` beside the script
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+
+    /// The admin API's address (HTTP; `dialect reload` talks to it);
+    /// default the configuration's `admin`, else 127.0.0.1:8089
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub admin: Option<SocketAddr>,
 
     /// Reload when the script's folder, the roster or a lookup source
     /// changes (debounced); SIGHUP reloads too, with or without it
@@ -397,7 +409,10 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                 files,
             },
         ));
-        let reloads = reload_triggers(&reloader, args.watch.then(|| watched(args, &config)))?;
+        let mut reloads = reload_triggers(&reloader, args.watch.then(|| watched(args, &config)))?;
+        if let Some(task) = admin_api(args, &config, &reloader, &runtime).await? {
+            reloads.push(task);
+        }
         println!(
             "dialect serve: {} mode, program version {version} ({}, {files} file{})",
             match config.mode {
@@ -639,7 +654,7 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
 async fn reload_now(reloader: &Arc<Reloader>, by: &'static str) {
     use std::io::Write;
     let r = Arc::clone(reloader);
-    match tokio::task::spawn_blocking(move || r.reload(by, false)).await {
+    match tokio::task::spawn_blocking(move || r.reload(by, false, false)).await {
         Ok(Ok(done)) => {
             println!("dialect serve: {} ({by})", done.line());
             for line in done.changes.lines() {
@@ -697,4 +712,58 @@ fn watched(args: &Args, config: &Config) -> Vec<PathBuf> {
         paths.push(config.agents.clone());
     }
     paths
+}
+
+/// The default admin address, when neither `--admin` nor the
+/// configuration names one: 127.0.0.1:8089.
+pub const ADMIN_DEFAULT: ([u8; 4], u16) = ([127, 0, 0, 1], 8089);
+
+/// Starts the admin API. On the default address, a port in use is a
+/// warning (another server on this machine has it); on an address asked
+/// for, it stops the start.
+async fn admin_api(
+    args: &Args,
+    config: &Config,
+    reloader: &Arc<Reloader>,
+    runtime: &Arc<Runtime>,
+) -> Result<Option<tokio::task::JoinHandle<()>>, String> {
+    use crate::server::admin::{self, Admin, TOKEN_FILE};
+    let asked = args.admin.or(config.admin);
+    let addr = asked.unwrap_or_else(|| SocketAddr::from(ADMIN_DEFAULT));
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) if asked.is_none() => {
+            eprintln!(
+                "dialect serve: warning: no admin API ({addr}: {e}); set `admin` in the configuration or --admin"
+            );
+            return Ok(None);
+        }
+        Err(e) => return Err(format!("cannot open the admin API on {addr}: {e}")),
+    };
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let token_file = config
+        .database
+        .parent()
+        .map_or_else(|| PathBuf::from(TOKEN_FILE), |d| d.join(TOKEN_FILE));
+    let token = admin::token(&token_file)
+        .map_err(|e| format!("the admin token ({}): {e}", token_file.display()))?;
+    let api = admin::router(Arc::new(Admin {
+        reloader: Arc::clone(reloader),
+        runtime: Arc::clone(runtime),
+        token,
+        started: Instant::now(),
+        mode: match config.mode {
+            Mode::Redirect => "redirect",
+            Mode::B2bua => "b2bua",
+        },
+    }));
+    println!(
+        "  admin API on http://{bound} (token in {})",
+        token_file.display()
+    );
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, api).await {
+            eprintln!("dialect serve: the admin API stopped: {e}");
+        }
+    })))
 }

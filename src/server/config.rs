@@ -53,7 +53,8 @@ pub struct Config {
     /// roster named there must exist; the default may be absent).
     pub agents: PathBuf,
     pub agents_given: bool,
-    /// The admin API's address (no admin API yet: reserved).
+    /// The admin API's address (`server::admin`); `serve` uses
+    /// 127.0.0.1:8089 when none is named.
     pub admin: Option<SocketAddr>,
     /// B2BUA mode's media: RTP ports, timeouts, recordings.
     pub media: MediaSettings,

@@ -3,8 +3,10 @@
 //! into the answer redirect mode sends; `version` is a program's version
 //! (a hash of its files); `records` writes call records to SQLite;
 //! `reload` puts a new version of the script in force while calls go on,
-//! and `watch` says when its files change (`serve --watch`).
+//! and `watch` says when its files change (`serve --watch`); `admin` is
+//! the admin HTTP API.
 
+pub mod admin;
 pub mod answer;
 pub mod b2bua;
 pub mod config;

@@ -129,7 +129,7 @@ impl RecordStore {
     /// Writes `records` in one transaction, each stamped with the version
     /// of the program that took its call, else `version`.
     pub fn write(&mut self, records: &[Arc<Summary>], version: &str) -> Result<(), StoreError> {
-        let rows: Vec<Row> = records.iter().map(|s| Row::of(s)).collect();
+        let rows: Vec<Row> = records.iter().map(Row::of).collect();
         self.write_rows(&rows, version)
     }
 

@@ -70,10 +70,14 @@ pub struct Reloaded {
     pub changed: bool,
     /// Tests the new version passed (0 when forced).
     pub tests: usize,
-    /// From the request to the swap, in microseconds.
+    /// Whether it was put in force (false for a dry run).
+    pub applied: bool,
+    /// From the request to the swap (or, for a dry run, to the end of
+    /// the tests), in microseconds.
     pub latency_us: u64,
     /// Which calls the new version sends elsewhere than the one before
-    /// (`dialect diff`'s text), worked out after the swap.
+    /// (`dialect diff`'s text), worked out after the swap (for a dry
+    /// run, instead of it).
     pub changes: String,
 }
 
@@ -144,7 +148,9 @@ impl Reloader {
     /// a test fails (and `force` is not given) or the roster does not fit.
     /// Blocks while it loads, compiles and tests: call it off the serving
     /// path.
-    pub fn reload(&self, by: &str, force: bool) -> Result<Reloaded, Refused> {
+    /// With `dry_run`, it stops before the swap and says what the swap
+    /// would change.
+    pub fn reload(&self, by: &str, force: bool, dry_run: bool) -> Result<Reloaded, Refused> {
         let asked = Instant::now();
         let _one = lock(&self.one_at_a_time);
         let candidate = (self.load)("reload")?;
@@ -182,6 +188,19 @@ impl Reloader {
         } else {
             0
         };
+        if dry_run {
+            let latency = asked.elapsed();
+            let changes = self.changes(changed, &previous_program, &program);
+            return Ok(Reloaded {
+                version: candidate.version.to_string(),
+                previous,
+                changed,
+                tests,
+                applied: false,
+                latency_us: micros(latency),
+                changes,
+            });
+        }
         let (roster, credentials) = match candidate.roster {
             Some((roster, credentials)) => (Some(roster), Some(credentials)),
             None => (None, None),
@@ -201,22 +220,8 @@ impl Reloader {
         }
         let latency = asked.elapsed();
         // What the change does to calls, said after the swap so that it
-        // does not delay it; the search is bounded for large scripts.
-        let changes = if changed {
-            let options = crate::diff::Options {
-                engine: self.engine,
-                calls_per_entry: DIFF_CALLS_PER_ENTRY,
-                ..crate::diff::Options::new(jiff::Zoned::now().date())
-            };
-            let diff = crate::diff::compare(&previous_program, &program, &options);
-            if diff.changes.is_empty() {
-                "no call goes elsewhere".to_string()
-            } else {
-                diff.render_text()
-            }
-        } else {
-            String::new()
-        };
+        // does not delay it.
+        let changes = self.changes(changed, &previous_program, &program);
         if changed {
             lock(&self.history).push(Loaded {
                 version: candidate.version.to_string(),
@@ -230,9 +235,28 @@ impl Reloader {
             previous,
             changed,
             tests,
+            applied: true,
             latency_us: micros(latency),
             changes,
         })
+    }
+
+    /// `dialect diff`'s text for the change, bounded for large scripts.
+    fn changes(&self, changed: bool, old: &Program, new: &Program) -> String {
+        if !changed {
+            return String::new();
+        }
+        let options = crate::diff::Options {
+            engine: self.engine,
+            calls_per_entry: DIFF_CALLS_PER_ENTRY,
+            ..crate::diff::Options::new(jiff::Zoned::now().date())
+        };
+        let diff = crate::diff::compare(old, new, &options);
+        if diff.changes.is_empty() {
+            "no call goes elsewhere".to_string()
+        } else {
+            diff.render_text()
+        }
     }
 
     /// Every version put in force, oldest first; the last is in force.
@@ -252,7 +276,12 @@ impl Reloaded {
     /// One line for the log and the command line.
     pub fn line(&self) -> String {
         let ms = self.latency_us as f64 / 1000.0;
-        if self.changed {
+        if !self.applied {
+            format!(
+                "dry run: version {} (running {}) would be put in force; {} test(s) passed; nothing changed",
+                self.version, self.previous, self.tests
+            )
+        } else if self.changed {
             format!(
                 "reloaded: version {} in force (was {}); {} test(s) passed; swapped {ms:.1} ms after the request",
                 self.version, self.previous, self.tests

@@ -1,0 +1,234 @@
+//! `dialect reload` and `dialect versions`: a running `dialect serve`'s
+//! admin API asked, over HTTP on loopback, to put the script's new version
+//! in force (or, with `--dry-run`, to say what it would change), and to
+//! list the versions it has had.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::server::admin::TOKEN_FILE;
+
+/// Where the server is and how to prove who asks.
+#[derive(clap::Args, Debug)]
+pub struct Server {
+    /// The served script: the token is read from `dialect.token` beside
+    /// it (where `serve` writes it with its default database)
+    #[arg(value_name = "SCRIPT")]
+    pub script: Option<PathBuf>,
+
+    /// The admin API's address
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8089")]
+    pub server: String,
+
+    /// The token file (default: `dialect.token` beside SCRIPT, else in the
+    /// current folder); the environment variable DIALECT_TOKEN wins
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  dialect reload examples/hotline/hotline.dial
+  dialect reload --dry-run examples/hotline/hotline.dial
+  dialect reload --server 127.0.0.1:9000 --token-file /etc/dialect/dialect.token
+
+The server loads the script's files again, checks and compiles them, runs
+their tests and only then swaps the new version in; calls in progress keep
+theirs. It prints which calls the change sends elsewhere (as `dialect diff`).
+
+Exit status: 0 when the new version is in force (or, with --dry-run, would
+be), 1 when the server refused it (errors in the script, a failing test),
+2 when the server could not be asked (not running, a wrong token).")]
+pub struct Args {
+    #[command(flatten)]
+    pub server: Server,
+
+    /// Put the new version in force even if some of its tests fail
+    #[arg(long)]
+    pub force: bool,
+
+    /// Say what the new version would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// `text`, or `json` (the server's answer as it is)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Example:
+  dialect versions examples/hotline/hotline.dial")]
+pub struct VersionsArgs {
+    #[command(flatten)]
+    pub server: Server,
+
+    /// `text`, or `json` (the server's answer as it is)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+impl Server {
+    fn token(&self) -> Result<String, String> {
+        if let Ok(token) = std::env::var("DIALECT_TOKEN")
+            && !token.trim().is_empty()
+        {
+            return Ok(token.trim().to_string());
+        }
+        let file = match (&self.token_file, &self.script) {
+            (Some(f), _) => f.clone(),
+            (None, Some(script)) => crate::server::config::folder_of(script).join(TOKEN_FILE),
+            (None, None) => PathBuf::from(TOKEN_FILE),
+        };
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read the admin token {}: {e}", file.display()))?;
+        Ok(text.trim().to_string())
+    }
+
+    /// One request; the answer's status and body.
+    fn ask(&self, method: &str, path: &str, body: &str) -> Result<(u16, String), String> {
+        let token = self.token()?;
+        let mut stream = TcpStream::connect(&self.server).map_err(|e| {
+            format!(
+                "cannot reach dialect serve's admin API at {}: {e}",
+                self.server
+            )
+        })?;
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.server,
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .map_err(|e| format!("cannot send to {}: {e}", self.server))?;
+        let mut answer = Vec::new();
+        stream
+            .read_to_end(&mut answer)
+            .map_err(|e| format!("no answer from {}: {e}", self.server))?;
+        let answer = String::from_utf8_lossy(&answer);
+        let (head, body) = answer
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| format!("{} did not answer HTTP", self.server))?;
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("{} did not answer HTTP", self.server))?;
+        Ok((status, body.to_string()))
+    }
+}
+
+fn field(json: &serde_json::Value, name: &str) -> String {
+    match &json[name] {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub fn run(args: &Args) -> ExitCode {
+    let body =
+        serde_json::json!({ "force": args.force, "dry_run": args.dry_run, "by": "dialect reload" });
+    let (status, body) = match args.server.ask("POST", "/reload", &body.to_string()) {
+        Ok(answer) => answer,
+        Err(e) => {
+            eprintln!("dialect reload: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    if args.format == Format::Json {
+        println!("{}", body.trim());
+    }
+    match status {
+        200 => {
+            if args.format == Format::Text {
+                let ms = json["latency_us"].as_u64().unwrap_or(0) as f64 / 1000.0;
+                let (version, previous) = (field(&json, "version"), field(&json, "previous"));
+                if json["applied"] == false {
+                    println!(
+                        "dry run: version {version} would replace {previous}; nothing changed"
+                    );
+                } else if json["changed"] == false {
+                    println!(
+                        "the script is unchanged (version {version}); roster and lookup rows read again"
+                    );
+                } else {
+                    println!(
+                        "version {version} in force (was {previous}); {} test(s) passed; swapped {ms:.1} ms after the request",
+                        json["tests"]
+                    );
+                }
+                for line in field(&json, "changes").lines() {
+                    println!("  {line}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        422 => {
+            if args.format == Format::Text {
+                eprint!("{}", field(&json, "error"));
+                eprintln!("\ndialect reload: refused; the running version stays");
+            }
+            ExitCode::from(1)
+        }
+        _ => {
+            eprintln!(
+                "dialect reload: the server answered {status}: {}",
+                field(&json, "error")
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub fn run_versions(args: &VersionsArgs) -> ExitCode {
+    let (status, body) = match args.server.ask("GET", "/versions", "") {
+        Ok(answer) => answer,
+        Err(e) => {
+            eprintln!("dialect versions: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    if status != 200 {
+        eprintln!(
+            "dialect versions: the server answered {status}: {}",
+            field(&json, "error")
+        );
+        return ExitCode::from(2);
+    }
+    if args.format == Format::Json {
+        println!("{}", body.trim());
+        return ExitCode::SUCCESS;
+    }
+    let list = json.as_array().cloned().unwrap_or_default();
+    for (i, v) in list.iter().enumerate() {
+        let current = if i + 1 == list.len() {
+            "  (in force)"
+        } else {
+            ""
+        };
+        println!(
+            "{}  {}  {} file(s)  by {}{current}",
+            field(v, "version"),
+            field(v, "at"),
+            v["files"],
+            field(v, "by")
+        );
+    }
+    ExitCode::SUCCESS
+}

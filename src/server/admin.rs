@@ -1,0 +1,265 @@
+//! The admin HTTP API (axum), on 127.0.0.1 by default (docs/api.yaml):
+//! status, the versions put in force, and reload (with `force` and
+//! `dry_run`). Every endpoint but `GET /health` wants the bearer token,
+//! compared in constant time; a missing or wrong one is 401. Errors are
+//! JSON, `{"error": "..."}`, and bad bodies are 4xx, never 5xx.
+//!
+//! The token is `admin_token` in the configuration, else the contents of
+//! a token file (`dialect.token` beside the call-record database),
+//! written with 0600 permissions at first start.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use crate::runtime::Runtime;
+use crate::server::reload::{Refused, Reloader};
+
+/// What the API reads and acts on.
+pub struct Admin {
+    pub reloader: Arc<Reloader>,
+    pub runtime: Arc<Runtime>,
+    pub token: String,
+    pub started: Instant,
+    pub mode: &'static str,
+}
+
+/// The token file's name, beside the call-record database.
+pub const TOKEN_FILE: &str = "dialect.token";
+
+/// The token in `path`, or a new one written there (0600) when the file
+/// does not exist.
+pub fn token(path: &Path) -> std::io::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let token = text.trim().to_string();
+            if token.is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("the admin token file {} is empty", path.display()),
+                ));
+            }
+            Ok(token)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 24];
+            getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)?;
+            writeln!(file, "{token}")?;
+            Ok(token)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Equal strings, in time that depends on their lengths only.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Serialize)]
+struct Error {
+    error: String,
+}
+
+fn error(status: StatusCode, reason: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(Error {
+            error: reason.into(),
+        }),
+    )
+        .into_response()
+}
+
+async fn authorize(State(admin): State<Arc<Admin>>, request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        Some(token) if same(token.trim().as_bytes(), admin.token.as_bytes()) => {
+            next.run(request).await
+        }
+        Some(_) => error(StatusCode::UNAUTHORIZED, "wrong token"),
+        None => error(
+            StatusCode::UNAUTHORIZED,
+            "no token: send `Authorization: Bearer TOKEN` (the token is in the server's token file)",
+        ),
+    }
+}
+
+/// The API's routes over `admin`.
+pub fn router(admin: Arc<Admin>) -> Router {
+    let guarded = Router::new()
+        .route("/status", get(status))
+        .route("/versions", get(versions))
+        .route("/reload", post(reload))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&admin),
+            authorize,
+        ));
+    Router::new()
+        .route("/health", get(|| async { "ok\n" }))
+        .merge(guarded)
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
+        })
+        .with_state(admin)
+}
+
+#[derive(Serialize)]
+struct Status {
+    mode: &'static str,
+    version: String,
+    uptime_s: u64,
+    calls_in_progress: usize,
+}
+
+async fn status(State(admin): State<Arc<Admin>>) -> Response {
+    let version = admin
+        .runtime
+        .program()
+        .version()
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    axum::Json(Status {
+        mode: admin.mode,
+        version,
+        uptime_s: admin.started.elapsed().as_secs(),
+        calls_in_progress: admin.runtime.calls_in_progress(),
+    })
+    .into_response()
+}
+
+async fn versions(State(admin): State<Arc<Admin>>) -> Response {
+    axum::Json(admin.reloader.versions()).into_response()
+}
+
+/// `POST /reload`'s body; an empty body asks for a plain reload.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReloadBody {
+    #[serde(default)]
+    force: bool,
+    #[serde(default)]
+    dry_run: bool,
+    /// Who asks, for the versions' history.
+    #[serde(default)]
+    by: Option<String>,
+}
+
+/// A refused reload: why, and for a script with errors the diagnostics.
+#[derive(Serialize)]
+struct RefusedBody {
+    error: String,
+    refused: &'static str,
+}
+
+async fn reload(State(admin): State<Arc<Admin>>, body: Bytes) -> Response {
+    let ask: ReloadBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ReloadBody::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(ask) => ask,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "the body is not a reload request ({e}); send {{\"force\": false, \"dry_run\": false}} or nothing"
+                    ),
+                );
+            }
+        }
+    };
+    let by = ask
+        .by
+        .filter(|b| !b.trim().is_empty() && b.len() <= 100)
+        .unwrap_or_else(|| "admin API".into());
+    let reloader = Arc::clone(&admin.reloader);
+    let done =
+        tokio::task::spawn_blocking(move || reloader.reload(&by, ask.force, ask.dry_run)).await;
+    match done {
+        Ok(Ok(reloaded)) => {
+            if reloaded.applied {
+                println!("dialect serve: {} (admin API)", reloaded.line());
+                for line in reloaded.changes.lines() {
+                    println!("  {line}");
+                }
+            }
+            axum::Json(reloaded).into_response()
+        }
+        Ok(Err(refused)) => {
+            let kind = match &refused {
+                Refused::Script(_) => "script",
+                Refused::Tests { .. } => "tests",
+                Refused::Setup(_) => "setup",
+            };
+            eprint!("{refused}");
+            eprintln!("\ndialect serve: reload (admin API) refused; the running version stays");
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(RefusedBody {
+                    error: refused.to_string(),
+                    refused: kind,
+                }),
+            )
+                .into_response()
+        }
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the reload did not finish: {e}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same(b"abc", b"abc"));
+        assert!(!same(b"abc", b"abd"));
+        assert!(!same(b"abc", b"abcd"));
+        assert!(!same(b"", b"a"));
+    }
+
+    #[test]
+    fn a_token_is_made_once_and_kept_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("dialect-token-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(TOKEN_FILE);
+        let first = token(&path).unwrap();
+        assert_eq!(first.len(), 48);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(token(&path).unwrap(), first, "read back, not made again");
+        std::fs::write(&path, "\n").unwrap();
+        assert!(token(&path).is_err(), "an empty token file is refused");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
