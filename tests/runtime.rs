@@ -666,3 +666,67 @@ async fn the_timed_pass_runs_each_minute_while_a_timed_filter_waits() {
     assert_eq!(summary.disposition, Disposition::Answered, "{log:?}");
     assert_eq!(summary.wait_ms, 183_000, "{log:?}");
 }
+
+/// A reload while a call is in progress: the call keeps its program (and
+/// its version in its record) until it ends, the next call takes the new
+/// one, and the old program, code and all, is freed when its last call
+/// ends.
+#[tokio::test(start_paused = true)]
+async fn a_call_keeps_its_version_across_a_reload_and_the_old_code_goes_with_it() {
+    const SCRIPT: &str = "timezone \"America/Chicago\"\nqueue desk { strategy linear }\n\
+                          entry \"+18005550100\" -> queue desk\n";
+    let roster = Roster::parse("[[agent]]\nid = \"ana\"\n").expect("roster");
+    let v1 = Arc::new(
+        Program::from_text(SCRIPT)
+            .expect("the script compiles")
+            .with_version("v1".into()),
+    );
+    let old = Arc::downgrade(&v1);
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    let rt = Runtime::builder(v1, &roster)
+        .clock(clock)
+        .build()
+        .expect("runtime");
+    // Nobody is logged in: the caller waits, and gives up after 30 s.
+    let waiting = {
+        let rt = Arc::clone(&rt);
+        let mut c = caller(&rt, &[], Some(30));
+        tokio::spawn(async move {
+            rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(rt.calls_in_progress(), 1);
+    let v2 = Arc::new(
+        Program::from_text(&format!("{SCRIPT}# edited\n"))
+            .expect("the script compiles")
+            .with_version("v2".into()),
+    );
+    rt.reload(v2, rt.tables(), None).expect("reload");
+    assert!(old.upgrade().is_some(), "the call in progress holds v1");
+    let next = {
+        let rt = Arc::clone(&rt);
+        let mut c = caller(&rt, &[], Some(1));
+        tokio::spawn(async move {
+            rt.run_call(&mut c, Arrival::new("+15125550102", "+18005550100"))
+                .await
+        })
+    };
+    let first = tokio::time::timeout(Duration::from_secs(600), waiting)
+        .await
+        .expect("the call ends")
+        .expect("call task");
+    let second = tokio::time::timeout(Duration::from_secs(600), next)
+        .await
+        .expect("the call ends")
+        .expect("call task");
+    assert_eq!(first.call.program_version.as_deref(), Some("v1"));
+    assert_eq!(second.call.program_version.as_deref(), Some("v2"));
+    assert_eq!(first.disposition, Disposition::Abandoned);
+    drop(first);
+    assert!(
+        old.upgrade().is_none(),
+        "v1 is freed once its last call has ended"
+    );
+}
