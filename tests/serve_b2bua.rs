@@ -17,7 +17,6 @@ mod serve_common;
 
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -332,32 +331,25 @@ fn a_reload_takes_the_next_call_while_the_call_in_progress_keeps_its_version() {
     let (rtp_port, _heard) = rtp_listener(Duration::from_secs(6));
     // A caller talks to bob for 3 s; the script is edited and reloaded
     // meanwhile.
-    let talking = {
-        let port = server.server().port;
-        thread::spawn(move || {
-            let status = Command::new("sipp")
-                .arg("-sf")
-                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sipp/uac_hangup.xml"))
-                .arg(format!("127.0.0.1:{port}"))
-                .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
-                .args(["-s", "+18005550200", "-key", "caller", "+15125550123"])
-                .args([
-                    "-key",
-                    "rtp_port",
-                    &rtp_port.to_string(),
-                    "-d",
-                    "3000",
-                    "-m",
-                    "1",
-                ])
-                .args(["-timeout", "20s", "-timeout_error", "-nostdin"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status()
-                .expect("sipp runs");
-            status.code().unwrap_or(-1)
-        })
-    };
+    let rtp = rtp_port.to_string();
+    let talking = server.server().sipp_start(
+        "uac_hangup.xml",
+        free_port(),
+        &[
+            "-s",
+            "+18005550200",
+            "-key",
+            "caller",
+            "+15125550123",
+            "-key",
+            "rtp_port",
+            &rtp,
+            "-d",
+            "3000",
+            "-m",
+            "1",
+        ],
+    );
     thread::sleep(Duration::from_millis(1000));
     let mut text = std::fs::read_to_string(&script).unwrap();
     text.push_str("\n# edited while a call is in progress\n");
@@ -376,7 +368,7 @@ fn a_reload_takes_the_next_call_while_the_call_in_progress_keeps_its_version() {
     let (rtp_port, _heard) = rtp_listener(Duration::from_secs(3));
     let voicemail = server.call("uac_hangup.xml", "+18005550300", rtp_port, 500, Pcap::None);
     assert_eq!(voicemail, 0, "the next call left a message");
-    assert_eq!(talking.join().unwrap(), 0, "the call in progress went on");
+    assert_eq!(talking.wait(), 0, "the call in progress went on");
     assert_eq!(agent.wait(), 0);
     let (records, out) = server.stop();
     assert_eq!(records.len(), 2, "{out}");
