@@ -235,20 +235,28 @@ fn b2bua_benchmark_scenarios_are_well_formed_and_named_by_the_script() {
     assert!(cfg.contains("t_relay()") && cfg.contains("record_route()"));
 }
 
-/// `bash -n` and shellcheck accept the benchmark's script, and Kamailio
-/// accepts its configuration (`-c`): none of them runs anything. Outside
+/// `bash -n` and shellcheck accept the benchmark's script and the
+/// reload-under-load script, and Kamailio accepts its configuration
+/// (`-c`): none of them runs anything. Outside
 /// CI a missing shellcheck or Kamailio skips its check; under CI (which
 /// installs both) it fails.
 #[test]
 fn b2bua_benchmark_script_and_kamailio_configuration_parse() {
     use std::process::Command;
-    let out = Command::new("bash")
-        .args(["-n", "bench/sip-b2bua.sh"])
-        .output()
-        .expect("bash runs");
-    assert!(out.status.success(), "{}", stderr(&out));
+    for script in ["bench/sip-b2bua.sh", "bench/reload-under-load.sh"] {
+        let out = Command::new("bash")
+            .args(["-n", script])
+            .output()
+            .expect("bash runs");
+        assert!(out.status.success(), "{script}: {}", stderr(&out));
+    }
     for (tool, args, package) in [
         ("shellcheck", ["-x", "bench/sip-b2bua.sh", ""], "shellcheck"),
+        (
+            "shellcheck",
+            ["-x", "bench/reload-under-load.sh", ""],
+            "shellcheck",
+        ),
         (
             "kamailio",
             ["-c", "-f", "bench/kamailio/b2bua.cfg"],

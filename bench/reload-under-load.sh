@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Reload under load (issue 13): SIPp places calls at RATE a second through
+# `dialect serve` in B2BUA mode (the B2BUA benchmark's queue and its 200
+# agents, bench/sip-b2bua/) while the script is reloaded RELOADS times by
+# SIGHUP, alternating two valid versions of it, with BROKEN versions that
+# do not compile spread among them. It passes when:
+#   - the caller and the agents' SIPp processes count no failed call;
+#   - every call the caller made has its record in the database;
+#   - every record names one of the two valid versions;
+#   - the server put in force RELOADS versions and refused BROKEN;
+# and prints the reloads' latencies (the server's own figure, request to
+# swap) as min / median / max.
+#
+# Usage: bench/reload-under-load.sh
+# Settings (environment): RATE=200 RELOADS=50 BROKEN=10 INTERVAL_MS=400
+#   (between reloads) PAUSE_MS=1000 (each call's length) PORT=15160
+#   (the server's; the caller uses PORT+1, the registering SIPp PORT+2, the
+#   agents PORT+3) DIALECT=target/release/dialect OUT=DIR
+# Everything listens on 127.0.0.1; the run stops by itself.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RATE=${RATE:-200}
+RELOADS=${RELOADS:-50}
+BROKEN=${BROKEN:-10}
+INTERVAL_MS=${INTERVAL_MS:-400}
+PAUSE_MS=${PAUSE_MS:-1000}
+PORT=${PORT:-15160}
+DIALECT=${DIALECT:-$ROOT/target/release/dialect}
+SIPP=${SIPP:-sipp}
+OUT=${OUT:-$(mktemp -d /tmp/reload-under-load.XXXXXX)}
+mkdir -p "$OUT/script"
+OUT=$(cd "$OUT" && pwd)
+
+ROSTER=$ROOT/bench/sip-b2bua/agents.toml
+CREDENTIALS=$ROOT/bench/sip-b2bua/agents.csv
+AGENTS=$(grep -c '^\[\[agent\]\]' "$ROSTER")
+SCRIPT=$OUT/script/queue.dial
+
+die() { echo "reload-under-load: $*" >&2; exit 1; }
+# shellcheck source=bench/sip-lib.sh
+. "$ROOT/bench/sip-lib.sh"
+
+command -v "$SIPP" >/dev/null || die "sipp is not installed (Debian: sip-tester)"
+[ -x "$DIALECT" ] || die "$DIALECT is not built (cargo build --release)"
+
+# The two valid versions and a broken one.
+cp "$ROOT/bench/sip-b2bua/queue.dial" "$OUT/version-a.dial"
+{ cat "$OUT/version-a.dial"; echo "# version B"; } >"$OUT/version-b.dial"
+{ cat "$OUT/version-a.dial"; echo 'entry "+1 800 555 0199" -> queue nowhere'; } >"$OUT/broken.dial"
+cp "$OUT/version-a.dial" "$SCRIPT"
+
+SERVER_PID=
+AGENT_PID=
+cleanup() {
+    if [ -n "$AGENT_PID" ]; then kill "$AGENT_PID" 2>/dev/null || true; fi
+    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+"$DIALECT" serve "$SCRIPT" --mode b2bua --agents "$ROSTER" \
+    --config "$ROOT/bench/sip-b2bua/dialect.toml" --sip "127.0.0.1:$PORT" \
+    --db "$OUT/dialect.db" --admin 127.0.0.1:0 >"$OUT/serve.log" 2>"$OUT/serve.err" &
+SERVER_PID=$!
+wait_answering "$SERVER_PID" "$OUT/serve.log" "$OUT" \
+    -sf "$ROOT/bench/sip-b2bua/options.xml" "127.0.0.1:$PORT" -i 127.0.0.1 -p "$((PORT + 1))"
+(cd "$OUT" && "$SIPP" -sf "$ROOT/bench/sip-b2bua/register.xml" "127.0.0.1:$PORT" \
+    -i 127.0.0.1 -p "$((PORT + 2))" -inf "$CREDENTIALS" \
+    -key agent_port "$((PORT + 3))" -key expires 3600 \
+    -m "$AGENTS" -r 500 -timeout 20s -timeout_error -nostdin >"$OUT/register.txt" 2>&1) ||
+    die "the agents did not register; see $OUT/register.txt"
+
+steps=$((RELOADS + BROKEN))
+seconds=$(((steps * INTERVAL_MS + 999) / 1000 + 2))
+calls=$((RATE * seconds))
+(cd "$OUT" && exec "$SIPP" -sf "$ROOT/bench/sip-b2bua-agent.xml" \
+    -i 127.0.0.1 -p "$((PORT + 3))" -mp 16300 -m "$calls" \
+    -trace_stat -stf stat-agent.csv -fd 1 -timeout "$((seconds * 2 + 20))s" -nostdin \
+    >"$OUT/sipp-agent.txt" 2>&1) &
+AGENT_PID=$!
+(cd "$OUT" && exec "$SIPP" -sf "$ROOT/bench/sip-b2bua-uac.xml" "127.0.0.1:$PORT" \
+    -i 127.0.0.1 -p "$((PORT + 1))" -mp 16200 \
+    -s +18005550100 -key caller +15125550123 -d "$PAUSE_MS" \
+    -r "$RATE" -m "$calls" -trace_stat -stf stat-caller.csv -fd 1 \
+    -timeout "$((seconds * 2 + 10))s" -timeout_error -nostdin \
+    >"$OUT/sipp-caller.txt" 2>&1) &
+CALLER_PID=$!
+
+echo "reload-under-load: $calls calls at $RATE/s; $RELOADS reloads and $BROKEN broken versions, one every $INTERVAL_MS ms; output in $OUT" >&2
+sleep 1
+every=$((steps / (BROKEN > 0 ? BROKEN : 1)))
+valid=0
+for i in $(seq "$steps"); do
+    if [ "$BROKEN" -gt 0 ] && [ $((i % every)) -eq 0 ]; then
+        cp "$OUT/broken.dial" "$SCRIPT"
+    else
+        valid=$((valid + 1))
+        if [ $((valid % 2)) -eq 1 ]; then cp "$OUT/version-b.dial" "$SCRIPT"; else cp "$OUT/version-a.dial" "$SCRIPT"; fi
+    fi
+    kill -HUP "$SERVER_PID"
+    sleep "$(printf '%d.%03d' $((INTERVAL_MS / 1000)) $((INTERVAL_MS % 1000)))"
+done
+caller_status=0
+wait "$CALLER_PID" || caller_status=$?
+wait "$AGENT_PID" || true
+AGENT_PID=
+kill "$SERVER_PID"
+wait "$SERVER_PID" || die "the server did not stop cleanly; see $OUT/serve.log"
+SERVER_PID=
+
+start_version=$(grep -m1 -o 'program version [0-9a-f]*' "$OUT/serve.log" | cut -d' ' -f3)
+PYTHONPATH="$ROOT/bench" python3 - "$OUT" "$calls" "$RELOADS" "$BROKEN" "$caller_status" "$start_version" <<'PY'
+import re, sqlite3, statistics, sys
+from sipp_stats import last_stats
+
+out, calls, reloads, broken, caller_status, start = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+caller = last_stats("stat-caller.csv", out) or {}
+agent = last_stats("stat-agent.csv", out) or {}
+log = open(f"{out}/serve.log").read()
+err = open(f"{out}/serve.err").read()
+applied = re.findall(r"reloaded: version (\w+) in force .*swapped ([0-9.]+) ms", log)
+refused = err.count("refused; the running version stays")
+db = sqlite3.connect(f"{out}/dialect.db")
+rows = db.execute("SELECT program_version, count(*) FROM calls GROUP BY 1").fetchall()
+integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+versions = {start} | {v for v, _ in applied}
+records = sum(n for _, n in rows)
+failed_c, failed_a = int(caller.get("FailedCall(C)", -1)), int(agent.get("FailedCall(C)", -1))
+made = int(caller.get("TotalCallCreated", 0))
+lat = sorted(float(ms) for _, ms in applied)
+print(f"calls made {made} of {calls}; caller failed {failed_c} (SIPp status {caller_status}); agents failed {failed_a}")
+print(f"records {records}, by version: {dict(rows)}; integrity {integrity}")
+print(f"reloads put in force {len(applied)} of {reloads}; refused {refused} of {broken}; versions seen {len(versions)}")
+if lat:
+    print(f"reload latency (request to swap): min {lat[0]:.1f} ms, median {statistics.median(lat):.1f} ms, max {lat[-1]:.1f} ms")
+ok = (made == calls and failed_c == 0 and failed_a == 0 and caller_status == "0" and records == calls
+      and all(v in versions for v, _ in rows) and len(versions) == 2 and len(applied) == reloads
+      and refused == broken and integrity == "ok")
+print("PASS" if ok else "FAIL")
+sys.exit(0 if ok else 1)
+PY
