@@ -56,22 +56,7 @@ impl B2bua {
     /// TOML list), in that order.
     fn start_digest(name: &str, script: &str, agents: &str, digest: &str) -> B2bua {
         let dir = scratch(&format!("b2bua-{name}"));
-        let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
-        let n = RTP_BASE.fetch_add(1, Ordering::Relaxed);
-        let lo = 31_000 + (std::process::id() % 50) as u16 * 400 + n * 40;
-        let config = dir.join("dialect.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "mode = \"b2bua\"\nprompts = \"{}\"\n\n[registrar]\ndigest = {digest}\n\n\
-                 [media]\nrtp_ports = \"{lo}-{}\"\nrecordings = \"{}\"\nmedia_timeout = 20\n\
-                 shutdown_grace = 2\n",
-                prompts.display(),
-                lo + 39,
-                dir.join("recordings").display(),
-            ),
-        )
-        .expect("a configuration");
+        let config = b2bua_config(&dir, digest);
         let server = Server::start_with(script, agents, &config);
         B2bua {
             server: Some(server),
@@ -155,6 +140,29 @@ impl B2bua {
         );
         (records, out)
     }
+}
+
+/// A B2BUA configuration in `dir` (its own RTP ports and recordings
+/// folder), the registrar offering the digest algorithms `digest` (a TOML
+/// list), in that order.
+fn b2bua_config(dir: &Path, digest: &str) -> PathBuf {
+    let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+    let n = RTP_BASE.fetch_add(1, Ordering::Relaxed);
+    let lo = 31_000 + (std::process::id() % 50) as u16 * 400 + n * 40;
+    let config = dir.join("dialect.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "mode = \"b2bua\"\nprompts = \"{}\"\n\n[registrar]\ndigest = {digest}\n\n\
+         [media]\nrtp_ports = \"{lo}-{}\"\nrecordings = \"{}\"\nmedia_timeout = 20\n\
+         shutdown_grace = 2\n",
+            prompts.display(),
+            lo + 39,
+            dir.join("recordings").display(),
+        ),
+    )
+    .expect("a configuration");
+    config
 }
 
 impl Drop for B2bua {
@@ -386,6 +394,69 @@ fn a_reload_takes_the_next_call_while_the_call_in_progress_keeps_its_version() {
     assert_eq!(version_of("answered"), Some(first), "{out}");
     assert_eq!(version_of("voicemail"), Some(second), "{out}");
     let _ = std::fs::remove_dir_all(&script_dir);
+}
+
+/// A crash (SIGKILL) in the middle of calls: every record the server
+/// printed (it prints a batch once committed) is in the database, the
+/// database passes `integrity_check`, and a server starts again on it.
+#[test]
+fn after_a_kill_9_every_printed_record_is_in_the_database() {
+    if !have_sipp() {
+        return;
+    }
+    let dir = scratch("b2bua-kill");
+    let config = b2bua_config(&dir, r#"["MD5"]"#);
+    let db_dir = dir.join("db");
+    std::fs::create_dir_all(&db_dir).unwrap();
+    let server = Server::start_with_db(SCRIPT, AGENTS, &config, db_dir.clone());
+    // Callers who leave a message and hang up after 300 ms, 20 a second.
+    let rtp = free_port().to_string();
+    let callers = server.sipp_start(
+        "uac_hangup.xml",
+        free_port(),
+        &[
+            "-s",
+            "+18005550300",
+            "-key",
+            "caller",
+            "+15125550123",
+            "-key",
+            "rtp_port",
+            &rtp,
+            "-d",
+            "300",
+            "-r",
+            "20",
+            "-m",
+            "400",
+        ],
+    );
+    thread::sleep(Duration::from_millis(3000));
+    let out = server.kill();
+    drop(callers);
+    let printed: Vec<String> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("call "))
+        .map(|j| {
+            let r: serde_json::Value = serde_json::from_str(j).expect("a call record is JSON");
+            r["call"]["correlation"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    assert!(printed.len() >= 20, "calls ended before the kill: {out}");
+    let db = db_dir.join("dialect.db");
+    let rows = database_rows(&db);
+    for call in &printed {
+        assert!(
+            rows.iter().any(|(c, _)| c == call),
+            "{call} was printed but is not in the database"
+        );
+    }
+    // A server starts again on the database and adds to it.
+    let again = Server::start_with_db(SCRIPT, AGENTS, &config, db_dir.clone());
+    let (out, _) = again.stop_keeping_db();
+    assert!(out.contains("call records: 0 written"), "{out}");
+    assert_eq!(database_rows(&db), rows);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

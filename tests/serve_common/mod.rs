@@ -59,7 +59,12 @@ impl Server {
 
     /// Starts `dialect serve` with a script, roster and configuration.
     pub fn start_with(script: &str, agents: &str, config: &Path) -> Server {
-        let db_dir = scratch("db");
+        Server::start_with_db(script, agents, config, scratch("db"))
+    }
+
+    /// As [`start_with`](Server::start_with), its database `dialect.db` in
+    /// `db_dir` (removed on drop unless kept).
+    pub fn start_with_db(script: &str, agents: &str, config: &Path, db_dir: PathBuf) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dialect"))
             .args(["serve", script, "--agents", agents, "--config"])
             .arg(config)
@@ -112,6 +117,17 @@ impl Server {
         self.keep_db = true;
         let db = self.db_dir.join("dialect.db");
         (self.stop(), db)
+    }
+
+    /// Kills the server with SIGKILL, as a crash would; what it had
+    /// printed. Its database is kept.
+    pub fn kill(mut self) -> String {
+        self.keep_db = true;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut rest = std::mem::take(&mut self.seen);
+        let _ = self.out.read_to_string(&mut rest);
+        rest
     }
 
     /// Sends SIGHUP (a reload).
