@@ -339,6 +339,7 @@ fn dialect_reload_through_the_admin_api_with_its_token() {
         ("GET", "/status"),
         ("GET", "/versions"),
         ("POST", "/reload"),
+        ("POST", "/rollback"),
     ] {
         let (status, body) = server.http(method, path, None, b"");
         assert_eq!(status, 401, "{method} {path} without a token: {body}");
@@ -395,6 +396,40 @@ fn dialect_reload_through_the_admin_api_with_its_token() {
         "{out}"
     );
     assert!(lines[1].contains("by dialect reload"), "{out}");
+
+    // Rollback: the first version is back, as it was, for the next call.
+    let (code, out, err) = server.command(&["rollback", script_arg]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "version {} back in force (was {second})",
+            server.version
+        )),
+        "{out}"
+    );
+    let (contact, version) = server.call(4);
+    assert!(contact.contains("+15125550100"), "{contact}");
+    assert_eq!(version, server.version);
+    // ...and forward again: the second is kept now.
+    let (code, out, err) = server.command(&["rollback", "--to", &second, script_arg]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(server.call(5).1, second);
+    let (code, _, err) = server.command(&["rollback", "--to", "ffffffffffff", script_arg]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is not kept"), "{err}");
+    let (code, _, err) = server.command(&["rollback", "--to", &second, script_arg]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is the one in force"), "{err}");
+    let (code, out, _) = server.command(&["versions", script_arg]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(
+        out.lines()
+            .nth(2)
+            .unwrap()
+            .contains("by rollback (dialect rollback)"),
+        "{out}"
+    );
 
     // A wrong token from the command line: exit 2 and the reason.
     let out = Command::new(env!("CARGO_BIN_EXE_dialect"))

@@ -50,6 +50,8 @@ pub enum Command {
     Serve(serve::Args),
     /// Put a running server's script in force again after an edit (through its admin API)
     Reload(reload::Args),
+    /// Put back an earlier version of a running server's script
+    Rollback(reload::RollbackArgs),
     /// List the versions of the script a running server has had
     Versions(reload::VersionsArgs),
 }
@@ -70,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Reload(args) => reload::run(&args),
+        Command::Rollback(args) => reload::run_rollback(&args),
         Command::Versions(args) => reload::run_versions(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Serve(args) => serve::run(&args),

@@ -1,7 +1,8 @@
-//! `dialect reload` and `dialect versions`: a running `dialect serve`'s
-//! admin API asked, over HTTP on loopback, to put the script's new version
-//! in force (or, with `--dry-run`, to say what it would change), and to
-//! list the versions it has had.
+//! `dialect reload`, `dialect rollback` and `dialect versions`: a running
+//! `dialect serve`'s admin API asked, over HTTP on loopback, to put the
+//! script's new version in force (or, with `--dry-run`, to say what it
+//! would change), to put an earlier version back, and to list the
+//! versions it has had.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -67,6 +68,33 @@ Example:
 pub struct VersionsArgs {
     #[command(flatten)]
     pub server: Server,
+
+    /// `text`, or `json` (the server's answer as it is)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  dialect rollback examples/hotline/hotline.dial
+  dialect rollback --to 3fa77958f8d8 examples/hotline/hotline.dial
+
+The server puts back a version it still holds compiled (the 3 before the
+one in force; `dialect versions` lists what it has had), as it was, with
+the lookup rows it had; nothing is loaded or compiled again and calls in
+progress keep theirs. The files on disk are not changed: the next reload
+reads them again.
+
+Exit status: 0 when the version is back in force, 1 when the server has
+no such version, 2 when the server could not be asked.")]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub server: Server,
+
+    /// The version to put back (default: the one before the version in force)
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
 
     /// `text`, or `json` (the server's answer as it is)
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -231,4 +259,45 @@ pub fn run_versions(args: &VersionsArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+pub fn run_rollback(args: &RollbackArgs) -> ExitCode {
+    let body = serde_json::json!({ "to": args.to, "by": "dialect rollback" });
+    let (status, body) = match args.server.ask("POST", "/rollback", &body.to_string()) {
+        Ok(answer) => answer,
+        Err(e) => {
+            eprintln!("dialect rollback: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    if args.format == Format::Json {
+        println!("{}", body.trim());
+    }
+    match status {
+        200 => {
+            if args.format == Format::Text {
+                println!(
+                    "version {} back in force (was {})",
+                    field(&json, "version"),
+                    field(&json, "previous")
+                );
+                for line in field(&json, "changes").lines() {
+                    println!("  {line}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        409 | 422 => {
+            eprintln!("dialect rollback: {}", field(&json, "error"));
+            ExitCode::from(1)
+        }
+        _ => {
+            eprintln!(
+                "dialect rollback: the server answered {status}: {}",
+                field(&json, "error")
+            );
+            ExitCode::from(2)
+        }
+    }
 }

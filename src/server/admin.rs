@@ -1,6 +1,6 @@
 //! The admin HTTP API (axum), on 127.0.0.1 by default (docs/api.yaml):
-//! status, the versions put in force, and reload (with `force` and
-//! `dry_run`). Every endpoint but `GET /health` wants the bearer token,
+//! status, the versions put in force, reload (with `force` and
+//! `dry_run`) and rollback. Every endpoint but `GET /health` wants the bearer token,
 //! compared in constant time; a missing or wrong one is 401. Errors are
 //! JSON, `{"error": "..."}`, and bad bodies are 4xx, never 5xx.
 //!
@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::runtime::Runtime;
-use crate::server::reload::{Refused, Reloader};
+use crate::server::reload::{NoRollback, Refused, Reloader};
 
 /// What the API reads and acts on.
 pub struct Admin {
@@ -115,6 +115,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .route("/status", get(status))
         .route("/versions", get(versions))
         .route("/reload", post(reload))
+        .route("/rollback", post(rollback))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&admin),
             authorize,
@@ -230,6 +231,60 @@ async fn reload(State(admin): State<Arc<Admin>>, body: Bytes) -> Response {
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the reload did not finish: {e}"),
+        ),
+    }
+}
+
+/// `POST /rollback`'s body; an empty body rolls back one version.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RollbackBody {
+    /// The version to put back; default the one before the version in force.
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    by: Option<String>,
+}
+
+async fn rollback(State(admin): State<Arc<Admin>>, body: Bytes) -> Response {
+    let ask: RollbackBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RollbackBody::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(ask) => ask,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "the body is not a rollback request ({e}); send {{\"to\": \"VERSION\"}} or nothing"
+                    ),
+                );
+            }
+        }
+    };
+    let by = ask
+        .by
+        .filter(|b| !b.trim().is_empty() && b.len() <= 100)
+        .unwrap_or_else(|| "admin API".into());
+    let reloader = Arc::clone(&admin.reloader);
+    let to = ask.to;
+    let done = tokio::task::spawn_blocking(move || reloader.rollback(to.as_deref(), &by)).await;
+    match done {
+        Ok(Ok(back)) => {
+            println!(
+                "dialect serve: rolled back: version {} in force (was {}) (admin API)",
+                back.version, back.previous
+            );
+            for line in back.changes.lines() {
+                println!("  {line}");
+            }
+            axum::Json(back).into_response()
+        }
+        Ok(Err(e @ NoRollback::Setup(_))) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        Ok(Err(e)) => error(StatusCode::CONFLICT, e.to_string()),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the rollback did not finish: {e}"),
         ),
     }
 }

@@ -14,6 +14,7 @@
 //! [`Reloader::reload`] on a thread of its own). Every version put in
 //! force is kept in a history with its time and who asked.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -115,7 +116,39 @@ pub struct Reloader {
     registrar: Arc<Registrar>,
     engine: Engine,
     history: Mutex<Vec<Loaded>>,
+    /// The versions before the one in force that a rollback can put back,
+    /// most recent last, at most [`KEPT`].
+    kept: Mutex<VecDeque<Kept>>,
     one_at_a_time: Mutex<()>,
+}
+
+/// How many earlier versions stay compiled for `rollback`. Each holds its
+/// code and lookup rows until it falls out, so the memory of a version
+/// is freed when its last call has ended and [`KEPT`] newer versions have
+/// been put in force.
+pub const KEPT: usize = 3;
+
+/// An earlier version, compiled, that a rollback puts back as it is.
+struct Kept {
+    version: Arc<str>,
+    program: Arc<Program>,
+    tables: Arc<LookupTables>,
+    files: usize,
+}
+
+/// Why a rollback changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoRollback {
+    #[error("there is no earlier version to roll back to")]
+    Nothing,
+    #[error(
+        "version {0} is not kept (rollback keeps the {KEPT} versions before the one in force: {1}); edit the script back and reload it"
+    )]
+    NotKept(String, String),
+    #[error("version {0} is the one in force")]
+    InForce(String),
+    #[error("{0}")]
+    Setup(String),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -140,6 +173,7 @@ impl Reloader {
             registrar,
             engine,
             history: Mutex::new(vec![first]),
+            kept: Mutex::new(VecDeque::new()),
             one_at_a_time: Mutex::new(()),
         }
     }
@@ -156,6 +190,8 @@ impl Reloader {
         let candidate = (self.load)("reload")?;
         let current = self.runtime.program();
         let previous_program = Arc::clone(&current);
+        let previous_tables = self.runtime.tables();
+        let previous_files = lock(&self.history).last().map_or(0, |l| l.files);
         let previous: String = current.version().map(|v| v.to_string()).unwrap_or_default();
         let changed = *candidate.version != *previous;
         let tables = Arc::new(candidate.tables);
@@ -223,6 +259,7 @@ impl Reloader {
         // does not delay it.
         let changes = self.changes(changed, &previous_program, &program);
         if changed {
+            self.keep(previous_program, previous_tables, previous_files);
             lock(&self.history).push(Loaded {
                 version: candidate.version.to_string(),
                 at: jiff::Timestamp::now(),
@@ -235,6 +272,83 @@ impl Reloader {
             previous,
             changed,
             tests,
+            applied: true,
+            latency_us: micros(latency),
+            changes,
+        })
+    }
+
+    /// Keeps the version just replaced for a rollback.
+    fn keep(&self, program: Arc<Program>, tables: Arc<LookupTables>, files: usize) {
+        let Some(version) = program.version().cloned() else {
+            return;
+        };
+        let mut kept = lock(&self.kept);
+        kept.retain(|k| k.version != version);
+        kept.push_back(Kept {
+            version,
+            program,
+            tables,
+            files,
+        });
+        while kept.len() > KEPT {
+            kept.pop_front();
+        }
+    }
+
+    /// Puts back an earlier version, as it was compiled and with the
+    /// lookup rows it had: `to`, or the one before the version in force.
+    /// Nothing is loaded, compiled or tested again; the roster stays.
+    pub fn rollback(&self, to: Option<&str>, by: &str) -> Result<Reloaded, NoRollback> {
+        let asked = Instant::now();
+        let _one = lock(&self.one_at_a_time);
+        let current = self.runtime.program();
+        let previous: String = current.version().map(|v| v.to_string()).unwrap_or_default();
+        if to == Some(previous.as_str()) {
+            return Err(NoRollback::InForce(previous));
+        }
+        let target = {
+            let mut kept = lock(&self.kept);
+            let at = match to {
+                Some(v) => kept.iter().rposition(|k| &*k.version == v).ok_or_else(|| {
+                    let list: Vec<&str> = kept.iter().map(|k| &*k.version).collect();
+                    NoRollback::NotKept(v.to_string(), list.join(", "))
+                })?,
+                None => kept.len().checked_sub(1).ok_or(NoRollback::Nothing)?,
+            };
+            kept.remove(at).ok_or(NoRollback::Nothing)?
+        };
+        let previous_tables = self.runtime.tables();
+        let previous_files = lock(&self.history).last().map_or(0, |l| l.files);
+        if let Err(e) = self.runtime.reload(
+            Arc::clone(&target.program),
+            Arc::clone(&target.tables),
+            None,
+        ) {
+            lock(&self.kept).push_back(target);
+            return Err(NoRollback::Setup(e.to_string()));
+        }
+        if let Some(slot) = &self.slot {
+            slot.store(Arc::new(Version {
+                program: Arc::clone(&target.program),
+                tables: Arc::clone(&target.tables),
+                version: Arc::clone(&target.version),
+            }));
+        }
+        let latency = asked.elapsed();
+        let changes = self.changes(true, &current, &target.program);
+        self.keep(current, previous_tables, previous_files);
+        lock(&self.history).push(Loaded {
+            version: target.version.to_string(),
+            at: jiff::Timestamp::now(),
+            by: format!("rollback ({by})"),
+            files: target.files,
+        });
+        Ok(Reloaded {
+            version: target.version.to_string(),
+            previous,
+            changed: true,
+            tests: 0,
             applied: true,
             latency_us: micros(latency),
             changes,
