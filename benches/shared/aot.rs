@@ -122,7 +122,9 @@ fn pattern_cond(text: &str, p: &Pattern) -> String {
             Ok(byte) => format!("{text}[{i}] == b'{}'", byte as char),
             Err(set) => {
                 let (lo, hi) = (set.trailing_zeros(), 15 - set.leading_zeros());
-                if (set >> lo).count_ones() == hi - lo + 1 {
+                if set == 0b11_1111_1111 {
+                    format!("{text}[{i}].is_ascii_digit()")
+                } else if (set >> lo).count_ones() == hi - lo + 1 {
                     format!("matches!({text}[{i}], b'{lo}'..=b'{hi}')")
                 } else {
                     format!(

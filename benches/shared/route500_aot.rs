@@ -27,7 +27,7 @@ pub fn decide(f: &Facts) -> i64 {
     let t = &f.time[0];
     let q = &f.queues[..50];
     let row = f.lookups[0].as_deref();
-    if caller.len() == 12 && caller[..8] == *b"+1512200" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512200" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 0;
     }
     if ((0..=4).contains(&t.weekday) && (420..1080).contains(&t.day_minute)) && q[1].waiting > 1 {
@@ -42,7 +42,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888004") && q[4].expected_wait_ms > 34000 {
         return 4;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512205" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512205" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 5;
     }
     if ((1..=5).contains(&t.weekday) && (435..1090).contains(&t.day_minute)) && q[6].waiting > 6 {
@@ -57,7 +57,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888009") && q[9].expected_wait_ms > 39000 {
         return 9;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512210" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512210" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 10;
     }
     if ((2..=4).contains(&t.weekday) && (450..1100).contains(&t.day_minute)) && q[11].waiting > 11 {
@@ -72,7 +72,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888014") && q[14].expected_wait_ms > 44000 {
         return 14;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512215" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512215" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 15;
     }
     if ((0..=5).contains(&t.weekday) && (465..1110).contains(&t.day_minute)) && q[16].waiting > 16 {
@@ -87,7 +87,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888019") && q[19].expected_wait_ms > 49000 {
         return 19;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512220" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512220" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 20;
     }
     if ((1..=4).contains(&t.weekday) && (480..1120).contains(&t.day_minute)) && q[21].waiting > 21 {
@@ -102,7 +102,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888024") && q[24].expected_wait_ms > 54000 {
         return 24;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512225" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512225" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 25;
     }
     if ((2..=5).contains(&t.weekday) && (495..1130).contains(&t.day_minute)) && q[26].waiting > 26 {
@@ -117,7 +117,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888029") && q[29].expected_wait_ms > 59000 {
         return 29;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512230" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512230" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 30;
     }
     if ((0..=4).contains(&t.weekday) && (510..1140).contains(&t.day_minute)) && q[31].waiting > 1 {
@@ -132,7 +132,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888034") && q[34].expected_wait_ms > 64000 {
         return 34;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512235" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512235" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 35;
     }
     if ((1..=5).contains(&t.weekday) && (525..1150).contains(&t.day_minute)) && q[36].waiting > 6 {
@@ -147,7 +147,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888039") && q[39].expected_wait_ms > 69000 {
         return 39;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512240" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512240" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 40;
     }
     if ((2..=4).contains(&t.weekday) && (540..1160).contains(&t.day_minute)) && q[41].waiting > 11 {
@@ -162,7 +162,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888044") && q[44].expected_wait_ms > 74000 {
         return 44;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512245" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512245" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 45;
     }
     if ((0..=5).contains(&t.weekday) && (555..1170).contains(&t.day_minute)) && q[46].waiting > 16 {
@@ -177,7 +177,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888049") && q[49].expected_wait_ms > 79000 {
         return 49;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512250" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512250" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 50;
     }
     if ((0..=4).contains(&t.weekday) && (420..1080).contains(&t.day_minute)) && q[1].waiting > 21 {
@@ -192,7 +192,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888054") && q[4].expected_wait_ms > 84000 {
         return 54;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512255" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512255" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 55;
     }
     if ((1..=5).contains(&t.weekday) && (435..1090).contains(&t.day_minute)) && q[6].waiting > 26 {
@@ -207,7 +207,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888059") && q[9].expected_wait_ms > 89000 {
         return 59;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512260" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512260" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 60;
     }
     if ((2..=4).contains(&t.weekday) && (450..1100).contains(&t.day_minute)) && q[11].waiting > 1 {
@@ -222,7 +222,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888064") && q[14].expected_wait_ms > 94000 {
         return 64;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512265" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512265" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 65;
     }
     if ((0..=5).contains(&t.weekday) && (465..1110).contains(&t.day_minute)) && q[16].waiting > 6 {
@@ -237,7 +237,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888069") && q[19].expected_wait_ms > 99000 {
         return 69;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512270" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512270" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 70;
     }
     if ((1..=4).contains(&t.weekday) && (480..1120).contains(&t.day_minute)) && q[21].waiting > 11 {
@@ -252,7 +252,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888074") && q[24].expected_wait_ms > 104000 {
         return 74;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512275" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512275" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 75;
     }
     if ((2..=5).contains(&t.weekday) && (495..1130).contains(&t.day_minute)) && q[26].waiting > 16 {
@@ -267,7 +267,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888079") && q[29].expected_wait_ms > 109000 {
         return 79;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512280" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512280" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 80;
     }
     if ((0..=4).contains(&t.weekday) && (510..1140).contains(&t.day_minute)) && q[31].waiting > 21 {
@@ -282,7 +282,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888084") && q[34].expected_wait_ms > 114000 {
         return 84;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512285" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512285" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 85;
     }
     if ((1..=5).contains(&t.weekday) && (525..1150).contains(&t.day_minute)) && q[36].waiting > 26 {
@@ -297,7 +297,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888089") && q[39].expected_wait_ms > 119000 {
         return 89;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512290" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512290" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 90;
     }
     if ((2..=4).contains(&t.weekday) && (540..1160).contains(&t.day_minute)) && q[41].waiting > 1 {
@@ -312,7 +312,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888094") && q[44].expected_wait_ms > 124000 {
         return 94;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512295" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512295" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 95;
     }
     if ((0..=5).contains(&t.weekday) && (555..1170).contains(&t.day_minute)) && q[46].waiting > 6 {
@@ -327,7 +327,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888099") && q[49].expected_wait_ms > 129000 {
         return 99;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512300" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512300" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 100;
     }
     if ((0..=4).contains(&t.weekday) && (420..1080).contains(&t.day_minute)) && q[1].waiting > 11 {
@@ -342,7 +342,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888104") && q[4].expected_wait_ms > 134000 {
         return 104;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512305" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512305" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 105;
     }
     if ((1..=5).contains(&t.weekday) && (435..1090).contains(&t.day_minute)) && q[6].waiting > 16 {
@@ -357,7 +357,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888109") && q[9].expected_wait_ms > 139000 {
         return 109;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512310" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512310" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 110;
     }
     if ((2..=4).contains(&t.weekday) && (450..1100).contains(&t.day_minute)) && q[11].waiting > 21 {
@@ -372,7 +372,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888114") && q[14].expected_wait_ms > 144000 {
         return 114;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512315" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512315" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 115;
     }
     if ((0..=5).contains(&t.weekday) && (465..1110).contains(&t.day_minute)) && q[16].waiting > 26 {
@@ -387,7 +387,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888119") && q[19].expected_wait_ms > 149000 {
         return 119;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512320" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512320" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 120;
     }
     if ((1..=4).contains(&t.weekday) && (480..1120).contains(&t.day_minute)) && q[21].waiting > 1 {
@@ -402,7 +402,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888124") && q[24].expected_wait_ms > 154000 {
         return 124;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512325" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512325" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 125;
     }
     if ((2..=5).contains(&t.weekday) && (495..1130).contains(&t.day_minute)) && q[26].waiting > 6 {
@@ -417,7 +417,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888129") && q[29].expected_wait_ms > 159000 {
         return 129;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512330" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512330" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 130;
     }
     if ((0..=4).contains(&t.weekday) && (510..1140).contains(&t.day_minute)) && q[31].waiting > 11 {
@@ -432,7 +432,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888134") && q[34].expected_wait_ms > 164000 {
         return 134;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512335" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512335" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 135;
     }
     if ((1..=5).contains(&t.weekday) && (525..1150).contains(&t.day_minute)) && q[36].waiting > 16 {
@@ -447,7 +447,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888139") && q[39].expected_wait_ms > 169000 {
         return 139;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512340" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512340" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 140;
     }
     if ((2..=4).contains(&t.weekday) && (540..1160).contains(&t.day_minute)) && q[41].waiting > 21 {
@@ -462,7 +462,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888144") && q[44].expected_wait_ms > 174000 {
         return 144;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512345" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512345" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 145;
     }
     if ((0..=5).contains(&t.weekday) && (555..1170).contains(&t.day_minute)) && q[46].waiting > 26 {
@@ -477,7 +477,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888149") && q[49].expected_wait_ms > 179000 {
         return 149;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512350" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512350" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 150;
     }
     if ((0..=4).contains(&t.weekday) && (420..1080).contains(&t.day_minute)) && q[1].waiting > 1 {
@@ -492,7 +492,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888154") && q[4].expected_wait_ms > 184000 {
         return 154;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512355" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512355" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 155;
     }
     if ((1..=5).contains(&t.weekday) && (435..1090).contains(&t.day_minute)) && q[6].waiting > 6 {
@@ -507,7 +507,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888159") && q[9].expected_wait_ms > 189000 {
         return 159;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512360" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512360" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 160;
     }
     if ((2..=4).contains(&t.weekday) && (450..1100).contains(&t.day_minute)) && q[11].waiting > 11 {
@@ -522,7 +522,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888164") && q[14].expected_wait_ms > 194000 {
         return 164;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512365" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512365" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 165;
     }
     if ((0..=5).contains(&t.weekday) && (465..1110).contains(&t.day_minute)) && q[16].waiting > 16 {
@@ -537,7 +537,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888169") && q[19].expected_wait_ms > 199000 {
         return 169;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512370" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512370" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 170;
     }
     if ((1..=4).contains(&t.weekday) && (480..1120).contains(&t.day_minute)) && q[21].waiting > 21 {
@@ -552,7 +552,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888174") && q[24].expected_wait_ms > 204000 {
         return 174;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512375" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512375" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 175;
     }
     if ((2..=5).contains(&t.weekday) && (495..1130).contains(&t.day_minute)) && q[26].waiting > 26 {
@@ -567,7 +567,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888179") && q[29].expected_wait_ms > 209000 {
         return 179;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512380" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512380" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 180;
     }
     if ((0..=4).contains(&t.weekday) && (510..1140).contains(&t.day_minute)) && q[31].waiting > 1 {
@@ -582,7 +582,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888184") && q[34].expected_wait_ms > 214000 {
         return 184;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512385" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512385" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 185;
     }
     if ((1..=5).contains(&t.weekday) && (525..1150).contains(&t.day_minute)) && q[36].waiting > 6 {
@@ -597,7 +597,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888189") && q[39].expected_wait_ms > 219000 {
         return 189;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512390" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512390" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 190;
     }
     if ((2..=4).contains(&t.weekday) && (540..1160).contains(&t.day_minute)) && q[41].waiting > 11 {
@@ -612,7 +612,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888194") && q[44].expected_wait_ms > 224000 {
         return 194;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512395" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512395" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 195;
     }
     if ((0..=5).contains(&t.weekday) && (555..1170).contains(&t.day_minute)) && q[46].waiting > 16 {
@@ -627,7 +627,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888199") && q[49].expected_wait_ms > 229000 {
         return 199;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512400" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512400" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 200;
     }
     if ((0..=4).contains(&t.weekday) && (420..1080).contains(&t.day_minute)) && q[1].waiting > 21 {
@@ -642,7 +642,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888204") && q[4].expected_wait_ms > 234000 {
         return 204;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512405" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512405" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 205;
     }
     if ((1..=5).contains(&t.weekday) && (435..1090).contains(&t.day_minute)) && q[6].waiting > 26 {
@@ -657,7 +657,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888209") && q[9].expected_wait_ms > 239000 {
         return 209;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512410" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512410" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 210;
     }
     if ((2..=4).contains(&t.weekday) && (450..1100).contains(&t.day_minute)) && q[11].waiting > 1 {
@@ -672,7 +672,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888214") && q[14].expected_wait_ms > 244000 {
         return 214;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512415" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512415" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 215;
     }
     if ((0..=5).contains(&t.weekday) && (465..1110).contains(&t.day_minute)) && q[16].waiting > 6 {
@@ -687,7 +687,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888219") && q[19].expected_wait_ms > 249000 {
         return 219;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512420" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512420" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 220;
     }
     if ((1..=4).contains(&t.weekday) && (480..1120).contains(&t.day_minute)) && q[21].waiting > 11 {
@@ -702,7 +702,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888224") && q[24].expected_wait_ms > 254000 {
         return 224;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512425" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512425" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 225;
     }
     if ((2..=5).contains(&t.weekday) && (495..1130).contains(&t.day_minute)) && q[26].waiting > 16 {
@@ -717,7 +717,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888229") && q[29].expected_wait_ms > 259000 {
         return 229;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512430" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512430" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 230;
     }
     if ((0..=4).contains(&t.weekday) && (510..1140).contains(&t.day_minute)) && q[31].waiting > 21 {
@@ -732,7 +732,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888234") && q[34].expected_wait_ms > 264000 {
         return 234;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512435" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512435" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 235;
     }
     if ((1..=5).contains(&t.weekday) && (525..1150).contains(&t.day_minute)) && q[36].waiting > 26 {
@@ -747,7 +747,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888239") && q[39].expected_wait_ms > 269000 {
         return 239;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512440" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512440" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 240;
     }
     if ((2..=4).contains(&t.weekday) && (540..1160).contains(&t.day_minute)) && q[41].waiting > 1 {
@@ -762,7 +762,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888244") && q[44].expected_wait_ms > 274000 {
         return 244;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512445" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512445" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 245;
     }
     if ((0..=5).contains(&t.weekday) && (555..1170).contains(&t.day_minute)) && q[46].waiting > 6 {
@@ -777,7 +777,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888249") && q[49].expected_wait_ms > 279000 {
         return 249;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512450" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512450" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 250;
     }
     if ((0..=4).contains(&t.weekday) && (420..1080).contains(&t.day_minute)) && q[1].waiting > 11 {
@@ -792,7 +792,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888254") && q[4].expected_wait_ms > 284000 {
         return 254;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512455" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512455" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 255;
     }
     if ((1..=5).contains(&t.weekday) && (435..1090).contains(&t.day_minute)) && q[6].waiting > 16 {
@@ -807,7 +807,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888259") && q[9].expected_wait_ms > 289000 {
         return 259;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512460" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512460" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 260;
     }
     if ((2..=4).contains(&t.weekday) && (450..1100).contains(&t.day_minute)) && q[11].waiting > 21 {
@@ -822,7 +822,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888264") && q[14].expected_wait_ms > 294000 {
         return 264;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512465" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512465" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 265;
     }
     if ((0..=5).contains(&t.weekday) && (465..1110).contains(&t.day_minute)) && q[16].waiting > 26 {
@@ -837,7 +837,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888269") && q[19].expected_wait_ms > 299000 {
         return 269;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512470" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512470" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 270;
     }
     if ((1..=4).contains(&t.weekday) && (480..1120).contains(&t.day_minute)) && q[21].waiting > 1 {
@@ -852,7 +852,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888274") && q[24].expected_wait_ms > 304000 {
         return 274;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512475" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512475" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 275;
     }
     if ((2..=5).contains(&t.weekday) && (495..1130).contains(&t.day_minute)) && q[26].waiting > 6 {
@@ -867,7 +867,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888279") && q[29].expected_wait_ms > 309000 {
         return 279;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512480" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512480" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 280;
     }
     if ((0..=4).contains(&t.weekday) && (510..1140).contains(&t.day_minute)) && q[31].waiting > 11 {
@@ -882,7 +882,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888284") && q[34].expected_wait_ms > 314000 {
         return 284;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512485" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512485" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 285;
     }
     if ((1..=5).contains(&t.weekday) && (525..1150).contains(&t.day_minute)) && q[36].waiting > 16 {
@@ -897,7 +897,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888289") && q[39].expected_wait_ms > 319000 {
         return 289;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512490" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512490" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 290;
     }
     if ((2..=4).contains(&t.weekday) && (540..1160).contains(&t.day_minute)) && q[41].waiting > 21 {
@@ -912,7 +912,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888294") && q[44].expected_wait_ms > 324000 {
         return 294;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512495" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512495" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 295;
     }
     if ((0..=5).contains(&t.weekday) && (555..1170).contains(&t.day_minute)) && q[46].waiting > 26 {
@@ -927,7 +927,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888299") && q[49].expected_wait_ms > 329000 {
         return 299;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512500" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512500" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 300;
     }
     if ((0..=4).contains(&t.weekday) && (420..1080).contains(&t.day_minute)) && q[1].waiting > 1 {
@@ -942,7 +942,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888304") && q[4].expected_wait_ms > 34000 {
         return 304;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512505" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512505" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 305;
     }
     if ((1..=5).contains(&t.weekday) && (435..1090).contains(&t.day_minute)) && q[6].waiting > 6 {
@@ -957,7 +957,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888309") && q[9].expected_wait_ms > 39000 {
         return 309;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512510" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512510" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 310;
     }
     if ((2..=4).contains(&t.weekday) && (450..1100).contains(&t.day_minute)) && q[11].waiting > 11 {
@@ -972,7 +972,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888314") && q[14].expected_wait_ms > 44000 {
         return 314;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512515" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512515" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 315;
     }
     if ((0..=5).contains(&t.weekday) && (465..1110).contains(&t.day_minute)) && q[16].waiting > 16 {
@@ -987,7 +987,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888319") && q[19].expected_wait_ms > 49000 {
         return 319;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512520" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512520" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 320;
     }
     if ((1..=4).contains(&t.weekday) && (480..1120).contains(&t.day_minute)) && q[21].waiting > 21 {
@@ -1002,7 +1002,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888324") && q[24].expected_wait_ms > 54000 {
         return 324;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512525" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512525" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 325;
     }
     if ((2..=5).contains(&t.weekday) && (495..1130).contains(&t.day_minute)) && q[26].waiting > 26 {
@@ -1017,7 +1017,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888329") && q[29].expected_wait_ms > 59000 {
         return 329;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512530" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512530" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 330;
     }
     if ((0..=4).contains(&t.weekday) && (510..1140).contains(&t.day_minute)) && q[31].waiting > 1 {
@@ -1032,7 +1032,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888334") && q[34].expected_wait_ms > 64000 {
         return 334;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512535" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512535" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 335;
     }
     if ((1..=5).contains(&t.weekday) && (525..1150).contains(&t.day_minute)) && q[36].waiting > 6 {
@@ -1047,7 +1047,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888339") && q[39].expected_wait_ms > 69000 {
         return 339;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512540" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512540" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 340;
     }
     if ((2..=4).contains(&t.weekday) && (540..1160).contains(&t.day_minute)) && q[41].waiting > 11 {
@@ -1062,7 +1062,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888344") && q[44].expected_wait_ms > 74000 {
         return 344;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512545" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512545" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 345;
     }
     if ((0..=5).contains(&t.weekday) && (555..1170).contains(&t.day_minute)) && q[46].waiting > 16 {
@@ -1077,7 +1077,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888349") && q[49].expected_wait_ms > 79000 {
         return 349;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512550" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512550" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 350;
     }
     if ((0..=4).contains(&t.weekday) && (420..1080).contains(&t.day_minute)) && q[1].waiting > 21 {
@@ -1092,7 +1092,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888354") && q[4].expected_wait_ms > 84000 {
         return 354;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512555" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512555" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 355;
     }
     if ((1..=5).contains(&t.weekday) && (435..1090).contains(&t.day_minute)) && q[6].waiting > 26 {
@@ -1107,7 +1107,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888359") && q[9].expected_wait_ms > 89000 {
         return 359;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512560" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512560" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 360;
     }
     if ((2..=4).contains(&t.weekday) && (450..1100).contains(&t.day_minute)) && q[11].waiting > 1 {
@@ -1122,7 +1122,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888364") && q[14].expected_wait_ms > 94000 {
         return 364;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512565" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512565" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 365;
     }
     if ((0..=5).contains(&t.weekday) && (465..1110).contains(&t.day_minute)) && q[16].waiting > 6 {
@@ -1137,7 +1137,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888369") && q[19].expected_wait_ms > 99000 {
         return 369;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512570" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512570" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 370;
     }
     if ((1..=4).contains(&t.weekday) && (480..1120).contains(&t.day_minute)) && q[21].waiting > 11 {
@@ -1152,7 +1152,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888374") && q[24].expected_wait_ms > 104000 {
         return 374;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512575" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512575" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 375;
     }
     if ((2..=5).contains(&t.weekday) && (495..1130).contains(&t.day_minute)) && q[26].waiting > 16 {
@@ -1167,7 +1167,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888379") && q[29].expected_wait_ms > 109000 {
         return 379;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512580" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512580" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 380;
     }
     if ((0..=4).contains(&t.weekday) && (510..1140).contains(&t.day_minute)) && q[31].waiting > 21 {
@@ -1182,7 +1182,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888384") && q[34].expected_wait_ms > 114000 {
         return 384;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512585" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512585" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 385;
     }
     if ((1..=5).contains(&t.weekday) && (525..1150).contains(&t.day_minute)) && q[36].waiting > 26 {
@@ -1197,7 +1197,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888389") && q[39].expected_wait_ms > 119000 {
         return 389;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512590" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512590" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 390;
     }
     if ((2..=4).contains(&t.weekday) && (540..1160).contains(&t.day_minute)) && q[41].waiting > 1 {
@@ -1212,7 +1212,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888394") && q[44].expected_wait_ms > 124000 {
         return 394;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512595" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512595" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 395;
     }
     if ((0..=5).contains(&t.weekday) && (555..1170).contains(&t.day_minute)) && q[46].waiting > 6 {
@@ -1227,7 +1227,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888399") && q[49].expected_wait_ms > 129000 {
         return 399;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512600" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512600" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 400;
     }
     if ((0..=4).contains(&t.weekday) && (420..1080).contains(&t.day_minute)) && q[1].waiting > 11 {
@@ -1242,7 +1242,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888404") && q[4].expected_wait_ms > 134000 {
         return 404;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512605" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512605" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 405;
     }
     if ((1..=5).contains(&t.weekday) && (435..1090).contains(&t.day_minute)) && q[6].waiting > 16 {
@@ -1257,7 +1257,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888409") && q[9].expected_wait_ms > 139000 {
         return 409;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512610" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512610" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 410;
     }
     if ((2..=4).contains(&t.weekday) && (450..1100).contains(&t.day_minute)) && q[11].waiting > 21 {
@@ -1272,7 +1272,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888414") && q[14].expected_wait_ms > 144000 {
         return 414;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512615" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512615" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 415;
     }
     if ((0..=5).contains(&t.weekday) && (465..1110).contains(&t.day_minute)) && q[16].waiting > 26 {
@@ -1287,7 +1287,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888419") && q[19].expected_wait_ms > 149000 {
         return 419;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512620" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512620" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 420;
     }
     if ((1..=4).contains(&t.weekday) && (480..1120).contains(&t.day_minute)) && q[21].waiting > 1 {
@@ -1302,7 +1302,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888424") && q[24].expected_wait_ms > 154000 {
         return 424;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512625" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512625" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 425;
     }
     if ((2..=5).contains(&t.weekday) && (495..1130).contains(&t.day_minute)) && q[26].waiting > 6 {
@@ -1317,7 +1317,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888429") && q[29].expected_wait_ms > 159000 {
         return 429;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512630" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512630" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 430;
     }
     if ((0..=4).contains(&t.weekday) && (510..1140).contains(&t.day_minute)) && q[31].waiting > 11 {
@@ -1332,7 +1332,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888434") && q[34].expected_wait_ms > 164000 {
         return 434;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512635" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512635" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 435;
     }
     if ((1..=5).contains(&t.weekday) && (525..1150).contains(&t.day_minute)) && q[36].waiting > 16 {
@@ -1347,7 +1347,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888439") && q[39].expected_wait_ms > 169000 {
         return 439;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512640" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512640" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 440;
     }
     if ((2..=4).contains(&t.weekday) && (540..1160).contains(&t.day_minute)) && q[41].waiting > 21 {
@@ -1362,7 +1362,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888444") && q[44].expected_wait_ms > 174000 {
         return 444;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512645" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512645" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 445;
     }
     if ((0..=5).contains(&t.weekday) && (555..1170).contains(&t.day_minute)) && q[46].waiting > 26 {
@@ -1377,7 +1377,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888449") && q[49].expected_wait_ms > 179000 {
         return 449;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512650" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512650" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 450;
     }
     if ((0..=4).contains(&t.weekday) && (420..1080).contains(&t.day_minute)) && q[1].waiting > 1 {
@@ -1392,7 +1392,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888454") && q[4].expected_wait_ms > 184000 {
         return 454;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512655" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512655" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 455;
     }
     if ((1..=5).contains(&t.weekday) && (435..1090).contains(&t.day_minute)) && q[6].waiting > 6 {
@@ -1407,7 +1407,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888459") && q[9].expected_wait_ms > 189000 {
         return 459;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512660" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512660" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 460;
     }
     if ((2..=4).contains(&t.weekday) && (450..1100).contains(&t.day_minute)) && q[11].waiting > 11 {
@@ -1422,7 +1422,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888464") && q[14].expected_wait_ms > 194000 {
         return 464;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512665" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512665" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 465;
     }
     if ((0..=5).contains(&t.weekday) && (465..1110).contains(&t.day_minute)) && q[16].waiting > 16 {
@@ -1437,7 +1437,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888469") && q[19].expected_wait_ms > 199000 {
         return 469;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512670" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512670" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 470;
     }
     if ((1..=4).contains(&t.weekday) && (480..1120).contains(&t.day_minute)) && q[21].waiting > 21 {
@@ -1452,7 +1452,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888474") && q[24].expected_wait_ms > 204000 {
         return 474;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512675" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512675" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 475;
     }
     if ((2..=5).contains(&t.weekday) && (495..1130).contains(&t.day_minute)) && q[26].waiting > 26 {
@@ -1467,7 +1467,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888479") && q[29].expected_wait_ms > 209000 {
         return 479;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512680" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512680" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 480;
     }
     if ((0..=4).contains(&t.weekday) && (510..1140).contains(&t.day_minute)) && q[31].waiting > 1 {
@@ -1482,7 +1482,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888484") && q[34].expected_wait_ms > 214000 {
         return 484;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512685" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512685" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 485;
     }
     if ((1..=5).contains(&t.weekday) && (525..1150).contains(&t.day_minute)) && q[36].waiting > 6 {
@@ -1497,7 +1497,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888489") && q[39].expected_wait_ms > 219000 {
         return 489;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512690" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512690" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 490;
     }
     if ((2..=4).contains(&t.weekday) && (540..1160).contains(&t.day_minute)) && q[41].waiting > 11 {
@@ -1512,7 +1512,7 @@ pub fn decide(f: &Facts) -> i64 {
     if dialed.starts_with(b"+1888494") && q[44].expected_wait_ms > 224000 {
         return 494;
     }
-    if caller.len() == 12 && caller[..8] == *b"+1512695" && matches!(caller[8], b'2'..=b'9') && matches!(caller[9], b'0'..=b'9') && matches!(caller[10], b'0'..=b'9') && matches!(caller[11], b'0'..=b'9') {
+    if caller.len() == 12 && caller[..8] == *b"+1512695" && matches!(caller[8], b'2'..=b'9') && caller[9].is_ascii_digit() && caller[10].is_ascii_digit() && caller[11].is_ascii_digit() {
         return 495;
     }
     if ((0..=5).contains(&t.weekday) && (555..1170).contains(&t.day_minute)) && q[46].waiting > 16 {
