@@ -701,16 +701,12 @@ impl Translator<'_, '_> {
         acc
     }
 
-    /// Jumps to `yes` when the bytes at `p + base` are `bytes`: one test
-    /// of every chunk (text constants are short; a branch per chunk would
-    /// make a block per chunk, and blocks are what compilation pays for).
+    /// Jumps to `yes` when the bytes at `p + base` are `bytes`, leaving
+    /// for `no` at the first chunk that differs.
     fn branch_bytes_equal(&mut self, p: Value, base: usize, bytes: &[u8], yes: Block, no: Block) {
-        if bytes.is_empty() {
-            self.b.ins().jump(yes, &[]);
-            return;
-        }
-        let c = self.bytes_equal_at(p, base, bytes);
-        self.b.ins().brif(c, yes, &[], no, &[]);
+        let mut last = None;
+        self.chunks_equal(p, base, bytes, &mut last, no);
+        self.last_check(last, yes, no);
     }
 
     /// Tests the bytes at `p + base` against `bytes` chunk by chunk: each
