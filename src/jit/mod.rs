@@ -47,6 +47,8 @@ pub struct Compiled {
     module: Option<JITModule>,
     /// Size of the generated code, for reports.
     pub code_bytes: usize,
+    /// Size of each function's code, by `FuncId`.
+    function_bytes: Vec<usize>,
 }
 
 // SAFETY: after `finalize_definitions` the module is never touched again
@@ -177,7 +179,7 @@ impl Compiled {
 
         let mut ctx = jit.make_context();
         let mut fctx = FunctionBuilderContext::new();
-        let mut code_bytes = 0;
+        let mut function_bytes = Vec::with_capacity(module.functions.len());
         for (i, f) in module.functions.iter().enumerate() {
             ctx.func.signature = sig.clone();
             ctx.func.name = UserFuncName::user(0, ids[i].as_u32());
@@ -190,7 +192,7 @@ impl Compiled {
             translate::function(&mut jit, &mut ctx.func, &mut fctx, &shared, f);
             jit.define_function(ids[i], &mut ctx)
                 .map_err(|e| fail(&f.name, &e))?;
-            code_bytes += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+            function_bytes.push(ctx.compiled_code().map_or(0, |c| c.code_buffer().len()));
             jit.clear_context(&mut ctx);
         }
         jit.finalize_definitions()
@@ -212,7 +214,8 @@ impl Compiled {
             zero_skills: vec![0; module.layout.skills],
             _strings: strings,
             module: Some(jit),
-            code_bytes,
+            code_bytes: function_bytes.iter().sum(),
+            function_bytes,
         })
     }
 
@@ -235,6 +238,12 @@ impl Compiled {
         // with every table at least as long as the layout says, and `empty`
         // holds one skill per skill of the program; both outlive the call.
         unsafe { function(&frame.view, &empty) }
+    }
+
+    /// The size of one function's native code, in bytes: what a decision
+    /// brings into the instruction cache.
+    pub fn code_bytes_of(&self, f: FuncId) -> usize {
+        self.function_bytes[f.index()]
     }
 
     /// Builds the view of a call's facts for this program's code.

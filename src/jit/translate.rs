@@ -4,6 +4,13 @@
 //! Integers are `i64`; booleans are `i64` 0 or 1; text is a (pointer,
 //! length) pair. `and`/`or` short-circuit, text against a constant and dial
 //! patterns are compiled inline, other text operations call host helpers.
+//!
+//! The text a function reads of the call (pointers and lengths) is loaded
+//! once in its entry block and kept for every rule, and every rule of a
+//! first-match body leaves through one exit block that takes the rule's
+//! index.
+
+use std::collections::BTreeSet;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -19,7 +26,7 @@ use super::view::{
 };
 use crate::checked::QueueStat;
 use crate::facts::{QueueStats, attr_index};
-use crate::ir::{ArithOp, Body, CmpOp, Function, Module, Node, TimeField};
+use crate::ir::{ArithOp, Body, CmpOp, FuncId, Function, Module, Node, TimeField};
 use crate::number::Pattern;
 
 pub struct Helpers {
@@ -59,20 +66,32 @@ pub fn function(
         helpers: shared.helpers,
         ctx,
         agent,
+        facts: Preloaded::default(),
     };
+    t.preload(&Reads::of(shared.module, &f.body));
     match &f.body {
         Body::FirstMatch(conditions) => {
+            // One exit for every rule: each fire block only passes its
+            // index, so the epilogue is emitted once, not once per rule.
+            let exit = t.b.create_block();
+            t.b.append_block_param(exit, types::I64);
             for (i, c) in conditions.iter().enumerate() {
+                // At most one rule fires per run: its block goes after the
+                // hot path, so the tests of the rules lie together.
                 let fire = t.b.create_block();
+                t.b.set_cold_block(fire);
                 let next = t.b.create_block();
                 t.branch(c, fire, next);
                 t.b.switch_to_block(fire);
                 let r = t.b.ins().iconst(types::I64, i as i64);
-                t.b.ins().return_(&[r]);
+                t.b.ins().jump(exit, &[BlockArg::Value(r)]);
                 t.b.switch_to_block(next);
             }
             let none = t.b.ins().iconst(types::I64, -1);
-            t.b.ins().return_(&[none]);
+            t.b.ins().jump(exit, &[BlockArg::Value(none)]);
+            t.b.switch_to_block(exit);
+            let r = t.b.block_params(exit)[0];
+            t.b.ins().return_(&[r]);
         }
         Body::Bool(n) => {
             let holds = t.cond(n);
@@ -98,14 +117,99 @@ struct Translator<'a, 'b> {
     helpers: &'a Helpers,
     ctx: Value,
     agent: Value,
+    /// The facts loaded in the entry block.
+    facts: Preloaded,
+}
+
+/// Which texts of the call a function's body reads, through the boolean
+/// and integer functions it inlines: what its entry block loads once.
+///
+/// Only text is kept this way. Keeping the other facts too (time fields,
+/// lookup rows, the statistics base) in registers for the whole function
+/// cost 10 % more compilation for the 500-rule route (regalloc2 pays for
+/// every long live range, and they outnumber the callee-saved registers);
+/// those stay read-only loads that Cranelift places at their uses.
+#[derive(Default)]
+struct Reads {
+    caller: bool,
+    dialed: bool,
+    digits: bool,
+}
+
+impl Reads {
+    fn of(module: &Module, body: &Body) -> Reads {
+        let mut reads = Reads::default();
+        let mut pending: Vec<&Node> = match body {
+            Body::FirstMatch(conditions) => conditions.iter().collect(),
+            Body::Bool(n) | Body::Int(n) => vec![n],
+        };
+        let mut inlined: BTreeSet<FuncId> = BTreeSet::new();
+        while let Some(n) = pending.pop() {
+            let mut calls = Vec::new();
+            n.visit(&mut |x| match x {
+                Node::Caller => reads.caller = true,
+                Node::Dialed => reads.dialed = true,
+                Node::Digits => reads.digits = true,
+                Node::Call(f) => calls.push(*f),
+                _ => {}
+            });
+            for f in calls {
+                // Boolean and integer functions are translated inline.
+                if let Body::Bool(b) | Body::Int(b) = &module.function(f).body
+                    && inlined.insert(f)
+                {
+                    pending.push(b);
+                }
+            }
+        }
+        reads
+    }
+}
+
+/// The call's texts, loaded once in a function's entry block.
+#[derive(Default)]
+struct Preloaded {
+    caller: Option<(Value, Value)>,
+    dialed: Option<(Value, Value)>,
+    digits: Option<(Value, Value)>,
+}
+
+/// Where a time field sits in `LocalTime`, in fields.
+fn time_index(field: TimeField) -> usize {
+    TimeField::ALL.iter().position(|f| *f == field).unwrap_or(0)
 }
 
 impl Translator<'_, '_> {
+    /// Loads the texts the function reads of the call in the current
+    /// (entry) block. Every text view is valid whatever the call.
+    fn preload(&mut self, reads: &Reads) {
+        let ctx = self.ctx;
+        let text = |t: &mut Self, on: bool, offset: i32| {
+            on.then(|| {
+                let offset = offset as i64;
+                (t.pinned_load(ctx, offset), t.pinned_load(ctx, offset + 8))
+            })
+        };
+        self.facts.caller = text(self, reads.caller, CALL_CALLER);
+        self.facts.dialed = text(self, reads.dialed, CALL_DIALED);
+        self.facts.digits = text(self, reads.digits, CALL_DIGITS);
+    }
+
     /// A field of the call or agent view: aligned, always valid, and
     /// unchanged during a decision, so Cranelift may merge and move loads.
     fn load(&mut self, base: Value, offset: i64) -> Value {
         let flags = MemFlagsData::trusted().with_readonly().with_can_move();
         self.b.ins().load(types::I64, flags, base, offset as i32)
+    }
+
+    /// A field of the call or agent view loaded where it stands, in the
+    /// entry block. Not marked read-only: Cranelift treats read-only loads
+    /// as pure and would move each back to its uses, loading it again in
+    /// every rule that its first use does not dominate.
+    fn pinned_load(&mut self, base: Value, offset: i64) -> Value {
+        self.b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), base, offset as i32)
     }
 
     fn iconst(&mut self, v: i64) -> Value {
@@ -118,7 +222,7 @@ impl Translator<'_, '_> {
     }
 
     fn translate_time(&mut self, zone: usize, field: TimeField) -> Value {
-        let index = TimeField::ALL.iter().position(|f| *f == field).unwrap_or(0) as i64;
+        let index = time_index(field) as i64;
         let base = self.load(self.ctx, CALL_TIME as i64);
         self.load(base, zone as i64 * TIME_SIZE as i64 + index * 8)
     }
@@ -171,7 +275,8 @@ impl Translator<'_, '_> {
                     .b
                     .ins()
                     .icmp_imm_s(IntCC::Equal, len, bytes.len() as i64);
-                self.branch_if_then(same_len, no, |t| t.bytes_equal(p, &bytes), yes);
+                self.then_check(same_len, no);
+                self.branch_bytes_equal(p, 0, &bytes, yes, no);
             }
             Node::StartsWith(x, s) => {
                 let (p, len) = self.text(x);
@@ -181,9 +286,10 @@ impl Translator<'_, '_> {
                     len,
                     bytes.len() as i64,
                 );
-                self.branch_if_then(long_enough, no, |t| t.bytes_equal(p, &bytes), yes);
+                self.then_check(long_enough, no);
+                self.branch_bytes_equal(p, 0, &bytes, yes, no);
             }
-            Node::InRanges(x, ranges) if searchable(ranges) => {
+            Node::InRanges(x, ranges) if sorted(ranges) => {
                 let v = self.int(x);
                 self.search_ranges(v, ranges, yes, no);
             }
@@ -192,7 +298,8 @@ impl Translator<'_, '_> {
                 let pattern = self.module.pattern(*pat).clone();
                 let expected = pattern.plus as i64 + pattern.positions.len() as i64;
                 let same_len = self.b.ins().icmp_imm_s(IntCC::Equal, len, expected);
-                self.branch_if_then(same_len, no, |t| t.pattern_body(p, &pattern), yes);
+                self.then_check(same_len, no);
+                self.branch_pattern(p, &pattern, yes, no);
             }
             _ => {
                 let c = self.cond(n);
@@ -201,20 +308,12 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// When `guard` holds, computes `body` and branches on it to `yes` or
-    /// `no`; otherwise goes to `no` at once (text loads need the guard).
-    fn branch_if_then(
-        &mut self,
-        guard: Value,
-        no: Block,
-        body: impl FnOnce(&mut Self) -> Value,
-        yes: Block,
-    ) {
-        let checked = self.b.create_block();
-        self.b.ins().brif(guard, checked, &[], no, &[]);
-        self.b.switch_to_block(checked);
-        let c = body(self);
-        self.b.ins().brif(c, yes, &[], no, &[]);
+    /// Goes on in a new block when `c` holds, and to `no` otherwise: one
+    /// test of jumping code, which leaves at the first that fails.
+    fn then_check(&mut self, c: Value, no: Block) {
+        let next = self.b.create_block();
+        self.b.ins().brif(c, next, &[], no, &[]);
+        self.b.switch_to_block(next);
     }
 
     /// A condition as an `i8` 0 or 1: what branches and `and`/`or` use.
@@ -407,7 +506,8 @@ impl Translator<'_, '_> {
     }
 
     /// Binary search over sorted, disjoint ranges (the dates of holidays by
-    /// rule run to hundreds): halves until a few ranges are left.
+    /// rule run to hundreds): halves until a few ranges are left, then tests
+    /// those without branching.
     fn search_ranges(&mut self, v: Value, ranges: &[(i64, i64)], yes: Block, no: Block) {
         if ranges.len() <= LINEAR_RANGES {
             let c = self.any_range(v, ranges);
@@ -480,9 +580,18 @@ impl Translator<'_, '_> {
                 let (ptr, len) = (bytes.as_ptr() as i64, bytes.len() as i64);
                 (self.iconst(ptr), self.iconst(len))
             }
-            Node::Caller => at(self, self.ctx, CALL_CALLER as i64),
-            Node::Dialed => at(self, self.ctx, CALL_DIALED as i64),
-            Node::Digits => at(self, self.ctx, CALL_DIGITS as i64),
+            Node::Caller => match self.facts.caller {
+                Some(v) => v,
+                None => at(self, self.ctx, CALL_CALLER as i64),
+            },
+            Node::Dialed => match self.facts.dialed {
+                Some(v) => v,
+                None => at(self, self.ctx, CALL_DIALED as i64),
+            },
+            Node::Digits => match self.facts.digits {
+                Some(v) => v,
+                None => at(self, self.ctx, CALL_DIGITS as i64),
+            },
             Node::FieldText(l, i) => {
                 let slots = self.row_slots(l.index());
                 at(self, slots, *i as i64 * SLOT_SIZE as i64 + 8)
@@ -592,6 +701,123 @@ impl Translator<'_, '_> {
         acc
     }
 
+    /// Jumps to `yes` when the bytes at `p + base` are `bytes`, leaving
+    /// for `no` at the first chunk that differs.
+    fn branch_bytes_equal(&mut self, p: Value, base: usize, bytes: &[u8], yes: Block, no: Block) {
+        let mut last = None;
+        self.chunks_equal(p, base, bytes, &mut last, no);
+        self.last_check(last, yes, no);
+    }
+
+    /// Tests the bytes at `p + base` against `bytes` chunk by chunk: each
+    /// test but the last still to make goes on or leaves for `no`; the last
+    /// is left in `last` for the caller to branch on.
+    fn chunks_equal(
+        &mut self,
+        p: Value,
+        base: usize,
+        bytes: &[u8],
+        last: &mut Option<Value>,
+        no: Block,
+    ) {
+        for (off, width) in chunks(bytes.len()) {
+            if let Some(c) = last.take() {
+                self.then_check(c, no);
+            }
+            let mut chunk = [0u8; 8];
+            chunk[..width].copy_from_slice(&bytes[off..off + width]);
+            let expected = u64::from_le_bytes(chunk) as i64;
+            let got = self.load_bytes(p, base + off, width);
+            *last = Some(self.b.ins().icmp_imm_s(IntCC::Equal, got, expected));
+        }
+    }
+
+    /// Ends a chain of tests: the last one branches to `yes` or `no`
+    /// itself, so no block is made only to jump on.
+    fn last_check(&mut self, last: Option<Value>, yes: Block, no: Block) {
+        match last {
+            Some(c) => self.b.ins().brif(c, yes, &[], no, &[]),
+            None => self.b.ins().jump(yes, &[]),
+        };
+    }
+
+    /// A dial pattern on a number of its length, as jumping code: the
+    /// fixed digits first, several bytes per comparison, leaving for `no`
+    /// at the first chunk that differs (they tell most numbers apart);
+    /// then the digit classes together.
+    fn branch_pattern(&mut self, p: Value, pattern: &Pattern, yes: Block, no: Block) {
+        let want = pattern_bytes(pattern);
+        let mut last = None;
+        let mut i = 0;
+        while i < want.len() {
+            let run = want[i..].iter().take_while(|w| w.is_ok()).count();
+            if run == 0 {
+                i += 1;
+                continue;
+            }
+            let bytes: Vec<u8> = want[i..i + run].iter().filter_map(|w| w.ok()).collect();
+            self.chunks_equal(p, i, &bytes, &mut last, no);
+            i += run;
+        }
+        // The classes, in one test: a number that has the fixed digits
+        // mostly matches, and few numbers get this far, so the test is
+        // laid out after the hot path.
+        if want.iter().any(|w| w.is_err()) {
+            if let Some(c) = last.take() {
+                self.then_check(c, no);
+                let block = self.b.current_block().expect("a block");
+                self.b.set_cold_block(block);
+            }
+            last = Some(self.classes_at(p, &want));
+        }
+        self.last_check(last, yes, no);
+    }
+
+    /// Whether every class position of `want` holds a digit of its class:
+    /// runs of `X` several bytes at a time, other classes a byte each.
+    fn classes_at(&mut self, p: Value, want: &[Result<u8, u16>]) -> Value {
+        let mut acc = self.b.ins().iconst(types::I8, 1);
+        let mut i = 0;
+        while i < want.len() {
+            let run = want[i..]
+                .iter()
+                .take_while(|w| **w == Err(ANY_DIGIT))
+                .count();
+            let ok = match want[i] {
+                Ok(_) => {
+                    i += 1;
+                    continue;
+                }
+                Err(ANY_DIGIT) => self.all_digits_at(p, i, run),
+                Err(set) => self.digit_in(p, i, set),
+            };
+            acc = self.b.ins().band(acc, ok);
+            i += run.max(1);
+        }
+        acc
+    }
+
+    /// Whether the byte at `p + at` is a digit of `set`.
+    fn digit_in(&mut self, p: Value, at: usize, set: u16) -> Value {
+        let byte = self.load_bytes(p, at, 1);
+        let (lo, hi) = (set.trailing_zeros() as i64, 15 - set.leading_zeros() as i64);
+        let contiguous = (set >> lo).count_ones() as i64 == hi - lo + 1;
+        let d = self.b.ins().iadd_imm_s(byte, -(b'0' as i64) - lo);
+        let in_range = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedLessThan, d, hi - lo + 1);
+        if contiguous {
+            in_range
+        } else {
+            let mask = self.iconst((set >> lo) as i64);
+            let shifted = self.b.ins().ushr(mask, d);
+            let bit = self.b.ins().band_imm_s(shifted, 1);
+            let set = self.b.ins().icmp_imm_s(IntCC::NotEqual, bit, 0);
+            self.b.ins().band(in_range, set)
+        }
+    }
+
     /// A dial pattern, inline: the length first, then runs of fixed digits
     /// compared several bytes at a time, runs of `X` tested several bytes at
     /// a time, and the other classes one byte each.
@@ -605,19 +831,7 @@ impl Translator<'_, '_> {
     /// runs of fixed digits compared several bytes at a time, runs of `X`
     /// tested several bytes at a time, other classes one byte each.
     fn pattern_body(&mut self, p: Value, pattern: &Pattern) -> Value {
-        const ANY_DIGIT: u16 = 0b11_1111_1111;
-        // Each byte of the number: the one it must be, or the digits it may be.
-        let mut want: Vec<Result<u8, u16>> = Vec::with_capacity(pattern.positions.len() + 1);
-        if pattern.plus {
-            want.push(Ok(b'+'));
-        }
-        want.extend(pattern.positions.iter().map(|&set| {
-            if set.count_ones() == 1 {
-                Ok(b'0' + set.trailing_zeros() as u8)
-            } else {
-                Err(set)
-            }
-        }));
+        let want = pattern_bytes(pattern);
         let mut acc = self.b.ins().iconst(types::I8, 1);
         let mut i = 0;
         while i < want.len() {
@@ -634,25 +848,7 @@ impl Translator<'_, '_> {
                     self.bytes_equal_at(p, i, &bytes)
                 }
                 Err(ANY_DIGIT) => self.all_digits_at(p, i, run),
-                Err(set) => {
-                    let byte = self.load_bytes(p, i, 1);
-                    let (lo, hi) = (set.trailing_zeros() as i64, 15 - set.leading_zeros() as i64);
-                    let contiguous = (set >> lo).count_ones() as i64 == hi - lo + 1;
-                    let d = self.b.ins().iadd_imm_s(byte, -(b'0' as i64) - lo);
-                    let in_range = self
-                        .b
-                        .ins()
-                        .icmp_imm_s(IntCC::UnsignedLessThan, d, hi - lo + 1);
-                    if contiguous {
-                        in_range
-                    } else {
-                        let mask = self.iconst((set >> lo) as i64);
-                        let shifted = self.b.ins().ushr(mask, d);
-                        let bit = self.b.ins().band_imm_s(shifted, 1);
-                        let set = self.b.ins().icmp_imm_s(IntCC::NotEqual, bit, 0);
-                        self.b.ins().band(in_range, set)
-                    }
-                }
+                Err(set) => self.digit_in(p, i, set),
             };
             acc = self.b.ins().band(acc, ok);
             i += run;
@@ -672,15 +868,41 @@ fn chunks(n: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Range lists up to this long are tested one range after another.
+/// Range lists up to this long are tested without branching; longer
+/// sorted ones are halved first. Halving down to three ranges would run
+/// fewer instructions for the 500-rule route but compile 6 % slower
+/// (blocks are what compilation pays for).
 const LINEAR_RANGES: usize = 8;
+
+/// Any digit, as a pattern's set of digits.
+const ANY_DIGIT: u16 = 0b11_1111_1111;
+
+/// Each byte of a number a pattern matches: the one it must be, or the
+/// digits it may be.
+fn pattern_bytes(pattern: &Pattern) -> Vec<Result<u8, u16>> {
+    let mut want = Vec::with_capacity(pattern.positions.len() + 1);
+    if pattern.plus {
+        want.push(Ok(b'+'));
+    }
+    want.extend(pattern.positions.iter().map(|&set| {
+        if set.count_ones() == 1 {
+            Ok(b'0' + set.trailing_zeros() as u8)
+        } else {
+            Err(set)
+        }
+    }));
+    want
+}
+
+/// Ranges that are each non-empty, sorted and disjoint: what the IR's
+/// range lists are, checked before code relies on it.
+fn sorted(ranges: &[(i64, i64)]) -> bool {
+    ranges.iter().all(|r| r.0 < r.1) && ranges.windows(2).all(|w| w[0].1 <= w[1].0)
+}
 
 /// Long range lists that are sorted and disjoint are binary-searched.
 fn searchable(ranges: &[(i64, i64)]) -> bool {
-    ranges.len() > LINEAR_RANGES
-        && ranges
-            .windows(2)
-            .all(|w| w[0].0 < w[0].1 && w[0].1 <= w[1].0)
+    ranges.len() > LINEAR_RANGES && sorted(ranges)
 }
 
 /// Where a statistic sits in a queue's [`QueueStats`], in bytes.
