@@ -46,7 +46,7 @@ pub enum Command {
     Diff(diff::Args),
     /// Play a day of traffic through the call runtime and report service level per queue
     Simulate(simulate::Args),
-    /// Answer SIP with a script: redirect each INVITE to where the script sends it
+    /// Answer SIP calls with a script: prompts, menus, queues and agents, or redirects
     Serve(serve::Args),
     /// Put a running server's script in force again after an edit (through its admin API)
     Reload(reload::Args),
