@@ -51,6 +51,24 @@ fn reader<R: std::io::Read + Send + 'static>(r: R) -> mpsc::Receiver<String> {
     rx
 }
 
+/// Lines from `rx` up to one containing `needle` (within 20 s), all of
+/// them; the test fails naming `what` otherwise.
+fn until(rx: &mpsc::Receiver<String>, needle: &str, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut all = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("serve did not say {what} ({needle:?}); said {all}"));
+        all.push_str(&line);
+        all.push('\n');
+        if line.contains(needle) {
+            return all;
+        }
+    }
+}
+
 impl Server {
     fn start(dir: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dialect"))
@@ -73,12 +91,8 @@ impl Server {
             version: String::new(),
             admin: None,
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let line = server
-                .lines
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("serve says where it listens");
+        let said = until(&server.lines, "to stop", "where it listens");
+        for line in said.lines() {
             if let Some(rest) = line.split("program version ").nth(1) {
                 server.version = rest.split_whitespace().next().unwrap_or("").into();
             }
@@ -89,9 +103,6 @@ impl Server {
                 let (addr, file) = rest.split_once(" (token in ").expect("the token file");
                 let file = file.trim_end_matches(')');
                 server.admin = Some((addr.to_string(), PathBuf::from(file)));
-            }
-            if line.contains("to stop") {
-                break;
             }
         }
         server
@@ -153,35 +164,13 @@ impl Server {
 
     /// The next line on standard output containing `needle`.
     fn said(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("serve did not say {needle:?}"));
-            if line.contains(needle) {
-                return line;
-            }
-        }
+        let all = until(&self.lines, needle, "it");
+        all.lines().last().unwrap_or("").to_string()
     }
 
     /// Standard error until a line containing `needle`, all of it.
     fn complained(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut all = String::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .errors
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("serve did not complain {needle:?}; said {all}"));
-            all.push_str(&line);
-            all.push('\n');
-            if line.contains(needle) {
-                return all;
-            }
-        }
+        until(&self.errors, needle, "its complaint")
     }
 
     /// An INVITE to the line; the answer's (Contact, version).

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::server::admin::TOKEN_FILE;
+use crate::server::reload::Reloaded;
 
 /// Where the server is and how to prove who asks.
 #[derive(clap::Args, Debug)]
@@ -167,71 +168,108 @@ fn field(json: &serde_json::Value, name: &str) -> String {
     }
 }
 
+/// One request for command `cmd`: the answer's status and JSON, printed
+/// as it is with `--format json`; exit 2 when the server could not be
+/// asked.
+fn exchange(
+    server: &Server,
+    cmd: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+    format: Format,
+) -> Result<(u16, serde_json::Value), ExitCode> {
+    let (status, text) = server.ask(method, path, body).map_err(|e| {
+        eprintln!("dialect {cmd}: {e}");
+        ExitCode::from(2)
+    })?;
+    if format == Format::Json {
+        println!("{}", text.trim());
+    }
+    Ok((status, serde_json::from_str(&text).unwrap_or_default()))
+}
+
+/// A reload's or rollback's answer: its line and what it changes, as the
+/// server logs them (`Reloaded::line`); exit 1 for `refused` statuses, 2
+/// for any other failure.
+fn answered(
+    cmd: &str,
+    (status, json): (u16, serde_json::Value),
+    refused: &[u16],
+    format: Format,
+) -> ExitCode {
+    if status == 200 {
+        if format == Format::Text {
+            match serde_json::from_value::<Reloaded>(json) {
+                Ok(done) => {
+                    println!("{}", done.line());
+                    for line in done.changes.lines() {
+                        println!("  {line}");
+                    }
+                }
+                Err(e) => {
+                    eprintln!("dialect {cmd}: the server's answer is not a reload's: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let error = field(&json, "error");
+    if refused.contains(&status) {
+        if format == Format::Text {
+            eprint!("{error}");
+            eprintln!("\ndialect {cmd}: refused; the running version stays");
+        }
+        return ExitCode::from(1);
+    }
+    eprintln!("dialect {cmd}: the server answered {status}: {error}");
+    ExitCode::from(2)
+}
+
 pub fn run(args: &Args) -> ExitCode {
     let body =
         serde_json::json!({ "force": args.force, "dry_run": args.dry_run, "by": "dialect reload" });
-    let (status, body) = match args.server.ask("POST", "/reload", &body.to_string()) {
-        Ok(answer) => answer,
-        Err(e) => {
-            eprintln!("dialect reload: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    if args.format == Format::Json {
-        println!("{}", body.trim());
+    match exchange(
+        &args.server,
+        "reload",
+        "POST",
+        "/reload",
+        &body.to_string(),
+        args.format,
+    ) {
+        Ok(answer) => answered("reload", answer, &[422], args.format),
+        Err(code) => code,
     }
-    match status {
-        200 => {
-            if args.format == Format::Text {
-                let ms = json["latency_us"].as_u64().unwrap_or(0) as f64 / 1000.0;
-                let (version, previous) = (field(&json, "version"), field(&json, "previous"));
-                if json["applied"] == false {
-                    println!(
-                        "dry run: version {version} would replace {previous}; nothing changed"
-                    );
-                } else if json["changed"] == false {
-                    println!(
-                        "the script is unchanged (version {version}); roster and lookup rows read again"
-                    );
-                } else {
-                    println!(
-                        "version {version} in force (was {previous}); {} test(s) passed; swapped {ms:.1} ms after the request",
-                        json["tests"]
-                    );
-                }
-                for line in field(&json, "changes").lines() {
-                    println!("  {line}");
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        422 => {
-            if args.format == Format::Text {
-                eprint!("{}", field(&json, "error"));
-                eprintln!("\ndialect reload: refused; the running version stays");
-            }
-            ExitCode::from(1)
-        }
-        _ => {
-            eprintln!(
-                "dialect reload: the server answered {status}: {}",
-                field(&json, "error")
-            );
-            ExitCode::from(2)
-        }
+}
+
+pub fn run_rollback(args: &RollbackArgs) -> ExitCode {
+    let body = serde_json::json!({ "to": args.to, "by": "dialect rollback" });
+    match exchange(
+        &args.server,
+        "rollback",
+        "POST",
+        "/rollback",
+        &body.to_string(),
+        args.format,
+    ) {
+        Ok(answer) => answered("rollback", answer, &[409, 422], args.format),
+        Err(code) => code,
     }
 }
 
 pub fn run_versions(args: &VersionsArgs) -> ExitCode {
-    let (status, body) = match args.server.ask("GET", "/versions", "") {
+    let (status, json) = match exchange(
+        &args.server,
+        "versions",
+        "GET",
+        "/versions",
+        "",
+        args.format,
+    ) {
         Ok(answer) => answer,
-        Err(e) => {
-            eprintln!("dialect versions: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
     if status != 200 {
         eprintln!(
             "dialect versions: the server answered {status}: {}",
@@ -240,7 +278,6 @@ pub fn run_versions(args: &VersionsArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     if args.format == Format::Json {
-        println!("{}", body.trim());
         return ExitCode::SUCCESS;
     }
     let list = json.as_array().cloned().unwrap_or_default();
@@ -259,45 +296,4 @@ pub fn run_versions(args: &VersionsArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
-}
-
-pub fn run_rollback(args: &RollbackArgs) -> ExitCode {
-    let body = serde_json::json!({ "to": args.to, "by": "dialect rollback" });
-    let (status, body) = match args.server.ask("POST", "/rollback", &body.to_string()) {
-        Ok(answer) => answer,
-        Err(e) => {
-            eprintln!("dialect rollback: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    if args.format == Format::Json {
-        println!("{}", body.trim());
-    }
-    match status {
-        200 => {
-            if args.format == Format::Text {
-                println!(
-                    "version {} back in force (was {})",
-                    field(&json, "version"),
-                    field(&json, "previous")
-                );
-                for line in field(&json, "changes").lines() {
-                    println!("  {line}");
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        409 | 422 => {
-            eprintln!("dialect rollback: {}", field(&json, "error"));
-            ExitCode::from(1)
-        }
-        _ => {
-            eprintln!(
-                "dialect rollback: the server answered {status}: {}",
-                field(&json, "error")
-            );
-            ExitCode::from(2)
-        }
-    }
 }

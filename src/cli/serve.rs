@@ -340,7 +340,6 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                 RecordWriter::start(
                     store,
                     runtime.events().records(RECORDS_WAITING),
-                    Arc::clone(&version),
                     true,
                 )
                 .map_err(|e| format!("cannot start the call-record writer: {e}"))?,
@@ -649,27 +648,12 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-/// Loads the script again and says what happened: the new version on
-/// standard output, or why nothing changed on standard error.
+/// Loads the script again off the serving path (the reloader logs what
+/// happened).
 async fn reload_now(reloader: &Arc<Reloader>, by: &'static str) {
-    use std::io::Write;
     let r = Arc::clone(reloader);
-    match tokio::task::spawn_blocking(move || r.reload(by, false, false)).await {
-        Ok(Ok(done)) => {
-            println!("dialect serve: {} ({by})", done.line());
-            for line in done.changes.lines() {
-                println!("  {line}");
-            }
-            let _ = std::io::stdout().flush();
-        }
-        Ok(Err(refused)) => {
-            eprint!("{refused}");
-            if !refused.to_string().ends_with('\n') {
-                eprintln!();
-            }
-            eprintln!("dialect serve: reload ({by}) refused; the running version stays");
-        }
-        Err(e) => eprintln!("dialect serve: reload ({by}) failed: {e}"),
+    if let Err(e) = tokio::task::spawn_blocking(move || r.reload(by, false, false)).await {
+        eprintln!("dialect serve: reload ({by}) failed: {e}");
     }
 }
 

@@ -128,7 +128,9 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     else {
         return Ok(ExitCode::from(1));
     };
-    let program = Arc::new(program);
+    // Its version goes into each call's record (`simulate --db`).
+    let program =
+        Arc::new(program.with_version(crate::server::version(&scripts.loader.sources).into()));
 
     let agents_path = args
         .agents
@@ -164,8 +166,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         Some(path) => {
             let store = RecordStore::open(path).map_err(|e| e.to_string())?;
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            let version = crate::server::version(&scripts.loader.sources);
-            let writer = RecordWriter::start(store, rx, version.into(), false)
+            let writer = RecordWriter::start(store, rx, false)
                 .map_err(|e| format!("cannot start the call-record writer: {e}"))?;
             Some((tx, writer, path))
         }

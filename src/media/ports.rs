@@ -64,20 +64,21 @@ struct Idle {
 pub struct Port {
     socket: Option<tokio::net::UdpSocket>,
     index: usize,
-    local: SocketAddr,
     ports: Arc<Ports>,
 }
 
 impl std::fmt::Debug for Port {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Port").field("local", &self.local).finish()
+        f.debug_struct("Port")
+            .field("local", &self.local())
+            .finish()
     }
 }
 
 impl Port {
     /// The address the socket is bound to.
     pub fn local(&self) -> SocketAddr {
-        self.local
+        SocketAddr::new(self.ports.ip, self.ports.even[self.index])
     }
 }
 
@@ -158,7 +159,6 @@ impl Ports {
                     return Ok(Port {
                         socket: Some(socket),
                         index,
-                        local: addr,
                         ports: Arc::clone(self),
                     });
                 }
@@ -194,7 +194,6 @@ impl Ports {
         Some(Port {
             socket: Some(socket),
             index,
-            local: SocketAddr::new(self.ip, self.even[index]),
             ports: Arc::clone(self),
         })
     }

@@ -171,70 +171,6 @@ struct ReloadBody {
     by: Option<String>,
 }
 
-/// A refused reload: why, and for a script with errors the diagnostics.
-#[derive(Serialize)]
-struct RefusedBody {
-    error: String,
-    refused: &'static str,
-}
-
-async fn reload(State(admin): State<Arc<Admin>>, body: Bytes) -> Response {
-    let ask: ReloadBody = if body.iter().all(u8::is_ascii_whitespace) {
-        ReloadBody::default()
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(ask) => ask,
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!(
-                        "the body is not a reload request ({e}); send {{\"force\": false, \"dry_run\": false}} or nothing"
-                    ),
-                );
-            }
-        }
-    };
-    let by = ask
-        .by
-        .filter(|b| !b.trim().is_empty() && b.len() <= 100)
-        .unwrap_or_else(|| "admin API".into());
-    let reloader = Arc::clone(&admin.reloader);
-    let done =
-        tokio::task::spawn_blocking(move || reloader.reload(&by, ask.force, ask.dry_run)).await;
-    match done {
-        Ok(Ok(reloaded)) => {
-            if reloaded.applied {
-                println!("dialect serve: {} (admin API)", reloaded.line());
-                for line in reloaded.changes.lines() {
-                    println!("  {line}");
-                }
-            }
-            axum::Json(reloaded).into_response()
-        }
-        Ok(Err(refused)) => {
-            let kind = match &refused {
-                Refused::Script(_) => "script",
-                Refused::Tests { .. } => "tests",
-                Refused::Setup(_) => "setup",
-            };
-            eprint!("{refused}");
-            eprintln!("\ndialect serve: reload (admin API) refused; the running version stays");
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                axum::Json(RefusedBody {
-                    error: refused.to_string(),
-                    refused: kind,
-                }),
-            )
-                .into_response()
-        }
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the reload did not finish: {e}"),
-        ),
-    }
-}
-
 /// `POST /rollback`'s body; an empty body rolls back one version.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -246,46 +182,90 @@ struct RollbackBody {
     by: Option<String>,
 }
 
-async fn rollback(State(admin): State<Arc<Admin>>, body: Bytes) -> Response {
-    let ask: RollbackBody = if body.iter().all(u8::is_ascii_whitespace) {
-        RollbackBody::default()
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(ask) => ask,
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!(
-                        "the body is not a rollback request ({e}); send {{\"to\": \"VERSION\"}} or nothing"
-                    ),
-                );
-            }
-        }
+/// A refused reload: why, and for a script with errors the diagnostics.
+#[derive(Serialize)]
+struct RefusedBody {
+    error: String,
+    refused: &'static str,
+}
+
+/// A request's JSON body, the default when it is empty; a 400 saying
+/// what to send otherwise.
+fn body<T: serde::de::DeserializeOwned + Default>(
+    bytes: &[u8],
+    what: &str,
+    example: &str,
+) -> Result<T, Response> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not a {what} request ({e}); send {example} or nothing"),
+        )
+    })
+}
+
+/// Who asked, for the history: the body's `by`, else the API.
+fn asker(by: Option<String>) -> String {
+    by.filter(|b| !b.trim().is_empty() && b.len() <= 100)
+        .unwrap_or_else(|| "admin API".into())
+}
+
+/// Runs `work` on the blocking pool (a reload loads and compiles).
+async fn off_path<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Response> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the request did not finish: {e}"),
+        )
+    })
+}
+
+async fn reload(State(admin): State<Arc<Admin>>, bytes: Bytes) -> Response {
+    let ask: ReloadBody = match body(&bytes, "reload", r#"{"force": false, "dry_run": false}"#) {
+        Ok(ask) => ask,
+        Err(answer) => return answer,
     };
-    let by = ask
-        .by
-        .filter(|b| !b.trim().is_empty() && b.len() <= 100)
-        .unwrap_or_else(|| "admin API".into());
+    let by = asker(ask.by);
+    let reloader = Arc::clone(&admin.reloader);
+    match off_path(move || reloader.reload(&by, ask.force, ask.dry_run)).await {
+        Ok(Ok(reloaded)) => axum::Json(reloaded).into_response(),
+        Ok(Err(refused)) => {
+            let kind = match &refused {
+                Refused::Script(_) => "script",
+                Refused::Tests { .. } => "tests",
+                Refused::Setup(_) => "setup",
+            };
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(RefusedBody {
+                    error: refused.to_string(),
+                    refused: kind,
+                }),
+            )
+                .into_response()
+        }
+        Err(answer) => answer,
+    }
+}
+
+async fn rollback(State(admin): State<Arc<Admin>>, bytes: Bytes) -> Response {
+    let ask: RollbackBody = match body(&bytes, "rollback", r#"{"to": "VERSION"}"#) {
+        Ok(ask) => ask,
+        Err(answer) => return answer,
+    };
+    let by = asker(ask.by);
     let reloader = Arc::clone(&admin.reloader);
     let to = ask.to;
-    let done = tokio::task::spawn_blocking(move || reloader.rollback(to.as_deref(), &by)).await;
-    match done {
-        Ok(Ok(back)) => {
-            println!(
-                "dialect serve: rolled back: version {} in force (was {}) (admin API)",
-                back.version, back.previous
-            );
-            for line in back.changes.lines() {
-                println!("  {line}");
-            }
-            axum::Json(back).into_response()
-        }
+    match off_path(move || reloader.rollback(to.as_deref(), &by)).await {
+        Ok(Ok(back)) => axum::Json(back).into_response(),
         Ok(Err(e @ NoRollback::Setup(_))) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
         Ok(Err(e)) => error(StatusCode::CONFLICT, e.to_string()),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the rollback did not finish: {e}"),
-        ),
+        Err(answer) => answer,
     }
 }
 

@@ -127,14 +127,15 @@ impl RecordStore {
     }
 
     /// Writes `records` in one transaction, each stamped with the version
-    /// of the program that took its call, else `version`.
-    pub fn write(&mut self, records: &[Arc<Summary>], version: &str) -> Result<(), StoreError> {
+    /// of the program that took its call (`CallInfo::program_version`;
+    /// empty for a program no server named).
+    pub fn write(&mut self, records: &[Arc<Summary>]) -> Result<(), StoreError> {
         let rows: Vec<Row> = records.iter().map(Row::of).collect();
-        self.write_rows(&rows, version)
+        self.write_rows(&rows)
     }
 
     /// Writes rows made once (a batch tried again is not made again).
-    fn write_rows(&mut self, rows: &[Row], version: &str) -> Result<(), StoreError> {
+    fn write_rows(&mut self, rows: &[Row]) -> Result<(), StoreError> {
         let fail = |source| StoreError::Write {
             path: self.path.clone(),
             source,
@@ -167,7 +168,7 @@ impl RecordStore {
                         row.tags,
                         row.path,
                         summary.voicemail,
-                        summary.call.program_version.as_deref().unwrap_or(version),
+                        summary.call.program_version.as_deref().unwrap_or(""),
                         row.record,
                     ])
                     .map_err(fail)?;
@@ -278,8 +279,8 @@ impl Written {
 }
 
 impl RecordWriter {
-    /// Writes every record `records` brings to `store`, stamped with
-    /// `version`, until the source is closed (`EventBus::close_records`,
+    /// Writes every record `records` brings to `store` until the source
+    /// is closed (`EventBus::close_records`,
     /// or every sender dropped) and drained. With `echo`, each record is
     /// also one line on standard output, `call {json}`, from the same
     /// serialisation as the database's `record` column, written once a
@@ -287,7 +288,6 @@ impl RecordWriter {
     pub fn start(
         mut store: RecordStore,
         mut records: impl RecordSource,
-        version: Arc<str>,
         echo: bool,
     ) -> std::io::Result<RecordWriter> {
         let thread = std::thread::Builder::new()
@@ -315,7 +315,7 @@ impl RecordWriter {
                         }
                     }
                     let rows: Vec<Row> = batch.drain(..).map(|s| Row::of(&s)).collect();
-                    let written = write_batch(&mut store, &rows, &version);
+                    let written = write_batch(&mut store, &rows);
                     if echo {
                         // One write for the batch (standard output is
                         // line-buffered: a write a line otherwise).
@@ -356,10 +356,10 @@ impl RecordWriter {
     }
 }
 
-fn write_batch(store: &mut RecordStore, rows: &[Row], version: &str) -> Result<(), StoreError> {
+fn write_batch(store: &mut RecordStore, rows: &[Row]) -> Result<(), StoreError> {
     let mut attempt = 1;
     loop {
-        match store.write_rows(rows, version) {
+        match store.write_rows(rows) {
             Ok(()) => return Ok(()),
             Err(e) if attempt >= ATTEMPTS => return Err(e),
             Err(e) => {
@@ -392,7 +392,7 @@ mod tests {
             correlation: Some(format!("call-{id}@127.0.0.1")),
             arrived: "2026-12-02T09:00:00Z".parse().unwrap(),
             arrived_ms: 1_000,
-            program_version: None,
+            program_version: Some("abc123".into()),
         });
         let mut s = Summary::begun(call);
         s.disposition = disposition;
@@ -408,13 +408,10 @@ mod tests {
         let path = dir.join("dialect.db");
         let mut store = RecordStore::open(&path).unwrap();
         store
-            .write(
-                &[
-                    summary(1, Disposition::Answered),
-                    summary(2, Disposition::Abandoned),
-                ],
-                "abc123",
-            )
+            .write(&[
+                summary(1, Disposition::Answered),
+                summary(2, Disposition::Abandoned),
+            ])
             .unwrap();
         assert_eq!(store.count().unwrap(), 2);
         drop(store);
@@ -497,7 +494,7 @@ mod tests {
         let path = dir.join("dialect.db");
         let store = RecordStore::open(&path).unwrap();
         let (tx, rx) = mpsc::channel(4);
-        let writer = RecordWriter::start(store, rx, "v1".into(), false).unwrap();
+        let writer = RecordWriter::start(store, rx, false).unwrap();
         let sender = std::thread::spawn(move || {
             for id in 0..1_000 {
                 tx.blocking_send(summary(id, Disposition::Answered))

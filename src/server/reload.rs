@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
@@ -59,8 +59,9 @@ pub struct Loaded {
     pub files: usize,
 }
 
-/// What a reload did.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// What a reload (or a rollback) did: the admin API's answer, which
+/// `dialect reload` reads back.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Reloaded {
     /// The version now in force.
     pub version: String,
@@ -73,6 +74,8 @@ pub struct Reloaded {
     pub tests: usize,
     /// Whether it was put in force (false for a dry run).
     pub applied: bool,
+    /// Whether an earlier version was put back (`rollback`).
+    pub rollback: bool,
     /// From the request to the swap (or, for a dry run, to the end of
     /// the tests), in microseconds.
     pub latency_us: u64,
@@ -184,15 +187,37 @@ impl Reloader {
     /// path.
     /// With `dry_run`, it stops before the swap and says what the swap
     /// would change.
+    ///
+    /// Whoever asked, the outcome is logged the same way: the new version
+    /// and what it changes on standard output, a refusal's reasons on
+    /// standard error.
     pub fn reload(&self, by: &str, force: bool, dry_run: bool) -> Result<Reloaded, Refused> {
+        let done = self.try_reload(by, force, dry_run);
+        match &done {
+            Ok(reloaded) if reloaded.applied => reloaded.log(by),
+            Ok(_dry_run) => {}
+            Err(refused) => {
+                let text = refused.to_string();
+                eprint!("{text}");
+                if !text.ends_with('\n') {
+                    eprintln!();
+                }
+                eprintln!("dialect serve: reload ({by}) refused; the running version stays");
+            }
+        }
+        done
+    }
+
+    fn try_reload(&self, by: &str, force: bool, dry_run: bool) -> Result<Reloaded, Refused> {
         let asked = Instant::now();
         let _one = lock(&self.one_at_a_time);
         let candidate = (self.load)("reload")?;
-        let current = self.runtime.program();
-        let previous_program = Arc::clone(&current);
+        let previous_program = self.runtime.program();
         let previous_tables = self.runtime.tables();
         let previous_files = lock(&self.history).last().map_or(0, |l| l.files);
-        let previous: String = current.version().map(|v| v.to_string()).unwrap_or_default();
+        let previous: String = (previous_program.version())
+            .map(|v| v.to_string())
+            .unwrap_or_default();
         let changed = *candidate.version != *previous;
         let tables = Arc::new(candidate.tables);
         let program = if changed {
@@ -204,7 +229,7 @@ impl Reloader {
         } else {
             // The same script: only the roster and the rows change, and
             // calls keep sharing the compiled code they have.
-            current
+            Arc::clone(&previous_program)
         };
         let tests = if changed && !force {
             let outcomes = crate::suite::run_all(&program, &tables, self.engine);
@@ -233,6 +258,7 @@ impl Reloader {
                 changed,
                 tests,
                 applied: false,
+                rollback: false,
                 latency_us: micros(latency),
                 changes,
             });
@@ -273,6 +299,7 @@ impl Reloader {
             changed,
             tests,
             applied: true,
+            rollback: false,
             latency_us: micros(latency),
             changes,
         })
@@ -299,7 +326,17 @@ impl Reloader {
     /// Puts back an earlier version, as it was compiled and with the
     /// lookup rows it had: `to`, or the one before the version in force.
     /// Nothing is loaded, compiled or tested again; the roster stays.
+    /// Logged as [`reload`](Reloader::reload) logs.
     pub fn rollback(&self, to: Option<&str>, by: &str) -> Result<Reloaded, NoRollback> {
+        let done = self.try_rollback(to, by);
+        match &done {
+            Ok(back) => back.log(by),
+            Err(e) => eprintln!("dialect serve: rollback ({by}) refused: {e}"),
+        }
+        done
+    }
+
+    fn try_rollback(&self, to: Option<&str>, by: &str) -> Result<Reloaded, NoRollback> {
         let asked = Instant::now();
         let _one = lock(&self.one_at_a_time);
         let current = self.runtime.program();
@@ -350,6 +387,7 @@ impl Reloader {
             changed: true,
             tests: 0,
             applied: true,
+            rollback: true,
             latency_us: micros(latency),
             changes,
         })
@@ -387,10 +425,26 @@ fn micros(d: Duration) -> u64 {
 }
 
 impl Reloaded {
+    /// The server's log of it: its line, who asked, and what it changes.
+    fn log(&self, by: &str) {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "dialect serve: {} ({by})", self.line());
+        for line in self.changes.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+        let _ = out.flush();
+    }
+
     /// One line for the log and the command line.
     pub fn line(&self) -> String {
         let ms = self.latency_us as f64 / 1000.0;
-        if !self.applied {
+        if self.rollback {
+            format!(
+                "rolled back: version {} back in force (was {}); swapped {ms:.1} ms after the request",
+                self.version, self.previous
+            )
+        } else if !self.applied {
             format!(
                 "dry run: version {} (running {}) would be put in force; {} test(s) passed; nothing changed",
                 self.version, self.previous, self.tests
