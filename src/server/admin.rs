@@ -189,22 +189,18 @@ struct RefusedBody {
     refused: &'static str,
 }
 
-/// A request's JSON body, the default when it is empty; a 400 saying
-/// what to send otherwise.
+/// A request's JSON body, the default when it is empty; otherwise the
+/// reason for a 400, saying what to send.
 fn body<T: serde::de::DeserializeOwned + Default>(
     bytes: &[u8],
     what: &str,
     example: &str,
-) -> Result<T, Response> {
+) -> Result<T, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("the body is not a {what} request ({e}); send {example} or nothing"),
-        )
-    })
+    serde_json::from_slice(bytes)
+        .map_err(|e| format!("the body is not a {what} request ({e}); send {example} or nothing"))
 }
 
 /// Who asked, for the history: the body's `by`, else the API.
@@ -228,7 +224,7 @@ async fn off_path<T: Send + 'static>(
 async fn reload(State(admin): State<Arc<Admin>>, bytes: Bytes) -> Response {
     let ask: ReloadBody = match body(&bytes, "reload", r#"{"force": false, "dry_run": false}"#) {
         Ok(ask) => ask,
-        Err(answer) => return answer,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
     };
     let by = asker(ask.by);
     let reloader = Arc::clone(&admin.reloader);
@@ -256,7 +252,7 @@ async fn reload(State(admin): State<Arc<Admin>>, bytes: Bytes) -> Response {
 async fn rollback(State(admin): State<Arc<Admin>>, bytes: Bytes) -> Response {
     let ask: RollbackBody = match body(&bytes, "rollback", r#"{"to": "VERSION"}"#) {
         Ok(ask) => ask,
-        Err(answer) => return answer,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
     };
     let by = asker(ask.by);
     let reloader = Arc::clone(&admin.reloader);
