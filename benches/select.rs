@@ -214,6 +214,7 @@ impl Bench {
                 arrived: jiff::Timestamp::UNIX_EPOCH,
                 arrived_ms: self.rt.clock().elapsed_ms(),
                 program_version: None,
+                switches: Vec::new(),
             }),
             since_ms: self.rt.clock().elapsed_ms(),
             queue_name: self.program.checked().queue(queue).name.clone(),

@@ -22,7 +22,7 @@ macro_rules! ids {
 }
 
 ids!(
-    ZoneId, CalendarId, HoursId, SkillId, LookupId, QueueId, GroupId, MenuId, RouteId
+    ZoneId, CalendarId, HoursId, SkillId, LookupId, QueueId, GroupId, MenuId, RouteId, SwitchId
 );
 
 /// A whole checked script.
@@ -40,6 +40,8 @@ pub struct Program {
     pub groups: Vec<Group>,
     pub menus: Vec<Menu>,
     pub routes: Vec<Route>,
+    /// Flags supervisors flip while the server runs (off until they do).
+    pub switches: Vec<Switch>,
     pub entries: Vec<Entry>,
     pub tests: Vec<Test>,
     /// The files the script came from, as names and line starts: where a
@@ -74,6 +76,16 @@ impl Program {
     }
     pub fn route(&self, id: RouteId) -> &Route {
         &self.routes[id.index()]
+    }
+    pub fn switch(&self, id: SwitchId) -> &Switch {
+        &self.switches[id.index()]
+    }
+    /// The switch of this name, if the script declares one.
+    pub fn switch_named(&self, name: &str) -> Option<SwitchId> {
+        self.switches
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| SwitchId(i as u32))
     }
 
     /// An action as it would be written in a script.
@@ -322,6 +334,14 @@ pub fn epoch_days(d: jiff::civil::Date) -> i64 {
 /// The highest skill level: agents hold 1 to this, and 0 means they lack the skill.
 pub const MAX_SKILL_LEVEL: i64 = 10;
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Switch {
+    pub name: String,
+    /// What the switch is for (the declaration's string), if it says.
+    pub description: Option<String>,
+    pub loc: Loc,
+}
+
 #[derive(Clone, Debug)]
 pub struct Skill {
     pub name: String,
@@ -508,6 +528,8 @@ pub enum ExprKind {
     QueueStat(QueueId, QueueStat),
     Open(HoursId),
     Holiday(CalendarId),
+    /// `switch(name)`: whether a supervisor has the switch on.
+    Switch(SwitchId),
     Agent(AgentAttr),
     /// The agent's level of a levelled skill (0 when absent).
     SkillLevel(SkillId),
@@ -833,6 +855,9 @@ pub struct Test {
     /// Lookup rows the test supplies; `None` means "no row".
     pub lookups: Vec<(LookupId, Option<Row>)>,
     pub queues: Vec<(QueueId, Vec<(QueueStat, Value)>)>,
+    /// `given switch storm_closure on`: the switches the test turns on or
+    /// off (the rest are off).
+    pub switches: Vec<(SwitchId, bool)>,
     pub agents: Vec<GivenAgent>,
     /// `expect ACTIONS`: where the script's decisions send the call.
     pub expect: Option<Actions>,

@@ -101,6 +101,8 @@ pub struct Facts {
     pub lookups: Vec<Option<Row>>,
     /// Per queue: the statistics.
     pub queues: Vec<QueueStats>,
+    /// Per switch: 1 when it is on for the call, else 0.
+    pub switches: Vec<i64>,
 }
 
 impl Facts {
@@ -113,6 +115,20 @@ impl Facts {
             time: vec![LocalTime::default(); layout.zones],
             lookups: vec![None; layout.lookups.len()],
             queues: vec![QueueStats::default(); layout.queues],
+            switches: vec![0; layout.switches],
+        }
+    }
+
+    /// Whether the switch is on for the call.
+    pub fn switch(&self, switch: usize) -> bool {
+        self.switches.get(switch).is_some_and(|&v| v != 0)
+    }
+
+    /// Sets the switches, in the program's order (one missing from `on`
+    /// is off).
+    pub fn set_switches(&mut self, on: &[bool]) {
+        for (i, v) in self.switches.iter_mut().enumerate() {
+            *v = on.get(i).copied().unwrap_or(false) as i64;
         }
     }
 

@@ -70,6 +70,7 @@ impl<'a> Interp<'a> {
                 .and_then(|r| r.get(*i as usize))
                 .map_or(0, |s| s.int),
             Node::QueueStat(q, s) => self.facts.queue_stat(q.index(), *s),
+            Node::Switch(s) => b(self.facts.switch(s.index())),
             Node::Agent(a) => self.agent.map_or(0, |x| x.attrs[attr_index(*a)]),
             Node::Skill(s) => self
                 .agent

@@ -1,7 +1,8 @@
 //! `dialect diff OLD NEW` end to end: the fixture pairs in
 //! `tests/fixtures/diff/` (Saturday mornings closed, a holiday added, a
-//! menu key remapped, a queue threshold lowered) as text snapshots, JSON,
-//! identical scripts, scripts with errors, and the examples of `--help`.
+//! menu key remapped, a queue threshold lowered, a switch added) as text
+//! snapshots, JSON, identical scripts, scripts with errors, and the
+//! examples of `--help`.
 
 mod common;
 
@@ -20,7 +21,7 @@ fn diff_with(name: &str, extra: &[&str]) -> std::process::Output {
 /// reads them, on both engines.
 #[test]
 fn known_differences_are_reported() {
-    for name in ["saturday", "holiday", "menu", "threshold"] {
+    for name in ["saturday", "holiday", "menu", "threshold", "storm"] {
         let out = diff_with(name, &[]);
         assert_eq!(
             out.status.code(),
@@ -53,6 +54,19 @@ fn the_changes_read_as_the_issue_asks() {
     );
     let text = stdout(&diff_with("holiday", &[]));
     assert!(text.contains("on 2026-12-24 (Christmas Eve)"), "{text}");
+    let text = stdout(&diff_with("storm", &[]));
+    assert!(
+        text.contains("and switch(storm) on Mondays to Fridays 08:00–18:00"),
+        "{text}"
+    );
+    assert!(
+        text.contains("before `menu main`, now `voicemail \"general\"`"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("not switch(storm)"),
+        "with it off, nothing changes: {text}"
+    );
     let text = stdout(&diff_with("threshold", &[]));
     assert!(
         text.contains("queue(support).waiting from 11 to 20"),

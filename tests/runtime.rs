@@ -730,3 +730,47 @@ async fn a_call_keeps_its_version_across_a_reload_and_the_old_code_goes_with_it(
         "v1 is freed once its last call has ended"
     );
 }
+
+/// A switch flipped while a call is in progress changes nothing for that
+/// call, not even its decisions still to come (the route after the menu
+/// reads the switch as it was when the call arrived); the next call sees
+/// the flip, and each record lists the switches that were on.
+#[tokio::test(start_paused = true)]
+async fn a_switch_flip_takes_effect_from_the_next_call() {
+    const SCRIPT: &str = "timezone \"America/Chicago\"\n\
+        switch storm \"Storm closure\"\n\
+        menu main { prompt \"welcome\"\n timeout 5s, retries 1\n 1 -> route later }\n\
+        route later {\n when switch(storm) -> play \"closed\", hangup\n \
+        otherwise -> play \"open\", hangup\n}\n\
+        entry \"+18005550100\" -> menu main\n";
+    let program = Arc::new(Program::from_text(SCRIPT).expect("the script compiles"));
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    let rt = Runtime::builder(program, &Roster::default())
+        .clock(clock)
+        .build()
+        .expect("runtime");
+    let flip = |on| dialect::runtime::Flip {
+        on,
+        at: "2026-11-23T16:00:00Z".parse().expect("instant"),
+        by: "test".into(),
+    };
+    // The first caller is in the menu (prompts last 2 s) when the storm
+    // switch goes on; the route after the menu still sees it off.
+    let first = spawn_call(&rt, &["1"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rt.calls_in_progress(), 1);
+    rt.switches().set("storm", flip(true));
+    let (first, first_log) = finish(first).await;
+    let second = spawn_call(&rt, &["1"]);
+    let (second, second_log) = finish(second).await;
+    let played = |log: &[String], p: &str| log.iter().any(|l| l.contains(p));
+    assert!(
+        played(&first_log, "open") && !played(&first_log, "closed"),
+        "{first_log:?}"
+    );
+    assert!(played(&second_log, "closed"), "{second_log:?}");
+    assert!(first.call.switches.is_empty());
+    assert_eq!(second.call.switches, ["storm"]);
+    let json = serde_json::to_string(&*second).expect("record");
+    assert!(json.contains("\"switches\":[\"storm\"]"), "{json}");
+}

@@ -465,3 +465,95 @@ fn malformed_reload_requests_get_a_4xx_never_a_5xx() {
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A script whose line goes to the trunk, or elsewhere while switch
+/// `storm` is on.
+const STORM: &str = "switch storm \"Storm: calls go to the answering service\"\n\n\
+    route line {\n  when switch(storm) -> transfer \"+15125550199\"\n  \
+    otherwise -> transfer \"+15125550100\"\n}\n\n\
+    entry \"+1 800 555 0100\" -> route line\n\n\
+    test \"a storm sends calls to the answering service\" {\n  \
+    given switch storm on\n  \
+    call from \"+15125550123\" to \"+18005550100\"\n  \
+    expect transfer \"+15125550199\"\n}\n";
+
+/// `dialect switch` flips a switch with no reload: the next call sees it,
+/// the flip is logged, listed and kept in the database, so a restarted
+/// server still has it. Unknown switches and bad bodies get 4xx.
+#[test]
+fn a_switch_flips_without_a_reload_and_survives_a_restart() {
+    let dir = scratch("switch");
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    let script_path = dir.join("main.dial");
+    std::fs::write(&script_path, STORM).unwrap();
+    let script_arg = script_path.to_str().unwrap();
+    let server = Server::start(&dir, &["--admin", "127.0.0.1:0"]);
+    assert!(server.call(1).0.contains("+15125550100"), "off by default");
+
+    let (code, out, err) = server.command(&["switches", script_arg]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("storm  off") && out.contains("Storm: calls go"),
+        "{out}"
+    );
+
+    let (code, out, err) = server.command(&["switch", "storm", "on", script_arg, "--by", "ana"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("switch storm  on") && out.contains("(was off)"),
+        "{out}"
+    );
+    let line = server.said("switch storm");
+    assert!(line.contains("storm on (was off), by ana"), "{line}");
+    let (contact, version) = server.call(2);
+    assert!(
+        contact.contains("+15125550199"),
+        "the next call sees it: {contact}"
+    );
+    assert_eq!(version, server.version, "no reload happened");
+    let (code, out, _) = server.command(&["switches", script_arg]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("storm  on  since") && out.contains("by ana"),
+        "{out}"
+    );
+
+    // Unknown switches, bad names and bodies, no token.
+    let (code, _, err) = server.command(&["switch", "strom", "on", script_arg]);
+    assert_eq!(code, 1);
+    assert!(err.contains("did you mean `storm`"), "{err}");
+    let (code, _, err) = server.command(&["switch", "a/b", "on", script_arg]);
+    assert_eq!(code, 2, "{err}");
+    let token = server.token();
+    for body in [
+        &b""[..],
+        b"{}",
+        b"{\"on\": 1}",
+        b"{\"on\": true, \"x\": 1}",
+        b"\xff",
+    ] {
+        let (status, answer) = server.http("PUT", "/switches/storm", Some(&token), body);
+        assert_eq!(status, 400, "{}: {answer}", String::from_utf8_lossy(body));
+        assert!(answer.contains("\"error\""), "{answer}");
+    }
+    assert_eq!(server.http("GET", "/switches", None, b"").0, 401);
+    assert_eq!(
+        server
+            .http("PUT", "/switches/storm", Some("wrong"), b"{\"on\": false}")
+            .0,
+        401
+    );
+    assert_eq!(server.http("PUT", "/switches", Some(&token), b"{}").0, 405);
+
+    // A restart reads the flip back from the database.
+    drop(server);
+    let server = Server::start(&dir, &["--admin", "127.0.0.1:0"]);
+    assert!(
+        server.call(3).0.contains("+15125550199"),
+        "kept across a restart"
+    );
+    let (code, _, _) = server.command(&["switch", "storm", "off", script_arg]);
+    assert_eq!(code, 0);
+    assert!(server.call(4).0.contains("+15125550100"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,7 +4,7 @@
 use super::{Checker, Kind};
 use crate::checked::{
     AgentAttr, CalendarId, Expr, ExprKind, HoursId, LookupId, MAX_SKILL_LEVEL, NowField, QueueId,
-    QueueStat, SkillId, SkillKind, Type, Value, ZoneId,
+    QueueStat, SkillId, SkillKind, SwitchId, Type, Value, ZoneId,
 };
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::number::Pattern;
@@ -445,6 +445,7 @@ impl Checker<'_> {
         let kind = match func.text.as_str() {
             "open" => Kind::Hours,
             "holiday" => Kind::Calendar,
+            "switch" => Kind::Switch,
             "queue" => {
                 self.push(
                     Diagnostic::at(Code::UnknownField, loc, "`queue(...)` needs a statistic")
@@ -454,9 +455,9 @@ impl Checker<'_> {
                 return (ExprKind::Error, Type::Error);
             }
             other => {
-                let help = match diagnostic::did_you_mean(other, ["open", "holiday", "queue"]) {
+                let help = match diagnostic::did_you_mean(other, ["open", "holiday", "switch", "queue"]) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => "the functions are `open(hours)`, `holiday(calendar)` and `queue(name).statistic`".into(),
+                    None => "the functions are `open(hours)`, `holiday(calendar)`, `switch(name)` and `queue(name).statistic`".into(),
                 };
                 self.push(
                     Diagnostic::new(
@@ -474,9 +475,12 @@ impl Checker<'_> {
         let Some(name) = self.single_name_arg(file, loc, func, args, kind) else {
             return (ExprKind::Error, Type::Error);
         };
-        self.note_time_use(loc);
+        if kind != Kind::Switch {
+            self.note_time_use(loc);
+        }
         match self.resolve(kind, file, name) {
             Some(id) if kind == Kind::Hours => (ExprKind::Open(HoursId(id)), Type::Bool),
+            Some(id) if kind == Kind::Switch => (ExprKind::Switch(SwitchId(id)), Type::Bool),
             Some(id) => (ExprKind::Holiday(CalendarId(id)), Type::Bool),
             None => (ExprKind::Error, Type::Error),
         }

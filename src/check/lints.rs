@@ -82,6 +82,9 @@ impl Checker<'_> {
                     }
                     Kind::Lookup => format!("read it in a route (`known {name}`), or remove it"),
                     Kind::Hours => format!("test it with `open({name})` in a route, or remove it"),
+                    Kind::Switch => {
+                        format!("test it with `switch({name})` in a route, or remove it")
+                    }
                     Kind::Calendar => format!(
                         "test it with `holiday({name})` or close hours with it (`closed {name}`), or remove it"
                     ),
@@ -100,6 +103,7 @@ impl Checker<'_> {
                         Kind::Skill => "no queue or lookup in use reads it",
                         Kind::Lookup => "no route or queue in use reads it",
                         Kind::Hours | Kind::Calendar => "no route or hours in use tests it",
+                        Kind::Switch => "no route or queue in use tests it",
                         _ => "no entry leads here",
                     })
                     .help(help),

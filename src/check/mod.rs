@@ -235,6 +235,15 @@ impl<'a> Checker<'a> {
                             decls.routes.push((file, r));
                         }
                     }
+                    ast::Item::Switch(s) => {
+                        if self.declare_name(Kind::Switch, file, &s.name) {
+                            self.program.switches.push(checked::Switch {
+                                name: s.name.text.clone(),
+                                description: s.description.as_ref().map(|d| d.value.clone()),
+                                loc: Loc::new(file, s.name.span),
+                            });
+                        }
+                    }
                     ast::Item::Entry(e) => decls.entries.push((file, e)),
                     ast::Item::Test(t) => decls.tests.push((file, t)),
                     ast::Item::Timezone(_) | ast::Item::Country(_) | ast::Item::Include(_) => {}

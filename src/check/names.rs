@@ -17,10 +17,11 @@ pub enum Kind {
     Group,
     Menu,
     Route,
+    Switch,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Calendar,
         Kind::Hours,
         Kind::Skill,
@@ -29,6 +30,7 @@ impl Kind {
         Kind::Group,
         Kind::Menu,
         Kind::Route,
+        Kind::Switch,
     ];
 
     /// The keyword that declares this kind.
@@ -42,6 +44,7 @@ impl Kind {
             Kind::Group => "group",
             Kind::Menu => "menu",
             Kind::Route => "route",
+            Kind::Switch => "switch",
         }
     }
 
@@ -64,6 +67,7 @@ impl Kind {
             Kind::Group => format!("group {name} {{ members 1001, 1002 }}"),
             Kind::Menu => format!("menu {name} {{ prompt \"{name}\"; 1 -> hangup }}"),
             Kind::Route => format!("route {name} {{ otherwise -> hangup }}"),
+            Kind::Switch => format!("switch {name}"),
         }
     }
 
@@ -78,6 +82,7 @@ impl Kind {
             Kind::Group => "a group",
             Kind::Menu => "a menu",
             Kind::Route => "a route",
+            Kind::Switch => "a switch",
         }
     }
 }

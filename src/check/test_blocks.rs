@@ -8,8 +8,8 @@ use super::decls::valid_key;
 use super::{Checker, Kind, options_help};
 use crate::checked::{
     self, AgentState, Fallback, GivenAgent, LookupId, MAX_SKILL_LEVEL, Presentation, Press,
-    QueueId, QueueStat, Row, RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, Type,
-    Value,
+    QueueId, QueueStat, Row, RuntimeOutcome, RuntimeTest, SkillId, SkillKind, SkillValue, SwitchId,
+    Type, Value,
 };
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::number;
@@ -37,6 +37,7 @@ impl Checker<'_> {
         let mut presses = Vec::new();
         let mut lookups: Vec<(LookupId, Option<Row>)> = Vec::new();
         let mut queues: Vec<(QueueId, Vec<(QueueStat, Value)>)> = Vec::new();
+        let mut switches: Vec<(SwitchId, bool)> = Vec::new();
         let mut agents: Vec<GivenAgent> = Vec::new();
         let mut expect = None;
         let mut runtime = RuntimeLines::default();
@@ -167,6 +168,46 @@ impl Checker<'_> {
                         }
                     }
                     queues.push((QueueId(id), values));
+                }
+                ast::TestStmt::GivenSwitch { switch, state, .. } => {
+                    let Some(id) = self.resolve(Kind::Switch, file, switch) else {
+                        broken = true;
+                        continue;
+                    };
+                    let on = match state.text.as_str() {
+                        "on" => true,
+                        "off" => false,
+                        other => {
+                            self.push(
+                                Diagnostic::new(
+                                    Code::UnknownOption,
+                                    file,
+                                    state.span,
+                                    format!("a switch is `on` or `off`, not `{other}`"),
+                                )
+                                .label("on or off?")
+                                .help(options_help(other, &["on", "off"])),
+                            );
+                            broken = true;
+                            continue;
+                        }
+                    };
+                    let id = SwitchId(id);
+                    if switches.iter().any(|(s, _)| *s == id) {
+                        self.push(
+                            Diagnostic::new(
+                                Code::DuplicateDeclaration,
+                                file,
+                                switch.span,
+                                format!("the test sets switch `{}` twice", switch.text),
+                            )
+                            .label("set again here")
+                            .help("keep one `given switch` line per switch"),
+                        );
+                        broken = true;
+                        continue;
+                    }
+                    switches.push((id, on));
                 }
                 ast::TestStmt::GivenAgent {
                     agent,
@@ -373,6 +414,7 @@ impl Checker<'_> {
             presses,
             lookups,
             queues,
+            switches,
             agents,
             expect,
             runtime,

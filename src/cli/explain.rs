@@ -24,12 +24,16 @@ Examples:
     --at \"2026-12-24 17:30\" --press 3,2001
   dialect explain examples/support/support.dial --to +18885550150 \\
     --at \"2026-11-24 09:30\" --format json
+  dialect explain examples/support/support.dial --to +18885550100 \\
+    --at \"2026-11-24 09:30\" --switch storm_closure
 
 `--at` may be left out when no route, menu or queue the call may reach reads
 the time. A local time that does not exist (clocks go forward) is taken as the
 same time after the change; one that occurs twice, as its first occurrence;
 the report says so. Lookups are read from their sources (CSV or SQLite)
-with the caller's or dialed number; queue statistics are zero.
+with the caller's or dialed number; queue statistics are zero. Switches
+are off unless named with `--switch`; the report lists the script's
+switches and how it took each.
 Exit status: 0 when the path is shown (also when no entry answers the
 number), 1 when the script has errors, 2 on usage or I/O errors (a bad
 number or time, a file that cannot be read).")]
@@ -54,6 +58,10 @@ pub struct Args {
     /// Key presses, one entry per menu, comma-separated (`9,1`; `timeout` for none)
     #[arg(long, value_name = "KEYS", value_delimiter = ',')]
     pub press: Vec<String>,
+
+    /// A switch to take as on (repeat for several); the others are off
+    #[arg(long = "switch", value_name = "NAME")]
+    pub switches: Vec<String>,
 
     /// `human` or `json`
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -83,6 +91,8 @@ struct Report<'a> {
     /// How a skipped or repeated local time was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    /// The script's switches that were taken as on.
+    switches_on: &'a [String],
     steps: &'a [path::Line],
     outcome: String,
 }
@@ -150,9 +160,34 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
         })
         .collect::<Result<_, _>>()?;
 
+    let checked = program.checked();
+    for name in &args.switches {
+        if checked.switch_named(name).is_none() {
+            let names = checked.switches.iter().map(|s| s.name.as_str());
+            return Err(match crate::diagnostic::did_you_mean(name, names) {
+                Some(s) => format!(
+                    "--switch `{name}`: the script declares no such switch; did you mean `{s}`?"
+                ),
+                None if checked.switches.is_empty() => {
+                    format!("--switch `{name}`: the script declares no switches")
+                }
+                None => format!(
+                    "--switch `{name}`: the script declares no such switch (its switches: {})",
+                    (checked.switches.iter().map(|s| s.name.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+    }
+    let switches_on: Vec<String> = (checked.switches.iter())
+        .filter(|s| args.switches.contains(&s.name))
+        .map(|s| s.name.clone())
+        .collect();
     let mut facts = Facts::new(&program.ir().layout);
     facts.caller = from.clone();
     facts.dialed = to.clone();
+    facts.set_switches(&crate::runtime::switches::states(checked, &switches_on));
     let engine: Engine = args.engine.into();
     let walk = crate::flow::walk::walk(
         &program,
@@ -176,6 +211,7 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
                     .map(|w| w.zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()),
                 zone: &zone.name,
                 note,
+                switches_on: &switches_on,
                 steps: &lines,
                 outcome,
             };
@@ -210,6 +246,15 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
             }
             if let Some(note) = &note {
                 let _ = writeln!(out, "note: {note}");
+            }
+            if !checked.switches.is_empty() {
+                let states: Vec<String> = (checked.switches.iter())
+                    .map(|s| {
+                        let on = switches_on.contains(&s.name);
+                        format!("{} {}", s.name, if on { "on" } else { "off" })
+                    })
+                    .collect();
+                let _ = writeln!(out, "switches: {}", states.join(", "));
             }
             let _ = write!(out, "{}", path::render(&lines, "  "));
             let _ = writeln!(out, "ends: {outcome}");

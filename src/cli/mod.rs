@@ -54,6 +54,10 @@ pub enum Command {
     Rollback(reload::RollbackArgs),
     /// List the versions of the script a running server has had
     Versions(reload::VersionsArgs),
+    /// Turn a running server's switch on or off, without a reload
+    Switch(reload::SwitchArgs),
+    /// List a running server's switches and who set them
+    Switches(reload::SwitchesArgs),
 }
 
 /// Runs the command line and returns the process exit status.
@@ -74,6 +78,8 @@ pub fn main() -> ExitCode {
         Command::Reload(args) => reload::run(&args),
         Command::Rollback(args) => reload::run_rollback(&args),
         Command::Versions(args) => reload::run_versions(&args),
+        Command::Switch(args) => reload::run_switch(&args),
+        Command::Switches(args) => reload::run_switches(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Serve(args) => serve::run(&args),
     }

@@ -1,8 +1,9 @@
-//! `dialect reload`, `dialect rollback` and `dialect versions`: a running
-//! `dialect serve`'s admin API asked, over HTTP on loopback, to put the
-//! script's new version in force (or, with `--dry-run`, to say what it
-//! would change), to put an earlier version back, and to list the
-//! versions it has had.
+//! `dialect reload`, `dialect rollback`, `dialect versions`, `dialect
+//! switch` and `dialect switches`: a running `dialect serve`'s admin API
+//! asked, over HTTP on loopback, to put the script's new version in force
+//! (or, with `--dry-run`, to say what it would change), to put an earlier
+//! version back, to list the versions it has had, and to flip and list
+//! its switches.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -294,6 +295,159 @@ pub fn run_versions(args: &VersionsArgs) -> ExitCode {
             v["files"],
             field(v, "by")
         );
+    }
+    ExitCode::SUCCESS
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  dialect switch storm_closure on examples/support/support.dial
+  dialect switch storm_closure off --by \"ana (supervisor)\"
+
+A switch is a flag the script declares (`switch storm_closure`) and reads in
+its conditions (`when switch(storm_closure) -> ...`). Flipping one needs no
+reload: the server keeps the flip in its database (it survives a restart),
+logs it, and every call that arrives afterwards sees it; calls in progress
+keep what they started with. `dialect switches` lists them.
+
+Exit status: 0 when the flip is in force, 1 when the script in force
+declares no such switch, 2 when the server could not be asked.")]
+pub struct SwitchArgs {
+    /// The switch, as the script declares it
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// `on` or `off`
+    #[arg(value_enum, value_name = "STATE")]
+    pub state: OnOff,
+
+    #[command(flatten)]
+    pub server: Server,
+
+    /// Who flips it, for the log (default: dialect switch)
+    #[arg(long, value_name = "WHO")]
+    pub by: Option<String>,
+
+    /// `text`, or `json` (the server's answer as it is)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Example:
+  dialect switches examples/support/support.dial")]
+pub struct SwitchesArgs {
+    #[command(flatten)]
+    pub server: Server,
+
+    /// `text`, or `json` (the server's answer as it is)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `on`/`off` and, when known, who set it when.
+fn switch_line(s: &serde_json::Value) -> String {
+    let on = if s["on"] == serde_json::Value::Bool(true) {
+        "on"
+    } else {
+        "off"
+    };
+    let mut line = format!("{}  {on}", field(s, "name"));
+    if s["declared"] == serde_json::Value::Bool(false) {
+        line += "  (not declared by the script in force)";
+    }
+    if s["changed"].is_string() {
+        line += &format!("  since {} by {}", field(s, "changed"), field(s, "by"));
+    }
+    if s["description"].is_string() {
+        line += &format!("  — {}", field(s, "description"));
+    }
+    line
+}
+
+pub fn run_switch(args: &SwitchArgs) -> ExitCode {
+    let name = &args.name;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        eprintln!(
+            "dialect switch: `{name}` is not a switch name (letters, digits and `_`, as the script declares it)"
+        );
+        return ExitCode::from(2);
+    }
+    let on = args.state == OnOff::On;
+    let by = args.by.clone().unwrap_or_else(|| "dialect switch".into());
+    let body = serde_json::json!({ "on": on, "by": by });
+    let (status, json) = match exchange(
+        &args.server,
+        "switch",
+        "PUT",
+        &format!("/switches/{}", args.name),
+        &body.to_string(),
+        args.format,
+    ) {
+        Ok(answer) => answer,
+        Err(code) => return code,
+    };
+    match status {
+        200 => {
+            if args.format == Format::Text {
+                let was = if json["was"] == serde_json::Value::Bool(true) {
+                    "on"
+                } else {
+                    "off"
+                };
+                println!("switch {} (was {was})", switch_line(&json));
+            }
+            ExitCode::SUCCESS
+        }
+        404 => {
+            eprintln!("dialect switch: {}", field(&json, "error"));
+            ExitCode::from(1)
+        }
+        _ => {
+            eprintln!(
+                "dialect switch: the server answered {status}: {}",
+                field(&json, "error")
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub fn run_switches(args: &SwitchesArgs) -> ExitCode {
+    let (status, json) = match exchange(
+        &args.server,
+        "switches",
+        "GET",
+        "/switches",
+        "",
+        args.format,
+    ) {
+        Ok(answer) => answer,
+        Err(code) => return code,
+    };
+    if status != 200 {
+        eprintln!(
+            "dialect switches: the server answered {status}: {}",
+            field(&json, "error")
+        );
+        return ExitCode::from(2);
+    }
+    if args.format == Format::Text {
+        let list = json.as_array().cloned().unwrap_or_default();
+        if list.is_empty() {
+            println!("the script in force declares no switches");
+        }
+        for s in &list {
+            println!("{}", switch_line(s));
+        }
     }
     ExitCode::SUCCESS
 }

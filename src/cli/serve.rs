@@ -311,9 +311,13 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     ));
 
     // B2BUA mode's calls leave records; a database that cannot be opened
-    // stops the start, before any call is taken.
+    // stops the start, before any call is taken. In both modes the
+    // database keeps the switches' flips, read back here.
+    let open = || RecordStore::open(&config.database).map_err(|e| e.to_string());
+    let switch_store = open()?;
+    let flipped = switch_store.switches().map_err(|e| e.to_string())?;
     let store = match config.mode {
-        Mode::B2bua => Some(RecordStore::open(&config.database).map_err(|e| e.to_string())?),
+        Mode::B2bua => Some(open()?),
         Mode::Redirect => None,
     };
 
@@ -326,6 +330,9 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             .engine(args.engine.into())
             .build()
             .map_err(|e| format!("{}: {e}", config.agents.display()))?;
+        for (name, flip) in flipped {
+            runtime.switches().set(&name, flip);
+        }
         // In redirect mode agents are logged in from the start, and a
         // phone must also be registered for calls to reach them; in B2BUA
         // mode an agent is logged in while a phone of theirs is
@@ -409,7 +416,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             },
         ));
         let mut reloads = reload_triggers(&reloader, args.watch.then(|| watched(args, &config)))?;
-        if let Some(task) = admin_api(args, &config, &reloader, &runtime).await? {
+        if let Some(task) = admin_api(args, &config, &reloader, &runtime, switch_store).await? {
             reloads.push(task);
         }
         println!(
@@ -430,6 +437,14 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                 "  roster: none ({} not found): queues, groups and extensions find nobody",
                 config.agents.display()
             ),
+        }
+        let on = runtime.switches().on_for(program.checked());
+        if !on.is_empty() {
+            println!(
+                "  switches on (kept in {}): {}",
+                config.database.display(),
+                on.join(", ")
+            );
         }
         println!("  press Ctrl-C to stop (or send SIGTERM)");
         let _ = std::io::stdout().flush();
@@ -710,6 +725,7 @@ async fn admin_api(
     config: &Config,
     reloader: &Arc<Reloader>,
     runtime: &Arc<Runtime>,
+    store: RecordStore,
 ) -> Result<Option<tokio::task::JoinHandle<()>>, String> {
     use crate::server::admin::{self, Admin, TOKEN_FILE};
     let asked = args.admin.or(config.admin);
@@ -740,6 +756,7 @@ async fn admin_api(
             Mode::Redirect => "redirect",
             Mode::B2bua => "b2bua",
         },
+        store: std::sync::Mutex::new(store),
     }));
     println!(
         "  admin API on http://{bound} (token in {})",

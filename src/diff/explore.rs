@@ -227,6 +227,14 @@ impl Explorer<'_> {
                         stats.set(*stat, *v);
                     }
                 }
+                Subject::Switch(name) => {
+                    if self.value(s, assign) == Some(&Cand::Bool(true))
+                        && let Some(id) = c.switch_named(name)
+                        && let Some(v) = facts.switches.get_mut(id.index())
+                    {
+                        *v = 1;
+                    }
+                }
                 Subject::Known(name) => {
                     let found = self.value(s, assign) == Some(&Cand::Bool(true));
                     if let Some(&l) = side.lookups.get(name)
@@ -279,6 +287,7 @@ fn subjects(p: &Program, e: &crate::checked::Expr, out: &mut Vec<Subject>) {
         ExprKind::Caller => push(Subject::Caller, out),
         ExprKind::Now(_) | ExprKind::Open(_) | ExprKind::Holiday(_) => push(Subject::Time, out),
         ExprKind::Known(l) => push(Subject::Known(c.lookup(*l).name.clone()), out),
+        ExprKind::Switch(s) => push(Subject::Switch(c.switch(*s).name.clone()), out),
         ExprKind::Field(l, f) => {
             let lookup = c.lookup(*l);
             push(Subject::Known(lookup.name.clone()), out);

@@ -212,6 +212,7 @@ fn condition(s: &Subject, values: &BTreeSet<usize>, d: &Domain) -> Option<Condit
     let subject = match s {
         Subject::Stat(q, i) => format!("queue({q}).{}", QueueStat::ALL.get(*i)?.name()),
         Subject::Known(l) => format!("known {l}"),
+        Subject::Switch(s) => format!("switch({s})"),
         Subject::Field(l, f) => format!("{l}.{f}"),
         Subject::Time | Subject::Caller => return None,
     };

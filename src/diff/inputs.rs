@@ -26,6 +26,8 @@ pub enum Subject {
     Known(String),
     /// A field of a lookup's row.
     Field(String, String),
+    /// Whether a supervisor has a switch on.
+    Switch(String),
 }
 
 /// One value a subject is tried with.
@@ -162,6 +164,9 @@ impl Inputs {
                     .entry(Subject::Stat(q.name.clone(), i))
                     .or_insert((kind, false, Vec::new()));
             }
+        }
+        for s in &p.switches {
+            found.bools.insert(Subject::Switch(s.name.clone()));
         }
         for l in &p.lookups {
             found.bools.insert(Subject::Known(l.name.clone()));

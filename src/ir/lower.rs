@@ -24,6 +24,7 @@ pub fn lower(program: &Program) -> Module {
         lookups: program.lookups.iter().map(|x| x.fields.len()).collect(),
         queues: program.queues.len(),
         skills: program.skills.len(),
+        switches: program.switches.len(),
     };
     for c in &program.calendars {
         let body = Body::Bool(l.calendar(c));
@@ -257,6 +258,7 @@ impl Lower<'_> {
                 _ => Node::Field(*l, *i),
             },
             ExprKind::QueueStat(q, s) => Node::QueueStat(*q, *s),
+            ExprKind::Switch(s) => Node::Switch(*s),
             ExprKind::Open(h) => Node::Call(self.module.hours[h.index()]),
             ExprKind::Holiday(c) => Node::Call(self.module.calendars[c.index()]),
             ExprKind::Agent(a) => Node::Agent(*a),

@@ -3,7 +3,7 @@
 //! `Layout` of the data decisions read, with the walks over them
 //! (`Node::visit`, `Module::first_reading`).
 
-use crate::checked::{AgentAttr, LookupId, QueueId, QueueStat, SkillId, ZoneId};
+use crate::checked::{AgentAttr, LookupId, QueueId, QueueStat, SkillId, SwitchId, ZoneId};
 use crate::number::Pattern;
 
 macro_rules! ids {
@@ -44,6 +44,8 @@ pub struct Layout {
     pub lookups: Vec<usize>,
     pub queues: usize,
     pub skills: usize,
+    /// Number of switches; a call's facts hold 0 or 1 for each.
+    pub switches: usize,
 }
 
 /// The agent-selection functions of one queue.
@@ -172,6 +174,8 @@ pub enum Node {
     /// A text field of a lookup row ("" when there is no row).
     FieldText(LookupId, u16),
     QueueStat(QueueId, QueueStat),
+    /// 1 when the switch is on for the call.
+    Switch(SwitchId),
     Agent(AgentAttr),
     /// The agent's level of a levelled skill, or the bit set of its values.
     Skill(SkillId),
@@ -243,6 +247,7 @@ impl Node {
             | Node::Field(..)
             | Node::FieldText(..)
             | Node::QueueStat(..)
+            | Node::Switch(_)
             | Node::Agent(_)
             | Node::Skill(_)
             | Node::Call(_) => {}

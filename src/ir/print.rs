@@ -86,6 +86,9 @@ fn write_node(n: &Node, out: &mut String) {
         Node::QueueStat(q, s) => {
             let _ = write!(out, "q{}.{}", q.0, s.name());
         }
+        Node::Switch(s) => {
+            let _ = write!(out, "switch{}", s.0);
+        }
         Node::Agent(a) => {
             let _ = write!(out, "agent.{}", a.name());
         }

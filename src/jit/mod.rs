@@ -334,6 +334,10 @@ impl<'f> Frame<'f> {
             facts.lookups.len() >= layout.lookups.len(),
             "facts lack lookups"
         );
+        assert!(
+            facts.switches.len() >= layout.switches,
+            "facts lack switches"
+        );
         // Every row gets exactly as many slots as its lookup has fields, so
         // generated code reads within them whatever the facts hold.
         let slots: Vec<Vec<SlotView>> = layout
@@ -371,6 +375,7 @@ impl<'f> Frame<'f> {
             time: facts.time.as_ptr(),
             rows: rows.as_ptr(),
             queues: facts.queues.as_ptr(),
+            switches: facts.switches.as_ptr(),
         };
         Frame {
             owner: compiled.id,

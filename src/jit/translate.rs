@@ -22,7 +22,7 @@ use cranelift_module::{FuncId as ClifFuncId, Module as _};
 
 use super::view::{
     AGENT_ATTRS, AGENT_SKILLS, CALL_CALLER, CALL_DIALED, CALL_DIGITS, CALL_QUEUES, CALL_ROWS,
-    CALL_TIME, QUEUE_SIZE, ROW_SIZE, SLOT_SIZE, TIME_SIZE,
+    CALL_SWITCHES, CALL_TIME, QUEUE_SIZE, ROW_SIZE, SLOT_SIZE, TIME_SIZE,
 };
 use crate::checked::QueueStat;
 use crate::facts::{QueueStats, attr_index};
@@ -450,6 +450,10 @@ impl Translator<'_, '_> {
             Node::QueueStat(q, s) => {
                 let base = self.load(self.ctx, CALL_QUEUES as i64);
                 self.load(base, q.index() as i64 * QUEUE_SIZE as i64 + stat_offset(*s))
+            }
+            Node::Switch(s) => {
+                let base = self.load(self.ctx, CALL_SWITCHES as i64);
+                self.load(base, s.index() as i64 * 8)
             }
             Node::Agent(a) => self.load(self.agent, AGENT_ATTRS as i64 + attr_index(*a) as i64 * 8),
             Node::Skill(s) => {

@@ -48,6 +48,8 @@ pub(super) struct CallView {
     pub(super) time: *const LocalTime,
     pub(super) rows: *const RowView,
     pub(super) queues: *const QueueStats,
+    /// One `i64` per switch: 1 on, 0 off.
+    pub(super) switches: *const i64,
 }
 
 /// An agent as queue functions see it.
@@ -65,6 +67,7 @@ pub(super) const CALL_DIGITS: i32 = 32;
 pub(super) const CALL_TIME: i32 = 48;
 pub(super) const CALL_ROWS: i32 = 56;
 pub(super) const CALL_QUEUES: i32 = 64;
+pub(super) const CALL_SWITCHES: i32 = 72;
 pub(super) const ROW_SIZE: i32 = 16;
 pub(super) const SLOT_SIZE: i32 = 24;
 pub(super) const TIME_SIZE: i32 = 48;
@@ -78,6 +81,7 @@ const _: () = {
     assert!(std::mem::offset_of!(CallView, time) == CALL_TIME as usize);
     assert!(std::mem::offset_of!(CallView, rows) == CALL_ROWS as usize);
     assert!(std::mem::offset_of!(CallView, queues) == CALL_QUEUES as usize);
+    assert!(std::mem::offset_of!(CallView, switches) == CALL_SWITCHES as usize);
     assert!(std::mem::size_of::<RowView>() == ROW_SIZE as usize);
     assert!(std::mem::size_of::<SlotView>() == SLOT_SIZE as usize);
     assert!(std::mem::size_of::<LocalTime>() == TIME_SIZE as usize);

@@ -12,6 +12,7 @@ use super::cut::Cutting;
 use super::events::{Disposition, Event, Summary};
 use super::record::{self, CallInfo, Heard, LeftReason, Outcome};
 use super::shared::{Current, Shared};
+use super::switches;
 use crate::checked::{
     self, Announcement, GroupMode, Presentation, QueueId, RejectReason, StepKind,
 };
@@ -116,6 +117,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         let mut facts = Facts::new(&program.ir().layout);
         facts.caller = self.info.caller.clone();
         facts.dialed = self.info.dialed.clone();
+        facts.set_switches(&switches::states(program.checked(), &self.info.switches));
         let mut flow = Flow::new(program, tables, rt.engine, facts, Vec::new());
         let mut refresh = |f: &mut Facts| refresh(rt, program, f);
         let mut effect = flow.start(&mut refresh);
@@ -272,6 +274,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     async fn answer(&mut self) -> bool {
         if !self.answered {
             self.answered = true;
+            self.summary.answered_ms = Some(self.rt.clock.elapsed_ms());
             return self.chan.answer().await;
         }
         true
@@ -480,8 +483,14 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                         waited_ms: answered_at - started,
                         at_ms: answered_at,
                     });
+                    self.summary.answered_ms.get_or_insert(answered_at);
                     let ended = self.talk(&target, bridging(flow), answered_at).await;
-                    (self.rt.acd).call_ended(&agent, ended - answered_at, queue.wrapup_ms);
+                    if (self.rt.acd)
+                        .call_ended(&agent, ended - answered_at, queue.wrapup_ms)
+                        .is_some()
+                    {
+                        self.summary.wrapup_ms = queue.wrapup_ms;
+                    }
                     return Next::Done(Disposition::Answered);
                 }
                 Rang::NoAnswer => {
@@ -684,6 +693,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     at_ms: answered_at,
                 });
                 self.summary.agent = Some(who);
+                self.summary.answered_ms.get_or_insert(answered_at);
                 let ended = self.talk(&target, how, answered_at).await;
                 if let Some(a) = owner {
                     self.rt.acd.call_ended(&a, ended - answered_at, 0);

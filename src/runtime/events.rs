@@ -64,6 +64,14 @@ pub struct Summary {
     pub wait_ms: i64,
     /// Time spent talking once answered.
     pub talk_ms: i64,
+    /// When the caller was answered (by the script's first prompt or
+    /// menu, else by the agent or extension that picked up), in
+    /// milliseconds since the runtime's clock started; `None` for a call
+    /// never answered.
+    pub answered_ms: Option<i64>,
+    /// The wrap-up the agent who talked to the caller was given after the
+    /// call (the queue's `wrapup`), in milliseconds.
+    pub wrapup_ms: i64,
     pub tags: Vec<String>,
     /// Where the caller's voicemail message was kept (a file), if any.
     pub voicemail: Option<String>,
@@ -91,6 +99,8 @@ impl Summary {
             agent: None,
             wait_ms: 0,
             talk_ms: 0,
+            answered_ms: None,
+            wrapup_ms: 0,
             tags: Vec::new(),
             voicemail: None,
             flow: Arc::from([]),

@@ -17,6 +17,7 @@ pub mod events;
 pub mod record;
 pub mod roster;
 mod shared;
+pub mod switches;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,7 @@ pub use clock::Clock;
 pub use events::{Disposition, Event, EventBus, Summary};
 pub use record::{Arrival, CallInfo};
 pub use roster::{Roster, RosterError};
+pub use switches::{Flip, Switchboard};
 
 use self::shared::{Current, Shared};
 use crate::lookup::{DataMismatch, LookupTables};
@@ -57,6 +59,8 @@ pub struct Runtime {
     idle: Notify,
     /// Each call in progress's cut signal, set at a shutdown's deadline.
     signals: cut::Signals,
+    /// The switches' states, read by each call as it arrives.
+    switches: Switchboard,
 }
 
 /// How to build a [`Runtime`]: a program and a roster, and optionally a
@@ -122,6 +126,7 @@ impl RuntimeBuilder<'_> {
             },
             idle: Notify::new(),
             signals: cut::Signals::default(),
+            switches: Switchboard::default(),
         }))
     }
 }
@@ -233,6 +238,12 @@ impl Runtime {
         self.counts.active.load(Ordering::SeqCst) & !CLOSING
     }
 
+    /// The switches' states, which supervisors flip and calls read as
+    /// they arrive.
+    pub fn switches(&self) -> &Switchboard {
+        &self.switches
+    }
+
     /// The program new calls start with.
     pub fn program(&self) -> Arc<Program> {
         Arc::clone(&self.current.load().program)
@@ -310,6 +321,7 @@ impl Runtime {
             arrived: self.shared.clock.now(),
             arrived_ms: self.shared.clock.elapsed_ms(),
             program_version: program.version().cloned(),
+            switches: self.switches.on_for(program.checked()),
         });
         let (signal, ticket) = self.signals.register();
         active.ticket = Some(ticket);

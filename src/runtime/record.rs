@@ -35,6 +35,10 @@ pub struct CallInfo {
     /// reload does not change it for a call in progress.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub program_version: Option<Arc<str>>,
+    /// The program's switches that were on when the call arrived: every
+    /// decision of the call reads these, whatever is flipped meanwhile.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub switches: Vec<String>,
 }
 
 /// What a channel knows of a call when it hands it to the runtime; the

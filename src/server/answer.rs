@@ -192,6 +192,7 @@ impl Answerer {
             acd: self.runtime.acd(),
             registered: &phones,
             version: &current.version,
+            switches: self.runtime.switches(),
         };
         let call = redirect::Call {
             caller,

@@ -14,6 +14,10 @@
 //! The columns are the record's fields as its JSON says them (one
 //! serialisation serves the JSON lines, the database and later the admin
 //! API), plus the whole record as JSON for what has no column yet.
+//!
+//! The same database keeps the switches supervisors flip: `switches`
+//! holds each one's state, `switch_flips` every flip with its time and
+//! who asked, so a restart puts the board back as it was.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,10 +27,11 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, params};
 use tokio::sync::mpsc;
 
-use crate::runtime::Summary;
+use crate::runtime::{Flip, Summary};
 
-/// The layout this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// The layout this build writes (`PRAGMA user_version`). A database of
+/// layout 1 is brought to 2 when opened (`MIGRATE_1_TO_2`).
+pub const SCHEMA_VERSION: i64 = 2;
 /// The most records written in one transaction.
 pub const BATCH: usize = 256;
 /// Tries to write a batch before it goes to the log instead.
@@ -53,10 +58,34 @@ CREATE TABLE IF NOT EXISTS calls (
     path            TEXT NOT NULL,
     voicemail       TEXT,
     program_version TEXT NOT NULL,
-    record          TEXT NOT NULL
+    record          TEXT NOT NULL,
+    answered        TEXT,
+    wrapup_ms       INTEGER NOT NULL DEFAULT 0,
+    switches        TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS calls_arrived ON calls (arrived);
 CREATE INDEX IF NOT EXISTS calls_correlation ON calls (correlation);
+CREATE TABLE IF NOT EXISTS switches (
+    name    TEXT PRIMARY KEY,
+    on_     INTEGER NOT NULL,
+    changed TEXT NOT NULL,
+    by      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS switch_flips (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    on_  INTEGER NOT NULL,
+    at   TEXT NOT NULL,
+    by   TEXT NOT NULL
+);
+";
+
+/// Layout 1 had no answer time, wrap-up or switches (the switch tables
+/// come from `SCHEMA`, which only creates what is missing).
+const MIGRATE_1_TO_2: &str = "
+ALTER TABLE calls ADD COLUMN answered TEXT;
+ALTER TABLE calls ADD COLUMN wrapup_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN switches TEXT NOT NULL DEFAULT '[]';
 ";
 
 #[derive(Debug, thiserror::Error)]
@@ -107,15 +136,22 @@ impl RecordStore {
         let found: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(open)?;
-        if found != 0 && found != SCHEMA_VERSION {
+        if found != 0 && found != 1 && found != SCHEMA_VERSION {
             return Err(StoreError::Layout {
                 path: path.to_path_buf(),
                 found,
             });
         }
-        conn.execute_batch(SCHEMA).map_err(open)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+        // One transaction: a database is either migrated and stamped, or
+        // left as it was.
+        let tx = conn.unchecked_transaction().map_err(open)?;
+        if found == 1 {
+            tx.execute_batch(MIGRATE_1_TO_2).map_err(open)?;
+        }
+        tx.execute_batch(SCHEMA).map_err(open)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(open)?;
+        tx.commit().map_err(open)?;
         Ok(RecordStore {
             conn,
             path: path.to_path_buf(),
@@ -146,8 +182,9 @@ impl RecordStore {
                 .prepare_cached(
                     "INSERT INTO calls (call, correlation, caller, dialed, arrived, ended,
                      disposition, queue, agent, wait_ms, talk_ms, tags, path, voicemail,
-                     program_version, record)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                     program_version, record, answered, wrapup_ms, switches)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18, ?19)",
                 )
                 .map_err(fail)?;
             for row in rows {
@@ -170,10 +207,63 @@ impl RecordStore {
                         summary.voicemail,
                         summary.call.program_version.as_deref().unwrap_or(""),
                         row.record,
+                        row.answered,
+                        summary.wrapup_ms,
+                        row.switches,
                     ])
                     .map_err(fail)?;
             }
         }
+        tx.commit().map_err(fail)
+    }
+
+    /// Every switch's state as last flipped, by name.
+    pub fn switches(&self) -> Result<Vec<(String, Flip)>, StoreError> {
+        let fail = |source| StoreError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut query = (self.conn)
+            .prepare("SELECT name, on_, changed, by FROM switches ORDER BY name")
+            .map_err(fail)?;
+        let rows = query
+            .query_map([], |r| {
+                let changed: String = r.get(2)?;
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Flip {
+                        on: r.get::<_, i64>(1)? != 0,
+                        // A time this build did not write reads as the
+                        // epoch rather than failing the start-up.
+                        at: changed.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+                        by: r.get(3)?,
+                    },
+                ))
+            })
+            .map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
+    /// Keeps a flip: the switch's state and a line in `switch_flips`, in
+    /// one transaction (committed, so on disk, when this returns).
+    pub fn flip(&mut self, name: &str, flip: &Flip) -> Result<(), StoreError> {
+        let fail = |source| StoreError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let at = flip.at.to_string();
+        let tx = self.conn.transaction().map_err(fail)?;
+        tx.execute(
+            "INSERT INTO switches (name, on_, changed, by) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET on_ = ?2, changed = ?3, by = ?4",
+            params![name, flip.on as i64, at, flip.by],
+        )
+        .map_err(fail)?;
+        tx.execute(
+            "INSERT INTO switch_flips (name, on_, at, by) VALUES (?1, ?2, ?3, ?4)",
+            params![name, flip.on as i64, at, flip.by],
+        )
+        .map_err(fail)?;
         tx.commit().map_err(fail)
     }
 
@@ -197,18 +287,24 @@ struct Row {
     tags: String,
     path: String,
     record: String,
+    answered: Option<String>,
+    switches: String,
 }
 
 impl Row {
     fn of(summary: &Arc<Summary>) -> Row {
-        let ended = summary
-            .call
-            .arrived
-            .checked_add(jiff::SignedDuration::from_millis(
-                summary.ended_ms - summary.call.arrived_ms,
-            ))
-            .unwrap_or(summary.call.arrived);
+        // Clock milliseconds → calendar time, from the arrival.
+        let at = |ms: i64| {
+            (summary.call.arrived)
+                .checked_add(jiff::SignedDuration::from_millis(
+                    ms - summary.call.arrived_ms,
+                ))
+                .unwrap_or(summary.call.arrived)
+        };
+        let ended = at(summary.ended_ms);
         Row {
+            answered: summary.answered_ms.map(|ms| at(ms).to_string()),
+            switches: serde_json::to_string(&summary.call.switches).unwrap_or_default(),
             arrived: summary.call.arrived.to_string(),
             ended: ended.to_string(),
             disposition: summary.disposition.name(),
@@ -393,6 +489,7 @@ mod tests {
             arrived: "2026-12-02T09:00:00Z".parse().unwrap(),
             arrived_ms: 1_000,
             program_version: Some("abc123".into()),
+            switches: vec!["storm".into()],
         });
         let mut s = Summary::begun(call);
         s.disposition = disposition;
@@ -457,6 +554,87 @@ mod tests {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .unwrap();
         assert_eq!(check, "ok");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A database the previous layout wrote keeps its calls and gains the
+    /// new columns and the switch tables.
+    #[test]
+    fn a_layout_1_database_is_brought_to_layout_2() {
+        let dir = scratch("migrate");
+        let path = dir.join("v1.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE calls (id INTEGER PRIMARY KEY, call INTEGER NOT NULL,
+                 correlation TEXT, caller TEXT NOT NULL, dialed TEXT NOT NULL,
+                 arrived TEXT NOT NULL, ended TEXT NOT NULL, disposition TEXT NOT NULL,
+                 queue TEXT, agent TEXT, wait_ms INTEGER NOT NULL, talk_ms INTEGER NOT NULL,
+                 tags TEXT NOT NULL, path TEXT NOT NULL, voicemail TEXT,
+                 program_version TEXT NOT NULL, record TEXT NOT NULL);
+                 INSERT INTO calls (call, caller, dialed, arrived, ended, disposition,
+                 wait_ms, talk_ms, tags, path, program_version, record)
+                 VALUES (7, '', '+18005550100', 'a', 'b', 'answered', 0, 0, '[]', '[]', 'v', '{}');
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let mut store = RecordStore::open(&path).unwrap();
+        store.write(&[summary(8, Disposition::Answered)]).unwrap();
+        assert_eq!(store.count().unwrap(), 2);
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let old: (String, i64) = conn
+            .query_row(
+                "SELECT switches, wrapup_ms FROM calls WHERE call = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(old, ("[]".to_string(), 0));
+        let new: String = conn
+            .query_row("SELECT switches FROM calls WHERE call = 8", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(new, r#"["storm"]"#);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Flips are kept (the last per switch, and every one in the log) and
+    /// read back by a store opened later.
+    #[test]
+    fn switch_flips_survive_reopening() {
+        let dir = scratch("switches");
+        let path = dir.join("dialect.db");
+        let flip = |on, by: &str| Flip {
+            on,
+            at: "2026-12-02T09:00:00Z".parse().unwrap(),
+            by: by.into(),
+        };
+        {
+            let mut store = RecordStore::open(&path).unwrap();
+            assert!(store.switches().unwrap().is_empty());
+            store.flip("storm", &flip(true, "ana")).unwrap();
+            store.flip("drill", &flip(true, "ana")).unwrap();
+            store.flip("storm", &flip(false, "bo")).unwrap();
+        }
+        let store = RecordStore::open(&path).unwrap();
+        assert_eq!(
+            store.switches().unwrap(),
+            [
+                ("drill".to_string(), flip(true, "ana")),
+                ("storm".to_string(), flip(false, "bo"))
+            ]
+        );
+        let flips: i64 = (store.conn)
+            .query_row("SELECT count(*) FROM switch_flips", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(flips, 3);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -63,6 +63,8 @@ pub struct Context<'a> {
     pub registered: &'a dyn Registered,
     /// The program's version (see [`super::version`]), for the answer.
     pub version: &'a Arc<str>,
+    /// The switches supervisors flip.
+    pub switches: &'a crate::runtime::Switchboard,
 }
 
 /// An INVITE as the decision reads it.
@@ -234,6 +236,10 @@ pub fn decide(cx: &Context<'_>, call: &Call<'_>) -> Redirect {
     let mut facts = Facts::new(&program.ir().layout);
     facts.caller = caller;
     facts.dialed = dialed;
+    let on = cx.switches.on_for(program.checked());
+    if !on.is_empty() {
+        facts.set_switches(&crate::runtime::switches::states(program.checked(), &on));
+    }
     let zones = &program.checked().zones;
     let at = call.at;
     // The local time, and what the ACD says of the queues decisions read

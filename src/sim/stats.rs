@@ -450,6 +450,7 @@ mod tests {
             arrived: jiff::Timestamp::UNIX_EPOCH,
             arrived_ms: 0,
             program_version: None,
+            switches: Vec::new(),
         })
     }
 

@@ -22,6 +22,9 @@ pub fn run(
     let mut facts = Facts::new(&program.ir().layout);
     facts.caller = test.from.clone().unwrap_or_default();
     facts.dialed = test.to.clone();
+    for &(switch, on) in &test.switches {
+        facts.switches[switch.index()] = on as i64;
+    }
     let mut fixed = vec![false; program.checked().lookups.len()];
     for (lookup, row) in &test.lookups {
         fixed[lookup.index()] = true;

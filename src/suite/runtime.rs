@@ -98,6 +98,15 @@ async fn simulate(
         return run;
     }
     run.engine = rt.acd().engine();
+    for &(switch, on) in &test.switches {
+        let flip = crate::runtime::Flip {
+            on,
+            at: rt.clock().now(),
+            by: "test".into(),
+        };
+        rt.switches()
+            .set(&program.checked().switch(switch).name, flip);
+    }
     for a in &test.agents {
         let placed = match a.state {
             AgentState::LoggedOut => Ok(()),

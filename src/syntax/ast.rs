@@ -141,6 +141,7 @@ pub enum Item {
     Group(Group),
     Menu(Menu),
     Route(Route),
+    Switch(Switch),
     Entry(Entry),
     Test(Test),
 }
@@ -257,6 +258,16 @@ pub struct Skill {
     pub name: Name,
     /// `None` for a levelled skill, the named values for an enumerated one.
     pub values: Option<Vec<Name>>,
+    pub span: Span,
+}
+
+/// `switch storm_closure "Storm: close all lines"`: a flag supervisors
+/// flip while the server runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Switch {
+    pub name: Name,
+    /// What the switch is for, shown to supervisors.
+    pub description: Option<Str>,
     pub span: Span,
 }
 
@@ -575,6 +586,12 @@ pub enum TestStmt {
     GivenQueue {
         queue: Name,
         stats: Vec<(Name, Value)>,
+        span: Span,
+    },
+    /// `given switch storm_closure on`; `state` is `on` or `off` (checked).
+    GivenSwitch {
+        switch: Name,
+        state: Name,
         span: Span,
     },
     GivenLookup {

@@ -504,6 +504,15 @@ impl Builder {
                 });
                 Item::Skill(Skill { name, values, span })
             }
+            Rule::switch_decl => {
+                let name = self.name(inner.next()?);
+                let description = inner.next().map(|p| self.string(p));
+                Item::Switch(Switch {
+                    name,
+                    description,
+                    span,
+                })
+            }
             Rule::lookup_decl => {
                 let name = self.name(inner.next()?);
                 let key = self.name(inner.next()?);
@@ -1054,6 +1063,15 @@ impl Builder {
                             stats.push((self.name(n), self.value(v)));
                         }
                         TestStmt::GivenQueue { queue, stats, span }
+                    }
+                    Rule::given_switch => {
+                        let switch = self.name(parts.next()?);
+                        let state = self.name(parts.next()?);
+                        TestStmt::GivenSwitch {
+                            switch,
+                            state,
+                            span,
+                        }
                     }
                     _ => {
                         let lookup = self.name(parts.next()?);

@@ -17,7 +17,7 @@ pub const MAX_NESTING: usize = 32;
 /// Words that start a top-level declaration.
 pub const TOP_LEVEL: &[&str] = &[
     "timezone", "country", "include", "calendar", "hours", "skill", "lookup", "queue", "group",
-    "menu", "route", "entry", "test",
+    "menu", "route", "switch", "entry", "test",
 ];
 
 #[derive(Debug, Default)]
