@@ -14,6 +14,7 @@ pub mod channel;
 pub mod clock;
 mod cut;
 pub mod events;
+pub mod live;
 pub mod record;
 pub mod roster;
 mod shared;
@@ -29,6 +30,7 @@ pub use acd::{Acd, AcdError};
 pub use channel::Channel;
 pub use clock::Clock;
 pub use events::{Disposition, Event, EventBus, Summary};
+pub use live::{LiveCall, Place};
 pub use record::{Arrival, CallInfo};
 pub use roster::{Roster, RosterError};
 
@@ -155,17 +157,27 @@ struct Counts {
 const CLOSING: usize = 1 << (usize::BITS - 1);
 
 /// Counts a call in progress for as long as it lives, and takes its cut
-/// signal off the runtime's list when it ends.
+/// signal off the runtime's list and the call out of the registry of
+/// calls in progress when it ends.
 struct Active<'a> {
     rt: &'a Runtime,
     ticket: Option<cut::Ticket>,
+    /// The call's number, once it is in the registry.
+    live: Option<u64>,
 }
 
 impl<'a> Active<'a> {
     /// Counts a call in; also says whether a shutdown had begun.
     fn new(rt: &'a Runtime) -> (Self, bool) {
         let before = rt.counts.active.fetch_add(1, Ordering::SeqCst);
-        (Active { rt, ticket: None }, before & CLOSING != 0)
+        (
+            Active {
+                rt,
+                ticket: None,
+                live: None,
+            },
+            before & CLOSING != 0,
+        )
     }
 }
 
@@ -173,6 +185,9 @@ impl Drop for Active<'_> {
     fn drop(&mut self) {
         if let Some(ticket) = self.ticket {
             self.rt.signals.remove(ticket);
+        }
+        if let Some(id) = self.live {
+            self.rt.shared.live.end(id);
         }
         if self.rt.counts.active.fetch_sub(1, Ordering::SeqCst) & !CLOSING == 1 {
             self.rt.idle.notify_waiters();
@@ -231,6 +246,11 @@ impl Runtime {
     /// How many calls are in progress.
     pub fn calls_in_progress(&self) -> usize {
         self.counts.active.load(Ordering::SeqCst) & !CLOSING
+    }
+
+    /// Every call in progress, where it is now, in the order they arrived.
+    pub fn calls(&self) -> Vec<LiveCall> {
+        self.shared.live.calls()
     }
 
     /// The program new calls start with.
@@ -313,6 +333,8 @@ impl Runtime {
         });
         let (signal, ticket) = self.signals.register();
         active.ticket = Some(ticket);
+        self.shared.live.start(Arc::clone(&info));
+        active.live = Some(id);
         let mut channel = cut::Cutting::new(channel, signal);
         let call = call::Call::new(&self.shared, &current, &mut channel, info);
         // The call's state stays in the caller's future (kilobytes, which
