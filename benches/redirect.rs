@@ -100,7 +100,7 @@ fn bench(c: &mut Criterion) {
             acd: &acd,
             registered: &registered,
             version: &version,
-            switches: &dialect::runtime::Switchboard::default(),
+            switches: &dialect::runtime::SwitchStates::default(),
         };
         // The call must reach `otherwise` before it is timed.
         let answer = decide(&cx, &call).answer;

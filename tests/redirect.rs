@@ -10,7 +10,7 @@ use dialect::checked::AgentState;
 use dialect::flow::{End, Step};
 use dialect::lookup::LookupTables;
 use dialect::program::{Engine, Program};
-use dialect::runtime::Switchboard;
+use dialect::runtime::SwitchStates;
 use dialect::runtime::acd::Acd;
 use dialect::runtime::clock::Clock;
 use dialect::runtime::events::EventBus;
@@ -120,7 +120,7 @@ impl Setup {
             acd: &self.acd,
             registered: &registered,
             version: &self.version,
-            switches: &Switchboard::default(),
+            switches: &SwitchStates::default(),
         };
         decide(&cx, &Call { caller, dialed, at })
     }

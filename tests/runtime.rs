@@ -774,3 +774,62 @@ async fn a_switch_flip_takes_effect_from_the_next_call() {
     let json = serde_json::to_string(&*second).expect("record");
     assert!(json.contains("\"switches\":[\"storm\"]"), "{json}");
 }
+
+/// The registry of calls in progress follows a call: in the menu, in
+/// line, ringing the agent, talking, then gone.
+#[tokio::test(start_paused = true)]
+async fn the_calls_in_progress_say_where_each_call_is() {
+    use dialect::runtime::live::Place as Where;
+    let rt = runtime();
+    rt.acd().login("ana").expect("login");
+    rt.acd().pause("ana").expect("pause");
+    assert!(rt.calls().is_empty());
+    let call = spawn_call(&rt, &["1"]);
+    let mut seen: Vec<Where> = Vec::new();
+    for _ in 0..2_000 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let calls = rt.calls();
+        let Some(now) = calls.first() else {
+            break;
+        };
+        assert_eq!(calls.len(), 1);
+        assert_eq!(now.call.dialed, "+18005550100");
+        let place = match &now.place {
+            // Only where, not since when.
+            Where::Queued { queue, .. } => Where::Queued {
+                queue: queue.clone(),
+                since_ms: 0,
+            },
+            other => other.clone(),
+        };
+        if seen.last() != Some(&place) {
+            if matches!(place, Where::Queued { .. }) {
+                rt.acd().unpause("ana").expect("unpause");
+            }
+            seen.push(place);
+        }
+    }
+    let (summary, _) = finish(call).await;
+    assert_eq!(summary.disposition, Disposition::Answered);
+    assert!(rt.calls().is_empty(), "the call left the registry");
+    assert_eq!(
+        seen,
+        [
+            Where::Menu {
+                menu: "main".into()
+            },
+            Where::Queued {
+                queue: "billing".into(),
+                since_ms: 0
+            },
+            Where::Ringing {
+                queue: Some("billing".into()),
+                agents: vec!["ana".into()]
+            },
+            Where::Talking {
+                agent: "ana".into(),
+                queue: Some("billing".into())
+            },
+        ]
+    );
+}

@@ -329,6 +329,15 @@ fn dialect_reload_through_the_admin_api_with_its_token() {
         ("GET", "/versions"),
         ("POST", "/reload"),
         ("POST", "/rollback"),
+        ("GET", "/agents"),
+        ("GET", "/agents/ana"),
+        ("POST", "/agents/ana/login"),
+        ("POST", "/agents/ana/logout"),
+        ("POST", "/agents/ana/pause"),
+        ("POST", "/agents/ana/unpause"),
+        ("GET", "/queues"),
+        ("GET", "/queues/sales"),
+        ("GET", "/calls"),
     ] {
         let (status, body) = server.http(method, path, None, b"");
         assert_eq!(status, 401, "{method} {path} without a token: {body}");
@@ -431,18 +440,95 @@ fn dialect_reload_through_the_admin_api_with_its_token() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The roster of the redirect tests that need agents.
+const AGENTS: &str = "[[agent]]\nid = \"ana\"\nname = \"Ana\"\nsip_user = \"ana\"\n\
+                      password = \"ana-secret\"\nextension = \"2001\"\n";
+
+/// In redirect mode agents are logged in from the start and a
+/// supervisor's login and logout go straight to the ACD; no call is kept,
+/// so none is in progress.
+#[test]
+fn agents_in_redirect_mode_answer_to_the_admin_api_alone() {
+    let dir = scratch("admin-agents");
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    std::fs::write(dir.join("main.dial"), script("+15125550100", "")).unwrap();
+    std::fs::write(dir.join("agents.toml"), AGENTS).unwrap();
+    let server = Server::start(&dir, &["--admin", "127.0.0.1:0"]);
+    let token = server.token();
+    let ask = |method: &str, path: &str| {
+        let (status, body) = server.http(method, path, Some(&token), b"");
+        let value: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        (status, value)
+    };
+    let (status, agents) = ask("GET", "/agents");
+    assert_eq!(status, 200);
+    let ana = &agents[0];
+    assert_eq!(ana["id"], "ana", "{agents}");
+    assert_eq!(ana["name"], "Ana", "{agents}");
+    assert_eq!(ana["state"], "available", "{agents}");
+    assert_eq!(ana["phone_registered"], false, "{agents}");
+    assert!(ana.get("held_out").is_none(), "B2BUA only: {agents}");
+    // A login needs no phone here: redirect mode skips agents without one
+    // when it picks.
+    let (status, ana) = ask("POST", "/agents/ana/logout");
+    assert_eq!(
+        (status, &ana["state"]),
+        (200, &"logged_out".into()),
+        "{ana}"
+    );
+    let (status, answer) = ask("POST", "/agents/ana/logout");
+    assert_eq!(status, 409, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("logged_out"),
+        "{answer}"
+    );
+    let (status, ana) = ask("POST", "/agents/ana/login");
+    assert_eq!((status, &ana["state"]), (200, &"available".into()), "{ana}");
+    // A body may say who asks; anything else in it is a 400.
+    let (status, _) = server.http(
+        "POST",
+        "/agents/ana/pause",
+        Some(&token),
+        br#"{"by": "the supervisor"}"#,
+    );
+    assert_eq!(status, 200);
+    let line = server.said("agent `ana` paused");
+    assert!(line.contains("(by the supervisor)"), "{line}");
+    let (status, body) = server.http("POST", "/agents/ana/unpause", Some(&token), b"{\"x\": 1}");
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(ask("GET", "/agents/ana").1["state"], "paused");
+    assert_eq!(ask("GET", "/calls"), (200, serde_json::json!([])));
+    assert_eq!(ask("GET", "/queues"), (200, serde_json::json!([])));
+    assert_eq!(ask("GET", "/agents/nobody").0, 404);
+    assert_eq!(ask("GET", "/queues/nowhere").0, 404);
+    // A name that is not UTF-8 once decoded is a 400 that says so.
+    let (status, body) = server.http("GET", "/agents/%FF", Some(&token), b"");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"error\""), "{body}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn malformed_reload_requests_get_a_4xx_never_a_5xx() {
     use proptest::prelude::*;
     let dir = scratch("admin-fuzz");
     std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
     std::fs::write(dir.join("main.dial"), script("+15125550100", "")).unwrap();
+    std::fs::write(dir.join("agents.toml"), AGENTS).unwrap();
     let server = Server::start(&dir, &["--admin", "127.0.0.1:0"]);
     let token = server.token();
     let body = prop_oneof![
         proptest::collection::vec(any::<u8>(), 1..64),
-        "\\{\"(force|dry_run|by|other)\": (true|false|1|\"x\"|null|\\[\\]|-1|1e400)\\}"
+        "\\{\"(force|dry_run|by|to|other)\": (true|false|1|\"x\"|null|\\[\\]|-1|1e400)\\}"
             .prop_map(String::into_bytes),
+    ];
+    // Every POST endpoint, and agents who are and are not in the roster.
+    let path = prop_oneof![
+        Just("/reload".to_string()),
+        Just("/rollback".to_string()),
+        ("(ana|nobody|%FF|a%2Fb)", "(login|logout|pause|unpause)")
+            .prop_map(|(id, op)| format!("/agents/{id}/{op}")),
     ];
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: 64,
@@ -450,11 +536,11 @@ fn malformed_reload_requests_get_a_4xx_never_a_5xx() {
         ..ProptestConfig::default()
     });
     runner
-        .run(&body, |body| {
-            let (status, answer) = server.http("POST", "/reload", Some(&token), &body);
+        .run(&(path, body), |(path, body)| {
+            let (status, answer) = server.http("POST", &path, Some(&token), &body);
             prop_assert!(
                 status == 200 || (400..500).contains(&status),
-                "{status} for {:?}: {answer}",
+                "{status} for POST {path} {:?}: {answer}",
                 String::from_utf8_lossy(&body)
             );
             if status != 200 {

@@ -16,6 +16,7 @@ use crate::runtime::{Roster, Runtime};
 use std::time::Duration;
 
 use crate::media::engine::{Media, MediaConfig};
+use crate::server::admin::Phones;
 use crate::server::answer::{Answerer, Decisions, Rate, Version};
 use crate::server::b2bua::prompts::Prompts;
 use crate::server::b2bua::{Board, Settings, Switchboard};
@@ -375,6 +376,9 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             config.limits.requests_per_second,
             config.limits.retry_after_s,
         );
+        // Redirect mode's registrar reads its time from this instant (the
+        // B2BUA's from its switchboard's).
+        let registrar_since = Instant::now();
         let (listening, board) = match config.mode {
             Mode::Redirect => {
                 let answerer = Arc::new(Answerer {
@@ -384,7 +388,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                     runtime: Arc::clone(&runtime),
                     registrar: Arc::clone(&registrar),
                     decisions: Arc::clone(&decisions),
-                    started: Instant::now(),
+                    started: registrar_since,
                     rate,
                 });
                 let listening = listen(&config.listen, answerer, Arc::clone(&counters), limits)
@@ -416,7 +420,14 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             },
         ));
         let mut reloads = reload_triggers(&reloader, args.watch.then(|| watched(args, &config)))?;
-        if let Some(task) = admin_api(args, &config, &reloader, &runtime, switch_store).await? {
+        let phones = match &board {
+            Some(board) => Phones::B2bua(Arc::clone(board)),
+            None => Phones::Redirect {
+                registrar: Arc::clone(&registrar),
+                since: registrar_since,
+            },
+        };
+        if let Some(task) = admin_api(args, &config, &reloader, &runtime, switch_store, phones).await? {
             reloads.push(task);
         }
         println!(
@@ -450,17 +461,24 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         let _ = std::io::stdout().flush();
 
         // Expired registrations leave the table once a minute (every 10 s
-        // in B2BUA mode, where their agents are then logged out).
+        // in B2BUA mode, where their agents are then logged out), or as
+        // often as `[registrar] refresh` says.
         let purge = {
             let registrar = Arc::clone(&registrar);
-            let started = Instant::now();
             let board = board.clone();
-            let period = if board.is_some() { 10 } else { 60 };
+            let period = config
+                .registrar
+                .refresh_s
+                .unwrap_or(if board.is_some() { 10 } else { 60 });
             tokio::spawn(async move {
-                let mut every = tokio::time::interval(Duration::from_secs(period));
+                let mut every = tokio::time::interval(Duration::from_secs(u64::from(period)));
                 loop {
                     every.tick().await;
-                    registrar.purge(started.elapsed().as_millis() as u64);
+                    let now_ms = match &board {
+                        Some(board) => board.now_ms(),
+                        None => registrar_since.elapsed().as_millis() as u64,
+                    };
+                    registrar.purge(now_ms);
                     if let Some(board) = &board {
                         board.refresh_presence();
                     }
@@ -726,6 +744,7 @@ async fn admin_api(
     reloader: &Arc<Reloader>,
     runtime: &Arc<Runtime>,
     store: RecordStore,
+    phones: Phones,
 ) -> Result<Option<tokio::task::JoinHandle<()>>, String> {
     use crate::server::admin::{self, Admin, TOKEN_FILE};
     let asked = args.admin.or(config.admin);
@@ -750,6 +769,7 @@ async fn admin_api(
     let api = admin::router(Arc::new(Admin {
         reloader: Arc::clone(reloader),
         runtime: Arc::clone(runtime),
+        phones,
         token,
         started: Instant::now(),
         mode: match config.mode {

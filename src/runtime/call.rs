@@ -10,6 +10,7 @@ use super::acd::{Offer, Waiter};
 use super::channel::{Announce, Channel, Collected, Rang, Ring, Target};
 use super::cut::Cutting;
 use super::events::{Disposition, Event, Summary};
+use super::live::Place;
 use super::record::{self, CallInfo, Heard, LeftReason, Outcome};
 use super::shared::{Current, Shared};
 use super::switches;
@@ -93,6 +94,11 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         self.end(Disposition::Rejected).await
     }
 
+    /// Says where the call is now, for the registry of calls in progress.
+    fn at(&self, place: Place) {
+        self.rt.live.set(self.info.id, place);
+    }
+
     fn arrived(&self) {
         self.rt.events.publish(Event::CallArrived {
             call: Arc::clone(&self.info),
@@ -125,6 +131,9 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
             self.note(&flow);
             effect = match effect {
                 Effect::Play(p) => {
+                    self.at(Place::Playing {
+                        prompt: p.to_string(),
+                    });
                     if !self.answer().await || !self.chan.play(p).await {
                         break Disposition::Abandoned;
                     }
@@ -134,6 +143,9 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     if !self.answer().await {
                         break Disposition::Abandoned;
                     }
+                    self.at(Place::Menu {
+                        menu: request.menu.clone(),
+                    });
                     let got = self.chan.collect(&request).await;
                     match &got {
                         Collected::HungUp => break Disposition::Abandoned,
@@ -169,6 +181,9 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     self.summary.path.push(record::Step::Transfer {
                         number: n.to_string(),
                     });
+                    self.at(Place::Transferring {
+                        number: n.to_string(),
+                    });
                     break if self.chan.transfer(n).await {
                         Disposition::Transferred
                     } else {
@@ -182,6 +197,9 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     if !self.answer().await {
                         break Disposition::Abandoned;
                     }
+                    self.at(Place::Voicemail {
+                        mailbox: b.to_string(),
+                    });
                     self.summary.voicemail = self.chan.voicemail(b).await;
                     break Disposition::Voicemail;
                 }
@@ -369,6 +387,10 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                 place,
             );
             place = Some(seq);
+            self.at(Place::Queued {
+                queue: queue.name.clone(),
+                since_ms: started,
+            });
             // Wait for an offer, the next step, the next announcement, or
             // the caller giving up.
             let offer = loop {
@@ -461,6 +483,10 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     Ring::for_ms(timeout_ms)
                 }
             };
+            self.at(Place::Ringing {
+                queue: Some(queue.name.clone()),
+                agents: offer.agents.clone(),
+            });
             let rang = self.chan.ring(&offer.targets, ring).await;
             self.offered(
                 Some(&queue.name),
@@ -484,6 +510,10 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                         at_ms: answered_at,
                     });
                     self.summary.answered_ms.get_or_insert(answered_at);
+                    self.at(Place::Talking {
+                        agent: agent.clone(),
+                        queue: Some(queue.name.clone()),
+                    });
                     let ended = self.talk(&target, bridging(flow), answered_at).await;
                     if (self.rt.acd)
                         .call_ended(&agent, ended - answered_at, queue.wrapup_ms)
@@ -672,6 +702,10 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
             return Rung::NoAnswer;
         }
         let rang_at = self.rt.clock.elapsed_ms();
+        self.at(Place::Ringing {
+            queue: None,
+            agents: targets.iter().map(|t| t.name().to_string()).collect(),
+        });
         let rang = self.chan.ring(&targets, Ring::for_ms(timeout_ms)).await;
         let rung = targets.iter().map(|t| t.name().to_string()).collect();
         self.offered(None, rung, &targets, &rang);
@@ -691,6 +725,10 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     queue: None,
                     waited_ms: answered_at - rang_at,
                     at_ms: answered_at,
+                });
+                self.at(Place::Talking {
+                    agent: who.clone(),
+                    queue: None,
                 });
                 self.summary.agent = Some(who);
                 self.summary.answered_ms.get_or_insert(answered_at);

@@ -14,6 +14,7 @@ pub mod channel;
 pub mod clock;
 mod cut;
 pub mod events;
+pub mod live;
 pub mod record;
 pub mod roster;
 mod shared;
@@ -30,9 +31,10 @@ pub use acd::{Acd, AcdError};
 pub use channel::Channel;
 pub use clock::Clock;
 pub use events::{Disposition, Event, EventBus, Summary};
+pub use live::{LiveCall, Place};
 pub use record::{Arrival, CallInfo};
 pub use roster::{Roster, RosterError};
-pub use switches::{Flip, Switchboard};
+pub use switches::{Flip, SwitchStates};
 
 use self::shared::{Current, Shared};
 use crate::lookup::{DataMismatch, LookupTables};
@@ -60,7 +62,7 @@ pub struct Runtime {
     /// Each call in progress's cut signal, set at a shutdown's deadline.
     signals: cut::Signals,
     /// The switches' states, read by each call as it arrives.
-    switches: Switchboard,
+    switches: SwitchStates,
 }
 
 /// How to build a [`Runtime`]: a program and a roster, and optionally a
@@ -126,7 +128,7 @@ impl RuntimeBuilder<'_> {
             },
             idle: Notify::new(),
             signals: cut::Signals::default(),
-            switches: Switchboard::default(),
+            switches: SwitchStates::default(),
         }))
     }
 }
@@ -160,17 +162,27 @@ struct Counts {
 const CLOSING: usize = 1 << (usize::BITS - 1);
 
 /// Counts a call in progress for as long as it lives, and takes its cut
-/// signal off the runtime's list when it ends.
+/// signal off the runtime's list and the call out of the registry of
+/// calls in progress when it ends.
 struct Active<'a> {
     rt: &'a Runtime,
     ticket: Option<cut::Ticket>,
+    /// The call's number, once it is in the registry.
+    live: Option<u64>,
 }
 
 impl<'a> Active<'a> {
     /// Counts a call in; also says whether a shutdown had begun.
     fn new(rt: &'a Runtime) -> (Self, bool) {
         let before = rt.counts.active.fetch_add(1, Ordering::SeqCst);
-        (Active { rt, ticket: None }, before & CLOSING != 0)
+        (
+            Active {
+                rt,
+                ticket: None,
+                live: None,
+            },
+            before & CLOSING != 0,
+        )
     }
 }
 
@@ -178,6 +190,9 @@ impl Drop for Active<'_> {
     fn drop(&mut self) {
         if let Some(ticket) = self.ticket {
             self.rt.signals.remove(ticket);
+        }
+        if let Some(id) = self.live {
+            self.rt.shared.live.end(id);
         }
         if self.rt.counts.active.fetch_sub(1, Ordering::SeqCst) & !CLOSING == 1 {
             self.rt.idle.notify_waiters();
@@ -240,8 +255,13 @@ impl Runtime {
 
     /// The switches' states, which supervisors flip and calls read as
     /// they arrive.
-    pub fn switches(&self) -> &Switchboard {
+    pub fn switches(&self) -> &SwitchStates {
         &self.switches
+    }
+
+    /// Every call in progress, where it is now, in the order they arrived.
+    pub fn calls(&self) -> Vec<LiveCall> {
+        self.shared.live.calls()
     }
 
     /// The program new calls start with.
@@ -325,6 +345,8 @@ impl Runtime {
         });
         let (signal, ticket) = self.signals.register();
         active.ticket = Some(ticket);
+        self.shared.live.start(Arc::clone(&info));
+        active.live = Some(id);
         let mut channel = cut::Cutting::new(channel, signal);
         let call = call::Call::new(&self.shared, &current, &mut channel, info);
         // The call's state stays in the caller's future (kilobytes, which

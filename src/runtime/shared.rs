@@ -1,6 +1,6 @@
 //! What the runtime and each of its calls share: the clock, the ACD, the
-//! event bus, the engine and the handle-time estimate, and the runtime's
-//! own task. `Runtime` holds it behind an `Arc` and hands a clone to every
+//! event bus, the engine, the handle-time estimate, the registry of calls
+//! in progress, and the runtime's own task. `Runtime` holds it behind an `Arc` and hands a clone to every
 //! call, so a call's code needs nothing of `Runtime` itself.
 //!
 //! The runtime keeps the ACD's time with one task ([`Shared::keep_time`]):
@@ -18,6 +18,7 @@ use tokio_util::task::TaskTracker;
 use super::acd::Acd;
 use super::clock::Clock;
 use super::events::EventBus;
+use super::live::Live;
 use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
 
@@ -39,6 +40,8 @@ pub(super) struct Shared {
     pub(super) engine: Engine,
     /// Average handle time used to estimate waits.
     pub(super) aht_ms: i64,
+    /// The calls in progress and where each is.
+    pub(super) live: Live,
     /// The runtime's own task (the ACD's timer), which ends at shutdown
     /// or when the runtime is dropped.
     pub(super) tasks: TaskTracker,
@@ -61,6 +64,7 @@ impl Shared {
             events,
             engine,
             aht_ms,
+            live: Live::default(),
             tasks: TaskTracker::new(),
             stop_tasks: CancellationToken::new(),
             timer: AtomicBool::new(false),

@@ -30,11 +30,11 @@ pub struct Flip {
 
 /// Every switch's state, by name.
 #[derive(Debug, Default)]
-pub struct Switchboard {
+pub struct SwitchStates {
     states: Mutex<BTreeMap<String, Flip>>,
 }
 
-impl Switchboard {
+impl SwitchStates {
     /// Sets a switch; returns its previous state, if it had one.
     pub fn set(&self, name: &str, flip: Flip) -> Option<Flip> {
         self.lock().insert(name.to_string(), flip)
@@ -111,7 +111,7 @@ mod tests {
     /// in its order; a later flip replaces an earlier one.
     #[test]
     fn a_call_sees_the_switches_on_when_it_asks() {
-        let board = Switchboard::default();
+        let board = SwitchStates::default();
         let p = program(&["storm", "drill", "promo"]);
         assert!(board.on_for(&p).is_empty());
         board.set("promo", flip(true));

@@ -358,6 +358,10 @@ pub struct Registrar {
     /// only the first challenge and know only MD5 (SIPp 3.6, older phones)
     /// need `["MD5", "SHA-256"]` or `["MD5"]`.
     pub digest: Vec<Algorithm>,
+    /// How often, in seconds, expired registrations are dropped and, in
+    /// B2BUA mode, agents' logins brought in line with their phones;
+    /// `None`: every 10 s in B2BUA mode, every 60 s in redirect mode.
+    pub refresh_s: Option<u32>,
 }
 
 impl Default for Registrar {
@@ -367,6 +371,7 @@ impl Default for Registrar {
             default_expires: 3600,
             max_expires: 7200,
             digest: Algorithm::PREFERENCE.to_vec(),
+            refresh_s: None,
         }
     }
 }
@@ -455,6 +460,7 @@ struct RegistrarFile {
     default_expires: Option<Spanned<u32>>,
     max_expires: Option<Spanned<u32>>,
     digest: Option<Spanned<Vec<Spanned<String>>>>,
+    refresh: Option<Spanned<u32>>,
 }
 
 /// Every key the file may hold, for suggestions.
@@ -488,6 +494,7 @@ const KEYS: &[&str] = &[
     "default_expires",
     "max_expires",
     "digest",
+    "refresh",
 ];
 
 /// `20000-30999`: a range of at least two ports.
@@ -789,6 +796,11 @@ impl Config {
             .into_iter()
             .flatten(),
         );
+        if r.refresh.is_some() {
+            let mut refresh = 0;
+            errors.extend(number(&r.refresh, "registrar.refresh", 1, &mut refresh));
+            config.registrar.refresh_s = Some(refresh);
+        }
         if let Some(digest) = &r.digest {
             let mut order = Vec::new();
             for name in digest.get_ref() {

@@ -64,7 +64,7 @@ pub struct Context<'a> {
     /// The program's version (see [`super::version`]), for the answer.
     pub version: &'a Arc<str>,
     /// The switches supervisors flip.
-    pub switches: &'a crate::runtime::Switchboard,
+    pub switches: &'a crate::runtime::SwitchStates,
 }
 
 /// An INVITE as the decision reads it.

@@ -4,7 +4,7 @@
 //! Each test file uses part of it.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -49,6 +49,8 @@ pub struct Server {
     keep_db: bool,
     /// What `wait_for` read, given back by `stop`.
     seen: String,
+    /// The admin API's address and token file, when it runs.
+    pub admin: Option<(String, PathBuf)>,
 }
 
 impl Server {
@@ -75,7 +77,7 @@ impl Server {
             .spawn()
             .expect("dialect serve starts");
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let (mut port, mut version) = (0, String::new());
+        let (mut port, mut version, mut admin) = (0, String::new(), None);
         let mut line = String::new();
         loop {
             line.clear();
@@ -90,6 +92,11 @@ impl Server {
                     .next()
                     .and_then(|p| p.parse().ok())
                     .unwrap_or(0);
+            }
+            if let Some(rest) = line.trim().strip_prefix("admin API on http://")
+                && let Some((addr, file)) = rest.split_once(" (token in ")
+            {
+                admin = Some((addr.to_string(), PathBuf::from(file.trim_end_matches(')'))));
             }
             if line.contains("to stop") {
                 break;
@@ -107,7 +114,24 @@ impl Server {
             db_dir,
             keep_db: false,
             seen: String::new(),
+            admin,
         }
+    }
+
+    /// The admin API's token, read from its file.
+    pub fn token(&self) -> String {
+        let file = &self.admin.as_ref().expect("the admin API runs").1;
+        std::fs::read_to_string(file)
+            .expect("the token file")
+            .trim()
+            .to_string()
+    }
+
+    /// One request to the admin API with the token (or `token`): status
+    /// and body.
+    pub fn admin(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+        let addr = &self.admin.as_ref().expect("the admin API runs").0;
+        http(addr, method, path, Some(&self.token()), body)
     }
 
     /// Stops the server as [`stop`](Server::stop) does and keeps its
@@ -307,4 +331,38 @@ pub fn database_rows(db: &Path) -> Vec<(String, String)> {
         .collect();
     rows.sort();
     rows
+}
+
+/// One HTTP/1.1 request to `addr` (with `Authorization: Bearer TOKEN` when
+/// a token is given): the status and the body.
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(addr).expect("the admin API answers");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("a timeout");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("a request");
+    stream.write_all(body).expect("a body");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("an answer");
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("an HTTP status in {head:?}"));
+    (status, body.to_string())
 }

@@ -36,6 +36,7 @@ mod inner;
 mod reload;
 mod select;
 mod state;
+mod view;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -50,6 +51,7 @@ use self::index::SkillIndex;
 pub use self::inner::{AcdError, Agent, FULL_PASS_MS, Offer, Waiter};
 use self::inner::{Fresh, Inner};
 use self::select::Made;
+pub use self::view::{QueueAgent, QueueView, WaitingCaller};
 use super::channel::Target;
 use super::clock::Clock;
 use super::events::{Event, EventBus};
@@ -505,6 +507,23 @@ impl Acd {
         let now_ms = self.clock.elapsed_ms();
         let inner = self.lock();
         inner.queue_stats(program, queue, facts, aht_ms, now_ms, &mut Vec::new())
+    }
+
+    /// A queue as someone watching it sees it, under one lock: its
+    /// waiting callers (by priority, then arrival, with their positions),
+    /// its agents (those its statistics count: logged in and passing its
+    /// widest filter for these facts) with their states, and its
+    /// statistics as [`Acd::stats`] counts them.
+    pub fn queue_view(
+        &self,
+        program: &Program,
+        queue: QueueId,
+        facts: &Facts,
+        aht_ms: i64,
+    ) -> QueueView {
+        let now_ms = self.clock.elapsed_ms();
+        self.lock()
+            .queue_view(program, queue, facts, aht_ms, now_ms)
     }
 
     /// The statistics of every queue the program's decisions read

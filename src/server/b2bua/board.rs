@@ -1,9 +1,10 @@
 //! The B2BUA's shared state: the calls in progress by Call-ID (each
 //! with its task's event queue), the UDP socket calls send through, the
-//! agents whose login follows their registration, and what every call
-//! needs (runtime, registrar, media, prompts, settings).
+//! agents whose login follows their registration (unless a supervisor
+//! logged them out), and what every call needs (runtime, registrar,
+//! media, prompts, settings).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -14,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::prompts::Prompts;
 use crate::media::engine::Media;
-use crate::runtime::Runtime;
+use crate::runtime::{AcdError, Runtime};
 use crate::server::answer::Rate;
 use crate::server::config::Targets;
 use crate::sip::message::{ReceivedResponse, Request};
@@ -79,6 +80,22 @@ pub struct Switchboard {
     /// Each roster agent's id by SIP user: an agent is logged in to the
     /// ACD while a phone of theirs is registered.
     agents: HashMap<String, String>,
+    /// The ids of the agents a supervisor logged out (the admin API):
+    /// they stay logged out whatever their phones do, until a supervisor
+    /// logs them in again.
+    held_out: Mutex<HashSet<String>>,
+}
+
+/// Why a supervisor could not log an agent in (B2BUA mode).
+#[derive(Debug, thiserror::Error)]
+pub enum LoginRefused {
+    #[error(transparent)]
+    Acd(#[from] AcdError),
+    #[error(
+        "agent `{0}` has no phone registered: in B2BUA mode calls reach an agent only through \
+         a registered phone, so they are logged in once one registers"
+    )]
+    NoPhone(String),
 }
 
 impl Switchboard {
@@ -103,6 +120,7 @@ impl Switchboard {
             outbox: OnceLock::new(),
             closing: AtomicBool::new(false),
             agents: HashMap::new(),
+            held_out: Mutex::new(HashSet::new()),
         }
     }
 
@@ -118,18 +136,67 @@ impl Switchboard {
 
     /// Logs the agent of `user` in while a phone of theirs is registered,
     /// out once none is: in B2BUA mode an agent can be offered calls only
-    /// with a phone to ring.
+    /// with a phone to ring. An agent a supervisor logged out stays out.
     pub fn presence(&self, user: &str) {
         let Some(id) = self.agents.get(user) else {
             return;
         };
         let acd = self.runtime.acd();
         // Already in that state, or busy on a call: nothing to change.
-        let _ = if self.registrar.is_registered(user, self.now_ms()) {
+        let _ = if self.is_registered(user) && !self.is_held_out(id) {
             acd.login(id)
         } else {
             acd.logout(id)
         };
+    }
+
+    /// Whether a phone of the SIP user `user` is registered now.
+    pub fn is_registered(&self, user: &str) -> bool {
+        !user.is_empty() && self.registrar.is_registered(user, self.now_ms())
+    }
+
+    /// Whether a supervisor logged the agent `id` out (and nobody logged
+    /// them in since).
+    pub fn is_held_out(&self, id: &str) -> bool {
+        self.held().contains(id)
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.held_out.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A supervisor logs the agent `id` out: they stay out, whatever
+    /// their phones do, until a supervisor logs them in. Refused (and
+    /// nothing kept) when the ACD refuses the logout.
+    pub fn log_out(&self, id: &str) -> Result<(), AcdError> {
+        // Held out before the logout, so a registration between the two
+        // cannot log them in again.
+        let fresh = self.held().insert(id.to_string());
+        let done = self.runtime.acd().logout(id);
+        if done.is_err() && fresh {
+            self.held().remove(id);
+        }
+        done
+    }
+
+    /// A supervisor logs the agent `id` in; refused while no phone of
+    /// theirs is registered, since calls could not reach them.
+    pub fn log_in(&self, id: &str) -> Result<(), LoginRefused> {
+        let acd = self.runtime.acd();
+        let user = self
+            .agents
+            .iter()
+            .find_map(|(user, agent)| (agent == id).then_some(user.as_str()));
+        match user {
+            Some(user) if self.is_registered(user) => {}
+            // Known to the ACD but without a phone (or a SIP user).
+            _ if acd.roster().agents.iter().any(|a| a.id == id) => {
+                return Err(LoginRefused::NoPhone(id.to_string()));
+            }
+            _ => return Err(AcdError::UnknownAgent(id.to_string()).into()),
+        }
+        self.held().remove(id);
+        acd.login(id).map_err(LoginRefused::from)
     }
 
     /// Logs out the agents whose registrations have all expired (run

@@ -101,6 +101,7 @@ min_expires = 30
 default_expires = 600
 max_expires = 900
 digest = ["md5"]
+refresh = 2
 "#,
     )
     .expect("valid");
@@ -159,6 +160,7 @@ digest = ["md5"]
             default_expires: 600,
             max_expires: 900,
             digest: vec![crate::sip::digest::Algorithm::Md5],
+            refresh_s: Some(2),
         }
     );
 }
