@@ -76,7 +76,7 @@ impl SwitchStates {
 /// Per switch of `program`, in its order: whether `on` names it.
 pub fn states(program: &Program, on: &[String]) -> Vec<bool> {
     (program.switches.iter())
-        .map(|s| on.iter().any(|n| *n == s.name))
+        .map(|s| on.contains(&s.name))
         .collect()
 }
 
