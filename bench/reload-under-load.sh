@@ -3,16 +3,23 @@
 # `dialect serve` in B2BUA mode (the B2BUA benchmark's queue and its 200
 # agents, bench/sip-b2bua/) while the script is reloaded RELOADS times by
 # SIGHUP, alternating two valid versions of it, with BROKEN versions that
-# do not compile spread among them. It passes when:
+# do not compile spread among them, and switch `priority_line` is flipped
+# with `dialect switch` every FLIP_EVERY reloads (no reload: the next call
+# queues at priority 5 or 0). It passes when:
 #   - the caller and the agents' SIPp processes count no failed call;
 #   - every call the caller made has its record in the database;
 #   - every record names one of the two valid versions;
 #   - the server put in force RELOADS versions and refused BROKEN;
+#   - every record's switches are those in force when its call arrived
+#     (by the flips' times in the database; within WINDOW_MS of a flip
+#     either state counts, since the flip's time is taken before the
+#     database write that precedes its taking effect);
 # and prints the reloads' latencies (the server's own figure, request to
 # swap) as min / median / max.
 #
 # Usage: bench/reload-under-load.sh
 # Settings (environment): RATE=200 RELOADS=50 BROKEN=10 INTERVAL_MS=400
+#   FLIP_EVERY=5 WINDOW_MS=50
 #   (between reloads) PAUSE_MS=1000 (each call's length) PORT=15160
 #   (the server's; the caller uses PORT+1, the registering SIPp PORT+2, the
 #   agents PORT+3) DIALECT=target/release/dialect OUT=DIR
@@ -27,6 +34,8 @@ BROKEN=${BROKEN:-10}
 INTERVAL_MS=${INTERVAL_MS:-400}
 PAUSE_MS=${PAUSE_MS:-1000}
 PORT=${PORT:-15160}
+FLIP_EVERY=${FLIP_EVERY:-5}
+WINDOW_MS=${WINDOW_MS:-50}
 DIALECT=${DIALECT:-$ROOT/target/release/dialect}
 SIPP=${SIPP:-sipp}
 OUT=${OUT:-$(mktemp -d /tmp/reload-under-load.XXXXXX)}
@@ -45,8 +54,15 @@ die() { echo "reload-under-load: $*" >&2; exit 1; }
 command -v "$SIPP" >/dev/null || die "sipp is not installed (Debian: sip-tester)"
 [ -x "$DIALECT" ] || die "$DIALECT is not built (cargo build --release)"
 
-# The two valid versions and a broken one.
-cp "$ROOT/bench/sip-b2bua/queue.dial" "$OUT/version-a.dial"
+# The two valid versions and a broken one: the benchmark's queue, reached
+# through a route that reads the switch.
+sed 's/^entry "+1 800 555 0100" -> queue bench$/switch priority_line "Bench: calls queue at priority 5"\
+route line {\
+  when switch(priority_line) -> queue bench priority 5\
+  otherwise -> queue bench\
+}\
+entry "+1 800 555 0100" -> route line/' "$ROOT/bench/sip-b2bua/queue.dial" >"$OUT/version-a.dial"
+grep -q 'route line' "$OUT/version-a.dial" || die "the benchmark's entry line moved; update the sed above"
 { cat "$OUT/version-a.dial"; echo "# version B"; } >"$OUT/version-b.dial"
 { cat "$OUT/version-a.dial"; echo 'entry "+1 800 555 0199" -> queue nowhere'; } >"$OUT/broken.dial"
 cp "$OUT/version-a.dial" "$SCRIPT"
@@ -91,8 +107,19 @@ CALLER_PID=$!
 echo "reload-under-load: $calls calls at $RATE/s; $RELOADS reloads and $BROKEN broken versions, one every $INTERVAL_MS ms; output in $OUT" >&2
 sleep 1
 every=$((steps / (BROKEN > 0 ? BROKEN : 1)))
+admin=$(grep -m1 -o 'admin API on http://[0-9.:]*' "$OUT/serve.log" | sed 's#.*http://##')
+[ -n "$admin" ] || die "the server opened no admin API; see $OUT/serve.log"
 valid=0
+flipped=0
 for i in $(seq "$steps"); do
+    if [ $((i % FLIP_EVERY)) -eq 0 ]; then
+        state=on
+        if [ $((flipped % 2)) -eq 1 ]; then state=off; fi
+        flipped=$((flipped + 1))
+        "$DIALECT" switch priority_line "$state" --server "$admin" \
+            --token-file "$OUT/dialect.token" --by bench >>"$OUT/switch.log" 2>&1 ||
+            die "dialect switch failed; see $OUT/switch.log"
+    fi
     if [ "$BROKEN" -gt 0 ] && [ $((i % every)) -eq 0 ]; then
         cp "$OUT/broken.dial" "$SCRIPT"
     else
@@ -111,11 +138,12 @@ wait "$SERVER_PID" || die "the server did not stop cleanly; see $OUT/serve.log"
 SERVER_PID=
 
 start_version=$(grep -m1 -o 'program version [0-9a-f]*' "$OUT/serve.log" | cut -d' ' -f3)
-PYTHONPATH="$ROOT/bench" python3 - "$OUT" "$calls" "$RELOADS" "$BROKEN" "$caller_status" "$start_version" <<'PY'
-import re, sqlite3, statistics, sys
+PYTHONPATH="$ROOT/bench" python3 - "$OUT" "$calls" "$RELOADS" "$BROKEN" "$caller_status" "$start_version" "$WINDOW_MS" "$flipped" <<'PY'
+import bisect, datetime, json, re, sqlite3, statistics, sys
 from sipp_stats import last_stats
 
 out, calls, reloads, broken, caller_status, start = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+window_ms, flipped = int(sys.argv[7]), int(sys.argv[8])
 caller = last_stats("stat-caller.csv", out) or {}
 agent = last_stats("stat-agent.csv", out) or {}
 log = open(f"{out}/serve.log").read()
@@ -125,6 +153,28 @@ refused = err.count("refused; the running version stays")
 db = sqlite3.connect(f"{out}/dialect.db")
 rows = db.execute("SELECT program_version, count(*) FROM calls GROUP BY 1").fetchall()
 integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+
+def instant(text):
+    """RFC 3339 with up to nanoseconds, as milliseconds since 1970."""
+    m = re.match(r"(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$", text)
+    base = datetime.datetime.fromisoformat(m.group(1)).replace(tzinfo=datetime.timezone.utc)
+    return base.timestamp() * 1000 + int((m.group(2) or "0")[:3].ljust(3, "0"))
+
+flips = [(instant(at), bool(on)) for at, on in
+         db.execute("SELECT at, on_ FROM switch_flips WHERE name = 'priority_line' ORDER BY id")]
+times = [t for t, _ in flips]
+def state_at(ms):
+    i = bisect.bisect_right(times, ms)
+    return flips[i - 1][1] if i else False
+wrong = ambiguous = on_calls = 0
+for arrived, switches in db.execute("SELECT arrived, switches FROM calls"):
+    t = instant(arrived)
+    on = "priority_line" in json.loads(switches)
+    on_calls += on
+    near = any(abs(t - f) <= window_ms for f in times)
+    ambiguous += near
+    if on != state_at(t) and not near:
+        wrong += 1
 versions = {start} | {v for v, _ in applied}
 records = sum(n for _, n in rows)
 failed_c, failed_a = int(caller.get("FailedCall(C)", -1)), int(agent.get("FailedCall(C)", -1))
@@ -133,11 +183,12 @@ lat = sorted(float(ms) for _, ms in applied)
 print(f"calls made {made} of {calls}; caller failed {failed_c} (SIPp status {caller_status}); agents failed {failed_a}")
 print(f"records {records}, by version: {dict(rows)}; integrity {integrity}")
 print(f"reloads put in force {len(applied)} of {reloads}; refused {refused} of {broken}; versions seen {len(versions)}")
+print(f"switch flips {len(flips)} of {flipped}; calls with it on {on_calls}; records whose switches differ from the flips' {wrong} ({ambiguous} within {window_ms} ms of a flip)")
 if lat:
     print(f"reload latency (request to swap): min {lat[0]:.1f} ms, median {statistics.median(lat):.1f} ms, max {lat[-1]:.1f} ms")
 ok = (made == calls and failed_c == 0 and failed_a == 0 and caller_status == "0" and records == calls
       and all(v in versions for v, _ in rows) and len(versions) == 2 and len(applied) == reloads
-      and refused == broken and integrity == "ok")
+      and refused == broken and integrity == "ok" and len(flips) == flipped and wrong == 0)
 print("PASS" if ok else "FAIL")
 sys.exit(0 if ok else 1)
 PY
