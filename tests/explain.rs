@@ -147,3 +147,46 @@ fn json_at_carries_the_offset_and_a_repeated_time_is_the_first() {
         "{text}"
     );
 }
+
+/// `--switch` takes a switch as on: the report lists the script's switches
+/// and the call goes where the switch sends it; without it the switch is
+/// off; a name the script does not declare is a usage error with a
+/// suggestion.
+#[test]
+fn switches_are_off_unless_named() {
+    let base = [
+        "explain",
+        "examples/support/support.dial",
+        "--to",
+        "+18885550100",
+        "--at",
+        "2026-11-24 09:30",
+    ];
+    let off = stdout(&dialect(&base));
+    assert!(off.contains("switches: storm_closure off"), "{off}");
+    assert!(off.contains("ends: menu language"), "{off}");
+
+    let mut on = base.to_vec();
+    on.extend(["--switch", "storm_closure"]);
+    let text = stdout(&dialect(&on));
+    assert!(text.contains("switches: storm_closure on"), "{text}");
+    assert!(text.contains("when switch(storm_closure)"), "{text}");
+    assert!(
+        text.contains("ends: play \"storm-closed-bilingual\", voicemail \"support\""),
+        "{text}"
+    );
+    on.extend(["--format", "json"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&dialect(&on).stdout).expect("JSON report");
+    assert_eq!(report["switches_on"], serde_json::json!(["storm_closure"]));
+
+    let mut wrong = base.to_vec();
+    wrong.extend(["--switch", "storm"]);
+    let out = dialect(&wrong);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `storm_closure`?"),
+        "{}",
+        stderr(&out)
+    );
+}

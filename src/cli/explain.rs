@@ -161,25 +161,7 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
         .collect::<Result<_, _>>()?;
 
     let checked = program.checked();
-    for name in &args.switches {
-        if checked.switch_named(name).is_none() {
-            let names = checked.switches.iter().map(|s| s.name.as_str());
-            return Err(match crate::diagnostic::did_you_mean(name, names) {
-                Some(s) => format!(
-                    "--switch `{name}`: the script declares no such switch; did you mean `{s}`?"
-                ),
-                None if checked.switches.is_empty() => {
-                    format!("--switch `{name}`: the script declares no switches")
-                }
-                None => format!(
-                    "--switch `{name}`: the script declares no such switch (its switches: {})",
-                    (checked.switches.iter().map(|s| s.name.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            });
-        }
-    }
+    scripts::check_switches(checked, &args.switches)?;
     let switches_on: Vec<String> = (checked.switches.iter())
         .filter(|s| args.switches.contains(&s.name))
         .map(|s| s.name.clone())

@@ -23,6 +23,7 @@ use crate::sim::{Report, Traffic, simulate};
 Examples:
   dialect simulate examples/support/support.dial
   dialect simulate examples/bank/bank.dial --seed 7 --format csv > day.csv
+  dialect simulate examples/support/support.dial --switch storm_closure
   dialect simulate examples/office/office.dial --format json \\
     --agents examples/office/agents.toml --traffic examples/office/traffic.toml
 
@@ -42,6 +43,8 @@ while waiting or ringing), overflow (sent on by an `after` step or by `no
 agents`), SL (answered within the traffic file's service_level, divided by
 answered plus abandoned), ASA (mean wait of answered calls), AHT (talk plus
 wrap-up) and occupancy.
+`--switch NAME` plays the day with a switch on (a storm closure, say), so
+its effect on service level shows before a supervisor flips it.
 Exit status: 0 when the day is simulated, 1 when the script has errors, 2
 on usage or I/O errors and on agents or traffic files that cannot be used
 (the message names the problem).")]
@@ -71,6 +74,11 @@ pub struct Args {
     /// added to those already there)
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+
+    /// A switch to turn on for the whole day (repeat for several); the
+    /// others are off
+    #[arg(long = "switch", value_name = "NAME")]
+    pub switches: Vec<String>,
 
     /// Which engine runs the decisions and the queues' require, prefer and
     /// score: compiled code, or the reference interpreter
@@ -132,6 +140,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     let program =
         Arc::new(program.with_version(crate::server::version(&scripts.loader.sources).into()));
 
+    scripts::check_switches(program.checked(), &args.switches)?;
     let agents_path = args
         .agents
         .clone()
@@ -177,6 +186,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         engine: args.engine.into(),
         tables: Some(Arc::new(tables)),
         records: writer.as_ref().map(|(tx, _, _)| tx.clone()),
+        switches: args.switches.clone(),
         ..Options::default()
     };
     let report = simulate(program, &roster, &traffic, &options, &mut |p| {

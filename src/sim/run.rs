@@ -36,6 +36,8 @@ pub struct Options {
     /// waits: a writer that fell behind must not hold the simulated clock,
     /// which moves on whenever every call waits.
     pub records: Option<UnboundedSender<Arc<Summary>>>,
+    /// The switches on for the whole run (the others are off).
+    pub switches: Vec<String>,
 }
 
 impl Default for Options {
@@ -46,6 +48,7 @@ impl Default for Options {
             drain_ms: 4 * 3_600_000,
             tables: None,
             records: None,
+            switches: Vec::new(),
         }
     }
 }
@@ -98,6 +101,14 @@ async fn run(
         .build()?;
     if let Some(tables) = &options.tables {
         rt.reload_data(Arc::clone(tables))?;
+    }
+    for name in &options.switches {
+        let flip = crate::runtime::Flip {
+            on: true,
+            at: traffic.start_instant,
+            by: "simulate".into(),
+        };
+        rt.switches().set(name, flip);
     }
     let queues = program
         .checked()
