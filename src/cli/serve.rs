@@ -105,8 +105,9 @@ pub struct Args {
     #[arg(long, value_name = "ADDR:PORT")]
     pub admin: Option<SocketAddr>,
 
-    /// Reload when the script's folder, the roster or a lookup source
-    /// changes (debounced); SIGHUP reloads too, with or without it
+    /// Reload when the script's files, the roster or a lookup source
+    /// changes, wherever they are (debounced; only the rows or the roster
+    /// when only they changed); SIGHUP reloads too, with or without it
     #[arg(long)]
     pub watch: bool,
 

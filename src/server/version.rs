@@ -39,7 +39,7 @@ pub fn version_of(sources: &SourceMap, files: impl IntoIterator<Item = FileId>) 
 #[cfg(test)]
 mod tests {
     use super::version;
-    use crate::source::{FileId, SourceMap};
+    use crate::source::SourceMap;
 
     fn map(files: &[(&str, &str)]) -> SourceMap {
         let mut m = SourceMap::new();
