@@ -643,3 +643,215 @@ fn a_switch_flips_without_a_reload_and_survives_a_restart() {
     assert!(server.call(4).0.contains("+15125550100"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `dialect reload` shows what the change does before it swaps (a dry run
+/// first), and a reload that expects the version a dry run showed is
+/// refused with 409 when the files changed in between.
+#[test]
+fn dialect_reload_shows_the_change_before_the_swap_and_refuses_a_stale_one() {
+    let dir = scratch("preview");
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    let script_path = dir.join("main.dial");
+    std::fs::write(&script_path, script("+15125550100", "")).unwrap();
+    let script_arg = script_path.to_str().unwrap();
+    let server = Server::start(&dir, &["--admin", "127.0.0.1:0"]);
+    let token = server.token();
+
+    std::fs::write(&script_path, script("+15125550111", "")).unwrap();
+    let (code, out, err) = server.command(&["reload", script_arg]);
+    assert_eq!(code, 0, "{out}{err}");
+    let change = out
+        .find("now `transfer \"+15125550111\"`")
+        .unwrap_or_else(|| panic!("the change is shown: {out}"));
+    let swapped = out.find("reloaded:").expect("the reload's line");
+    assert!(change < swapped, "the change comes first: {out}");
+    assert!(out.contains("what it changes:"), "{out}");
+    // The server still logs the change after the swap.
+    let line = server.said("reloaded:");
+    assert!(line.contains("(dialect reload)"), "{line}");
+    server.said("now `transfer \"+15125550111\"`");
+    let (contact, second) = server.call(1);
+    assert!(contact.contains("+15125550111"), "{contact}");
+
+    // A dry run shows a version; the files change; the reload that
+    // expects the version shown is refused and nothing changes.
+    std::fs::write(&script_path, script("+15125550122", "")).unwrap();
+    let (status, body) = server.http("POST", "/reload", Some(&token), br#"{"dry_run": true}"#);
+    assert_eq!(status, 200, "{body}");
+    let shown: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let shown = shown["version"].as_str().unwrap().to_string();
+    std::fs::write(&script_path, script("+15125550133", "")).unwrap();
+    let ask = format!("{{\"expect\": \"{shown}\"}}");
+    let (status, body) = server.http("POST", "/reload", Some(&token), ask.as_bytes());
+    assert_eq!(status, 409, "{body}");
+    let refused: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(refused["refused"], "stale", "{body}");
+    assert_eq!(refused["expected"], shown.as_str(), "{body}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("changed since version"),
+        "{body}"
+    );
+    assert_eq!(server.call(2).1, second, "nothing changed");
+    // Expecting what the files hold puts it in force.
+    let (status, body) = server.http("POST", "/reload", Some(&token), br#"{"dry_run": true}"#);
+    assert_eq!(status, 200, "{body}");
+    let now: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let ask = format!("{{\"expect\": {}}}", now["version"]);
+    let (status, body) = server.http("POST", "/reload", Some(&token), ask.as_bytes());
+    assert_eq!(status, 200, "{body}");
+    assert!(server.call(3).0.contains("+15125550133"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A script with errors: `dialect reload --format json` prints the
+/// server's refusal, which carries the diagnostics as `dialect lint
+/// --format json` writes them, beside the rendered text.
+#[test]
+fn a_refused_reload_in_json_carries_the_diagnostics() {
+    let dir = scratch("json");
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    let script_path = dir.join("main.dial");
+    std::fs::write(&script_path, script("+15125550100", "")).unwrap();
+    let script_arg = script_path.to_str().unwrap();
+    let server = Server::start(&dir, &["--admin", "127.0.0.1:0"]);
+    let broken = script(
+        "+15125550100",
+        "entry \"+1 800 555 0199\" -> queue nowhere\n",
+    );
+    std::fs::write(&script_path, &broken).unwrap();
+    let (code, out, err) = server.command(&["reload", "--format", "json", script_arg]);
+    assert_eq!(code, 1, "{out}{err}");
+    let answer: serde_json::Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(answer["refused"], "script", "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("nowhere"),
+        "{answer}"
+    );
+    let diagnostics = answer["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(diagnostics.len(), 1, "{answer}");
+    let d = &diagnostics[0];
+    // The same object `dialect lint --format json` writes.
+    let lint = Command::new(env!("CARGO_BIN_EXE_dialect"))
+        .args(["lint", "--format", "json", script_arg])
+        .output()
+        .unwrap();
+    let linted: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&lint.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(d["code"], linted["code"], "{d} {linted}");
+    assert!(d["code"].as_str().unwrap().starts_with('D'), "{d}");
+    assert_eq!(d["severity"], "error", "{d}");
+    assert_eq!(d["line"], 7, "{d}");
+    for field in ["message", "file", "column", "help", "labels"] {
+        assert_eq!(d[field], linted[field], "{field}: {d} {linted}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A script whose line goes elsewhere for the callers a lookup source
+/// marks `gold`; the source is in a folder of its own.
+const VIP: &str = "lookup vip by caller from \"../data/vip.csv\" {\n  tier: text\n}\n\n\
+    route line {\n  when known vip and vip.tier == \"gold\" -> transfer \"+15125550199\"\n  \
+    otherwise -> transfer \"+15125550100\"\n}\n\n\
+    entry \"+1 800 555 0100\" -> route line\n";
+
+/// `--watch` watches a lookup source outside the script's folder and puts
+/// its new rows in force without loading the script again; a roster
+/// change alone reloads only the roster.
+#[test]
+fn watch_reloads_data_only_from_a_source_outside_the_script_folder() {
+    let top = scratch("data");
+    let dir = top.join("script");
+    let data = top.join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    std::fs::write(dir.join("main.dial"), VIP).unwrap();
+    std::fs::write(data.join("vip.csv"), "phone,tier\n+15125550123,standard\n").unwrap();
+    std::fs::write(dir.join("agents.toml"), AGENTS).unwrap();
+    let server = Server::start(&dir, &["--watch", "--admin", "127.0.0.1:0"]);
+    let (contact, version) = server.call(1);
+    assert!(contact.contains("+15125550100"), "{contact}");
+    assert_eq!(version, server.version);
+
+    std::fs::write(data.join("vip.csv"), "phone,tier\n+15125550123,gold\n").unwrap();
+    let line = server.said("reloaded");
+    assert!(
+        line.contains("reloaded data only: the lookup rows"),
+        "{line}"
+    );
+    assert!(line.contains("(watch)"), "{line}");
+    assert!(line.contains("not parsed or compiled"), "{line}");
+    let (contact, version) = server.call(2);
+    assert!(contact.contains("+15125550199"), "the new rows: {contact}");
+    assert_eq!(version, server.version, "the same program");
+
+    // The roster alone: read again, the script untouched.
+    let renamed = AGENTS.replace("name = \"Ana\"", "name = \"Ana María\"");
+    std::fs::write(dir.join("agents.toml"), renamed).unwrap();
+    let line = server.said("reloaded");
+    assert!(line.contains("reloaded data only: the roster"), "{line}");
+    let token = server.token();
+    let (status, body) = server.http("GET", "/agents/ana", Some(&token), b"");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Ana María"), "{body}");
+
+    // A script edit still takes the data along.
+    std::fs::write(data.join("vip.csv"), "phone,tier\n+15125550123,standard\n").unwrap();
+    let line = server.said("reloaded");
+    assert!(line.contains("data only"), "{line}");
+    std::fs::write(
+        dir.join("main.dial"),
+        VIP.replace("+15125550100", "+15125550111"),
+    )
+    .unwrap();
+    let line = server.said("reloaded:");
+    assert!(line.contains("in force (was"), "{line}");
+    let (contact, version) = server.call(3);
+    assert!(contact.contains("+15125550111"), "{contact}");
+    assert_ne!(version, server.version);
+    let _ = std::fs::remove_dir_all(&top);
+}
+
+/// SIGHUP after a roster edit reloads the roster alone, and says how long
+/// that took beside the last script reload.
+#[test]
+fn sighup_after_a_roster_edit_reloads_the_roster_alone() {
+    let dir = scratch("roster");
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    std::fs::write(dir.join("main.dial"), script("+15125550100", "")).unwrap();
+    std::fs::write(dir.join("agents.toml"), AGENTS).unwrap();
+    let server = Server::start(&dir, &[]);
+    // A script reload first, so the line has one to compare with.
+    std::fs::write(dir.join("main.dial"), script("+15125550111", "")).unwrap();
+    server.hangup();
+    let line = server.said("reloaded:");
+    assert!(line.contains("in force (was"), "{line}");
+    let version = server.call(1).1;
+    std::fs::write(
+        dir.join("agents.toml"),
+        AGENTS.replace("ana-secret", "new-secret"),
+    )
+    .unwrap();
+    server.hangup();
+    let line = server.said("reloaded");
+    assert!(
+        line.contains("reloaded data only: the roster read again"),
+        "{line}"
+    );
+    assert!(
+        line.contains("the last reload that loaded the script took"),
+        "{line}"
+    );
+    assert!(line.contains("(SIGHUP)"), "{line}");
+    assert_eq!(server.call(2).1, version);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,6 +10,7 @@ pub mod reload;
 pub mod render;
 pub mod scripts;
 pub mod serve;
+mod serve_files;
 pub mod simulate;
 pub mod test;
 

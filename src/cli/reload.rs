@@ -41,11 +41,16 @@ Examples:
 
 The server loads the script's files again, checks and compiles them, runs
 their tests and only then swaps the new version in; calls in progress keep
-theirs. It prints which calls the change sends elsewhere (as `dialect diff`).
+theirs. Before anything changes, `dialect reload` prints which calls the
+change sends elsewhere (as `dialect diff`): it asks for a dry run first,
+then for the version the dry run showed, which the server refuses if the
+files changed in between. When only lookup sources or the roster changed,
+only those are read again (the script is not compiled).
 
 Exit status: 0 when the new version is in force (or, with --dry-run, would
-be), 1 when the server refused it (errors in the script, a failing test),
-2 when the server could not be asked (not running, a wrong token).")]
+be), 1 when the server refused it (errors in the script, a failing test,
+files changed since the dry run), 2 when the server could not be asked (not
+running, a wrong token).")]
 pub struct Args {
     #[command(flatten)]
     pub server: Server,
@@ -58,7 +63,9 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// `text`, or `json` (the server's answer as it is)
+    /// `text`, or `json` (the server's answer to the reload as it is; a
+    /// refusal carries the script's diagnostics as `lint --format json`
+    /// writes them)
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -229,19 +236,111 @@ fn answered(
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let body =
-        serde_json::json!({ "force": args.force, "dry_run": args.dry_run, "by": "dialect reload" });
-    match exchange(
+    if args.dry_run {
+        return match ask_reload(args, true, None, args.format) {
+            Ok(answer) => answered("reload", answer, &[409, 422], args.format),
+            Err(code) => code,
+        };
+    }
+    // The change is shown before anything changes: a dry run says it,
+    // then the reload puts in force the version it showed, or nothing.
+    let quiet = Format::Text;
+    let (status, json) = match ask_reload(args, true, None, quiet) {
+        Ok(answer) => answer,
+        Err(code) => return code,
+    };
+    if status != 200 {
+        if args.format == Format::Json {
+            println!("{json}");
+        }
+        return answered("reload", (status, json), &[409, 422], args.format);
+    }
+    let shown = match serde_json::from_value::<Reloaded>(json) {
+        Ok(shown) => shown,
+        Err(e) => {
+            eprintln!("dialect reload: the server's answer is not a reload's: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.format == Format::Text {
+        print!("{}", preview(&shown));
+        let _ = std::io::stdout().flush();
+    }
+    let answer = match ask_reload(args, false, Some(&shown.version), args.format) {
+        Ok(answer) => answer,
+        Err(code) => return code,
+    };
+    if answer.0 == 409 && args.format == Format::Text {
+        eprintln!(
+            "dialect reload: {}\ndialect reload: refused; the running version stays",
+            field(&answer.1, "error")
+        );
+        return ExitCode::from(1);
+    }
+    answered_quietly("reload", answer, &[409, 422], args.format)
+}
+
+/// One `POST /reload`, printed as it is with `--format json`.
+fn ask_reload(
+    args: &Args,
+    dry_run: bool,
+    expect: Option<&str>,
+    format: Format,
+) -> Result<(u16, serde_json::Value), ExitCode> {
+    let mut body = serde_json::json!({
+        "force": args.force,
+        "dry_run": dry_run,
+        "by": "dialect reload",
+    });
+    if let Some(version) = expect {
+        body["expect"] = version.into();
+    }
+    exchange(
         &args.server,
         "reload",
         "POST",
         "/reload",
         &body.to_string(),
-        args.format,
-    ) {
-        Ok(answer) => answered("reload", answer, &[422], args.format),
-        Err(code) => code,
+        format,
+    )
+}
+
+/// What a dry run showed, before the reload: the version, its tests and
+/// which calls go elsewhere; nothing when only data is read again.
+pub fn preview(shown: &Reloaded) -> String {
+    if !shown.changed {
+        return String::new();
     }
+    let mut text = format!(
+        "version {} (running {}) passed {} test(s); what it changes:\n",
+        shown.version, shown.previous, shown.tests
+    );
+    for line in shown.changes.lines() {
+        text += &format!("  {line}\n");
+    }
+    text
+}
+
+/// [`answered`] without the changes, which the preview showed.
+fn answered_quietly(
+    cmd: &str,
+    (status, json): (u16, serde_json::Value),
+    refused: &[u16],
+    format: Format,
+) -> ExitCode {
+    if status == 200 && format == Format::Text {
+        return match serde_json::from_value::<Reloaded>(json) {
+            Ok(done) => {
+                println!("{}", done.line());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("dialect {cmd}: the server's answer is not a reload's: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    answered(cmd, (status, json), refused, format)
 }
 
 pub fn run_rollback(args: &RollbackArgs) -> ExitCode {

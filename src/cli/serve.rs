@@ -10,11 +10,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::scripts::{self, Access};
+use super::scripts::Access;
 use super::test::EngineArg;
 use crate::runtime::{Roster, Runtime};
 use std::time::Duration;
 
+use super::serve_files::{self, Files};
 use crate::media::engine::{Media, MediaConfig};
 use crate::server::admin::Phones;
 use crate::server::answer::{Answerer, Decisions, Rate, Version};
@@ -23,9 +24,9 @@ use crate::server::b2bua::{Board, Settings, Switchboard};
 use crate::server::config::{self, Config, Listen, Mode, Transport};
 use crate::server::listen::listen;
 use crate::server::records::{RecordStore, RecordWriter};
-use crate::server::reload::{Candidate, Load, Loaded, Refused, Reloader};
+use crate::server::reload::{Ask, Loaded, Refused, Reloader, Source as _};
+use crate::server::watch::{Watch, Watched};
 use crate::sip::counters::Counters;
-use crate::sip::credential;
 use crate::sip::ingress::Limits;
 use crate::sip::nonce::NonceKey;
 use crate::sip::registrar::{Registrar, RegistrarConfig};
@@ -104,8 +105,9 @@ pub struct Args {
     #[arg(long, value_name = "ADDR:PORT")]
     pub admin: Option<SocketAddr>,
 
-    /// Reload when the script's folder, the roster or a lookup source
-    /// changes (debounced); SIGHUP reloads too, with or without it
+    /// Reload when the script's files, the roster or a lookup source
+    /// changes, wherever they are (debounced; only the rows or the roster
+    /// when only they changed); SIGHUP reloads too, with or without it
     #[arg(long)]
     pub watch: bool,
 
@@ -192,82 +194,16 @@ fn configuration(args: &Args) -> Result<Config, String> {
     Ok(config)
 }
 
-/// The roster, or an empty one when none was named and none is beside
-/// the script.
-fn roster(config: &Config) -> Result<(Roster, Option<usize>), String> {
-    if !config.agents_given && !config.agents.exists() {
-        return Ok((Roster::default(), None));
-    }
-    let text = std::fs::read_to_string(&config.agents)
-        .map_err(|e| format!("cannot read the roster {}: {e}", config.agents.display()))?;
-    let roster = Roster::parse(&text).map_err(|e| format!("{}: {e}", config.agents.display()))?;
-    let n = roster.agents.len();
-    Ok((roster, Some(n)))
-}
-
 /// How the script, the roster and their credentials are read, at start
 /// and at every reload: a script with errors is `Refused::Script` with
 /// its diagnostics as `lint` shows them.
-fn loader(args: &Args, config: &Config) -> Load {
-    let script = args.script.clone();
-    let access = args.access;
-    let config = config.clone();
-    let config_file = args
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(config::DEFAULT_FILE));
-    Box::new(move |verb: &str| {
-        // In B2BUA mode prompts play: one without a file is reported, as
-        // `lint --prompts` reports it, and plays as silence.
-        let prompts =
-            (config.mode == Mode::B2bua && config.prompts.is_dir()).then_some(&config.prompts);
-        let scripts = scripts::load_with(std::slice::from_ref(&script), prompts, access)
-            .map_err(Refused::Setup)?;
-        let mut shown = Vec::new();
-        let Some((program, tables)) =
-            scripts::compile_first(&scripts, &mut shown, verb).map_err(Refused::Setup)?
-        else {
-            return Err(Refused::Script(
-                String::from_utf8_lossy(&shown).into_owned(),
-            ));
-        };
-        let checked = program.checked();
-        let names = config.check_names(
-            &config_file,
-            checked.queues.iter().map(|q| q.name.as_str()),
-            checked.groups.iter().map(|g| g.name.as_str()),
-        );
-        if !names.is_empty() {
-            let lines: Vec<String> = names.iter().map(|e| e.to_string()).collect();
-            return Err(Refused::Setup(lines.join("\n")));
-        }
-        let (roster, agents) = roster(&config).map_err(Refused::Setup)?;
-        let roster = match agents {
-            Some(_) => {
-                let at = |e: &dyn std::fmt::Display| {
-                    Refused::Setup(format!("{}: {e}", config.agents.display()))
-                };
-                roster.skills_for(program.checked()).map_err(|e| at(&e))?;
-                let credentials = credential::table(
-                    roster
-                        .agents
-                        .iter()
-                        .filter(|a| !a.sip_user.is_empty())
-                        .map(|a| (a.sip_user.as_str(), a.password.as_str())),
-                )
-                .map_err(|e| at(&e))?;
-                Some((roster, credentials))
-            }
-            None => None,
-        };
-        Ok(Candidate {
-            program,
-            tables,
-            version: crate::server::version(&scripts.loader.sources).into(),
-            roster,
-            files: scripts.files,
-        })
-    })
+fn loader(args: &Args, config: &Config) -> Files {
+    Files {
+        script: args.script.clone(),
+        access: args.access,
+        config: config.clone(),
+        config_file: serve_files::config_file(args.config.as_ref()),
+    }
 }
 
 fn run_inner(args: &Args) -> Result<ExitCode, String> {
@@ -275,16 +211,17 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     let config = configuration(args)?;
     // Start and every reload load the script the same way.
     let load = loader(args, &config);
-    let first = match load("serve") {
+    let first = match load.load("serve") {
         Ok(first) => first,
-        Err(Refused::Script(shown)) => {
-            eprint!("{shown}");
+        Err(Refused::Script { text, .. }) => {
+            eprint!("{text}");
             return Ok(ExitCode::from(1));
         }
         Err(e) => return Err(e.to_string()),
     };
     let version = Arc::clone(&first.version);
     let files = first.files;
+    let stamp = first.stamp;
     let tables = first.tables;
     let program = Arc::new(first.program.with_version(Arc::clone(&version)));
     let (roster, credentials, agents) = match first.roster {
@@ -407,7 +344,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         };
         let stop = stop_signal();
         let reloader = Arc::new(Reloader::new(
-            load,
+            Box::new(load),
             Arc::clone(&runtime),
             Some(Arc::clone(&slot)),
             Arc::clone(&registrar),
@@ -418,8 +355,9 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                 by: "start".into(),
                 files,
             },
+            stamp,
         ));
-        let mut reloads = reload_triggers(&reloader, args.watch.then(|| watched(args, &config)))?;
+        let mut reloads = reload_triggers(&reloader, args.watch)?;
         let phones = match &board {
             Some(board) => Phones::B2bua(Arc::clone(board)),
             None => Phones::Redirect {
@@ -685,16 +623,17 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
 /// happened).
 async fn reload_now(reloader: &Arc<Reloader>, by: &'static str) {
     let r = Arc::clone(reloader);
-    if let Err(e) = tokio::task::spawn_blocking(move || r.reload(by, false, false)).await {
+    if let Err(e) = tokio::task::spawn_blocking(move || r.reload(by, &Ask::default())).await {
         eprintln!("dialect serve: reload ({by}) failed: {e}");
     }
 }
 
 /// The tasks that reload on SIGHUP and, with `--watch`, when a watched
-/// file changes.
+/// file changes. The watched folders follow every reload (an edit may
+/// name a lookup source elsewhere).
 fn reload_triggers(
     reloader: &Arc<Reloader>,
-    watch: Option<Vec<PathBuf>>,
+    watch: bool,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
     let mut tasks = Vec::new();
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
@@ -705,12 +644,16 @@ fn reload_triggers(
             reload_now(&r, "SIGHUP").await;
         }
     }));
-    if let Some(paths) = watch {
-        let mut changes = crate::server::watch::Watch::start(&paths)?;
-        println!(
-            "  watching {} for changes",
-            crate::server::watch::describe(&paths)
-        );
+    if watch {
+        let watched = Watched::of(&reloader.stamp());
+        let mut changes = Watch::start(&watched)?;
+        println!("  watching {} for changes", watched.describe());
+        let follow = changes.follower();
+        reloader.on_stamp(Box::new(move |stamp| {
+            if let Err(e) = follow.set(&Watched::of(stamp)) {
+                eprintln!("dialect serve: warning: {e}");
+            }
+        }));
         let r = Arc::clone(reloader);
         tasks.push(tokio::spawn(async move {
             while changes.changed().await {
@@ -719,16 +662,6 @@ fn reload_triggers(
         }));
     }
     Ok(tasks)
-}
-
-/// What `--watch` watches: the script's folder (its includes and CSV
-/// sources live there, unless includes may go outside) and the roster.
-fn watched(args: &Args, config: &Config) -> Vec<PathBuf> {
-    let mut paths = vec![config::folder_of(&args.script)];
-    if config.agents_given || config.agents.exists() {
-        paths.push(config.agents.clone());
-    }
-    paths
 }
 
 /// The default admin address, when neither `--admin` nor the

@@ -78,6 +78,11 @@ impl Sources {
         Sources { paths }
     }
 
+    /// Each lookup's source path, in the program's order.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.paths.iter().map(|(_, p)| p.as_path())
+    }
+
     /// Reads the rows of `program`'s lookups from these sources through
     /// `fs`, with the loader's limits and the same errors as
     /// [`load_tables`]. `program` must declare the lookups the sources were
@@ -99,6 +104,14 @@ impl Sources {
             if l.source.to_ascii_lowercase().ends_with(".csv") {
                 let text = load::read_text(fs, path).map_err(|e| unreadable(l, e.to_string()))?;
                 let csv = read::read_csv(&text).map_err(|why| unreadable(l, why))?;
+                // The checker read the header when the script was loaded;
+                // a column gone since would leave its field empty.
+                if let Some(f) =
+                    (l.fields.iter()).find(|f| !csv.columns.iter().skip(1).any(|c| *c == f.name))
+                {
+                    let why = format!("its header has no column `{}` any more", f.name);
+                    return Err(unreadable(l, why));
+                }
                 fill(&mut tables, program, index, Found::Csv(&csv))?;
             } else {
                 fill(&mut tables, program, index, Found::Database(path.clone()))?;

@@ -3,7 +3,8 @@
 //! into the answer redirect mode sends; `version` is a program's version
 //! (a hash of its files); `records` writes call records to SQLite;
 //! `reload` puts a new version of the script in force while calls go on,
-//! and `watch` says when its files change (`serve --watch`); `admin` is
+//! `stamp` says which of the files it read changed since, and `watch`
+//! says when they change (`serve --watch`); `admin` is
 //! the admin HTTP API.
 
 pub mod admin;
@@ -14,7 +15,8 @@ pub mod listen;
 pub mod records;
 pub mod redirect;
 pub mod reload;
+pub mod stamp;
 pub mod version;
 pub mod watch;
 
-pub use version::version;
+pub use version::{version, version_of};

@@ -8,7 +8,16 @@
 //! changes nothing, and the reason goes back to whoever asked.
 //!
 //! After the swap, the reload says which calls the new version sends
-//! elsewhere (`diff::compare`, as `dialect diff` does).
+//! elsewhere (`diff::compare`, as `dialect diff` does); a dry run says it
+//! instead of swapping, and a reload that names the version it `expect`s
+//! is refused ([`Refused::Stale`]) when the files hold another, so that
+//! `dialect reload` can show the change first and then put exactly that
+//! in force without the diff delaying the swap.
+//!
+//! When only data changed (the files of the [`Stamp`] in force say which:
+//! lookup sources, the roster), the reload reads those again and puts
+//! them in force with the program in force: nothing is parsed, checked or
+//! compiled.
 //!
 //! Reloads happen one at a time, off the serving path (the caller runs
 //! [`Reloader::reload`] on a thread of its own). Every version put in
@@ -24,6 +33,7 @@ use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
 use crate::runtime::{Roster, Runtime};
 use crate::server::answer::{Slot, Version};
+use crate::server::stamp::{Changed, Stamp};
 use crate::sip::credential::Credentials;
 use crate::sip::registrar::Registrar;
 
@@ -38,15 +48,53 @@ pub struct Candidate {
     pub roster: Option<(Roster, Credentials)>,
     /// How many files the script has.
     pub files: usize,
+    /// The files it was read from.
+    pub stamp: Stamp,
 }
 
-/// Loads, checks and compiles the script from its files: what `serve`
-/// does at start and every reload does again. A script with errors is
-/// [`Refused::Script`] with the diagnostics rendered as `lint` renders
-/// them; a roster or configuration that does not fit is
-/// [`Refused::Setup`].
-/// The argument names the command for its refusals (`cannot VERB: ...`).
-pub type Load = Box<dyn Fn(&str) -> Result<Candidate, Refused> + Send + Sync>;
+/// Data read again for the program in force: what a data-only reload
+/// puts in force.
+pub struct Data {
+    /// The lookup rows, when asked for.
+    pub tables: Option<LookupTables>,
+    /// The roster and its phones' credentials, when asked for and the
+    /// server has one.
+    pub roster: Option<(Roster, Credentials)>,
+    /// The stamp with the digests of what was read.
+    pub stamp: Stamp,
+}
+
+/// Where a server's script and data come from: what `serve` reads at
+/// start and every reload reads again. `cli` decides which files these
+/// are and reads them.
+pub trait Source: Send + Sync {
+    /// Loads, checks and compiles the script from its files, with its
+    /// lookup rows and the roster. A script with errors is
+    /// [`Refused::Script`] with the diagnostics rendered as `lint`
+    /// renders them (and as `lint --format json` writes them); a roster
+    /// or configuration that does not fit is [`Refused::Setup`]. `verb`
+    /// names the command for its refusals (`cannot VERB: ...`).
+    fn load(&self, verb: &str) -> Result<Candidate, Refused>;
+
+    /// Which of the files `stamp` names changed since (reading them,
+    /// parsing nothing).
+    fn changed(&self, stamp: &Stamp) -> Changed;
+
+    /// Reads again, for `program` (the one in force), the lookup rows
+    /// when `what.lookups` and the roster when `what.roster`.
+    fn data(&self, stamp: &Stamp, program: &Program, what: Changed) -> Result<Data, Refused>;
+}
+
+/// What the asker of a reload wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ask {
+    /// Put it in force even if some tests fail.
+    pub force: bool,
+    /// Say what would change; change nothing.
+    pub dry_run: bool,
+    /// Refuse ([`Refused::Stale`]) unless the files hold this version.
+    pub expect: Option<String>,
+}
 
 /// One version put in force.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -83,15 +131,34 @@ pub struct Reloaded {
     /// (`dialect diff`'s text), worked out after the swap (for a dry
     /// run, instead of it).
     pub changes: String,
+    /// What a data-only reload read again (`lookups`, `roster`); empty
+    /// when the script was loaded.
+    #[serde(default)]
+    pub data: Vec<String>,
+    /// For a data-only reload, the latency of the last reload that loaded
+    /// the script, to compare with.
+    #[serde(default)]
+    pub script_latency_us: Option<u64>,
 }
 
 /// Why a reload changed nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
-    /// The script has errors (the diagnostics, rendered), or its files,
-    /// roster or lookup sources could not be read.
-    #[error("{0}")]
-    Script(String),
+    /// The script has errors, or its files, roster or lookup sources
+    /// could not be read: the diagnostics rendered as `lint` renders them
+    /// (`text`) and, for errors in the script, as `lint --format json`
+    /// writes them (`diagnostics`, one object each).
+    #[error("{text}")]
+    Script {
+        text: String,
+        diagnostics: Vec<serde_json::Value>,
+    },
+    /// The asker expected another version than the files hold (they
+    /// changed since a dry run showed it).
+    #[error(
+        "the script changed since version {expected} was shown: its files now hold version {found}; nothing changed (look at the change again and reload)"
+    )]
+    Stale { expected: String, found: String },
     /// Tests of the new version failed.
     #[error(
         "{} of {tests} test(s) of version {version} failed: {}; the running version stays (reload with --force to put it in force anyway)",
@@ -111,7 +178,7 @@ pub enum Refused {
 
 /// Puts new versions of the script in force, one at a time.
 pub struct Reloader {
-    load: Load,
+    source: Box<dyn Source>,
     runtime: Arc<Runtime>,
     /// Redirect mode's answerer reads its own slot.
     slot: Option<Arc<Slot>>,
@@ -122,8 +189,17 @@ pub struct Reloader {
     /// The versions before the one in force that a rollback can put back,
     /// most recent last, at most [`KEPT`].
     kept: Mutex<VecDeque<Kept>>,
+    /// The files the script and data in force were read from.
+    stamp: Mutex<Stamp>,
+    /// Told each new stamp (`serve --watch` watches its folders).
+    on_stamp: Mutex<Option<OnStamp>>,
+    /// How long the last reload that loaded the script took, in µs.
+    script_latency_us: Mutex<Option<u64>>,
     one_at_a_time: Mutex<()>,
 }
+
+/// What is told each new stamp.
+pub type OnStamp = Box<dyn Fn(&Stamp) + Send + Sync>;
 
 /// How many earlier versions stay compiled for `rollback`. Each holds its
 /// code and lookup rows until it falls out, so the memory of a version
@@ -161,24 +237,46 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Reloader {
     /// A reloader for the server whose runtime (and, in redirect mode,
     /// answerer slot) serve `first`, the version loaded at start.
+    /// `stamp` names the files it was read from.
     pub fn new(
-        load: Load,
+        source: Box<dyn Source>,
         runtime: Arc<Runtime>,
         slot: Option<Arc<Slot>>,
         registrar: Arc<Registrar>,
         engine: Engine,
         first: Loaded,
+        stamp: Stamp,
     ) -> Reloader {
         Reloader {
-            load,
+            source,
             runtime,
             slot,
             registrar,
             engine,
             history: Mutex::new(vec![first]),
             kept: Mutex::new(VecDeque::new()),
+            stamp: Mutex::new(stamp),
+            on_stamp: Mutex::new(None),
+            script_latency_us: Mutex::new(None),
             one_at_a_time: Mutex::new(()),
         }
+    }
+
+    /// The files the script and data in force were read from.
+    pub fn stamp(&self) -> Stamp {
+        lock(&self.stamp).clone()
+    }
+
+    /// Has `tell` told every new stamp, after each reload that read files.
+    pub fn on_stamp(&self, tell: OnStamp) {
+        *lock(&self.on_stamp) = Some(tell);
+    }
+
+    fn set_stamp(&self, stamp: Stamp) {
+        if let Some(tell) = &*lock(&self.on_stamp) {
+            tell(&stamp);
+        }
+        *lock(&self.stamp) = stamp;
     }
 
     /// Loads the script again and puts it in force, unless it has errors,
@@ -186,13 +284,14 @@ impl Reloader {
     /// Blocks while it loads, compiles and tests: call it off the serving
     /// path.
     /// With `dry_run`, it stops before the swap and says what the swap
-    /// would change.
+    /// would change. When only lookup sources or the roster changed, only
+    /// those are read again and put in force.
     ///
     /// Whoever asked, the outcome is logged the same way: the new version
     /// and what it changes on standard output, a refusal's reasons on
     /// standard error.
-    pub fn reload(&self, by: &str, force: bool, dry_run: bool) -> Result<Reloaded, Refused> {
-        let done = self.try_reload(by, force, dry_run);
+    pub fn reload(&self, by: &str, ask: &Ask) -> Result<Reloaded, Refused> {
+        let done = self.try_reload(by, ask);
         match &done {
             Ok(reloaded) if reloaded.applied => reloaded.log(by),
             Ok(_dry_run) => {}
@@ -208,10 +307,29 @@ impl Reloader {
         done
     }
 
-    fn try_reload(&self, by: &str, force: bool, dry_run: bool) -> Result<Reloaded, Refused> {
+    fn try_reload(&self, by: &str, ask: &Ask) -> Result<Reloaded, Refused> {
         let asked = Instant::now();
         let _one = lock(&self.one_at_a_time);
-        let candidate = (self.load)("reload")?;
+        let stamp = self.stamp();
+        let changed = self.source.changed(&stamp);
+        if !changed.script {
+            return self.data_reload(asked, &stamp, changed, ask);
+        }
+        let Ask {
+            force,
+            dry_run,
+            expect,
+        } = ask;
+        let (force, dry_run) = (*force, *dry_run);
+        let candidate = self.source.load("reload")?;
+        if let Some(expected) = expect
+            && **expected != *candidate.version
+        {
+            return Err(Refused::Stale {
+                expected: expected.clone(),
+                found: candidate.version.to_string(),
+            });
+        }
         let previous_program = self.runtime.program();
         let previous_tables = self.runtime.tables();
         let previous_files = lock(&self.history).last().map_or(0, |l| l.files);
@@ -261,6 +379,8 @@ impl Reloader {
                 rollback: false,
                 latency_us: micros(latency),
                 changes,
+                data: Vec::new(),
+                script_latency_us: None,
             });
         }
         let (roster, credentials) = match candidate.roster {
@@ -284,6 +404,8 @@ impl Reloader {
         // What the change does to calls, said after the swap so that it
         // does not delay it.
         let changes = self.changes(changed, &previous_program, &program);
+        *lock(&self.script_latency_us) = Some(micros(latency));
+        self.set_stamp(candidate.stamp);
         if changed {
             self.keep(previous_program, previous_tables, previous_files);
             lock(&self.history).push(Loaded {
@@ -302,7 +424,111 @@ impl Reloader {
             rollback: false,
             latency_us: micros(latency),
             changes,
+            data: Vec::new(),
+            script_latency_us: None,
         })
+    }
+
+    /// Puts the lookup rows and the roster read again in force with the
+    /// program in force, compiling nothing: the script's files are those
+    /// of `stamp`. When no file changed, both are read again (a reload
+    /// always reads them). Tests run when rows changed, as they may read
+    /// them.
+    fn data_reload(
+        &self,
+        asked: Instant,
+        stamp: &Stamp,
+        changed: Changed,
+        ask: &Ask,
+    ) -> Result<Reloaded, Refused> {
+        let program = self.runtime.program();
+        let version: String = program.version().map(|v| v.to_string()).unwrap_or_default();
+        if let Some(expected) = &ask.expect
+            && *expected != version
+        {
+            return Err(Refused::Stale {
+                expected: expected.clone(),
+                found: version,
+            });
+        }
+        let what = if changed.any() {
+            changed
+        } else {
+            Changed {
+                script: false,
+                lookups: true,
+                roster: true,
+            }
+        };
+        let data = self.source.data(stamp, &program, what)?;
+        let tables = match data.tables {
+            Some(t) => Arc::new(t),
+            None => self.runtime.tables(),
+        };
+        let mut read = Vec::new();
+        if what.lookups {
+            read.push("lookups".to_string());
+        }
+        if what.roster && data.roster.is_some() {
+            read.push("roster".to_string());
+        }
+        let tests = if what.lookups && !ask.force {
+            let outcomes = crate::suite::run_all(&program, &tables, self.engine);
+            let failed: Vec<String> = outcomes
+                .iter()
+                .filter(|o| !o.passed)
+                .map(|o| format!("`{}`", o.name))
+                .collect();
+            if !failed.is_empty() {
+                return Err(Refused::Tests {
+                    version: version.clone(),
+                    tests: outcomes.len(),
+                    failed,
+                });
+            }
+            outcomes.len()
+        } else {
+            0
+        };
+        let script_latency_us = *lock(&self.script_latency_us);
+        let answer = |applied: bool, latency: Duration| Reloaded {
+            version: version.clone(),
+            previous: version.clone(),
+            changed: false,
+            tests,
+            applied,
+            rollback: false,
+            latency_us: micros(latency),
+            changes: String::new(),
+            data: read.clone(),
+            script_latency_us,
+        };
+        if ask.dry_run {
+            return Ok(answer(false, asked.elapsed()));
+        }
+        match &data.roster {
+            Some((roster, _)) => {
+                (self.runtime).reload(Arc::clone(&program), Arc::clone(&tables), Some(roster))
+            }
+            None => (self.runtime)
+                .reload_data(Arc::clone(&tables))
+                .map_err(Into::into),
+        }
+        .map_err(|e| Refused::Setup(e.to_string()))?;
+        if let Some((_, credentials)) = data.roster {
+            self.registrar.set_credentials(credentials);
+        }
+        if let Some(slot) = &self.slot {
+            let in_slot = slot.load();
+            slot.store(Arc::new(Version {
+                program: Arc::clone(&program),
+                tables,
+                version: Arc::clone(&in_slot.version),
+            }));
+        }
+        let latency = asked.elapsed();
+        self.set_stamp(data.stamp);
+        Ok(answer(true, latency))
     }
 
     /// Keeps the version just replaced for a rollback.
@@ -373,6 +599,9 @@ impl Reloader {
             }));
         }
         let latency = asked.elapsed();
+        // The program in force is no longer the one on disk: the next
+        // reload loads the script again.
+        lock(&self.stamp).forget_script();
         let changes = self.changes(true, &current, &target.program);
         self.keep(current, previous_tables, previous_files);
         lock(&self.history).push(Loaded {
@@ -390,6 +619,8 @@ impl Reloader {
             rollback: true,
             latency_us: micros(latency),
             changes,
+            data: Vec::new(),
+            script_latency_us: None,
         })
     }
 
@@ -436,6 +667,42 @@ impl Reloaded {
         let _ = out.flush();
     }
 
+    /// A data-only reload's line, with the last script reload's latency
+    /// beside its own.
+    fn data_line(&self, ms: f64) -> String {
+        let what = match (
+            self.data.iter().any(|d| d == "lookups"),
+            self.data.iter().any(|d| d == "roster"),
+        ) {
+            (true, true) => "the lookup rows and the roster",
+            (true, false) => "the lookup rows",
+            (false, true) => "the roster",
+            (false, false) => "nothing",
+        };
+        let tests = if self.tests > 0 {
+            format!("; {} test(s) passed", self.tests)
+        } else {
+            String::new()
+        };
+        if !self.applied {
+            return format!(
+                "dry run: the script is unchanged (version {}); {what} would be read again{tests}; nothing changed",
+                self.version
+            );
+        }
+        let compare = match self.script_latency_us {
+            Some(us) => format!(
+                "; the last reload that loaded the script took {:.1} ms",
+                us as f64 / 1000.0
+            ),
+            None => String::new(),
+        };
+        format!(
+            "reloaded data only: {what} read again and in force in {ms:.1} ms{tests}; the script is unchanged (version {}), not parsed or compiled{compare}",
+            self.version
+        )
+    }
+
     /// One line for the log and the command line.
     pub fn line(&self) -> String {
         let ms = self.latency_us as f64 / 1000.0;
@@ -444,6 +711,8 @@ impl Reloaded {
                 "rolled back: version {} back in force (was {}); swapped {ms:.1} ms after the request",
                 self.version, self.previous
             )
+        } else if !self.data.is_empty() {
+            self.data_line(ms)
         } else if !self.applied {
             format!(
                 "dry run: version {} (running {}) would be put in force; {} test(s) passed; nothing changed",

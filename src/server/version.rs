@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::source::SourceMap;
+use crate::source::{FileId, SourceMap};
 
 /// Hex digits kept of the hash: 48 bits, enough to tell a script's
 /// versions apart, short enough to read in a header.
@@ -14,8 +14,16 @@ const DIGITS: usize = 12;
 /// order, each preceded by its length. File names are left out, so the
 /// same script has the same version whatever path it was loaded by.
 pub fn version(sources: &SourceMap) -> String {
+    version_of(sources, sources.ids())
+}
+
+/// The version of the script made of `files` (its `.dial` files, as
+/// `load::Checked` lists them), as [`version`] hashes them: its lookup
+/// sources, which the loader also holds, are left out, so that new
+/// lookup rows (a data-only reload) do not make a new version.
+pub fn version_of(sources: &SourceMap, files: impl IntoIterator<Item = FileId>) -> String {
     let mut hash = Sha256::new();
-    for id in sources.ids() {
+    for id in files {
         let text = &sources.get(id).text;
         hash.update((text.len() as u64).to_le_bytes());
         hash.update(text.as_bytes());

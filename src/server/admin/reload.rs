@@ -1,5 +1,5 @@
 //! The admin API's server endpoints: status, the versions put in force,
-//! reload (with `force` and `dry_run`) and rollback.
+//! reload (with `force`, `dry_run` and `expect`) and rollback.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::common::{Admin, asker, body, error, off_path};
-use crate::server::reload::{NoRollback, Refused};
+use crate::server::reload::{Ask, NoRollback, Refused};
 
 #[derive(Serialize)]
 struct Status {
@@ -49,6 +49,10 @@ struct ReloadBody {
     force: bool,
     #[serde(default)]
     dry_run: bool,
+    /// The version the asker was shown (by a dry run): refused with 409
+    /// when the files now hold another.
+    #[serde(default)]
+    expect: Option<String>,
     /// Who asks, for the versions' history.
     #[serde(default)]
     by: Option<String>,
@@ -65,11 +69,19 @@ struct RollbackBody {
     by: Option<String>,
 }
 
-/// A refused reload: why, and for a script with errors the diagnostics.
+/// A refused reload: why, and for a script with errors the diagnostics
+/// as `dialect lint --format json` writes them.
 #[derive(Serialize)]
 struct RefusedBody {
     error: String,
     refused: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diagnostics: Option<Vec<serde_json::Value>>,
+    /// For `stale`: the version expected and the one the files hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    found: Option<String>,
 }
 
 pub(super) async fn reload(State(admin): State<Arc<Admin>>, bytes: Bytes) -> Response {
@@ -79,22 +91,40 @@ pub(super) async fn reload(State(admin): State<Arc<Admin>>, bytes: Bytes) -> Res
     };
     let by = asker(ask.by);
     let reloader = Arc::clone(&admin.reloader);
-    match off_path(move || reloader.reload(&by, ask.force, ask.dry_run)).await {
+    let ask = Ask {
+        force: ask.force,
+        dry_run: ask.dry_run,
+        expect: ask.expect,
+    };
+    match off_path(move || reloader.reload(&by, &ask)).await {
         Ok(Ok(reloaded)) => Json(reloaded).into_response(),
         Ok(Err(refused)) => {
-            let kind = match &refused {
-                Refused::Script(_) => "script",
-                Refused::Tests { .. } => "tests",
-                Refused::Setup(_) => "setup",
+            let mut answer = RefusedBody {
+                error: refused.to_string(),
+                refused: "setup",
+                diagnostics: None,
+                expected: None,
+                found: None,
             };
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(RefusedBody {
-                    error: refused.to_string(),
-                    refused: kind,
-                }),
-            )
-                .into_response()
+            let status = match refused {
+                Refused::Script { diagnostics, .. } => {
+                    answer.refused = "script";
+                    answer.diagnostics = Some(diagnostics);
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                Refused::Tests { .. } => {
+                    answer.refused = "tests";
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                Refused::Setup(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                Refused::Stale { expected, found } => {
+                    answer.refused = "stale";
+                    answer.expected = Some(expected);
+                    answer.found = Some(found);
+                    StatusCode::CONFLICT
+                }
+            };
+            (status, Json(answer)).into_response()
         }
         Err(answer) => answer,
     }
