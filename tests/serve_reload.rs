@@ -855,3 +855,59 @@ fn sighup_after_a_roster_edit_reloads_the_roster_alone() {
     assert_eq!(server.call(2).1, version);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `GET /diff` compares two versions the server holds compiled: by default
+/// the one before the version in force with that one, as `dialect diff`
+/// says it; unknown versions, bad queries and a missing token get 4xx.
+#[test]
+fn the_api_says_what_the_last_reload_changed() {
+    let dir = scratch("api-diff");
+    std::fs::write(dir.join("dialect.toml"), CONFIG).unwrap();
+    let script_path = dir.join("main.dial");
+    std::fs::write(&script_path, script("+15125550100", "")).unwrap();
+    let server = Server::start(&dir, &["--admin", "127.0.0.1:0"]);
+    let token = server.token();
+    let (status, answer) = server.http("GET", "/diff", Some(&token), b"");
+    assert_eq!(status, 409, "one version only: {answer}");
+    assert!(answer.contains("nothing to compare"), "{answer}");
+
+    std::fs::write(&script_path, script("+15125550111", "")).unwrap();
+    let (code, out, err) = server.command(&["reload", script_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (status, answer) = server.http("GET", "/diff", Some(&token), b"");
+    assert_eq!(status, 200, "{answer}");
+    let json: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+    assert_eq!(json["from"], server.version.as_str());
+    let text = json["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("before `transfer \"+15125550100\"`, now `transfer \"+15125550111\"`"),
+        "{text}"
+    );
+    assert!(
+        json["diff"]["changes"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "{json}"
+    );
+    let to = json["to"].as_str().unwrap().to_string();
+    let path = format!("/diff?from={to}&to={}", &server.version[..6]);
+    let (status, back) = server.http("GET", &path, Some(&token), b"");
+    assert_eq!(status, 200, "{back}");
+    assert!(
+        back.contains("now `transfer \\\"+15125550100\\\"`"),
+        "{back}"
+    );
+
+    for (path, want) in [
+        ("/diff?from=abcdef0123", 404),
+        ("/diff?from=xyz", 400),
+        ("/diff?since=1", 400),
+        ("/diff?from=", 400),
+    ] {
+        let (status, answer) = server.http("GET", path, Some(&token), b"");
+        assert_eq!(status, want, "{path}: {answer}");
+        assert!(answer.contains("\"error\""), "{answer}");
+    }
+    assert_eq!(server.http("GET", "/diff", None, b"").0, 401);
+    let _ = std::fs::remove_dir_all(&dir);
+}

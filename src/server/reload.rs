@@ -646,6 +646,81 @@ impl Reloader {
     pub fn versions(&self) -> Vec<Loaded> {
         lock(&self.history).clone()
     }
+
+    /// Which calls version `to` sends elsewhere than version `from`, both
+    /// among the versions held compiled (the one in force and the
+    /// [`KEPT`] before it): by default from the version before the one
+    /// in force to the one in force, so "what did the last reload
+    /// change". Blocks while it follows the calls: call it off the
+    /// serving path.
+    pub fn diff(&self, from: Option<&str>, to: Option<&str>) -> Result<Compared, NoDiff> {
+        let current = self.runtime.program();
+        let in_force: Arc<str> = current.version().cloned().unwrap_or_else(|| "".into());
+        let mut held: Vec<(Arc<str>, Arc<Program>)> = (lock(&self.kept).iter())
+            .map(|k| (Arc::clone(&k.version), Arc::clone(&k.program)))
+            .collect();
+        held.push((Arc::clone(&in_force), current));
+        let names = || {
+            (held.iter())
+                .map(|(v, _)| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let find = |v: &str| {
+            (held.iter())
+                .rev()
+                .find(|(h, _)| h.starts_with(v) && !v.is_empty())
+                .cloned()
+                .ok_or_else(|| NoDiff::NotHeld(v.to_string(), names()))
+        };
+        let new = match to {
+            Some(v) => find(v)?,
+            None => held.last().cloned().ok_or(NoDiff::Nothing)?,
+        };
+        let old = match from {
+            Some(v) => find(v)?,
+            None if held.len() < 2 => return Err(NoDiff::Nothing),
+            None => held[held.len() - 2].clone(),
+        };
+        let options = crate::diff::Options {
+            engine: self.engine,
+            calls_per_entry: DIFF_CALLS_PER_ENTRY,
+            ..crate::diff::Options::new(jiff::Zoned::now().date())
+        };
+        let diff = crate::diff::compare(&old.1, &new.1, &options);
+        Ok(Compared {
+            from: old.0.to_string(),
+            to: new.0.to_string(),
+            text: if diff.changes.is_empty() {
+                "no call goes elsewhere".to_string()
+            } else {
+                diff.render_text()
+            },
+            diff,
+        })
+    }
+}
+
+/// Two held versions compared ([`Reloader::diff`]).
+#[derive(Debug, Serialize)]
+pub struct Compared {
+    pub from: String,
+    pub to: String,
+    /// `dialect diff`'s text.
+    pub text: String,
+    /// The same as `dialect diff --format json` gives it.
+    pub diff: crate::diff::Diff,
+}
+
+/// Why two versions could not be compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoDiff {
+    #[error("only one version is held, so there is nothing to compare it with")]
+    Nothing,
+    #[error(
+        "version {0} is not held compiled (the server holds the one in force and the {KEPT} before it: {1})"
+    )]
+    NotHeld(String, String),
 }
 
 /// Calls `dialect diff` follows per entry when a reload says what changed.

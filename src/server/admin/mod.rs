@@ -5,7 +5,7 @@
 //!
 //! One file per group of endpoints, each importing only `common` (the
 //! state, errors and bodies they share): `reload` (status, versions,
-//! reload, rollback), `agents` (the roster's agents, login, logout,
+//! reload, rollback, diff), `agents` (the roster's agents, login, logout,
 //! pause), `queues` (waiting callers, agents and statistics), `calls`
 //! (the calls in progress) and `switches` (list and flip). This file puts their routes together behind
 //! the token; a new group is a file and a block of routes here.
@@ -61,6 +61,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .route("/versions", get(reload::versions))
         .route("/reload", post(reload::reload))
         .route("/rollback", post(reload::rollback))
+        .route("/diff", get(reload::diff))
         // Agents.
         .route("/agents", get(agents::list))
         .route("/agents/{id}", get(agents::one))

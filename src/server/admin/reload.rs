@@ -1,5 +1,6 @@
 //! The admin API's server endpoints: status, the versions put in force,
-//! reload (with `force`, `dry_run` and `expect`) and rollback.
+//! reload (with `force`, `dry_run` and `expect`), rollback, and the diff
+//! between two versions held compiled.
 
 use std::sync::Arc;
 
@@ -7,11 +8,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::common::{Admin, asker, body, error, off_path};
-use crate::server::reload::{Ask, NoRollback, Refused};
+use crate::server::reload::{Ask, NoDiff, NoRollback, Refused};
 
 #[derive(Serialize)]
 struct Status {
@@ -141,6 +143,53 @@ pub(super) async fn rollback(State(admin): State<Arc<Admin>>, bytes: Bytes) -> R
     match off_path(move || reloader.rollback(to.as_deref(), &by)).await {
         Ok(Ok(back)) => Json(back).into_response(),
         Ok(Err(e @ NoRollback::Setup(_))) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        Ok(Err(e)) => error(StatusCode::CONFLICT, e.to_string()),
+        Err(answer) => answer,
+    }
+}
+
+/// `GET /diff`'s query, `from=V&to=V`: two versions held compiled, by
+/// their first hex digits; by default the one before the version in force
+/// and that one. Anything else is the reason for a 400.
+fn diff_query(uri: &Uri) -> Result<(Option<String>, Option<String>), String> {
+    let (mut from, mut to) = (None, None);
+    for pair in uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "`{pair}`: a version is hex digits, as `dialect versions` lists them"
+            ));
+        }
+        let slot = match key {
+            "from" => &mut from,
+            "to" => &mut to,
+            _ => {
+                return Err(format!(
+                    "`{key}` is not a parameter; ask /diff, /diff?from=V or /diff?from=V1&to=V2"
+                ));
+            }
+        };
+        *slot = Some(value.to_string());
+    }
+    Ok((from, to))
+}
+
+/// `GET /diff?from=V&to=V`: which calls one held version sends elsewhere
+/// than another, as `dialect diff` says it (text and JSON).
+pub(super) async fn diff(State(admin): State<Arc<Admin>>, uri: Uri) -> Response {
+    let (from, to) = match diff_query(&uri) {
+        Ok(ask) => ask,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    let reloader = Arc::clone(&admin.reloader);
+    match off_path(move || reloader.diff(from.as_deref(), to.as_deref())).await {
+        Ok(Ok(compared)) => Json(compared).into_response(),
+        Ok(Err(e @ NoDiff::NotHeld(..))) => error(StatusCode::NOT_FOUND, e.to_string()),
         Ok(Err(e)) => error(StatusCode::CONFLICT, e.to_string()),
         Err(answer) => answer,
     }
