@@ -13,7 +13,8 @@
 //! deadlines the ACD keeps (`deadlines`). Queue statistics count each
 //! queue's own agents, for the call that asks (`count`). A reload swaps
 //! the roster and reads agents through a translation for calls that began
-//! under the old skills (`reload`).
+//! under the old skills (`reload`), and moves callers in line to the new
+//! version's queue of the same name, in their place (`moving`).
 //!
 //! This file is the facade: every public operation takes the one lock
 //! once, makes its change and the dispatch that change allows, and
