@@ -20,7 +20,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use dialect::checked::QueueId;
 use dialect::facts::Facts;
 use dialect::program::Program;
-use dialect::runtime::acd::{Offer, Waiter};
+use dialect::runtime::acd::{Turn, Waiter};
 use dialect::runtime::{CallInfo, Clock, Roster, Runtime};
 use tokio::sync::oneshot;
 
@@ -202,7 +202,7 @@ impl Bench {
     }
 
     /// A caller for `queue`, ready to join the line.
-    fn caller(&mut self, queue: QueueId) -> (Waiter, oneshot::Receiver<Offer>) {
+    fn caller(&mut self, queue: QueueId) -> (Waiter, oneshot::Receiver<Turn>) {
         let (tx, rx) = oneshot::channel();
         self.call += 1;
         let waiter = Waiter {
@@ -237,7 +237,9 @@ impl Bench {
         let start = Instant::now();
         self.rt.acd().enqueue(black_box(waiter), None);
         let took = start.elapsed();
-        let offer = rx.try_recv().expect("an agent was offered");
+        let Ok(Turn::Offer(offer)) = rx.try_recv() else {
+            panic!("an agent was offered");
+        };
         self.rt.acd().not_answered(&offer, false, None);
         took
     }

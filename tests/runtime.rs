@@ -667,17 +667,20 @@ async fn the_timed_pass_runs_each_minute_while_a_timed_filter_waits() {
     assert_eq!(summary.wait_ms, 183_000, "{log:?}");
 }
 
-/// A reload while a call is in progress: the call keeps its program (and
-/// its version in its record) until it ends, the next call takes the new
-/// one, and the old program, code and all, is freed when its last call
-/// ends.
+/// A reload while calls are in progress: each keeps the version it
+/// started with in its record, the next call takes the new one; a caller
+/// waiting in a queue the new version also has moves to it (and says so
+/// in its record), a caller in a queue it removed finishes under the old
+/// one; and the old program, code and all, is freed when the last call
+/// that holds it ends, whether or not the moved call still runs.
 #[tokio::test(start_paused = true)]
 async fn a_call_keeps_its_version_across_a_reload_and_the_old_code_goes_with_it() {
     const SCRIPT: &str = "timezone \"America/Chicago\"\nqueue desk { strategy linear }\n\
                           entry \"+18005550100\" -> queue desk\n";
+    const OLD: &str = "queue old { strategy linear }\nentry \"+18005550101\" -> queue old\n";
     let roster = Roster::parse("[[agent]]\nid = \"ana\"\n").expect("roster");
     let v1 = Arc::new(
-        Program::from_text(SCRIPT)
+        Program::from_text(&format!("{SCRIPT}{OLD}"))
             .expect("the script compiles")
             .with_version("v1".into()),
     );
@@ -687,24 +690,26 @@ async fn a_call_keeps_its_version_across_a_reload_and_the_old_code_goes_with_it(
         .clock(clock)
         .build()
         .expect("runtime");
-    // Nobody is logged in: the caller waits, and gives up after 30 s.
-    let waiting = {
+    // Nobody is logged in: the callers wait, in desk for 30 s and in old
+    // for 10 s, then give up.
+    let spawn = |dialed: &'static str, patience: i64| {
         let rt = Arc::clone(&rt);
-        let mut c = caller(&rt, &[], Some(30));
+        let mut c = caller(&rt, &[], Some(patience));
         tokio::spawn(async move {
-            rt.run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+            rt.run_call(&mut c, Arrival::new("+15125550101", dialed))
                 .await
         })
     };
+    let (moving, staying) = (spawn("+18005550100", 30), spawn("+18005550101", 10));
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(rt.calls_in_progress(), 1);
+    assert_eq!(rt.calls_in_progress(), 2);
     let v2 = Arc::new(
         Program::from_text(&format!("{SCRIPT}# edited\n"))
             .expect("the script compiles")
             .with_version("v2".into()),
     );
     rt.reload(v2, rt.tables(), None).expect("reload");
-    assert!(old.upgrade().is_some(), "the call in progress holds v1");
+    assert!(old.upgrade().is_some(), "the calls in progress hold v1");
     let next = {
         let rt = Arc::clone(&rt);
         let mut c = caller(&rt, &[], Some(1));
@@ -713,7 +718,20 @@ async fn a_call_keeps_its_version_across_a_reload_and_the_old_code_goes_with_it(
                 .await
         })
     };
-    let first = tokio::time::timeout(Duration::from_secs(600), waiting)
+    let staying = tokio::time::timeout(Duration::from_secs(600), staying)
+        .await
+        .expect("the call ends")
+        .expect("call task");
+    assert_eq!(staying.disposition, Disposition::Abandoned);
+    assert_eq!(staying.call.program_version.as_deref(), Some("v1"));
+    assert_eq!(staying.moved_to_version, None, "old is not in v2");
+    drop(staying);
+    assert_eq!(rt.calls_in_progress(), 1, "the moved call still waits");
+    assert!(
+        old.upgrade().is_none(),
+        "v1 is freed once its last call has ended: the moved call let go of it"
+    );
+    let moved = tokio::time::timeout(Duration::from_secs(600), moving)
         .await
         .expect("the call ends")
         .expect("call task");
@@ -721,13 +739,153 @@ async fn a_call_keeps_its_version_across_a_reload_and_the_old_code_goes_with_it(
         .await
         .expect("the call ends")
         .expect("call task");
-    assert_eq!(first.call.program_version.as_deref(), Some("v1"));
+    assert_eq!(moved.call.program_version.as_deref(), Some("v1"));
+    assert_eq!(moved.moved_to_version.as_deref(), Some("v2"));
+    assert_eq!(moved.disposition, Disposition::Abandoned);
+    assert_eq!(moved.wait_ms, 30_000, "the wait counts from when it began");
     assert_eq!(second.call.program_version.as_deref(), Some("v2"));
-    assert_eq!(first.disposition, Disposition::Abandoned);
-    drop(first);
+    assert_eq!(second.moved_to_version, None);
+}
+
+/// Two queues' worth of script for the moves below: `desk` as `DESK`
+/// declares it, `old` with an overflow of its own.
+fn desk_script(desk: &str) -> String {
+    format!(
+        "timezone \"America/Chicago\"\nskill billing\n\
+         queue desk {{ strategy linear; {desk} }}\n\
+         entry \"+18005550100\" -> queue desk\n"
+    )
+}
+
+fn desk_runtime(desk: &str, roster: &str) -> Arc<Runtime> {
+    let program = Program::from_text(&desk_script(desk))
+        .expect("the script compiles")
+        .with_version("v1".into());
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    Runtime::builder(Arc::new(program), &Roster::parse(roster).expect("roster"))
+        .clock(clock)
+        .build()
+        .expect("runtime")
+}
+
+fn reload_desk(rt: &Runtime, desk: &str) {
+    let v2 = Program::from_text(&desk_script(desk))
+        .expect("the script compiles")
+        .with_version("v2".into());
+    rt.reload(Arc::new(v2), rt.tables(), None).expect("reload");
+}
+
+/// A reload that widens desk's `require` so that an idle agent now
+/// qualifies: the callers waiting there move to the new definition in
+/// their order, and the first in line is offered the agent at once.
+#[tokio::test(start_paused = true)]
+async fn a_reload_moves_waiting_callers_to_the_new_definition_in_order() {
+    let rt = desk_runtime(
+        "require billing >= 3",
+        "[[agent]]\nid = \"ana\"\nskills = { billing = 1 }\n",
+    );
+    rt.acd().login("ana").expect("login");
+    let mut events = rt.events().subscribe();
+    let first = spawn_call(&rt, &[]);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let second = spawn_call(&rt, &[]);
+    tokio::time::sleep(Duration::from_secs(59)).await;
+    assert_eq!(rt.acd().waiting(), 2, "ana does not qualify under v1");
+    assert_eq!(state(&rt, "ana"), AgentState::Available);
+    reload_desk(&rt, "require billing >= 1");
+    assert_eq!(
+        state(&rt, "ana"),
+        AgentState::Ringing,
+        "offered within the reload"
+    );
+    let (first, log) = finish(first).await;
+    let (second, log2) = finish(second).await;
+    assert_eq!(first.disposition, Disposition::Answered, "{log:?}");
+    assert_eq!(second.disposition, Disposition::Answered, "{log2:?}");
+    // Ana answers the first caller 3 s after the reload, talks for a
+    // minute, then takes the second.
+    assert_eq!(first.wait_ms, 63_000, "{log:?}");
+    assert_eq!(second.wait_ms, 62_000 + 63_000, "{log2:?}");
+    for s in [&first, &second] {
+        assert_eq!(s.call.program_version.as_deref(), Some("v1"));
+        assert_eq!(s.moved_to_version.as_deref(), Some("v2"));
+        assert_eq!(s.agent.as_deref(), Some("ana"));
+    }
+    let offered: Vec<(u64, i64)> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter_map(|e| match e {
+            Event::Offered { call, at_ms, .. } => Some((call.id, at_ms)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        offered,
+        [(first.call.id, 60_000), (second.call.id, 123_000)],
+        "in the order they joined, the first at the reload"
+    );
+}
+
+/// A reload that adds an overflow step after a minute: a caller who has
+/// waited two minutes overflows at once, under the new version's action,
+/// and the record shows both versions. A caller in a queue the new
+/// version lacks finishes under the old definition.
+#[tokio::test(start_paused = true)]
+async fn a_moved_caller_overflows_at_once_and_a_removed_queue_keeps_its_own() {
+    let old = "queue old { strategy linear; after 3m -> voicemail \"old\" }\n\
+               entry \"+18005550101\" -> queue old\n";
+    let program = Program::from_text(&format!("{}{old}", desk_script("require billing >= 1")))
+        .expect("the script compiles")
+        .with_version("v1".into());
+    let clock = Clock::starting_at("2026-11-23T16:00:00Z".parse().expect("instant"));
+    let rt = Runtime::builder(Arc::new(program), &Roster::parse("").expect("roster"))
+        .clock(clock)
+        .build()
+        .expect("runtime");
+    let desk = spawn_call(&rt, &[]);
+    let elsewhere = {
+        let rt = Arc::clone(&rt);
+        let mut c = caller(&rt, &[], None);
+        tokio::spawn(async move {
+            let summary = rt
+                .run_call(&mut c, Arrival::new("+15125550101", "+18005550101"))
+                .await;
+            (summary, c.log)
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    reload_desk(&rt, "require billing >= 1; after 1m -> voicemail \"x\"");
+    let (desk, log) = finish(desk).await;
+    assert_eq!(desk.disposition, Disposition::Voicemail, "{log:?}");
+    assert_eq!(desk.wait_ms, 120_000, "out at once: {log:?}");
+    assert_eq!(
+        desk.path[desk.path.len() - 2..],
+        [
+            Step::Left {
+                queue: "desk".into(),
+                reason: dialect::runtime::record::LeftReason::Overflow,
+            },
+            Step::Voicemail {
+                mailbox: "x".into()
+            },
+        ]
+    );
+    assert_eq!(desk.call.program_version.as_deref(), Some("v1"));
+    assert_eq!(desk.moved_to_version.as_deref(), Some("v2"));
+    let record = serde_json::to_value(&*desk).expect("json");
+    assert_eq!(record["call"]["program_version"], "v1");
+    assert_eq!(record["moved_to_version"], "v2");
+    let (elsewhere, log) = finish(elsewhere).await;
+    assert_eq!(elsewhere.disposition, Disposition::Voicemail, "{log:?}");
+    assert_eq!(elsewhere.wait_ms, 180_000, "v1's step: {log:?}");
+    assert_eq!(
+        elsewhere.path.last(),
+        Some(&Step::Voicemail {
+            mailbox: "old".into()
+        })
+    );
+    assert_eq!(elsewhere.moved_to_version, None);
     assert!(
-        old.upgrade().is_none(),
-        "v1 is freed once its last call has ended"
+        serde_json::to_value(&*elsewhere).expect("json")["moved_to_version"].is_null(),
+        "no move, no field"
     );
 }
 
@@ -831,5 +989,42 @@ async fn the_calls_in_progress_say_where_each_call_is() {
                 queue: Some("billing".into())
             },
         ]
+    );
+}
+
+/// A caller whose offer is ringing when the reload comes is not moved
+/// while it rings: the ring ends as it began, and the caller moves as it
+/// rejoins the line, where the new definition's overflow is already due.
+#[tokio::test(start_paused = true)]
+async fn a_ringing_caller_moves_when_it_rejoins_the_line() {
+    let rt = desk_runtime(
+        "ring 20s then next",
+        "[[agent]]\nid = \"ana\"\nskills = { billing = 1 }\n",
+    );
+    rt.acd().login("ana").expect("login");
+    let call = {
+        let rt = Arc::clone(&rt);
+        let mut c = caller(&rt, &[], None);
+        c.behaviour.unanswering = vec!["ana".into()];
+        tokio::spawn(async move {
+            let summary = rt
+                .run_call(&mut c, Arrival::new("+15125550101", "+18005550100"))
+                .await;
+            (summary, c.log)
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(state(&rt, "ana"), AgentState::Ringing);
+    reload_desk(&rt, "ring 20s then next; after 15s -> voicemail \"x\"");
+    assert_eq!(state(&rt, "ana"), AgentState::Ringing, "the ring goes on");
+    let (summary, log) = finish(call).await;
+    assert_eq!(summary.disposition, Disposition::Voicemail, "{log:?}");
+    assert_eq!(summary.wait_ms, 20_000, "out when the ring ended: {log:?}");
+    assert_eq!(summary.moved_to_version.as_deref(), Some("v2"));
+    assert_eq!(
+        summary.path.last(),
+        Some(&Step::Voicemail {
+            mailbox: "x".into()
+        })
     );
 }

@@ -19,6 +19,8 @@
 pub mod collect;
 pub mod walk;
 
+use std::borrow::Cow;
+
 use crate::checked::{
     self, Action, ActionKind, ExtensionTarget, GroupId, LookupKey, MenuId, Press, QueueId,
     RejectReason, RouteId,
@@ -172,10 +174,53 @@ pub struct Flow<'p> {
     quiet: usize,
     state: State<'p>,
     path: Path,
-    /// `whisper`, `record` and `set tag` so far.
-    pub whisper: Option<&'p str>,
+    /// `whisper`, `record` and `set tag` so far: borrowed from the
+    /// program, or owned when they came from the version a call moved
+    /// from ([`Flow::resume`]).
+    pub whisper: Option<Cow<'p, str>>,
     pub record: bool,
-    pub tags: Vec<&'p str>,
+    pub tags: Vec<Cow<'p, str>>,
+}
+
+/// What a call takes along when it moves to another version of the
+/// program while it waits in a queue (see `docs/decisions.md`): its way so
+/// far, its menus by name, and what it carries to whoever answers. Owned,
+/// so that the old program can go.
+pub struct Carried {
+    menus: Vec<String>,
+    offers: u32,
+    quiet: usize,
+    path: Path,
+    whisper: Option<String>,
+    record: bool,
+    tags: Vec<String>,
+}
+
+/// A call's facts carried over to another program: the same caller,
+/// dialed number and digits, the switches as `switches` gives them for
+/// that program, the local time in its zones at `now`, and the rows of
+/// its lookups read again from `tables` (which must fit it). Queue
+/// statistics are left for the next refresh.
+pub fn carry_facts(
+    facts: &Facts,
+    program: &Program,
+    tables: &LookupTables,
+    switches: &[bool],
+    now: jiff::Timestamp,
+) -> Facts {
+    let mut carried = Facts::new(&program.ir().layout);
+    carried.set_time(&program.checked().zones, now);
+    carried.caller.clone_from(&facts.caller);
+    carried.dialed.clone_from(&facts.dialed);
+    carried.digits.clone_from(&facts.digits);
+    carried.set_switches(switches);
+    tables.look_up(&mut carried, LookupKey::Caller, &[]);
+    tables.look_up(&mut carried, LookupKey::Dialed, &[]);
+    // Digits were looked up only once the caller entered some.
+    if !carried.digits.is_empty() {
+        tables.look_up(&mut carried, LookupKey::Digits, &[]);
+    }
+    carried
 }
 
 #[derive(Clone, Copy)]
@@ -228,6 +273,53 @@ impl<'p> Flow<'p> {
             whisper: None,
             record: false,
             tags: Vec::new(),
+        }
+    }
+
+    /// What the call takes along to another version of the program; the
+    /// flow must have handed the call on (to a queue).
+    pub fn carry(self) -> Carried {
+        let checked = self.program.checked();
+        Carried {
+            menus: (self.menus.iter())
+                .map(|m| checked.menu(*m).name.clone())
+                .collect(),
+            offers: self.offers,
+            quiet: self.quiet,
+            path: self.path,
+            whisper: self.whisper.map(Cow::into_owned),
+            record: self.record,
+            tags: self.tags.into_iter().map(Cow::into_owned).collect(),
+        }
+    }
+
+    /// A call that moved to `program` while a queue held it goes on there,
+    /// handed on as it was, with `facts` ([`carry_facts`]). Its menus are
+    /// those of the same names in `program` (`back` and `repeat` return to
+    /// them), its path goes on from the old one (whose steps point into
+    /// the old program), and no lookup is fixed.
+    pub fn resume(
+        program: &'p Program,
+        tables: &'p LookupTables,
+        engine: Engine,
+        facts: Facts,
+        carried: Carried,
+    ) -> Flow<'p> {
+        let checked = program.checked();
+        let menus = (carried.menus.iter())
+            .filter_map(|name| checked.menus.iter().position(|m| m.name == *name))
+            .map(|i| MenuId(i as u32))
+            .collect();
+        Flow {
+            menus,
+            offers: carried.offers,
+            quiet: carried.quiet,
+            state: State::Out,
+            path: carried.path,
+            whisper: carried.whisper.map(Cow::Owned),
+            record: carried.record,
+            tags: carried.tags.into_iter().map(Cow::Owned).collect(),
+            ..Flow::new(program, tables, engine, facts, Vec::new())
         }
     }
 
@@ -382,8 +474,8 @@ impl<'p> Flow<'p> {
             // What the call carries to whoever answers, or to its record.
             ActionKind::Whisper(_) | ActionKind::Record | ActionKind::SetTag(_) => {
                 match &action.kind {
-                    ActionKind::Whisper(p) => self.whisper = Some(p),
-                    ActionKind::SetTag(t) => self.tags.push(t),
+                    ActionKind::Whisper(p) => self.whisper = Some(Cow::Borrowed(p)),
+                    ActionKind::SetTag(t) => self.tags.push(Cow::Borrowed(t)),
                     _ => self.record = true,
                 }
                 self.perform(action, None);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::{oneshot, watch};
 
-use super::acd::{Offer, Waiter};
+use super::acd::{Due, Turn, Waiter};
 use super::channel::{Announce, Channel, Collected, Rang, Ring, Target};
 use super::cut::Cutting;
 use super::events::{Disposition, Event, Summary};
@@ -18,7 +18,7 @@ use crate::checked::{
     self, Announcement, GroupMode, Presentation, QueueId, RejectReason, StepKind,
 };
 use crate::facts::Facts;
-use crate::flow::{Effect, End, Flow, Meaning, Step};
+use crate::flow::{self, Carried, Effect, End, Flow, Meaning, Step};
 use crate::program::Program;
 
 /// Ring time for extensions, when nothing says otherwise.
@@ -28,8 +28,6 @@ pub(super) struct Call<'c, 'x, C: Channel> {
     /// Borrowed from the runtime, which outlives the call: reference counts
     /// shared by every call are not touched per call.
     rt: &'c Shared,
-    /// The program the call started with, and the lookup rows that fit it.
-    current: &'c Current,
     chan: &'c mut Cutting<'x, C>,
     info: Arc<CallInfo>,
     summary: Summary,
@@ -53,9 +51,9 @@ struct Bridging<'a> {
     record: bool,
 }
 
-fn bridging<'a>(flow: &Flow<'a>) -> Bridging<'a> {
+fn bridging<'a>(flow: &'a Flow<'_>) -> Bridging<'a> {
     Bridging {
-        whisper: flow.whisper,
+        whisper: flow.whisper.as_deref(),
         record: flow.record,
     }
 }
@@ -66,18 +64,54 @@ enum Next<'p> {
     /// group's `then`).
     Then(&'p checked::Actions),
     Done(Disposition),
+    /// A reload moved the caller to its queue in another version: the
+    /// call goes on there (only a queue does this).
+    Moved(Box<Moving>),
+}
+
+/// A call moving to another version while it waits in a queue.
+struct Moving {
+    to: Current,
+    /// The caller's queue there.
+    queue: QueueId,
+    rejoin: Rejoin,
+}
+
+/// A caller's wait that goes on under another version of its queue.
+struct Rejoin {
+    /// The caller's priority in line, which they keep.
+    priority: u32,
+    /// When the caller joined the queue.
+    started: i64,
+    /// Their place in line, which they keep.
+    place: u64,
+    /// Whether the ACD kept them in line (false: an overflow step of the
+    /// new definition is due, and they leave by it).
+    in_line: bool,
+    /// Where they hear of offers from now on.
+    rx: oneshot::Receiver<Turn>,
+    passed_over: Vec<String>,
+}
+
+/// Where a call that moved goes on: in its queue, with what it carried.
+struct Resume {
+    carried: Carried,
+    facts: Facts,
+    queue: QueueId,
+    rejoin: Rejoin,
+}
+
+/// How a call's run under one version ended: the call ended, or it moved
+/// to another version, where it goes on as `resume` says.
+enum Leg {
+    Ended(Disposition),
+    Moved { to: Current, resume: Box<Resume> },
 }
 
 impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
-    pub(super) fn new(
-        rt: &'c Shared,
-        current: &'c Current,
-        chan: &'c mut Cutting<'x, C>,
-        info: Arc<CallInfo>,
-    ) -> Self {
+    pub(super) fn new(rt: &'c Shared, chan: &'c mut Cutting<'x, C>, info: Arc<CallInfo>) -> Self {
         Call {
             rt,
-            current,
             chan,
             summary: Summary::begun(Arc::clone(&info)),
             info,
@@ -115,20 +149,67 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         summary
     }
 
-    pub(super) async fn run(mut self) -> Arc<Summary> {
-        let current = self.current;
+    /// Runs the call under `current`, the version it started with, to its
+    /// end; a reload may move it, while it waits in a queue, to a later
+    /// version, which it then goes on under (and then holds instead).
+    pub(super) async fn run(mut self, current: Arc<Current>) -> Arc<Summary> {
+        self.arrived();
+        let mut current = current;
+        let mut from = None;
+        let disposition = loop {
+            match self.run_on(&current, from.take()).await {
+                Leg::Ended(disposition) => break disposition,
+                Leg::Moved { to, resume } => {
+                    self.summary.moved_to_version = to.program.version().cloned();
+                    // The call lets go of the old version here.
+                    current = Arc::new(to);
+                    from = Some(*resume);
+                }
+            }
+        };
+        let disposition = if self.chan.is_cut() {
+            // Ended at a shutdown's deadline: a conversation that took
+            // place still counts as answered.
+            self.summary.path.push(record::Step::Shutdown);
+            self.chan.hang_up_now().await;
+            match disposition {
+                Disposition::Answered => Disposition::Answered,
+                _ => Disposition::Failed,
+            }
+        } else {
+            disposition
+        };
+        self.end(disposition).await
+    }
+
+    /// Runs the call under one version: from its arrival, or, after a
+    /// move, from its wait in the queue it moved to. Returns when the call
+    /// ended, with its tags and flow in the summary, or when it moves on.
+    async fn run_on(&mut self, current: &Current, from: Option<Resume>) -> Leg {
         let (program, tables) = (&current.program, &current.tables);
         let rt = self.rt;
-        self.arrived();
-        let mut facts = Facts::new(&program.ir().layout);
-        facts.caller = self.info.caller.clone();
-        facts.dialed = self.info.dialed.clone();
-        facts.set_switches(&switches::states(program.checked(), &self.info.switches));
-        let mut flow = Flow::new(program, tables, rt.engine, facts, Vec::new());
         let mut refresh = |f: &mut Facts| refresh(rt, program, f);
-        let mut effect = flow.start(&mut refresh);
+        let (mut flow, mut effect, mut rejoin) = match from {
+            None => {
+                let mut facts = Facts::new(&program.ir().layout);
+                facts.caller = self.info.caller.clone();
+                facts.dialed = self.info.dialed.clone();
+                facts.set_switches(&switches::states(program.checked(), &self.info.switches));
+                let mut flow = Flow::new(program, tables, rt.engine, facts, Vec::new());
+                let effect = flow.start(&mut refresh);
+                (flow, effect, None)
+            }
+            Some(r) => {
+                let flow = Flow::resume(program, tables, rt.engine, r.facts, r.carried);
+                let effect = Effect::Queue {
+                    queue: r.queue,
+                    priority: r.rejoin.priority,
+                };
+                (flow, effect, Some(r.rejoin))
+            }
+        };
         let disposition = loop {
-            self.note(&flow);
+            self.note(&flow, program);
             effect = match effect {
                 Effect::Play(p) => {
                     self.at(Place::Playing {
@@ -162,9 +243,13 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     flow.collected(got, &mut refresh)
                 }
                 Effect::Queue { queue, priority } => {
-                    match self.queue(program, &flow, queue, priority).await {
+                    match self
+                        .queue(current, &flow, queue, priority, rejoin.take())
+                        .await
+                    {
                         Next::Then(actions) => flow.then(actions, &mut refresh),
                         Next::Done(d) => break d,
+                        Next::Moved(moving) => return self.moving(flow, *moving),
                     }
                 }
                 Effect::Group(g) => {
@@ -174,6 +259,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     {
                         Next::Then(actions) => flow.then(actions, &mut refresh),
                         Next::Done(d) => break d,
+                        Next::Moved(moving) => return self.moving(flow, *moving),
                     }
                 }
                 Effect::Extension(x) => break self.extension(&x, bridging(&flow)).await,
@@ -224,28 +310,36 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                 }
             };
         };
-        self.note(&flow);
+        self.note(&flow, program);
         self.summary.tags = flow.tags.iter().map(|t| t.to_string()).collect();
         self.summary.flow = flow.into_path().steps.into();
-        let disposition = if self.chan.is_cut() {
-            // Ended at a shutdown's deadline: a conversation that took
-            // place still counts as answered.
-            self.summary.path.push(record::Step::Shutdown);
-            self.chan.hang_up_now().await;
-            match disposition {
-                Disposition::Answered => Disposition::Answered,
-                _ => Disposition::Failed,
-            }
-        } else {
-            disposition
-        };
-        self.end(disposition).await
+        Leg::Ended(disposition)
+    }
+
+    /// The call moves on to another version from a queue: what it takes
+    /// along, with its facts carried over as the ACD carried its waiter's.
+    fn moving(&self, flow: Flow<'_>, moving: Moving) -> Leg {
+        let Moving { to, queue, rejoin } = moving;
+        let facts = flow::carry_facts(
+            flow.facts(),
+            &to.program,
+            &to.tables,
+            &switches::states(to.program.checked(), &self.info.switches),
+            self.rt.clock.now(),
+        );
+        let resume = Box::new(Resume {
+            carried: flow.carry(),
+            facts,
+            queue,
+            rejoin,
+        });
+        Leg::Moved { to, resume }
     }
 
     /// Writes the flow's new steps to the record's path: the entry, each
     /// route decided, each menu offered and what the caller entered.
-    fn note(&mut self, flow: &Flow) {
-        let c = &self.current.program.checked();
+    fn note(&mut self, flow: &Flow, program: &Program) {
+        let c = program.checked();
         let steps = &flow.path().steps;
         for step in &steps[self.noted.min(steps.len())..] {
             let step = match step {
@@ -306,24 +400,21 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
     }
 
     /// Waits in a queue: relaxation, overflow, announcements and offers.
+    /// A caller a reload moved here from another version (`rejoin`) is in
+    /// line already, in the place they had, and the steps and the
+    /// announcements go on from when they joined.
     async fn queue<'p>(
         &mut self,
-        program: &'p Program,
+        current: &'p Current,
         flow: &Flow<'_>,
         q: QueueId,
         priority: u32,
+        rejoin: Option<Rejoin>,
     ) -> Next<'p> {
+        let program = &*current.program;
         let facts = flow.facts();
         let queue = program.checked().queue(q);
         let fns = &program.ir().queues[q.index()];
-        self.summary.path.push(record::Step::Queue {
-            queue: queue.name.clone(),
-        });
-        self.summary.queue = Some(queue.name.clone());
-        if !self.answer().await {
-            return Next::Done(Disposition::Abandoned);
-        }
-        let started = self.rt.clock.elapsed_ms();
         // With `no agents`, the caller leaves the line when the last agent
         // who could take the call logs out: the ACD says when agents leave
         // (watched from before the first look, so none leaves unseen), and
@@ -332,67 +423,97 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
         // The widest filter over all steps decides whether anyone could
         // ever take the call.
         let widest = fns.widest();
+        // In line already (a move), or not yet.
+        let rejoined = rejoin.is_some();
+        let (started, mut place, mut passed_over, mut in_line) = match rejoin {
+            Some(r) => {
+                let line = r.in_line.then_some((r.place, r.rx));
+                (r.started, Some(r.place), r.passed_over, line)
+            }
+            None => {
+                self.summary.path.push(record::Step::Queue {
+                    queue: queue.name.clone(),
+                });
+                self.summary.queue = Some(queue.name.clone());
+                if !self.answer().await {
+                    return Next::Done(Disposition::Abandoned);
+                }
+                (self.rt.clock.elapsed_ms(), None, Vec::new(), None)
+            }
+        };
+        let now = self.rt.clock.elapsed_ms();
+        let mut step = Due::after(program, q, now - started).step;
         if let Some(actions) = &queue.no_agents
             && !self.rt.acd.anyone_could(program, &widest, facts)
         {
-            self.summary.path.push(record::Step::Left {
-                queue: queue.name.clone(),
-                reason: LeftReason::NoAgents,
-            });
-            return Next::Then(actions);
+            if !rejoined {
+                self.summary.path.push(record::Step::Left {
+                    queue: queue.name.clone(),
+                    reason: LeftReason::NoAgents,
+                });
+                return Next::Then(actions);
+            }
+            // Moved where nobody could take the call: out of line, unless
+            // an offer is on its way.
+            match in_line {
+                Some((seq, _)) if !self.rt.acd.leave(priority, seq) => {}
+                _ => return self.leave(&queue.name, started, actions, LeftReason::NoAgents),
+            }
         }
-        // Only now is the caller in line (`no agents` turns them away first).
-        self.rt.events.publish(Event::Queued {
-            call: Arc::clone(&self.info),
-            queue: queue.name.clone(),
-            priority,
-            at_ms: started,
-        });
-        let mut require = fns.require;
-        let mut step = 0;
-        let mut place = None;
-        let mut next_announcement = queue.announce_every_ms.map(|every| started + every);
-        let mut passed_over: Vec<String> = Vec::new();
+        if !rejoined {
+            // Only now is the caller in line (`no agents` turns them away
+            // first).
+            self.rt.events.publish(Event::Queued {
+                call: Arc::clone(&self.info),
+                queue: queue.name.clone(),
+                priority,
+                at_ms: started,
+            });
+        }
+        // Announcements keep the rhythm of the wait, from when it began.
+        let mut next_announcement = (queue.announce_every_ms)
+            .map(|every| every.max(1))
+            .map(|every| started + ((now - started) / every + 1) * every);
         loop {
-            // Steps that fell due while an offer rang: relax before joining
-            // the line again, or overflow instead.
-            let now = self.rt.clock.elapsed_ms();
-            while let Some(s) = queue
-                .steps
-                .get(step)
-                .filter(|s| now >= started + s.after_ms)
-            {
-                match &s.kind {
-                    StepKind::Relax(_) => require = fns.steps[step],
-                    StepKind::Overflow(actions) => {
+            let (seq, mut rx) = match in_line.take() {
+                Some(line) => line,
+                None => {
+                    // Steps that fell due while an offer rang: relax before
+                    // joining the line again, or overflow instead.
+                    let now = self.rt.clock.elapsed_ms();
+                    let due = Due::after(program, q, now - started);
+                    if due.overflow
+                        && let StepKind::Overflow(actions) = &queue.steps[due.step].kind
+                    {
                         return self.leave(&queue.name, started, actions, LeftReason::Overflow);
                     }
+                    step = due.step;
+                    let (tx, rx) = oneshot::channel::<Turn>();
+                    let seq = self.rt.acd.enqueue(
+                        Waiter {
+                            call: Arc::clone(&self.info),
+                            since_ms: started,
+                            queue_name: queue.name.clone(),
+                            queue: q,
+                            priority,
+                            program: Arc::clone(&current.program),
+                            facts: facts.clone(),
+                            require: due.require,
+                            offer: tx,
+                            passed_over: passed_over.clone(),
+                        },
+                        place,
+                    );
+                    place = Some(seq);
+                    (seq, rx)
                 }
-                step += 1;
-            }
-            let (tx, mut rx) = oneshot::channel::<Offer>();
-            let seq = self.rt.acd.enqueue(
-                Waiter {
-                    call: Arc::clone(&self.info),
-                    since_ms: started,
-                    queue_name: queue.name.clone(),
-                    queue: q,
-                    priority,
-                    program: Arc::clone(&self.current.program),
-                    facts: facts.clone(),
-                    require,
-                    offer: tx,
-                    passed_over: passed_over.clone(),
-                },
-                place,
-            );
-            place = Some(seq);
+            };
             self.at(Place::Queued {
                 queue: queue.name.clone(),
                 since_ms: started,
             });
-            // Wait for an offer, the next step, the next announcement, or
-            // the caller giving up.
+            // Wait for an offer, the next step, the next announcement, a
+            // move to another version, or the caller giving up.
             let offer = loop {
                 let now = self.rt.clock.elapsed_ms();
                 let step_at = queue.steps.get(step).map(|s| started + s.after_ms);
@@ -405,15 +526,32 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                     .unwrap_or(now + 60_000);
                 let woke = tokio::select! {
                     biased;
-                    offer = &mut rx => Wake::Offer(offer.ok()),
+                    turn = &mut rx => Wake::Turn(turn.ok()),
                     watching = departed(&mut departures) => Wake::Departed(watching),
                     held = self.chan.hold(queue.music.as_deref(), (until - now).max(0)) => Wake::Held(held),
                 };
                 match woke {
-                    Wake::Offer(Some(offer)) => break offer,
-                    Wake::Offer(None) => return Next::Done(self.abandoned(started)),
+                    Wake::Turn(Some(Turn::Offer(offer))) => break offer,
+                    Wake::Turn(Some(Turn::Moved(moved))) => {
+                        return Next::Moved(Box::new(Moving {
+                            to: Current {
+                                program: moved.program,
+                                tables: moved.tables,
+                            },
+                            queue: moved.queue,
+                            rejoin: Rejoin {
+                                priority,
+                                started,
+                                place: seq,
+                                in_line: moved.in_line,
+                                rx: moved.next,
+                                passed_over,
+                            },
+                        }));
+                    }
+                    Wake::Turn(None) => return Next::Done(self.abandoned(started)),
                     Wake::Held(false) => {
-                        self.leave_queue(priority, seq, &mut rx);
+                        self.leave_queue(priority, seq, rx);
                         return Next::Done(self.abandoned(started));
                     }
                     Wake::Held(true) => {}
@@ -435,9 +573,8 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                 if step_at.is_some_and(|t| now >= t) {
                     match &queue.steps[step].kind {
                         StepKind::Relax(_) => {
-                            require = fns.steps[step];
+                            self.rt.acd.relax(priority, seq, fns.steps[step]);
                             step += 1;
-                            self.rt.acd.relax(priority, seq, require);
                         }
                         StepKind::Overflow(actions) => {
                             if self.rt.acd.leave(priority, seq) {
@@ -470,7 +607,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                             Announcement::Prompt(p) => Announce::Prompt(p.clone()),
                         };
                         if !self.chan.announce(&what).await {
-                            self.leave_queue(priority, seq, &mut rx);
+                            self.leave_queue(priority, seq, rx);
                             return Next::Done(self.abandoned(started));
                         }
                     }
@@ -573,12 +710,19 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
 
     /// The caller hung up while waiting: takes them out of line or, when an
     /// offer is already on its way (it may have come while an announcement
-    /// played), releases the agents it rings.
-    fn leave_queue(&self, priority: u32, seq: u64, rx: &mut oneshot::Receiver<Offer>) {
-        if !self.rt.acd.leave(priority, seq)
-            && let Ok(offer) = rx.try_recv()
-        {
-            self.rt.acd.not_answered(&offer, false, None);
+    /// played, after a move), releases the agents it rings.
+    fn leave_queue(&self, priority: u32, seq: u64, mut rx: oneshot::Receiver<Turn>) {
+        if self.rt.acd.leave(priority, seq) {
+            return;
+        }
+        loop {
+            match rx.try_recv() {
+                Ok(Turn::Offer(offer)) => {
+                    return self.rt.acd.not_answered(&offer, false, None);
+                }
+                Ok(Turn::Moved(moved)) => rx = moved.next,
+                Err(_) => return,
+            }
         }
     }
 
@@ -760,7 +904,8 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
 }
 
 enum Wake {
-    Offer(Option<Offer>),
+    /// An offer or a move; `None` when the ACD let go of the caller.
+    Turn(Option<Turn>),
     Held(bool),
     /// Agents may have left (true), or the ACD is gone (false).
     Departed(bool),

@@ -75,10 +75,16 @@ pub struct Summary {
     pub tags: Vec<String>,
     /// Where the caller's voicemail message was kept (a file), if any.
     pub voicemail: Option<String>,
+    /// The version of the program the call finished under, when a reload
+    /// moved it there while it waited in a queue that version also has
+    /// (the call's `program_version` stays the one it started with).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_to_version: Option<Arc<str>>,
     /// The call's way through the script in the program's own terms
     /// (entry, routes, menus, keys, actions), step for step as `dialect
     /// test` and `explain` walk it, to compare the two. It points into the
-    /// program the call ran, so it is not part of the record.
+    /// program the call ran (from a move on, into the program it moved
+    /// to), so it is not part of the record.
     /// Shared, so that the `CallEnded` event's copy costs nothing.
     #[serde(skip)]
     pub flow: Arc<[crate::flow::Step]>,
@@ -103,6 +109,7 @@ impl Summary {
             wrapup_ms: 0,
             tags: Vec::new(),
             voicemail: None,
+            moved_to_version: None,
             flow: Arc::from([]),
         }
     }

@@ -6,7 +6,9 @@
 //!
 //! **Invariant:** the runtime knows nothing of SIP. A call keeps the program
 //! and the lookup tables it started with; a reload (of the script, or of
-//! the data alone) only affects calls that start afterwards.
+//! the data alone) only affects calls that start afterwards, except that
+//! callers waiting in a queue the new script also has move to it, in their
+//! place in line (`acd::Acd::move_waiting`), and go on under it.
 
 pub mod acd;
 mod call;
@@ -282,8 +284,10 @@ impl Runtime {
     /// given): a script reload. The tables must fit the new program
     /// ([`LookupTables::check`]); to keep the rows a runtime has, pass
     /// [`Runtime::tables`], which fits as long as the lookup declarations
-    /// did not change. Calls in progress keep their program and tables;
-    /// agents keep their states. On an error nothing changes.
+    /// did not change. Calls in progress keep their program and tables,
+    /// but callers waiting in a queue the new program also has move to it
+    /// ([`Acd::move_waiting`]); agents keep their states. On an error
+    /// nothing changes.
     pub fn reload(
         &self,
         program: Arc<Program>,
@@ -298,7 +302,10 @@ impl Runtime {
                 (self.shared.acd).reload_roster(&self.shared.acd.roster(), program.checked())?
             }
         }
-        // The old rows and code are freed when no call holds them.
+        // Callers waiting in queues the new version also has move to it
+        // (`acd::moving`); the old rows and code are freed when no call
+        // holds them.
+        self.shared.acd.move_waiting(&program, &tables);
         self.current.store(Arc::new(Current { program, tables }));
         Ok(())
     }
@@ -348,7 +355,7 @@ impl Runtime {
         self.shared.live.start(Arc::clone(&info));
         active.live = Some(id);
         let mut channel = cut::Cutting::new(channel, signal);
-        let call = call::Call::new(&self.shared, &current, &mut channel, info);
+        let call = call::Call::new(&self.shared, &mut channel, info);
         // The call's state stays in the caller's future (kilobytes, which
         // spawning copies): boxing it saved the copies but cost a second
         // large allocation per call, slower on a multi-threaded runtime
@@ -356,7 +363,7 @@ impl Runtime {
         if closing {
             call.turn_away().await
         } else {
-            call.run().await
+            call.run(current).await
         }
     }
 

@@ -16,6 +16,7 @@ use super::index::SkillIndex;
 use crate::checked::{self, AgentState, QueueId, QueueStat};
 use crate::facts::Facts;
 use crate::ir::FuncId;
+use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
 use crate::runtime::channel::Target;
 use crate::runtime::roster::AgentSpec;
@@ -80,10 +81,37 @@ pub struct Waiter {
     pub facts: Facts,
     /// The filter in force: the queue's `require` or a relaxation step's.
     pub require: Option<FuncId>,
-    pub offer: oneshot::Sender<Offer>,
+    /// Where the caller hears of an offer, or of a reload that moved them
+    /// to another version of their queue.
+    pub offer: oneshot::Sender<Turn>,
     /// Agents this caller already rang without an answer: the next offer
     /// goes to someone else while anyone else is eligible.
     pub passed_over: Vec<String>,
+}
+
+/// What a waiting caller hears from the ACD.
+pub enum Turn {
+    /// Agents are offered the call: the caller is out of line.
+    Offer(Offer),
+    /// A reload moved the caller, in place, to its version's queue of the
+    /// same name: the caller waits on under that definition, and hears
+    /// what comes next on `next`.
+    Moved(Moved),
+}
+
+/// A caller moved to a new version of the program (see
+/// `super::Acd::move_waiting`).
+pub struct Moved {
+    pub program: Arc<Program>,
+    /// The lookup rows that fit `program`.
+    pub tables: Arc<LookupTables>,
+    /// The caller's queue in `program`.
+    pub queue: QueueId,
+    /// False when an overflow step of the new definition was already due
+    /// for how long the caller has waited: the ACD took them out of line,
+    /// and the call overflows.
+    pub in_line: bool,
+    pub next: oneshot::Receiver<Turn>,
 }
 
 /// Agents offered a call. They stay `ringing` until the call reports back.
@@ -156,6 +184,19 @@ pub(super) struct Inner {
     pub(super) acquired: u64,
     /// What runs the queues' `require`, `prefer` and `score`.
     pub(super) engine: Engine,
+    /// The version callers in line were last moved to, if a reload moved
+    /// any (`moving`).
+    pub(super) in_force: Option<InForce>,
+}
+
+/// The version a reload put in force, for the callers in line then.
+pub(super) struct InForce {
+    pub(super) program: Arc<Program>,
+    pub(super) tables: Arc<LookupTables>,
+    /// Callers whose place in line is below this one were in line, or
+    /// being offered, when it came into force: those whose offer was
+    /// ringing move when they rejoin the line.
+    pub(super) below: u64,
 }
 
 /// See `Inner::fresh`.

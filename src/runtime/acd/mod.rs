@@ -13,7 +13,8 @@
 //! deadlines the ACD keeps (`deadlines`). Queue statistics count each
 //! queue's own agents, for the call that asks (`count`). A reload swaps
 //! the roster and reads agents through a translation for calls that began
-//! under the old skills (`reload`).
+//! under the old skills (`reload`), and moves callers in line to the new
+//! version's queue of the same name, in their place (`moving`).
 //!
 //! This file is the facade: every public operation takes the one lock
 //! once, makes its change and the dispatch that change allows, and
@@ -33,6 +34,7 @@ mod count;
 mod deadlines;
 mod index;
 mod inner;
+mod moving;
 mod reload;
 mod select;
 mod state;
@@ -48,8 +50,9 @@ pub use self::contention::Contention;
 use self::contention::{Meter, Stamp};
 use self::deadlines::Deadlines;
 use self::index::SkillIndex;
-pub use self::inner::{AcdError, Agent, FULL_PASS_MS, Offer, Waiter};
+pub use self::inner::{AcdError, Agent, FULL_PASS_MS, Moved, Offer, Turn, Waiter};
 use self::inner::{Fresh, Inner};
+pub use self::moving::Due;
 use self::select::Made;
 pub use self::view::{QueueAgent, QueueView, WaitingCaller};
 use super::channel::Target;
@@ -59,6 +62,7 @@ use super::roster::{AgentSpec, Roster, RosterError};
 use crate::checked::{self, AgentState, QueueId, QueueStat};
 use crate::facts::{Facts, QueueStats};
 use crate::ir::FuncId;
+use crate::lookup::LookupTables;
 use crate::program::{Engine, Program};
 
 pub struct Acd {
@@ -115,6 +119,7 @@ impl Acd {
             passes: (0, 0),
             acquired: 0,
             engine,
+            in_force: None,
         };
         inner.set_agents(agents);
         Ok(Acd {
@@ -304,12 +309,42 @@ impl Acd {
             }
             inner.waiting.insert(key, waiter);
             inner.fresh.waiters.push(key);
+            // A caller whose offer rang through a reload rejoins under the
+            // version in force (`moving`).
+            if place.is_some() {
+                let now = self.clock.now();
+                inner.move_behind(key, now, now_ms);
+            }
             let moved = deadlines::earlier(inner.next_due_ms(), before);
             (seq, moved, inner.dispatch(now_ms))
         };
         self.due_moved(moved);
         self.publish_offers(offers, now_ms, stamp);
         seq
+    }
+
+    /// Puts a new version of the program in force for the callers in
+    /// line: each whose queue `program` also has (by name) waits on in
+    /// that queue, keeping its place, under its definition: its filters,
+    /// with the relaxation steps due since the caller joined, and the
+    /// caller's facts carried over (lookup rows read again from `tables`,
+    /// which must fit `program`). Each moved caller hears of it
+    /// ([`Turn::Moved`]) before any offer made under the new definition,
+    /// which the one dispatch that follows may make. Callers in queues
+    /// `program` lacks stay as they are. A caller whose offer is ringing
+    /// now moves when it rejoins the line, if it does.
+    pub fn move_waiting(&self, program: &Arc<Program>, tables: &Arc<LookupTables>) {
+        let stamp = Stamp::now();
+        let (now, now_ms) = (self.clock.now(), self.clock.elapsed_ms());
+        let mut inner = self.lock();
+        let (moved, offers) = {
+            let before = inner.next_due_ms();
+            inner.move_waiting(program, tables, now, now_ms);
+            let moved = deadlines::earlier(inner.next_due_ms(), before);
+            (moved, inner.dispatch(now_ms))
+        };
+        self.due_moved(moved);
+        self.publish_offers(offers, now_ms, stamp);
     }
 
     /// Changes a waiting caller's filter (a relaxation step).

@@ -7,7 +7,7 @@
 use std::cmp::Reverse;
 
 use super::index::Term;
-use super::inner::{FULL_PASS_MS, Inner, Offer, Waiter};
+use super::inner::{FULL_PASS_MS, Inner, Offer, Turn, Waiter};
 use super::reload::Translation;
 use super::state::Hot;
 use crate::checked::QueueId;
@@ -168,7 +168,7 @@ impl Inner {
             targets: chosen.iter().map(|&a| self.agents[a].target()).collect(),
             agents: ids.clone(),
         };
-        if w.offer.send(offer).is_err() {
+        if w.offer.send(Turn::Offer(offer)).is_err() {
             // The call went away between waiting and the offer.
             for &a in &chosen {
                 self.set_state(a, AgentState::Available, now_ms);
