@@ -33,6 +33,11 @@ use dialect::source::FileId;
 use dialect::syntax;
 use dialect::synth::{LOOKUP_CSV, LOOKUP_SOURCE, Size, large_script};
 
+/// The allocator of the `dialect` binary (src/main.rs), so that these
+/// figures are what `dialect serve` and `dialect lint` do.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn script(label: &str, size: Size) -> String {
     let text = large_script(size);
     // A benchmark of a script with errors would measure error recovery.
