@@ -14,11 +14,13 @@ mod view;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{self, AbiParam, UserFuncName, types};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{Linkage, Module as _, default_libcall_names};
+use cranelift_module::{Linkage, Module as _, ModuleReloc, default_libcall_names};
 
 use crate::facts::Facts;
 use crate::ir::{FuncId, Layout, Module};
@@ -34,6 +36,85 @@ type DecisionFn = unsafe extern "C" fn(*const CallView, *const AgentView) -> i64
 /// Every compiled program gets a distinct id, so a frame built for one
 /// cannot be handed to another's code.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One function's machine code, before it goes into the module.
+struct MachineCode {
+    bytes: Vec<u8>,
+    alignment: u64,
+    relocs: Vec<ModuleReloc>,
+}
+
+/// Modules with fewer functions compile on the calling thread alone.
+const PARALLEL_FROM: usize = 16;
+
+/// Compiles translated functions to machine code, on up to as many
+/// threads as the machine has cores (one for small modules), each taking
+/// the next function not yet taken. The result is in the functions' order
+/// whatever the threads did; an error names the function's index.
+fn compile_all(
+    isa: &dyn TargetIsa,
+    functions: Vec<ir::Function>,
+    ids: &[cranelift_module::FuncId],
+) -> Result<Vec<MachineCode>, (usize, String)> {
+    let count = functions.len();
+    let threads = if count < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(count))
+    };
+    let work: Vec<std::sync::Mutex<Option<ir::Function>>> = functions
+        .into_iter()
+        .map(|f| std::sync::Mutex::new(Some(f)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let compile = || {
+        let mut ctx = cranelift_codegen::Context::new();
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = work.get(i) else {
+                return Ok(done);
+            };
+            let taken = slot.lock().map(|mut f| f.take()).unwrap_or(None);
+            let Some(func) = taken else {
+                continue;
+            };
+            ctx.clear();
+            ctx.func = func;
+            ctx.compile(isa, &mut ControlPlane::default())
+                .map_err(|e| (i, format!("{:?}", e.inner)))?;
+            let code = ctx.compiled_code().ok_or((i, "no code".to_string()))?;
+            let relocs = (code.buffer.relocs().iter())
+                .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, ids[i]))
+                .collect();
+            done.push((
+                i,
+                MachineCode {
+                    bytes: code.code_buffer().to_vec(),
+                    alignment: u64::from(code.buffer.alignment),
+                    relocs,
+                },
+            ));
+        }
+    };
+    let mut all: Vec<(usize, MachineCode)> = if threads <= 1 {
+        compile()?
+    } else {
+        std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(compile)).collect();
+            let mut all = compile()?;
+            for h in helpers {
+                match h.join() {
+                    Ok(part) => all.extend(part?),
+                    Err(_) => return Err((0, "a compiling thread panicked".to_string())),
+                }
+            }
+            Ok(all)
+        })?
+    };
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, code)| code).collect())
+}
 
 /// A compiled module. Owns its code memory and frees it when dropped.
 pub struct Compiled {
@@ -177,23 +258,35 @@ impl Compiled {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
-        let mut ctx = jit.make_context();
+        // Translation declares each function's callees in the module, so it
+        // runs here, in order; Cranelift's compilation of each function
+        // (optimiser, register allocation, emission: most of the time) is
+        // independent of the others and runs on every core; the code goes
+        // into the module in order again.
         let mut fctx = FunctionBuilderContext::new();
+        let shared = translate::Shared {
+            module,
+            strings: &strings,
+            ids: &ids,
+            helpers: &helpers,
+        };
+        let functions: Vec<ir::Function> = (module.functions.iter().enumerate())
+            .map(|(i, f)| {
+                let mut func = ir::Function::with_name_signature(
+                    UserFuncName::user(0, ids[i].as_u32()),
+                    sig.clone(),
+                );
+                translate::function(&mut jit, &mut func, &mut fctx, &shared, f);
+                func
+            })
+            .collect();
+        let machine = compile_all(jit.isa(), functions, &ids)
+            .map_err(|(i, e)| fail(&module.functions[i].name, &e))?;
         let mut function_bytes = Vec::with_capacity(module.functions.len());
-        for (i, f) in module.functions.iter().enumerate() {
-            ctx.func.signature = sig.clone();
-            ctx.func.name = UserFuncName::user(0, ids[i].as_u32());
-            let shared = translate::Shared {
-                module,
-                strings: &strings,
-                ids: &ids,
-                helpers: &helpers,
-            };
-            translate::function(&mut jit, &mut ctx.func, &mut fctx, &shared, f);
-            jit.define_function(ids[i], &mut ctx)
-                .map_err(|e| fail(&f.name, &e))?;
-            function_bytes.push(ctx.compiled_code().map_or(0, |c| c.code_buffer().len()));
-            jit.clear_context(&mut ctx);
+        for (i, code) in machine.iter().enumerate() {
+            jit.define_function_bytes(ids[i], code.alignment, &code.bytes, &code.relocs)
+                .map_err(|e| fail(&module.functions[i].name, &e))?;
+            function_bytes.push(code.bytes.len());
         }
         jit.finalize_definitions()
             .map_err(|e| fail("finalize", &e))?;
