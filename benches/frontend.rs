@@ -12,6 +12,8 @@
 //! cargo bench --features bench --bench frontend
 //! cargo bench --features bench --bench frontend -- 100KB     # only the 100 KB groups
 //! cargo bench --features bench --bench frontend -- reload    # only the reloads
+//! DIALECT_WRITE_100KB=DIR cargo bench --features bench --bench frontend -- reload
+//!                                          # writes the 100 KB script to DIR instead
 //! ```
 //!
 //! Criterion prints throughput in binary units (MiB/s; 1 MiB/s = 1.049 MB/s).
@@ -227,6 +229,20 @@ fn reloads(c: &mut Criterion, label: &str, fs: &MemoryFs, root: &str, roster: &R
 }
 
 fn reload(c: &mut Criterion) {
+    // `DIALECT_WRITE_100KB=DIR` writes the 100 KB script and its rows to
+    // DIR instead, to reload it through a running `dialect serve`
+    // (docs/performance.md, "Reload latency of the 100 KB script").
+    if let Ok(dir) = std::env::var("DIALECT_WRITE_100KB") {
+        for (path, text) in &synthetic(5_000).files {
+            let to = Path::new(&dir).join(path);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).expect("the folder is made");
+            }
+            std::fs::write(&to, text).expect("the file is written");
+        }
+        eprintln!("reload: the 100 KB script is in {dir}");
+        return;
+    }
     let roster = Roster::parse(include_str!("../examples/bank/agents.toml")).expect("roster");
     reloads(c, "bank", &bank(5_000), "bank.dial", &roster);
     reloads(
