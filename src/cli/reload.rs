@@ -358,29 +358,32 @@ pub fn run_rollback(args: &RollbackArgs) -> ExitCode {
     }
 }
 
-pub fn run_versions(args: &VersionsArgs) -> ExitCode {
-    let (status, json) = match exchange(
-        &args.server,
-        "versions",
-        "GET",
-        "/versions",
-        "",
-        args.format,
-    ) {
-        Ok(answer) => answer,
-        Err(code) => return code,
-    };
+/// A `GET` of a list for command `cmd`: the list to print as text, `None`
+/// when `--format json` printed it already; exit 2 when the server could
+/// not be asked or did not answer 200.
+fn listed(
+    server: &Server,
+    cmd: &str,
+    path: &str,
+    format: Format,
+) -> Result<Option<Vec<serde_json::Value>>, ExitCode> {
+    let (status, json) = exchange(server, cmd, "GET", path, "", format)?;
     if status != 200 {
         eprintln!(
-            "dialect versions: the server answered {status}: {}",
+            "dialect {cmd}: the server answered {status}: {}",
             field(&json, "error")
         );
-        return ExitCode::from(2);
+        return Err(ExitCode::from(2));
     }
-    if args.format == Format::Json {
-        return ExitCode::SUCCESS;
-    }
-    let list = json.as_array().cloned().unwrap_or_default();
+    Ok((format == Format::Text).then(|| json.as_array().cloned().unwrap_or_default()))
+}
+
+pub fn run_versions(args: &VersionsArgs) -> ExitCode {
+    let list = match listed(&args.server, "versions", "/versions", args.format) {
+        Ok(Some(list)) => list,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(code) => return code,
+    };
     for (i, v) in list.iter().enumerate() {
         let current = if i + 1 == list.len() {
             "  (in force)"
@@ -521,32 +524,16 @@ pub fn run_switch(args: &SwitchArgs) -> ExitCode {
 }
 
 pub fn run_switches(args: &SwitchesArgs) -> ExitCode {
-    let (status, json) = match exchange(
-        &args.server,
-        "switches",
-        "GET",
-        "/switches",
-        "",
-        args.format,
-    ) {
-        Ok(answer) => answer,
+    let list = match listed(&args.server, "switches", "/switches", args.format) {
+        Ok(Some(list)) => list,
+        Ok(None) => return ExitCode::SUCCESS,
         Err(code) => return code,
     };
-    if status != 200 {
-        eprintln!(
-            "dialect switches: the server answered {status}: {}",
-            field(&json, "error")
-        );
-        return ExitCode::from(2);
+    if list.is_empty() {
+        println!("the script in force declares no switches");
     }
-    if args.format == Format::Text {
-        let list = json.as_array().cloned().unwrap_or_default();
-        if list.is_empty() {
-            println!("the script in force declares no switches");
-        }
-        for s in &list {
-            println!("{}", switch_line(s));
-        }
+    for s in &list {
+        println!("{}", switch_line(s));
     }
     ExitCode::SUCCESS
 }
