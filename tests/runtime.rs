@@ -798,6 +798,12 @@ async fn a_reload_moves_waiting_callers_to_the_new_definition_in_order() {
         AgentState::Ringing,
         "offered within the reload"
     );
+    // The calls in progress say so once each call has taken its move.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let moved: Vec<Option<String>> = (rt.calls().iter())
+        .map(|c| c.moved_to_version.as_deref().map(str::to_string))
+        .collect();
+    assert_eq!(moved, [Some("v2".to_string()), Some("v2".to_string())]);
     let (first, log) = finish(first).await;
     let (second, log2) = finish(second).await;
     assert_eq!(first.disposition, Disposition::Answered, "{log:?}");

@@ -161,6 +161,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                 Leg::Ended(disposition) => break disposition,
                 Leg::Moved { to, resume } => {
                     self.summary.moved_to_version = to.program.version().cloned();
+                    (self.rt.live).moved(self.info.id, self.summary.moved_to_version.clone());
                     // The call lets go of the old version here.
                     current = Arc::new(to);
                     from = Some(*resume);

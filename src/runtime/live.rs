@@ -58,6 +58,10 @@ pub enum Place {
 pub struct LiveCall {
     pub call: Arc<CallInfo>,
     pub place: Place,
+    /// The version a reload moved the call to while it waited in a queue
+    /// (its record's `moved_to_version`); `None` while it runs the
+    /// version it started with.
+    pub moved_to_version: Option<Arc<str>>,
 }
 
 /// The registry of calls in progress (see the module's comment).
@@ -96,6 +100,7 @@ impl Live {
             LiveCall {
                 call,
                 place: Place::Arrived,
+                moved_to_version: None,
             },
         );
     }
@@ -104,6 +109,13 @@ impl Live {
     pub(super) fn set(&self, id: u64, place: Place) {
         if let Some(c) = self.shard(id).get_mut(&id) {
             c.place = place;
+        }
+    }
+
+    /// A reload moved the call `id` to `version`.
+    pub(super) fn moved(&self, id: u64, version: Option<Arc<str>>) {
+        if let Some(c) = self.shard(id).get_mut(&id) {
+            c.moved_to_version = version;
         }
     }
 

@@ -26,6 +26,9 @@ struct CallJson {
     duration_ms: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     program_version: Option<Arc<str>>,
+    /// The version a reload moved the call to while it waited in a queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    moved_to_version: Option<Arc<str>>,
     /// Where the call is: `state` and what it names.
     #[serde(flatten)]
     place: Place,
@@ -51,6 +54,7 @@ pub(super) async fn list(State(admin): State<Arc<Admin>>) -> Response {
                 started_at: info.arrived,
                 duration_ms: (now_ms - info.arrived_ms).max(0),
                 program_version: info.program_version.clone(),
+                moved_to_version: live.moved_to_version.clone(),
                 waited_ms: match &live.place {
                     Place::Queued { since_ms, .. } => Some((now_ms - since_ms).max(0)),
                     _ => None,
