@@ -87,6 +87,25 @@ impl Program {
             .position(|s| s.name == name)
             .map(|i| SwitchId(i as u32))
     }
+    /// The switch of this name, or why there is none as the admin API and
+    /// the command line say it after "the script": "declares no switch
+    /// `stom`; did you mean `storm`?".
+    pub fn find_switch(&self, name: &str) -> Result<SwitchId, String> {
+        if let Some(id) = self.switch_named(name) {
+            return Ok(id);
+        }
+        let names = || self.switches.iter().map(|s| s.name.as_str());
+        Err(match crate::diagnostic::did_you_mean(name, names()) {
+            Some(s) => format!("declares no switch `{name}`; did you mean `{s}`?"),
+            None if self.switches.is_empty() => {
+                format!("declares no switches (asked for `{name}`)")
+            }
+            None => format!(
+                "declares no switch `{name}` (its switches: {})",
+                names().collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
 
     /// An action as it would be written in a script.
     pub fn action_text(&self, kind: &ActionKind) -> String {

@@ -124,11 +124,10 @@ impl Facts {
         self.switches.get(switch).is_some_and(|&v| v != 0)
     }
 
-    /// Sets the switches, in the program's order (one missing from `on`
-    /// is off).
-    pub fn set_switches(&mut self, on: &[bool]) {
-        for (i, v) in self.switches.iter_mut().enumerate() {
-            *v = on.get(i).copied().unwrap_or(false) as i64;
+    /// Sets each of `program`'s switches: on when `on` names it, else off.
+    pub fn set_switches(&mut self, program: &crate::checked::Program, on: &[String]) {
+        for (v, s) in self.switches.iter_mut().zip(&program.switches) {
+            *v = on.contains(&s.name) as i64;
         }
     }
 

@@ -169,7 +169,7 @@ fn explain(args: &Args) -> Result<ExitCode, String> {
     let mut facts = Facts::new(&program.ir().layout);
     facts.caller = from.clone();
     facts.dialed = to.clone();
-    facts.set_switches(&crate::runtime::switches::states(checked, &switches_on));
+    facts.set_switches(checked, &switches_on);
     let engine: Engine = args.engine.into();
     let walk = crate::flow::walk::walk(
         &program,

@@ -182,25 +182,10 @@ pub fn compile_first(
 /// `--switch NAME` options (explain, simulate): each names a switch the
 /// script declares, else the reason, with a suggestion.
 pub fn check_switches(program: &crate::checked::Program, names: &[String]) -> Result<(), String> {
-    let declared = || program.switches.iter().map(|s| s.name.as_str());
     for name in names {
-        if program.switch_named(name).is_some() {
-            continue;
-        }
-        return Err(match crate::diagnostic::did_you_mean(name, declared()) {
-            Some(s) => {
-                format!(
-                    "--switch `{name}`: the script declares no such switch; did you mean `{s}`?"
-                )
-            }
-            None if program.switches.is_empty() => {
-                format!("--switch `{name}`: the script declares no switches")
-            }
-            None => format!(
-                "--switch `{name}`: the script declares no such switch (its switches: {})",
-                declared().collect::<Vec<_>>().join(", ")
-            ),
-        });
+        program
+            .find_switch(name)
+            .map_err(|why| format!("--switch `{name}`: the script {why}"))?;
     }
     Ok(())
 }

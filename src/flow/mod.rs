@@ -205,7 +205,7 @@ pub fn carry_facts(
     facts: &Facts,
     program: &Program,
     tables: &LookupTables,
-    switches: &[bool],
+    switches: &[String],
     now: jiff::Timestamp,
 ) -> Facts {
     let mut carried = Facts::new(&program.ir().layout);
@@ -213,7 +213,7 @@ pub fn carry_facts(
     carried.caller.clone_from(&facts.caller);
     carried.dialed.clone_from(&facts.dialed);
     carried.digits.clone_from(&facts.digits);
-    carried.set_switches(switches);
+    carried.set_switches(program.checked(), switches);
     tables.look_up(&mut carried, LookupKey::Caller, &[]);
     tables.look_up(&mut carried, LookupKey::Dialed, &[]);
     // Digits were looked up only once the caller entered some.

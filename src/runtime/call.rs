@@ -13,7 +13,6 @@ use super::events::{Disposition, Event, Summary};
 use super::live::Place;
 use super::record::{self, CallInfo, Heard, LeftReason, Outcome};
 use super::shared::{Current, Shared};
-use super::switches;
 use crate::checked::{
     self, Announcement, GroupMode, Presentation, QueueId, RejectReason, StepKind,
 };
@@ -195,7 +194,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
                 let mut facts = Facts::new(&program.ir().layout);
                 facts.caller = self.info.caller.clone();
                 facts.dialed = self.info.dialed.clone();
-                facts.set_switches(&switches::states(program.checked(), &self.info.switches));
+                facts.set_switches(program.checked(), &self.info.switches);
                 let mut flow = Flow::new(program, tables, rt.engine, facts, Vec::new());
                 let effect = flow.start(&mut refresh);
                 (flow, effect, None)
@@ -325,7 +324,7 @@ impl<'c, 'x, C: Channel> Call<'c, 'x, C> {
             flow.facts(),
             &to.program,
             &to.tables,
-            &switches::states(to.program.checked(), &self.info.switches),
+            &self.info.switches,
             self.rt.clock.now(),
         );
         let resume = Box::new(Resume {

@@ -73,13 +73,6 @@ impl SwitchStates {
     }
 }
 
-/// Per switch of `program`, in its order: whether `on` names it.
-pub fn states(program: &Program, on: &[String]) -> Vec<bool> {
-    (program.switches.iter())
-        .map(|s| on.contains(&s.name))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,7 +113,6 @@ mod tests {
         assert_eq!(board.on_for(&p), ["storm", "promo"]);
         assert_eq!(board.set("storm", flip(false)).map(|f| f.on), Some(true));
         assert_eq!(board.on_for(&p), ["promo"]);
-        assert_eq!(states(&p, &board.on_for(&p)), [false, false, true]);
         assert!(board.on_for(&program(&[])).is_empty());
     }
 }

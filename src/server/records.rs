@@ -105,6 +105,11 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("{}: the switches' table: {source}", path.display())]
+    Switches {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
 }
 
 /// An open call-record database.
@@ -219,7 +224,7 @@ impl RecordStore {
 
     /// Every switch's state as last flipped, by name.
     pub fn switches(&self) -> Result<Vec<(String, Flip)>, StoreError> {
-        let fail = |source| StoreError::Write {
+        let fail = |source| StoreError::Switches {
             path: self.path.clone(),
             source,
         };
@@ -247,7 +252,7 @@ impl RecordStore {
     /// Keeps a flip: the switch's state and a line in `switch_flips`, in
     /// one transaction (committed, so on disk, when this returns).
     pub fn flip(&mut self, name: &str, flip: &Flip) -> Result<(), StoreError> {
-        let fail = |source| StoreError::Write {
+        let fail = |source| StoreError::Switches {
             path: self.path.clone(),
             source,
         };

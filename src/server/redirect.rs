@@ -236,10 +236,7 @@ pub fn decide(cx: &Context<'_>, call: &Call<'_>) -> Redirect {
     let mut facts = Facts::new(&program.ir().layout);
     facts.caller = caller;
     facts.dialed = dialed;
-    let on = cx.switches.on_for(program.checked());
-    if !on.is_empty() {
-        facts.set_switches(&crate::runtime::switches::states(program.checked(), &on));
-    }
+    facts.set_switches(program.checked(), &cx.switches.on_for(program.checked()));
     let zones = &program.checked().zones;
     let at = call.at;
     // The local time, and what the ACD says of the queues decisions read

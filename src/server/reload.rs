@@ -350,20 +350,7 @@ impl Reloader {
             Arc::clone(&previous_program)
         };
         let tests = if changed && !force {
-            let outcomes = crate::suite::run_all(&program, &tables, self.engine);
-            let failed: Vec<String> = outcomes
-                .iter()
-                .filter(|o| !o.passed)
-                .map(|o| format!("`{}`", o.name))
-                .collect();
-            if !failed.is_empty() {
-                return Err(Refused::Tests {
-                    version: candidate.version.to_string(),
-                    tests: outcomes.len(),
-                    failed,
-                });
-            }
-            outcomes.len()
+            self.gate(&program, &tables, &candidate.version)?
         } else {
             0
         };
@@ -473,20 +460,7 @@ impl Reloader {
             read.push("roster".to_string());
         }
         let tests = if what.lookups && !ask.force {
-            let outcomes = crate::suite::run_all(&program, &tables, self.engine);
-            let failed: Vec<String> = outcomes
-                .iter()
-                .filter(|o| !o.passed)
-                .map(|o| format!("`{}`", o.name))
-                .collect();
-            if !failed.is_empty() {
-                return Err(Refused::Tests {
-                    version: version.clone(),
-                    tests: outcomes.len(),
-                    failed,
-                });
-            }
-            outcomes.len()
+            self.gate(&program, &tables, &version)?
         } else {
             0
         };
@@ -624,21 +598,54 @@ impl Reloader {
         })
     }
 
-    /// `dialect diff`'s text for the change, bounded for large scripts.
-    fn changes(&self, changed: bool, old: &Program, new: &Program) -> String {
-        if !changed {
-            return String::new();
+    /// The version's tests, the gate of every reload that changes what
+    /// decisions read: how many passed, or the refusal naming those that
+    /// failed.
+    fn gate(
+        &self,
+        program: &Arc<Program>,
+        tables: &Arc<LookupTables>,
+        version: &str,
+    ) -> Result<usize, Refused> {
+        let outcomes = crate::suite::run_all(program, tables, self.engine);
+        let failed: Vec<String> = (outcomes.iter())
+            .filter(|o| !o.passed)
+            .map(|o| format!("`{}`", o.name))
+            .collect();
+        if failed.is_empty() {
+            return Ok(outcomes.len());
         }
+        Err(Refused::Tests {
+            version: version.to_string(),
+            tests: outcomes.len(),
+            failed,
+        })
+    }
+
+    /// `dialect diff` of two versions, bounded for large scripts, with its
+    /// text ("no call goes elsewhere" when none does).
+    fn compare(&self, old: &Program, new: &Program) -> (crate::diff::Diff, String) {
         let options = crate::diff::Options {
             engine: self.engine,
             calls_per_entry: DIFF_CALLS_PER_ENTRY,
             ..crate::diff::Options::new(jiff::Zoned::now().date())
         };
         let diff = crate::diff::compare(old, new, &options);
-        if diff.changes.is_empty() {
+        let text = if diff.changes.is_empty() {
             "no call goes elsewhere".to_string()
         } else {
             diff.render_text()
+        };
+        (diff, text)
+    }
+
+    /// `dialect diff`'s text for the change (empty when the script did not
+    /// change).
+    fn changes(&self, changed: bool, old: &Program, new: &Program) -> String {
+        if changed {
+            self.compare(old, new).1
+        } else {
+            String::new()
         }
     }
 
@@ -682,20 +689,11 @@ impl Reloader {
             None if held.len() < 2 => return Err(NoDiff::Nothing),
             None => held[held.len() - 2].clone(),
         };
-        let options = crate::diff::Options {
-            engine: self.engine,
-            calls_per_entry: DIFF_CALLS_PER_ENTRY,
-            ..crate::diff::Options::new(jiff::Zoned::now().date())
-        };
-        let diff = crate::diff::compare(&old.1, &new.1, &options);
+        let (diff, text) = self.compare(&old.1, &new.1);
         Ok(Compared {
             from: old.0.to_string(),
             to: new.0.to_string(),
-            text: if diff.changes.is_empty() {
-                "no call goes elsewhere".to_string()
-            } else {
-                diff.render_text()
-            },
+            text,
             diff,
         })
     }

@@ -15,7 +15,6 @@ use crate::flow;
 use crate::ir::FuncId;
 use crate::lookup::LookupTables;
 use crate::program::Program;
-use crate::runtime::switches;
 
 /// Where a caller who has waited some time stands among their queue's
 /// relaxation and overflow steps.
@@ -97,8 +96,7 @@ impl Inner {
             return;
         };
         let queue = QueueId(q as u32);
-        let on = switches::states(checked, &w.call.switches);
-        let facts = flow::carry_facts(&w.facts, &to.program, &to.tables, &on, now);
+        let facts = flow::carry_facts(&w.facts, &to.program, &to.tables, &w.call.switches, now);
         let due = Due::after(&to.program, queue, now_ms - w.since_ms);
         let (tx, next) = oneshot::channel();
         let told = std::mem::replace(&mut w.offer, tx);

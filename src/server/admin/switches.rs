@@ -104,25 +104,10 @@ pub(super) async fn flip(
         }
     };
     let program = admin.runtime.program();
-    let declared = &program.checked().switches;
-    if !declared.iter().any(|s| s.name == name) {
-        let names = declared.iter().map(|s| s.name.as_str());
-        let reason = match crate::diagnostic::did_you_mean(&name, names) {
-            Some(s) => {
-                format!("the script in force declares no switch `{name}`; did you mean `{s}`?")
-            }
-            None if declared.is_empty() => {
-                format!("the script in force declares no switches (asked for `{name}`)")
-            }
-            None => format!(
-                "the script in force declares no switch `{name}` (its switches: {})",
-                (declared.iter().map(|s| s.name.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        return error(StatusCode::NOT_FOUND, reason);
-    }
+    let description = match program.checked().find_switch(&name) {
+        Ok(id) => program.checked().switch(id).description.clone(),
+        Err(why) => return error(StatusCode::NOT_FOUND, format!("the script in force {why}")),
+    };
     let flip = Flip {
         on: ask.on,
         at: jiff::Timestamp::now(),
@@ -160,17 +145,14 @@ pub(super) async fn flip(
         on_off(was),
         flip.by
     );
-    let switch = states(&admin)
-        .into_iter()
-        .find(|s| s.name == name)
-        .unwrap_or(SwitchState {
-            name,
-            on: flip.on,
-            declared: true,
-            description: None,
-            changed: Some(flip.at),
-            by: Some(flip.by),
-        });
+    let switch = SwitchState {
+        name,
+        on: flip.on,
+        declared: true,
+        description,
+        changed: Some(flip.at),
+        by: Some(flip.by),
+    };
     axum::Json(Flipped { switch, was }).into_response()
 }
 
