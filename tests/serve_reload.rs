@@ -4,7 +4,9 @@
 //! test changes nothing and the diagnostics are printed; every call
 //! answered in between is answered.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod serve_common;
+
+use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -119,25 +121,7 @@ impl Server {
 
     /// One HTTP request to the admin API: status and body.
     fn http(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
-        let mut stream = std::net::TcpStream::connect(self.admin_addr()).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let auth = token
-            .map(|t| format!("Authorization: Bearer {t}\r\n"))
-            .unwrap_or_default();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body).unwrap();
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).unwrap();
-        let answer = String::from_utf8_lossy(&answer).to_string();
-        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-        let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-        (status, body.to_string())
+        serve_common::http(&self.admin_addr(), method, path, token, body)
     }
 
     /// `dialect ARGS... --server ADDR`: exit status, stdout, stderr.
