@@ -5,7 +5,8 @@
 //! the agent in; a login refused while no phone is registered; pause and
 //! unpause; 404s for unknown agents and queues; a caller waiting in a
 //! queue shown in the queue's statistics and in the calls in progress,
-//! and gone from them once they hang up.
+//! and gone from them once they hang up; agents a roster reload adds or
+//! changes, whose logins follow their phones from then on.
 //!
 //! Without SIPp these tests say so and pass, except under CI
 //! (`CI=true`), where a missing `sipp` fails them.
@@ -255,5 +256,66 @@ fn supervisors_see_and_move_agents_queues_and_calls() {
         out.contains("agent `ana` logged out (by admin API)"),
         "{out}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A roster reloaded while the server runs: an agent added to it logs in
+/// once their phone registers, and one whose SIP user changed follows the
+/// new user's phone, whether the reload read the roster alone (data only)
+/// or the script with it.
+#[test]
+fn agents_added_by_a_roster_reload_log_in_with_their_phones() {
+    if !have_sipp() {
+        return;
+    }
+    let dir = scratch("admin-roster-reload");
+    let roster = dir.join("agents.toml");
+    let original = std::fs::read_to_string(AGENTS).expect("the roster");
+    std::fs::write(&roster, &original).unwrap();
+    let server = Server::start_with(SCRIPT, roster.to_str().unwrap(), &config(&dir));
+    let logged_in = |a: &Value| a["logged_in"] == true && a["phone_registered"] == true;
+
+    // Cy is not in the roster: their phone cannot register, nobody is cy.
+    assert_eq!(server.admin("GET", "/agents/cy", b"").0, 404);
+
+    // Added, and the roster alone read again: cy's phone registers and
+    // cy logs in.
+    let added = format!(
+        "{original}\n[[agent]]\nid = \"cy\"\nsip_user = \"cy\"\npassword = \"cy-secret\"\n\
+         extension = \"2003\"\n"
+    );
+    std::fs::write(&roster, &added).unwrap();
+    let (status, body) = server.admin("POST", "/reload", b"{}");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        json(&body)["data"] == serde_json::json!(["roster"]),
+        "{body}"
+    );
+    register(&server, "cy", free_port());
+    until(
+        &server,
+        "/agents/cy",
+        "cy logs in with their phone",
+        logged_in,
+    );
+
+    // Bob's SIP user changes to `bee`: bob's login follows bee's phone,
+    // which registers after the reload.
+    let moved = added.replace(
+        "sip_user = \"bob\"\npassword = \"bob-secret\"",
+        "sip_user = \"bee\"\npassword = \"bee-secret\"",
+    );
+    assert_ne!(moved, added);
+    std::fs::write(&roster, &moved).unwrap();
+    let (status, body) = server.admin("POST", "/reload", b"{}");
+    assert_eq!(status, 200, "{body}");
+    register(&server, "bee", free_port());
+    until(
+        &server,
+        "/agents/bob",
+        "bob logs in with bee's phone",
+        logged_in,
+    );
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

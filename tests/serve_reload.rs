@@ -346,6 +346,21 @@ fn dialect_reload_through_the_admin_api_with_its_token() {
     let (code, out, err) = server.command(&["reload", script_arg]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("in force"), "{out}");
+    // Where the time went, step by step, in order.
+    let steps = [
+        "ms after the request (stamp ",
+        " ms, read and check ",
+        ", compile ",
+        ", rows (beside compile) ",
+        ", roster and digests ",
+        ", tests ",
+        ", swap ",
+    ];
+    let mut at = 0;
+    for step in steps {
+        let found = out[at..].find(step).map(|i| at + i);
+        at = found.unwrap_or_else(|| panic!("`{step}` after byte {at} of: {out}"));
+    }
     let (contact, second) = server.call(2);
     assert!(contact.contains("+15125550166"), "{contact}");
     assert_ne!(second, server.version);

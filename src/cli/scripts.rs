@@ -160,6 +160,16 @@ pub fn print_errors(scripts: &Scripts, out: &mut dyn Write) -> usize {
     errors.len()
 }
 
+/// Prints the scripts' errors to `out` as [`print_errors`] does, then
+/// `cannot VERB: the script has N error(s)`: whether there were any.
+pub fn refuse_errors(scripts: &Scripts, out: &mut dyn Write, verb: &str) -> bool {
+    let errors = print_errors(scripts, out);
+    if errors > 0 {
+        let _ = writeln!(out, "cannot {verb}: the script has {errors} error(s)");
+    }
+    errors > 0
+}
+
 /// Compiles the first script and loads its lookup tables, for commands
 /// that run one script. A script with errors gets them printed to `out`,
 /// with `cannot VERB: the script has N error(s)`, and `None`.
@@ -168,9 +178,7 @@ pub fn compile_first(
     out: &mut dyn Write,
     verb: &str,
 ) -> Result<Option<(Program, LookupTables)>, String> {
-    let errors = print_errors(scripts, out);
-    if errors > 0 {
-        let _ = writeln!(out, "cannot {verb}: the script has {errors} error(s)");
+    if refuse_errors(scripts, out, verb) {
         return Ok(None);
     }
     let checked = scripts.checked.first().ok_or("no script")?;

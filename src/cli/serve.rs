@@ -132,6 +132,13 @@ pub enum ModeArg {
 }
 
 pub fn run(args: &Args) -> ExitCode {
+    // Reloads seconds apart touch memory the allocator has given back
+    // meanwhile; with transparent huge pages the kernel zeroes 2 MB for
+    // each first touch, which doubled a 100 KB script's reload (docs/
+    // decisions.md, "No transparent huge pages in the server"). Where the
+    // kernel refuses, the server runs as it would have.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     let subscriber = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(args.log)
@@ -357,6 +364,14 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             },
             stamp,
         ));
+        // In B2BUA mode agents' logins follow the phones of the roster in
+        // force, whichever reload put it there.
+        if let Some(board) = &board {
+            let board = Arc::clone(board);
+            reloader.on_roster(Box::new(move |roster| {
+                board.set_agents(roster.agents.iter().map(|a| (a.sip_user.as_str(), a.id.as_str())));
+            }));
+        }
         let mut reloads = reload_triggers(&reloader, args.watch)?;
         let phones = match &board {
             Some(board) => Phones::B2bua(Arc::clone(board)),

@@ -5,14 +5,15 @@
 //! them again, nothing else) from a change of the script.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use super::render;
 use super::scripts::{self, Access};
-use crate::lookup::{LookupTables, Sources};
+use crate::lookup::{Founds, LookupTables, Sources};
 use crate::program::Program;
 use crate::runtime::Roster;
 use crate::server::config::{self, Config, Mode};
-use crate::server::reload::{Candidate, Data, Refused, Source};
+use crate::server::reload::{Candidate, Data, Phase, Refused, Source};
 use crate::server::stamp::{Changed, Digest, Stamp, digest};
 use crate::sip::credential::{self, Credentials};
 use crate::source::Loc;
@@ -85,19 +86,42 @@ impl Source for Files {
         // In B2BUA mode prompts play: one without a file is reported, as
         // `lint --prompts` reports it, and plays as silence.
         let config = &self.config;
+        let mut since = Instant::now();
+        let mut phases = Vec::new();
         let prompts =
             (config.mode == Mode::B2bua && config.prompts.is_dir()).then_some(&config.prompts);
         let scripts = scripts::load_with(std::slice::from_ref(&self.script), prompts, self.access)
             .map_err(Refused::Setup)?;
         let mut shown = Vec::new();
-        let Some((program, tables)) =
-            scripts::compile_first(&scripts, &mut shown, verb).map_err(Refused::Setup)?
-        else {
+        if scripts::refuse_errors(&scripts, &mut shown, verb) {
             return Err(Refused::Script {
                 text: String::from_utf8_lossy(&shown).into_owned(),
                 diagnostics: json_errors(&scripts),
             });
-        };
+        }
+        phases.push(Phase::since("read and check", &mut since));
+        let first = (scripts.checked.first()).ok_or_else(|| Refused::Setup("no script".into()))?;
+        // The rows are read on a thread of their own while the script
+        // compiles: neither needs the other, and compiling leaves a core
+        // idle part of the time.
+        let founds = Founds::of(&scripts.loader, &first.program)
+            .map_err(|e| Refused::Setup(e.to_string()))?;
+        let (tables, program) = std::thread::scope(|scope| {
+            let rows = scope.spawn(|| {
+                let mut since = Instant::now();
+                let tables = founds.tables(&first.program);
+                (tables, Phase::since("rows (beside compile)", &mut since))
+            });
+            let program = Program::compile(first.program.clone());
+            (rows.join(), program)
+        });
+        let (tables, rows) = tables.map_err(|_| {
+            Refused::Setup("reading the lookup rows failed (the thread stopped)".into())
+        })?;
+        let tables = tables.map_err(|e| Refused::Setup(e.to_string()))?;
+        let program = program.map_err(|e| Refused::Setup(e.to_string()))?;
+        phases.push(Phase::since("compile", &mut since));
+        phases.push(rows);
         let checked = program.checked();
         let names = config.check_names(
             &self.config_file,
@@ -109,10 +133,6 @@ impl Source for Files {
             return Err(Refused::Setup(lines.join("\n")));
         }
         let roster = self.roster(&program)?;
-        let first = scripts
-            .checked
-            .first()
-            .ok_or_else(|| Refused::Setup("no script".into()))?;
         let loader = &scripts.loader;
         let script = (first.files.iter())
             .map(|&id| {
@@ -148,6 +168,10 @@ impl Source for Files {
             roster: roster.map(|(r, c, _)| (r, c)),
             files: scripts.files,
             stamp,
+            phases: {
+                phases.push(Phase::since("roster and digests", &mut since));
+                phases
+            },
         })
     }
 

@@ -15,5 +15,5 @@ mod tables;
 pub use read::{
     CsvRow, CsvTable, duration_ms, parse_cell, parse_duration, parse_key, parse_key_in, read_csv,
 };
-pub use sources::{LoadError, Sources, load_tables};
+pub use sources::{Founds, LoadError, Sources, load_tables};
 pub use tables::{DataMismatch, LookupTables};

@@ -47,17 +47,36 @@ pub fn load_tables(
     loader: &Loader<'_>,
     program: &checked::Program,
 ) -> Result<LookupTables, LoadError> {
-    let mut tables = LookupTables::empty(program);
-    for (index, l) in program.lookups.iter().enumerate() {
-        let found = match loader.source_info(l.file, &l.source) {
-            Some(SourceInfo::Csv(_, csv)) => Found::Csv(csv),
-            Some(SourceInfo::Database) => Found::Database(source_path(loader, l)),
-            Some(SourceInfo::Missing) | None => return Err(missing(l)),
-            Some(SourceInfo::Unreadable(why)) => return Err(unreadable(l, why.clone())),
-        };
-        fill(&mut tables, program, index, found)?;
+    Founds::of(loader, program)?.tables(program)
+}
+
+/// Where each lookup's rows are, as the loader found them: what
+/// [`load_tables`] reads, split so that the reading, which needs no
+/// loader, can run on another thread (a server's reload reads the rows
+/// while it compiles).
+pub struct Founds<'a>(Vec<Found<'a>>);
+
+impl<'a> Founds<'a> {
+    /// The source of every lookup of `program`, or the first missing or
+    /// unreadable one.
+    pub fn of(loader: &'a Loader<'_>, program: &checked::Program) -> Result<Founds<'a>, LoadError> {
+        let found = (program.lookups.iter()).map(|l| match loader.source_info(l.file, &l.source) {
+            Some(SourceInfo::Csv(_, csv)) => Ok(Found::Csv(csv)),
+            Some(SourceInfo::Database) => Ok(Found::Database(source_path(loader, l))),
+            Some(SourceInfo::Missing) | None => Err(missing(l)),
+            Some(SourceInfo::Unreadable(why)) => Err(unreadable(l, why.clone())),
+        });
+        Ok(Founds(found.collect::<Result<_, _>>()?))
     }
-    Ok(tables)
+
+    /// Reads the rows of `program`'s lookups from these sources.
+    pub fn tables(self, program: &checked::Program) -> Result<LookupTables, LoadError> {
+        let mut tables = LookupTables::empty(program);
+        for (index, found) in self.0.into_iter().enumerate() {
+            fill(&mut tables, program, index, found)?;
+        }
+        Ok(tables)
+    }
 }
 
 /// Where a program's lookup rows come from: each lookup's source as the

@@ -268,36 +268,40 @@ struct Head<'a> {
     body: Body<'a>,
 }
 
-/// Writes a request; line breaks in any value become spaces.
+/// Writes a request; line breaks in any value become spaces. Written in
+/// place, with no string made per header: a call writes several.
 fn write(h: &Head<'_>) -> Vec<u8> {
+    use std::fmt::Write as _;
     let mut out = String::with_capacity(600);
-    let clean = |s: &str| s.replace(['\r', '\n'], " ");
-    let name_addr = |(uri, tag): (&str, Option<&str>)| match tag {
-        Some(tag) => format!("<{}>;tag={}", clean(uri), clean(tag)),
-        None => format!("<{}>", clean(uri)),
-    };
     let method = h.method.as_str();
-    out.push_str(&format!("{method} {} SIP/2.0\r\n", clean(h.uri)));
-    out.push_str(&format!(
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{method} {} SIP/2.0\r\n", Clean(h.uri));
+    let _ = write!(
+        out,
         "Via: SIP/2.0/UDP {};branch={};rport\r\n",
         h.local,
-        clean(h.branch)
-    ));
+        Clean(h.branch)
+    );
     out.push_str("Max-Forwards: 70\r\n");
-    out.push_str(&format!("From: {}\r\n", name_addr(h.from)));
-    out.push_str(&format!("To: {}\r\n", name_addr(h.to)));
-    out.push_str(&format!("Call-ID: {}\r\n", clean(h.call_id)));
-    out.push_str(&format!("CSeq: {} {method}\r\n", h.seq));
+    for (name, (uri, tag)) in [("From", h.from), ("To", h.to)] {
+        let _ = write!(out, "{name}: <{}>", Clean(uri));
+        if let Some(tag) = tag {
+            let _ = write!(out, ";tag={}", Clean(tag));
+        }
+        out.push_str("\r\n");
+    }
+    let _ = write!(out, "Call-ID: {}\r\n", Clean(h.call_id));
+    let _ = write!(out, "CSeq: {} {method}\r\n", h.seq);
     for route in h.routes {
-        out.push_str(&format!("Route: {}\r\n", clean(route)));
+        let _ = write!(out, "Route: {}\r\n", Clean(route));
     }
     if let Some(contact) = &h.contact {
-        out.push_str(&format!("Contact: {contact}\r\n"));
+        let _ = write!(out, "Contact: {contact}\r\n");
     }
     for (name, value) in h.headers {
-        out.push_str(&format!("{}: {}\r\n", clean(name), clean(value)));
+        let _ = write!(out, "{}: {}\r\n", Clean(name), Clean(value));
     }
-    out.push_str(&format!("User-Agent: {USER_AGENT}\r\n"));
+    let _ = write!(out, "User-Agent: {USER_AGENT}\r\n");
     let body = match h.body {
         Body::None => "",
         Body::Sdp(sdp) => {
@@ -305,9 +309,25 @@ fn write(h: &Head<'_>) -> Vec<u8> {
             sdp
         }
     };
-    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let _ = write!(out, "Content-Length: {}\r\n\r\n", body.len());
     out.push_str(body);
     out.into_bytes()
+}
+
+/// A header value as written: each CR or LF becomes a space, so no value
+/// can end its header line.
+struct Clean<'a>(&'a str);
+
+impl std::fmt::Display for Clean<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(['\r', '\n']) {
+            f.write_str(&rest[..at])?;
+            f.write_str(" ")?;
+            rest = &rest[at + 1..];
+        }
+        f.write_str(rest)
+    }
 }
 
 /// When to send a request again over UDP and when to give up (RFC 3261
@@ -444,6 +464,29 @@ Content-Length: 0
             panic!()
         };
         assert_ne!(r.top_via().unwrap().branch, Some(invite.branch.clone()));
+    }
+
+    #[test]
+    fn line_breaks_in_values_become_spaces() {
+        let peer: SocketAddr = "127.0.0.1:5080".parse().unwrap();
+        let mut d = Dialog::calling(
+            "sip:queue@dialect\r\nX-Uri: 1",
+            "sip:1001@127.0.0.1:5080",
+            peer,
+            local(),
+        );
+        let invite = d.invite(&[("Call-Info", "a\r\nX-Injected: 1\nb")], Body::None);
+        let Message::Request(inv) = parse(&invite.bytes).unwrap() else {
+            panic!("a request")
+        };
+        assert_eq!(inv.header("Call-Info"), Some("a  X-Injected: 1 b"));
+        assert_eq!(inv.header("X-Injected"), None);
+        assert_eq!(inv.header("X-Uri"), None);
+        assert!(
+            inv.header("From")
+                .unwrap()
+                .starts_with("<sip:queue@dialect  X-Uri: 1>;tag=")
+        );
     }
 
     #[test]

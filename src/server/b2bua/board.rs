@@ -78,12 +78,21 @@ pub struct Switchboard {
     /// Set at shutdown: new INVITEs get 503.
     closing: AtomicBool,
     /// Each roster agent's id by SIP user: an agent is logged in to the
-    /// ACD while a phone of theirs is registered.
-    agents: HashMap<String, String>,
+    /// ACD while a phone of theirs is registered. A reload of the roster
+    /// replaces it ([`Switchboard::set_agents`]).
+    agents: Mutex<HashMap<String, String>>,
     /// The ids of the agents a supervisor logged out (the admin API):
     /// they stay logged out whatever their phones do, until a supervisor
     /// logs them in again.
     held_out: Mutex<HashSet<String>>,
+}
+
+/// Agents' ids by SIP user, leaving out agents without one.
+fn by_user<'a>(agents: impl Iterator<Item = (&'a str, &'a str)>) -> HashMap<String, String> {
+    agents
+        .filter(|(user, _)| !user.is_empty())
+        .map(|(user, id)| (user.to_string(), id.to_string()))
+        .collect()
 }
 
 /// Why a supervisor could not log an agent in (B2BUA mode).
@@ -119,28 +128,40 @@ impl Switchboard {
             routes: Mutex::new(HashMap::new()),
             outbox: OnceLock::new(),
             closing: AtomicBool::new(false),
-            agents: HashMap::new(),
+            agents: Mutex::new(HashMap::new()),
             held_out: Mutex::new(HashSet::new()),
         }
     }
 
     /// The roster's agents, by SIP user, whose login follows their
     /// phones' registration.
-    pub fn with_agents<'a>(mut self, agents: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
-        self.agents = agents
-            .filter(|(user, _)| !user.is_empty())
-            .map(|(user, id)| (user.to_string(), id.to_string()))
-            .collect();
+    pub fn with_agents<'a>(self, agents: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        *self.agent_map() = by_user(agents);
         self
+    }
+
+    /// A roster put in force by a reload: its agents' logins follow their
+    /// phones from now on. An agent new to the roster whose phone is
+    /// already registered is logged in; one whose SIP user changed
+    /// follows the new user's phones (the ACD has logged out agents the
+    /// roster no longer has).
+    pub fn set_agents<'a>(&self, agents: impl Iterator<Item = (&'a str, &'a str)>) {
+        *self.agent_map() = by_user(agents);
+        self.refresh_presence();
+    }
+
+    fn agent_map(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.agents.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Logs the agent of `user` in while a phone of theirs is registered,
     /// out once none is: in B2BUA mode an agent can be offered calls only
     /// with a phone to ring. An agent a supervisor logged out stays out.
     pub fn presence(&self, user: &str) {
-        let Some(id) = self.agents.get(user) else {
+        let Some(id) = self.agent_map().get(user).cloned() else {
             return;
         };
+        let id = id.as_str();
         let acd = self.runtime.acd();
         // Already in that state, or busy on a call: nothing to change.
         let _ = if self.is_registered(user) && !self.is_held_out(id) {
@@ -183,11 +204,9 @@ impl Switchboard {
     /// theirs is registered, since calls could not reach them.
     pub fn log_in(&self, id: &str) -> Result<(), LoginRefused> {
         let acd = self.runtime.acd();
-        let user = self
-            .agents
-            .iter()
-            .find_map(|(user, agent)| (agent == id).then_some(user.as_str()));
-        match user {
+        let user =
+            (self.agent_map().iter()).find_map(|(user, agent)| (agent == id).then(|| user.clone()));
+        match user.as_deref() {
             Some(user) if self.is_registered(user) => {}
             // Known to the ACD but without a phone (or a SIP user).
             _ if acd.roster().agents.iter().any(|a| a.id == id) => {
@@ -202,7 +221,8 @@ impl Switchboard {
     /// Logs out the agents whose registrations have all expired (run
     /// after the registrar's purge).
     pub fn refresh_presence(&self) {
-        for user in self.agents.keys() {
+        let users: Vec<String> = self.agent_map().keys().cloned().collect();
+        for user in &users {
             self.presence(user);
         }
     }
