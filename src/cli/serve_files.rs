@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::render;
 use super::scripts::{self, Access};
-use crate::lookup::{Founds, LookupTables, Sources};
+use crate::lookup::{LookupTables, Sources};
 use crate::program::Program;
 use crate::runtime::Roster;
 use crate::server::config::{self, Config, Mode};
@@ -100,28 +100,11 @@ impl Source for Files {
             });
         }
         phases.push(Phase::since("read and check", &mut since));
-        let first = (scripts.checked.first()).ok_or_else(|| Refused::Setup("no script".into()))?;
-        // The rows are read on a thread of their own while the script
-        // compiles: neither needs the other, and compiling leaves a core
-        // idle part of the time.
-        let founds = Founds::of(&scripts.loader, &first.program)
-            .map_err(|e| Refused::Setup(e.to_string()))?;
-        let (tables, program) = std::thread::scope(|scope| {
-            let rows = scope.spawn(|| {
-                let mut since = Instant::now();
-                let tables = founds.tables(&first.program);
-                (tables, Phase::since("rows (beside compile)", &mut since))
-            });
-            let program = Program::compile(first.program.clone());
-            (rows.join(), program)
-        });
-        let (tables, rows) = tables.map_err(|_| {
-            Refused::Setup("reading the lookup rows failed (the thread stopped)".into())
-        })?;
-        let tables = tables.map_err(|e| Refused::Setup(e.to_string()))?;
-        let program = program.map_err(|e| Refused::Setup(e.to_string()))?;
+        let compiled = scripts::compile(&scripts).map_err(Refused::Setup)?;
+        let (program, tables) = (compiled.program, compiled.tables);
         phases.push(Phase::since("compile", &mut since));
-        phases.push(rows);
+        phases.push(Phase::took("rows (beside compile)", compiled.rows));
+        let first = (scripts.checked.first()).ok_or_else(|| Refused::Setup("no script".into()))?;
         let checked = program.checked();
         let names = config.check_names(
             &self.config_file,
@@ -155,6 +138,7 @@ impl Source for Files {
             };
             lookups.push((path.to_path_buf(), d.unwrap_or([0; 32])));
         }
+        phases.push(Phase::since("roster and digests", &mut since));
         let stamp = Stamp {
             script,
             lookups,
@@ -168,10 +152,7 @@ impl Source for Files {
             roster: roster.map(|(r, c, _)| (r, c)),
             files: scripts.files,
             stamp,
-            phases: {
-                phases.push(Phase::since("roster and digests", &mut since));
-                phases
-            },
+            phases,
         })
     }
 

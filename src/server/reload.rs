@@ -68,11 +68,16 @@ impl Phase {
     /// The step `name` that ran from `*since` to now; `*since` moves to now.
     pub fn since(name: &str, since: &mut Instant) -> Phase {
         let now = Instant::now();
-        let us = micros(now - *since);
+        let took = now - *since;
         *since = now;
+        Phase::took(name, took)
+    }
+
+    /// The step `name` that took `took`.
+    pub fn took(name: &str, took: Duration) -> Phase {
         Phase {
             name: name.to_string(),
-            us,
+            us: micros(took),
         }
     }
 }
@@ -347,11 +352,11 @@ impl Reloader {
         let _one = lock(&self.one_at_a_time);
         let stamp = self.stamp();
         let changed = self.source.changed(&stamp);
-        let mut since = asked;
-        let stamped = Phase::since("stamp", &mut since);
         if !changed.script {
             return self.data_reload(asked, &stamp, changed, ask);
         }
+        let mut since = asked;
+        let stamped = Phase::since("stamp", &mut since);
         let Ask {
             force,
             dry_run,
